@@ -1,0 +1,255 @@
+#pragma once
+/// raft::Node: the pure, deterministic Raft state machine.
+///
+/// It only implements the algorithm. It never reads a clock, draws global
+/// random numbers, touches a file or a socket, or starts a thread: time comes
+/// in through `tick(now_ms)`, randomness from `Config::seed`, messages through
+/// `step()`, and everything it wants done comes out of `ready()`.
+///
+/// The owner's loop (etcd's order):
+///   node.tick(now); node.step(msg)...; node.propose(...)...
+///   if (node.has_ready()) {
+///     Ready rd = node.ready();
+///     persist rd.hard_state, rd.snapshot, rd.entries; storage.sync();
+///     send rd.messages;               // only after the sync above
+///     restore rd.snapshot into the state machine, then apply rd.committed;
+///     serve rd.reads once the state machine has applied up to their index;
+///   }
+/// `ready()` hands each item out exactly once; the core assumes the owner does
+/// all of the above before it calls the node again.
+///
+/// Thread-safety: none. One owner calls every method.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raft/config.hpp"
+#include "raft/log.hpp"
+#include "raft/message.hpp"
+#include "raft/progress.hpp"
+#include "raft/rng.hpp"
+#include "raft/storage.hpp"
+#include "raft/types.hpp"
+
+namespace raft {
+
+enum class EventKind : std::uint8_t {
+  RoleChanged,      ///< role, term
+  LeaderChanged,    ///< node = new leader (kNoNode if unknown), term
+  ElectionStarted,  ///< term; pre_vote says whether it is the PreVote round
+  VoteGranted,      ///< node = candidate we voted for, term
+  SnapshotInstalled,  ///< a snapshot from the leader replaced our log prefix
+};
+
+struct Event {
+  EventKind kind = EventKind::RoleChanged;
+  Term term = 0;
+  Role role = Role::Follower;
+  NodeId node = kNoNode;
+  bool pre_vote = false;
+  std::string detail;  ///< a short human-readable reason, for the node's log
+};
+
+/// The answer to a linearizable read request: once the state machine has
+/// applied up to `index`, reading it is linearizable. `ok == false` means
+/// leadership was lost before the read was confirmed; retry elsewhere.
+struct ReadState {
+  std::uint64_t request_id = 0;
+  Index index = 0;
+  bool ok = false;
+};
+
+struct Ready {
+  std::optional<HardState> hard_state;
+  /// A snapshot received from the leader: persist it (Storage::install_snapshot)
+  /// before `entries`, and restore the state machine from it before applying.
+  std::optional<Snapshot> snapshot;
+  /// Entries to append; the first may overwrite a conflicting suffix.
+  std::vector<Entry> entries;
+  /// To send after everything above is durable.
+  std::vector<Message> messages;
+  /// Committed entries to apply, in order, each exactly once.
+  std::vector<Entry> committed;
+  std::vector<ReadState> reads;
+  std::vector<Event> events;
+};
+
+enum class Status : std::uint8_t {
+  Ok,
+  NotLeader,        ///< ask `leader_hint` (may be kNoNode)
+  Refused,          ///< not valid in the current state (error says why)
+  InvalidArgument,  ///< a bad argument (error says which)
+};
+
+struct Result {
+  Status status = Status::Ok;
+  std::string error;  ///< one sentence, empty when ok
+  Index index = 0;    ///< propose: index of the (first) new entry
+  Term term = 0;
+  NodeId leader_hint = kNoNode;
+
+  bool ok() const { return status == Status::Ok; }
+};
+
+class Node {
+ public:
+  /// A node with no history.
+  Node(Config config, TimeMs now_ms);
+  /// A node rebuilt from its durable state (restart after a crash).
+  Node(Config config, const RecoveredState& recovered, TimeMs now_ms);
+
+  // ---- inputs ----------------------------------------------------------
+  /// Advances the node's notion of time; fires due timers. Time never goes back.
+  void tick(TimeMs now_ms);
+  /// Handles a message addressed to this node. Messages of other nodes and
+  /// stale ones are ignored.
+  void step(const Message& message);
+
+  /// Appends entries on the leader. All or nothing.
+  Result propose(EntryType type, std::string data);
+  Result propose_batch(std::vector<std::string> commands);
+  /// Starts a ReadIndex read; the answer comes back in Ready::reads.
+  Result read_index(std::uint64_t request_id);
+
+  // ---- operator commands (SPEC.md) ---------------------------------------
+  /// Campaigns now, skipping PreVote and the voters' leader lease (refused in INITIAL).
+  Result trigger_election();
+  /// Treats the election timer as expired now: the normal PreVote path.
+  Result force_timeout();
+  /// INITIAL -> FOLLOWER; a candidate or leader steps down to follower.
+  Result become_follower();
+  Result transfer_leadership(NodeId target);
+  /// Folds the log up to `index` (<= applied) into a snapshot whose state
+  /// machine bytes are `data`. The caller persists the returned snapshot.
+  Result compact(Index index, SharedBytes data, Snapshot* out_snapshot);
+
+  // ---- outputs -----------------------------------------------------------
+  bool has_ready() const;
+  Ready ready();
+
+  // ---- read-only views (status pages, simulator checks) -------------------
+  const Config& config() const { return config_; }
+  NodeId id() const { return config_.id; }
+  Role role() const { return role_; }
+  Term term() const { return term_; }
+  NodeId voted_for() const { return voted_for_; }
+  NodeId leader() const { return leader_; }
+  Index commit_index() const { return commit_; }
+  /// Last index handed out in Ready::committed (or restored from a snapshot).
+  Index applied_index() const { return applied_; }
+  const RaftLog& log() const { return log_; }
+  const std::map<NodeId, Progress>& progress() const { return progress_; }
+  bool pre_voting() const { return pre_voting_; }
+  NodeId transfer_target() const { return transfer_target_; }
+  TimeMs now_ms() const { return now_ms_; }
+  /// The current randomised election timeout and when its timer last reset.
+  TimeMs election_timeout_ms() const { return election_timeout_ms_; }
+  TimeMs election_timer_start_ms() const { return election_timer_start_ms_; }
+  /// When we last heard from a leader of our term (0 if never).
+  TimeMs leader_contact_ms() const { return leader_contact_ms_; }
+  TimeMs initial_deadline_ms() const { return initial_deadline_ms_; }
+  std::size_t quorum() const { return config_.voters.size() / 2 + 1; }
+
+ private:
+  // election.cpp
+  void on_election_timeout();
+  void start_pre_vote();
+  void campaign(bool force, const char* why);
+  void become_leader();
+  void step_down(Term term, NodeId leader, const char* why);
+  void handle_vote_request(const Message& m);
+  void handle_vote_response(const Message& m);
+  bool in_leader_lease() const;
+  void check_quorum();
+  void reset_election_timer();
+  void set_role(Role role, const char* why);
+  void set_leader(NodeId leader);
+
+  // replication.cpp
+  void handle_append_entries(const Message& m);
+  void handle_append_response(const Message& m);
+  void send_append(NodeId peer, bool allow_empty);
+  void send_heartbeat(NodeId peer);
+  void broadcast_append();
+  void broadcast_heartbeat();
+  void maybe_commit();
+  void append_local(EntryType type, std::string data);
+  void maybe_send_timeout_now(NodeId peer);
+
+  // snapshot.cpp
+  void send_snapshot_chunk(NodeId peer);
+  void handle_install_snapshot(const Message& m);
+  void handle_install_snapshot_response(const Message& m);
+
+  // read_index.cpp
+  void start_confirmed_read(std::uint64_t request_id);
+  void on_commit_in_current_term();
+  void confirm_reads();
+  void fail_pending_reads();
+
+  // node.cpp
+  void send(Message m);
+  void emit(Event e);
+  bool is_voter(NodeId id) const;
+  bool committed_in_current_term() const;
+  Result not_leader() const;
+
+  Config config_;
+  Rng rng_;
+  TimeMs now_ms_ = 0;
+
+  Role role_ = Role::Follower;
+  Term term_ = 0;
+  NodeId voted_for_ = kNoNode;
+  NodeId leader_ = kNoNode;
+  RaftLog log_;
+  SharedBytes snapshot_data_;
+  Index commit_ = 0;
+  Index applied_ = 0;
+  /// Entries at or after this index have not been handed out for persisting.
+  Index unstable_from_ = 1;
+  HardState last_hard_state_;
+  std::optional<Snapshot> snapshot_to_persist_;
+
+  // timers
+  TimeMs initial_deadline_ms_ = 0;
+  TimeMs election_timer_start_ms_ = 0;
+  TimeMs election_timeout_ms_ = 0;
+  TimeMs leader_contact_ms_ = 0;
+  TimeMs heartbeat_due_ms_ = 0;
+  TimeMs check_quorum_due_ms_ = 0;
+
+  // elections
+  bool pre_voting_ = false;
+  std::map<NodeId, bool> votes_;
+
+  // leader
+  std::map<NodeId, Progress> progress_;
+  NodeId transfer_target_ = kNoNode;
+  TimeMs transfer_deadline_ms_ = 0;
+
+  // ReadIndex
+  struct PendingRead {
+    std::uint64_t request_id;
+    Index index;
+    std::uint64_t ctx;
+  };
+  std::uint64_t read_ctx_ = 0;
+  std::vector<PendingRead> pending_reads_;
+  std::vector<std::uint64_t> reads_awaiting_commit_;
+  bool read_broadcast_due_ = false;
+
+  // follower: snapshot being received
+  SnapshotMeta incoming_snapshot_;
+  std::string incoming_snapshot_bytes_;
+
+  // outputs
+  std::vector<Message> messages_;
+  std::vector<ReadState> reads_out_;
+  std::vector<Event> events_;
+};
+
+}  // namespace raft

@@ -1,0 +1,34 @@
+#include "raft/config.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace raft {
+
+std::string Config::validate() const {
+  if (voters.empty()) return "the cluster needs at least one voter";
+  if (std::find(voters.begin(), voters.end(), id) == voters.end()) {
+    return "node " + std::to_string(id) + " is not among the voters";
+  }
+  for (std::size_t i = 0; i < voters.size(); ++i) {
+    if (voters[i] < 0) return "voter ids must be ranks (>= 0)";
+    for (std::size_t j = i + 1; j < voters.size(); ++j) {
+      if (voters[i] == voters[j]) return "voter " + std::to_string(voters[i]) + " is listed twice";
+    }
+  }
+  if (election_timeout_min_ms == 0) return "min election timeout must be positive";
+  if (election_timeout_min_ms > election_timeout_max_ms) {
+    return "min election timeout must not exceed max election timeout";
+  }
+  if (heartbeat_interval_ms == 0) return "heartbeat interval must be positive";
+  if (heartbeat_interval_ms >= election_timeout_min_ms) {
+    return "heartbeat interval must be below the min election timeout";
+  }
+  if (max_entries_per_append == 0 || max_bytes_per_append == 0 || max_inflight_appends == 0 ||
+      snapshot_chunk_bytes == 0 || max_committed_per_ready == 0) {
+    return "flow-control limits must be positive";
+  }
+  return {};
+}
+
+}  // namespace raft

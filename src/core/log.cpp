@@ -1,0 +1,95 @@
+#include "raft/log.hpp"
+
+#include <cassert>
+#include <utility>
+
+namespace raft {
+
+RaftLog::RaftLog(SnapshotMeta snapshot, std::vector<Entry> entries)
+    : snapshot_(snapshot), entries_(std::make_move_iterator(entries.begin()),
+                                    std::make_move_iterator(entries.end())) {
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    assert(entries_[i].index == snapshot_.last_index + 1 + i);
+  }
+}
+
+Term RaftLog::last_term() const {
+  return entries_.empty() ? snapshot_.last_term : entries_.back().term;
+}
+
+std::optional<Term> RaftLog::term_at(Index index) const {
+  if (index == snapshot_.last_index) return snapshot_.last_term;  // also covers 0
+  if (index < first_index() || index > last_index()) return std::nullopt;
+  return entries_[index - first_index()].term;
+}
+
+bool RaftLog::matches(Index index, Term term) const {
+  const std::optional<Term> t = term_at(index);
+  return t && *t == term;
+}
+
+const Entry& RaftLog::at(Index index) const {
+  assert(index >= first_index() && index <= last_index());
+  return entries_[index - first_index()];
+}
+
+std::vector<Entry> RaftLog::slice(Index from, std::size_t max_count,
+                                  std::size_t max_bytes) const {
+  assert(from >= first_index());
+  std::vector<Entry> out;
+  std::size_t bytes = 0;
+  for (Index i = from; i <= last_index() && out.size() < max_count; ++i) {
+    const Entry& e = entries_[i - first_index()];
+    // Always send at least one entry, however large, so progress is possible.
+    if (!out.empty() && bytes + e.data.size() > max_bytes) break;
+    bytes += e.data.size();
+    out.push_back(e);
+  }
+  return out;
+}
+
+void RaftLog::append(Entry entry) {
+  assert(entry.index == last_index() + 1);
+  entries_.push_back(std::move(entry));
+}
+
+void RaftLog::truncate_from(Index index) {
+  assert(index > snapshot_.last_index);
+  if (index > last_index()) return;
+  entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(index - first_index()),
+                 entries_.end());
+}
+
+void RaftLog::compact_to(SnapshotMeta meta) {
+  if (matches(meta.last_index, meta.last_term) && meta.last_index >= first_index()) {
+    entries_.erase(entries_.begin(),
+                   entries_.begin() + static_cast<std::ptrdiff_t>(meta.last_index - first_index() + 1));
+  } else if (!(meta.last_index == snapshot_.last_index && meta.last_term == snapshot_.last_term)) {
+    entries_.clear();
+  }
+  snapshot_ = meta;
+}
+
+Index RaftLog::first_index_of_term_at(Index index) const {
+  const std::optional<Term> term = term_at(index);
+  assert(term);
+  Index i = index;
+  while (i > first_index() && entries_[i - 1 - first_index()].term == *term) --i;
+  return i;
+}
+
+Index RaftLog::last_index_of_term(Term term) const {
+  for (Index i = last_index(); i >= first_index() && i > 0; --i) {
+    const Term t = entries_[i - first_index()].term;
+    if (t == term) return i;
+    if (t < term) return 0;  // terms only grow along the log
+  }
+  return snapshot_.last_term == term ? snapshot_.last_index : 0;
+}
+
+bool RaftLog::candidate_is_up_to_date(Index last_log_index, Term last_log_term) const {
+  return last_log_term > last_term() ||
+         (last_log_term == last_term() && last_log_index >= last_index());
+}
+
+}  // namespace raft

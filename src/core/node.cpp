@@ -1,0 +1,305 @@
+// raft::Node: construction, the input/output plumbing (tick, step dispatch,
+// ready) and the operator commands. The protocol itself lives in
+// election.cpp, replication.cpp, snapshot.cpp and read_index.cpp.
+#include "raft/node.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <string>
+#include <utility>
+
+namespace raft {
+
+Node::Node(Config config, TimeMs now_ms) : Node(std::move(config), RecoveredState{}, now_ms) {}
+
+Node::Node(Config config, const RecoveredState& recovered, TimeMs now_ms)
+    : config_(std::move(config)), rng_(config_.seed ^ (0x5EEDULL * (config_.id + 1))), now_ms_(now_ms) {
+  assert(config_.validate().empty());
+  std::sort(config_.voters.begin(), config_.voters.end());
+  SnapshotMeta snap_meta;
+  if (recovered.snapshot) {
+    snap_meta = recovered.snapshot->meta;
+    snapshot_data_ = recovered.snapshot->data;
+  }
+  log_ = RaftLog(snap_meta, recovered.entries);
+  term_ = recovered.hard_state.term;
+  voted_for_ = recovered.hard_state.voted_for;
+  // A persisted commit may lag but is never wrong; it cannot point past the log.
+  commit_ = std::clamp(recovered.hard_state.commit, snap_meta.last_index, log_.last_index());
+  // The state machine is rebuilt from the snapshot; entries after it are
+  // re-applied as they are (re)learned to be committed.
+  applied_ = snap_meta.last_index;
+  unstable_from_ = log_.last_index() + 1;
+  last_hard_state_ = HardState{term_, voted_for_, commit_};
+
+  role_ = config_.initial_delay_ms > 0 ? Role::Initial : Role::Follower;
+  initial_deadline_ms_ = now_ms_ + config_.initial_delay_ms;
+  reset_election_timer();
+}
+
+void Node::tick(TimeMs now_ms) {
+  if (now_ms < now_ms_) return;  // time never goes back
+  now_ms_ = now_ms;
+
+  switch (role_) {
+    case Role::Initial:
+      if (now_ms_ >= initial_deadline_ms_) {
+        set_role(Role::Follower, "initial delay elapsed");
+        reset_election_timer();
+      }
+      break;
+    case Role::Follower:
+    case Role::Candidate:
+      if (now_ms_ >= election_timer_start_ms_ + election_timeout_ms_) on_election_timeout();
+      break;
+    case Role::Leader:
+      if (transfer_target_ != kNoNode && now_ms_ >= transfer_deadline_ms_) {
+        transfer_target_ = kNoNode;  // the target did not take over in time
+      }
+      if (now_ms_ >= check_quorum_due_ms_) {
+        check_quorum();
+        if (role_ != Role::Leader) break;
+      }
+      if (now_ms_ >= heartbeat_due_ms_) {
+        heartbeat_due_ms_ = now_ms_ + config_.heartbeat_interval_ms;
+        broadcast_heartbeat();
+      }
+      break;
+  }
+}
+
+void Node::step(const Message& m) {
+  if (m.to != config_.id || m.from == config_.id || !is_voter(m.from)) return;
+  if (m.type < MessageType::VoteRequest || m.type > MessageType::TimeoutNow) return;
+
+  const bool is_vote_request =
+      m.type == MessageType::VoteRequest || m.type == MessageType::PreVoteRequest;
+
+  if (m.term > term_) {
+    if (is_vote_request && !m.force && in_leader_lease()) {
+      // We still hear from a leader: a disruptive candidate (typically one
+      // that was cut off) must not depose it. Answer without adopting its term.
+      Message reply;
+      reply.type = m.type == MessageType::VoteRequest ? MessageType::VoteResponse
+                                                      : MessageType::PreVoteResponse;
+      reply.to = m.from;
+      reply.term = term_;
+      send(std::move(reply));
+      return;
+    }
+    if (m.type == MessageType::PreVoteRequest) {
+      // A PreVote never changes our term: handled below at its own term.
+    } else if (m.type == MessageType::PreVoteResponse && m.granted) {
+      // A granted PreVote response carries the term we would stand in.
+    } else {
+      const bool from_leader = m.type == MessageType::AppendEntries ||
+                               m.type == MessageType::InstallSnapshot ||
+                               m.type == MessageType::TimeoutNow;
+      step_down(m.term, from_leader ? m.from : kNoNode, "saw a higher term");
+    }
+  } else if (m.term < term_) {
+    if (m.type == MessageType::AppendEntries || m.type == MessageType::InstallSnapshot) {
+      // A stale leader (e.g. one that was partitioned): tell it our term so it
+      // steps down; without this, CheckQuorum + PreVote could leave it stuck.
+      Message reply;
+      reply.type = MessageType::AppendResponse;
+      reply.to = m.from;
+      reply.term = term_;
+      send(std::move(reply));
+    } else if (m.type == MessageType::PreVoteRequest) {
+      Message reply;
+      reply.type = MessageType::PreVoteResponse;
+      reply.to = m.from;
+      reply.term = term_;
+      send(std::move(reply));
+    }
+    return;
+  }
+
+  switch (m.type) {
+    case MessageType::VoteRequest:
+    case MessageType::PreVoteRequest:
+      handle_vote_request(m);
+      break;
+    case MessageType::VoteResponse:
+    case MessageType::PreVoteResponse:
+      handle_vote_response(m);
+      break;
+    case MessageType::AppendEntries:
+      handle_append_entries(m);
+      break;
+    case MessageType::AppendResponse:
+      handle_append_response(m);
+      break;
+    case MessageType::InstallSnapshot:
+      handle_install_snapshot(m);
+      break;
+    case MessageType::InstallSnapshotResponse:
+      handle_install_snapshot_response(m);
+      break;
+    case MessageType::TimeoutNow:
+      if (m.term == term_ && role_ != Role::Initial && role_ != Role::Leader) {
+        campaign(/*force=*/true, "leadership transferred to us");
+      }
+      break;
+  }
+}
+
+Result Node::propose(EntryType type, std::string data) {
+  if (role_ != Role::Leader) return not_leader();
+  if (transfer_target_ != kNoNode) {
+    return {Status::Refused, "a leadership transfer is in progress", 0, term_, leader_};
+  }
+  const Index index = log_.last_index() + 1;
+  append_local(type, std::move(data));
+  maybe_commit();
+  broadcast_append();
+  return {Status::Ok, {}, index, term_, leader_};
+}
+
+Result Node::propose_batch(std::vector<std::string> commands) {
+  if (role_ != Role::Leader) return not_leader();
+  if (transfer_target_ != kNoNode) {
+    return {Status::Refused, "a leadership transfer is in progress", 0, term_, leader_};
+  }
+  if (commands.empty()) return {Status::InvalidArgument, "the batch is empty", 0, term_, leader_};
+  const Index first = log_.last_index() + 1;
+  for (std::string& c : commands) append_local(EntryType::Command, std::move(c));
+  maybe_commit();
+  broadcast_append();
+  return {Status::Ok, {}, first, term_, leader_};
+}
+
+Result Node::trigger_election() {
+  if (role_ == Role::Initial) {
+    return {Status::Refused, "the node is INITIAL; use become_follower first", 0, term_, leader_};
+  }
+  campaign(/*force=*/true, "trigger_election");
+  return {Status::Ok, {}, 0, term_, leader_};
+}
+
+Result Node::force_timeout() {
+  if (role_ == Role::Initial) {
+    return {Status::Refused, "the node is INITIAL and does not stand for election", 0, term_,
+            leader_};
+  }
+  if (role_ == Role::Leader) {
+    return {Status::Refused, "the leader has no election timer", 0, term_, leader_};
+  }
+  on_election_timeout();
+  return {Status::Ok, {}, 0, term_, leader_};
+}
+
+Result Node::become_follower() {
+  switch (role_) {
+    case Role::Initial:
+      set_role(Role::Follower, "become_follower");
+      reset_election_timer();
+      break;
+    case Role::Follower:
+      return {Status::Refused, "the node is already a FOLLOWER", 0, term_, leader_};
+    case Role::Candidate:
+    case Role::Leader:
+      step_down(term_, kNoNode, "become_follower");
+      break;
+  }
+  return {Status::Ok, {}, 0, term_, leader_};
+}
+
+Result Node::transfer_leadership(NodeId target) {
+  if (role_ != Role::Leader) return not_leader();
+  if (!is_voter(target)) {
+    return {Status::InvalidArgument, "node " + std::to_string(target) + " is not a member", 0,
+            term_, leader_};
+  }
+  if (target == config_.id) {
+    return {Status::Refused, "this node is already the leader", 0, term_, leader_};
+  }
+  transfer_target_ = target;
+  transfer_deadline_ms_ = now_ms_ + config_.election_timeout_max_ms;
+  const Progress& p = progress_.at(target);
+  if (p.match == log_.last_index()) {
+    maybe_send_timeout_now(target);
+  } else {
+    send_append(target, /*allow_empty=*/false);
+  }
+  return {Status::Ok, {}, 0, term_, leader_};
+}
+
+Result Node::compact(Index index, SharedBytes data, Snapshot* out_snapshot) {
+  if (!data) return {Status::InvalidArgument, "snapshot data is missing", 0, term_, leader_};
+  if (index <= log_.snapshot().last_index) {
+    return {Status::Refused, "nothing new to compact", 0, term_, leader_};
+  }
+  if (index > applied_) {
+    return {Status::InvalidArgument, "cannot compact past the applied index", 0, term_, leader_};
+  }
+  const SnapshotMeta meta{index, *log_.term_at(index)};
+  log_.compact_to(meta);
+  snapshot_data_ = std::move(data);
+  if (out_snapshot) *out_snapshot = Snapshot{meta, snapshot_data_};
+  return {Status::Ok, {}, index, meta.last_term, leader_};
+}
+
+bool Node::has_ready() const {
+  return !messages_.empty() || read_broadcast_due_ || snapshot_to_persist_ ||
+         unstable_from_ <= log_.last_index() || applied_ < commit_ || !reads_out_.empty() ||
+         !events_.empty() || HardState{term_, voted_for_, commit_} != last_hard_state_;
+}
+
+Ready Node::ready() {
+  if (read_broadcast_due_) {
+    read_broadcast_due_ = false;
+    if (role_ == Role::Leader) broadcast_heartbeat();
+  }
+  Ready rd;
+  const HardState hs{term_, voted_for_, commit_};
+  if (hs != last_hard_state_) {
+    rd.hard_state = hs;
+    last_hard_state_ = hs;
+  }
+  if (snapshot_to_persist_) {
+    rd.snapshot = std::move(snapshot_to_persist_);
+    snapshot_to_persist_.reset();
+  }
+  if (unstable_from_ <= log_.last_index()) {
+    rd.entries = log_.slice(unstable_from_, SIZE_MAX, SIZE_MAX);
+    unstable_from_ = log_.last_index() + 1;
+  }
+  rd.messages = std::move(messages_);
+  messages_.clear();
+  if (applied_ < commit_) {
+    const Index from = std::max(applied_ + 1, log_.first_index());
+    const std::size_t count = static_cast<std::size_t>(
+        std::min<Index>(commit_ - from + 1, config_.max_committed_per_ready));
+    rd.committed = log_.slice(from, count, SIZE_MAX);
+    if (!rd.committed.empty()) applied_ = rd.committed.back().index;
+  }
+  rd.reads = std::move(reads_out_);
+  reads_out_.clear();
+  rd.events = std::move(events_);
+  events_.clear();
+  return rd;
+}
+
+void Node::send(Message m) {
+  m.from = config_.id;
+  messages_.push_back(std::move(m));
+}
+
+void Node::emit(Event e) { events_.push_back(std::move(e)); }
+
+bool Node::is_voter(NodeId id) const {
+  return std::binary_search(config_.voters.begin(), config_.voters.end(), id);
+}
+
+bool Node::committed_in_current_term() const {
+  const std::optional<Term> t = log_.term_at(commit_);
+  return t && *t == term_;
+}
+
+Result Node::not_leader() const {
+  return {Status::NotLeader, "this node is not the leader", 0, term_, leader_};
+}
+
+}  // namespace raft

@@ -1,0 +1,120 @@
+// InstallSnapshot (Raft §7): a follower whose next entry was compacted away
+// receives the leader's snapshot in bounded chunks, one in flight at a time,
+// resuming from the offset it reports.
+#include <algorithm>
+#include <memory>
+
+#include "raft/node.hpp"
+
+namespace raft {
+
+void Node::send_snapshot_chunk(NodeId peer) {
+  Progress& p = progress_.at(peer);
+  if (!(p.snapshot_sending == log_.snapshot())) {
+    // We compacted again meanwhile: stream the newer snapshot from the start.
+    p.snapshot_sending = log_.snapshot();
+    p.snapshot_offset = 0;
+  }
+  const std::string empty;
+  const std::string& data = snapshot_data_ ? *snapshot_data_ : empty;
+  const std::size_t offset = std::min<std::size_t>(p.snapshot_offset, data.size());
+  const std::size_t length = std::min(config_.snapshot_chunk_bytes, data.size() - offset);
+  Message m;
+  m.type = MessageType::InstallSnapshot;
+  m.to = peer;
+  m.term = term_;
+  m.snapshot = p.snapshot_sending;
+  m.offset = offset;
+  m.chunk = data.substr(offset, length);
+  m.done = offset + length == data.size();
+  send(std::move(m));
+}
+
+void Node::handle_install_snapshot(const Message& m) {
+  // step() guarantees m.term == term_.
+  if (role_ == Role::Leader) return;
+  if (role_ == Role::Candidate) {
+    step_down(term_, m.from, "heard from the leader of our term");
+  } else {
+    set_leader(m.from);
+    reset_election_timer();
+  }
+  pre_voting_ = false;
+  leader_contact_ms_ = now_ms_;
+
+  Message reply;
+  reply.type = MessageType::InstallSnapshotResponse;
+  reply.to = m.from;
+  reply.term = term_;
+  reply.snapshot = m.snapshot;
+
+  if (m.snapshot.last_index <= commit_) {
+    // We already hold everything it covers.
+    incoming_snapshot_ = {};
+    incoming_snapshot_bytes_.clear();
+    reply.success = true;
+    reply.done = true;
+    reply.match_index = commit_;
+    send(std::move(reply));
+    return;
+  }
+  if (!(incoming_snapshot_ == m.snapshot)) {
+    incoming_snapshot_ = m.snapshot;
+    incoming_snapshot_bytes_.clear();
+  }
+  if (m.offset != incoming_snapshot_bytes_.size()) {
+    reply.offset = incoming_snapshot_bytes_.size();  // resend from here
+    send(std::move(reply));
+    return;
+  }
+  incoming_snapshot_bytes_ += m.chunk;
+  reply.offset = incoming_snapshot_bytes_.size();
+  if (!m.done) {
+    reply.success = true;
+    send(std::move(reply));
+    return;
+  }
+
+  const SnapshotMeta meta = m.snapshot;
+  log_.compact_to(meta);  // keeps later entries only if they continue the snapshot
+  snapshot_data_ = std::make_shared<const std::string>(std::move(incoming_snapshot_bytes_));
+  incoming_snapshot_ = {};
+  incoming_snapshot_bytes_.clear();
+  commit_ = std::max(commit_, meta.last_index);
+  applied_ = meta.last_index;
+  unstable_from_ = std::max(unstable_from_, meta.last_index + 1);
+  unstable_from_ = std::min(unstable_from_, log_.last_index() + 1);
+  snapshot_to_persist_ = Snapshot{meta, snapshot_data_};
+  emit({EventKind::SnapshotInstalled, term_, role_, m.from, false,
+        "installed a snapshot up to index " + std::to_string(meta.last_index)});
+
+  reply.success = true;
+  reply.done = true;
+  reply.match_index = meta.last_index;
+  send(std::move(reply));
+}
+
+void Node::handle_install_snapshot_response(const Message& m) {
+  if (role_ != Role::Leader) return;
+  auto it = progress_.find(m.from);
+  if (it == progress_.end()) return;
+  Progress& p = it->second;
+  p.recent_active = true;
+  if (m.done && m.success) {
+    if (m.match_index > p.match && m.match_index <= log_.last_index()) p.match = m.match_index;
+    if (p.state == Progress::State::Snapshot) {
+      p.state = Progress::State::Probe;
+      p.next = p.match + 1;
+      p.probe_sent = false;
+      p.inflight.clear();
+      maybe_commit();
+      if (role_ == Role::Leader) send_append(m.from, /*allow_empty=*/true);
+    }
+    return;
+  }
+  if (p.state != Progress::State::Snapshot || !(m.snapshot == p.snapshot_sending)) return;
+  p.snapshot_offset = m.offset;
+  send_snapshot_chunk(m.from);
+}
+
+}  // namespace raft
