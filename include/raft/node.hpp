@@ -174,6 +174,7 @@ class Node {
   void send_append(NodeId peer, bool allow_empty);
   void send_heartbeat(NodeId peer);
   void broadcast_append();
+  void broadcast_append_to(NodeId peer);
   void broadcast_heartbeat();
   void maybe_commit();
   void append_local(EntryType type, std::string data);

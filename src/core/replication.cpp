@@ -121,12 +121,7 @@ void Node::handle_append_response(const Message& m) {
     if (advanced) maybe_commit();
     if (role_ != Role::Leader) return;
     maybe_send_timeout_now(m.from);
-    while (p.state == Progress::State::Replicate && p.next <= log_.last_index() &&
-           p.inflight.size() < config_.max_inflight_appends) {
-      const Index before = p.next;
-      send_append(m.from, /*allow_empty=*/false);
-      if (p.next == before) break;
-    }
+    if (p.state == Progress::State::Replicate) broadcast_append_to(m.from);
   } else if (m.reject_index != 0 || m.hint_index != 0) {
     const bool stale = (p.state == Progress::State::Replicate && m.reject_index <= p.match) ||
                        (p.state == Progress::State::Probe && m.reject_index + 1 != p.next) ||
@@ -211,7 +206,18 @@ void Node::send_heartbeat(NodeId peer) {
 }
 
 void Node::broadcast_append() {
-  for (auto& [peer, p] : progress_) send_append(peer, /*allow_empty=*/false);
+  for (auto& [peer, p] : progress_) broadcast_append_to(peer);
+}
+
+void Node::broadcast_append_to(NodeId peer) {
+  Progress& p = progress_.at(peer);
+  // Fill the pipeline: in Replicate state keep sending batches until the
+  // in-flight limit or the end of the log; in Probe state at most one goes.
+  for (;;) {
+    const Index before = p.next;
+    send_append(peer, /*allow_empty=*/false);
+    if (p.state != Progress::State::Replicate || p.next == before) break;
+  }
 }
 
 void Node::broadcast_heartbeat() {

@@ -1,0 +1,114 @@
+#include "local_cluster.hpp"
+
+#include <utility>
+
+namespace raft::testing {
+
+namespace {
+Config config_for(Config base, int size, NodeId id) {
+  base.id = id;
+  base.voters.clear();
+  for (int i = 0; i < size; ++i) base.voters.push_back(i);
+  return base;
+}
+}  // namespace
+
+LocalCluster::LocalCluster(int size, Config base) : base_(std::move(base)) {
+  for (int i = 0; i < size; ++i) {
+    stores_.push_back(std::make_unique<storage::MemoryStore>());
+    nodes_.push_back(std::make_unique<Node>(config_for(base_, size, i), now_ms_));
+    applied_.emplace_back();
+    reads_.emplace_back();
+  }
+}
+
+void LocalCluster::process_ready(NodeId id) {
+  Node& n = *nodes_[id];
+  if (!n.has_ready()) return;
+  Ready rd = n.ready();
+  storage::MemoryStore& s = *stores_[id];
+  if (rd.hard_state) s.save_hard_state(*rd.hard_state);
+  if (rd.snapshot) s.install_snapshot(*rd.snapshot);
+  if (!rd.entries.empty()) s.append(rd.entries);
+  s.sync();
+  for (Message& m : rd.messages) {
+    if (record) sent.push_back(m);
+    in_flight_.push_back(std::move(m));
+  }
+  if (rd.snapshot) {
+    // The "state machine" here is the list of applied entries; a snapshot
+    // replaces the prefix it covers.
+    std::vector<Entry>& a = applied_[id];
+    while (!a.empty() && a.back().index > rd.snapshot->meta.last_index) a.pop_back();
+  }
+  for (Entry& e : rd.committed) applied_[id].push_back(std::move(e));
+  for (ReadState& r : rd.reads) reads_[id].push_back(r);
+}
+
+void LocalCluster::settle() {
+  for (int guard = 0; guard < 1'000'000; ++guard) {
+    for (NodeId id = 0; id < size(); ++id) {
+      if (!down[id]) process_ready(id);
+    }
+    if (in_flight_.empty()) return;
+    while (!in_flight_.empty()) {
+      Message m = std::move(in_flight_.front());
+      in_flight_.pop_front();
+      if (down[m.to] || (drop && drop(m))) continue;
+      ++delivered[m.type];
+      nodes_[m.to]->step(m);
+      process_ready(m.to);
+    }
+  }
+}
+
+void LocalCluster::advance(TimeMs duration_ms, TimeMs step_ms) {
+  const TimeMs end = now_ms_ + duration_ms;
+  while (now_ms_ < end) {
+    now_ms_ += step_ms;
+    for (NodeId id = 0; id < size(); ++id) {
+      if (!down[id]) nodes_[id]->tick(now_ms_);
+    }
+    settle();
+  }
+}
+
+bool LocalCluster::advance_until(const std::function<bool()>& predicate, TimeMs limit_ms,
+                                 TimeMs step_ms) {
+  const TimeMs end = now_ms_ + limit_ms;
+  while (!predicate()) {
+    if (now_ms_ >= end) return false;
+    advance(step_ms, step_ms);
+  }
+  return true;
+}
+
+NodeId LocalCluster::leader() const {
+  NodeId best = kNoNode;
+  Term best_term = 0;
+  for (NodeId id = 0; id < static_cast<NodeId>(nodes_.size()); ++id) {
+    const Node& n = *nodes_[id];
+    const auto it = down.find(id);
+    const bool is_down = it != down.end() && it->second;
+    if (n.role() == Role::Leader && n.term() >= best_term && !is_down) {
+      best = id;
+      best_term = n.term();
+    }
+  }
+  return best;
+}
+
+NodeId LocalCluster::elect(TimeMs limit_ms) {
+  advance_until([&] { return leader() != kNoNode; }, limit_ms);
+  return leader();
+}
+
+void LocalCluster::restart(NodeId id) {
+  stores_[id]->crash();
+  nodes_[id] = std::make_unique<Node>(config_for(base_, size(), id), stores_[id]->load(), now_ms_);
+  applied_[id].clear();
+  reads_[id].clear();
+  down[id] = false;
+}
+
+}  // namespace raft::testing
