@@ -105,8 +105,9 @@ class Node {
   /// Advances the node's notion of time; fires due timers. Time never goes back.
   void tick(TimeMs now_ms);
   /// Handles a message addressed to this node. Messages of other nodes and
-  /// stale ones are ignored.
-  void step(const Message& message);
+  /// stale ones are ignored. Taken by value: pass an rvalue and the entries
+  /// move into the log without a copy.
+  void step(Message message);
 
   /// Appends entries on the leader. All or nothing.
   Result propose(EntryType type, std::string data);
@@ -169,7 +170,7 @@ class Node {
   void set_leader(NodeId leader);
 
   // replication.cpp
-  void handle_append_entries(const Message& m);
+  void handle_append_entries(Message& m);
   void handle_append_response(const Message& m);
   void send_append(NodeId peer, bool allow_empty);
   void send_heartbeat(NodeId peer);

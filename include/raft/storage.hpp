@@ -49,7 +49,8 @@ class Storage {
   /// Appends consecutive entries. If `entries.front().index` is at or below the
   /// current last index, every stored entry from that index on is dropped first
   /// (conflict truncation). Entries at or below the snapshot index are ignored.
-  virtual void append(const std::vector<Entry>& entries) = 0;
+  /// Taken by value so an in-memory store can keep them without a copy.
+  virtual void append(std::vector<Entry> entries) = 0;
 
   /// Stores a snapshot and drops the log it covers. Entries after
   /// `snapshot.meta.last_index` are kept only if the stored entry at that index

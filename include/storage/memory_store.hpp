@@ -15,7 +15,7 @@ class MemoryStore final : public Storage {
  public:
   RecoveredState load() override;
   void save_hard_state(const HardState& state) override;
-  void append(const std::vector<Entry>& entries) override;
+  void append(std::vector<Entry> entries) override;
   void install_snapshot(const Snapshot& snapshot) override;
   void sync() override;
 
@@ -31,7 +31,7 @@ class MemoryStore final : public Storage {
     std::optional<Snapshot> snapshot;
     std::vector<Entry> entries;
   };
-  static void apply(RecoveredState& state, const Write& write);
+  static void apply(RecoveredState& state, Write write);
 
   RecoveredState durable_;
   std::vector<Write> pending_;

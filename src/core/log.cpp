@@ -1,5 +1,6 @@
 #include "raft/log.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
@@ -37,6 +38,9 @@ std::vector<Entry> RaftLog::slice(Index from, std::size_t max_count,
                                   std::size_t max_bytes) const {
   assert(from >= first_index());
   std::vector<Entry> out;
+  if (from <= last_index()) {
+    out.reserve(static_cast<std::size_t>(std::min<Index>(max_count, last_index() - from + 1)));
+  }
   std::size_t bytes = 0;
   for (Index i = from; i <= last_index() && out.size() < max_count; ++i) {
     const Entry& e = entries_[i - first_index()];

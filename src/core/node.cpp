@@ -68,7 +68,7 @@ void Node::tick(TimeMs now_ms) {
   }
 }
 
-void Node::step(const Message& m) {
+void Node::step(Message m) {
   if (m.to != config_.id || m.from == config_.id || !is_voter(m.from)) return;
   if (m.type < MessageType::VoteRequest || m.type > MessageType::TimeoutNow) return;
 

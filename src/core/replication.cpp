@@ -18,7 +18,7 @@ void Node::append_local(EntryType type, std::string data) {
   log_.append(std::move(e));
 }
 
-void Node::handle_append_entries(const Message& m) {
+void Node::handle_append_entries(Message& m) {
   // step() guarantees m.term == term_.
   if (role_ == Role::Leader) return;  // impossible in a correct cluster: one leader per term
   if (role_ == Role::Candidate) {
@@ -77,7 +77,7 @@ void Node::handle_append_entries(const Message& m) {
   }
 
   for (std::size_t i = skip; i < m.entries.size(); ++i) {
-    const Entry& e = m.entries[i];
+    Entry& e = m.entries[i];
     if (e.index <= log_.last_index()) {
       if (log_.matches(e.index, e.term)) continue;
       // A conflicting suffix from a deposed leader: it was never committed.
@@ -85,7 +85,7 @@ void Node::handle_append_entries(const Message& m) {
       log_.truncate_from(e.index);
       unstable_from_ = std::min(unstable_from_, e.index);
     }
-    log_.append(e);
+    log_.append(std::move(e));
   }
   const Index match = prev + (m.entries.size() - skip);
   commit_ = std::max(commit_, std::min(m.commit, match));

@@ -1,5 +1,7 @@
 #include "storage/memory_store.hpp"
 
+#include <utility>
+
 namespace raft::storage {
 
 RecoveredState MemoryStore::load() {
@@ -12,8 +14,8 @@ RecoveredState MemoryStore::load() {
 
 void MemoryStore::save_hard_state(const HardState& state) { pending_.push_back({state, {}, {}}); }
 
-void MemoryStore::append(const std::vector<Entry>& entries) {
-  if (!entries.empty()) pending_.push_back({{}, {}, entries});
+void MemoryStore::append(std::vector<Entry> entries) {
+  if (!entries.empty()) pending_.push_back({{}, {}, std::move(entries)});
 }
 
 void MemoryStore::install_snapshot(const Snapshot& snapshot) {
@@ -21,14 +23,14 @@ void MemoryStore::install_snapshot(const Snapshot& snapshot) {
 }
 
 void MemoryStore::sync() {
-  for (const Write& w : pending_) apply(durable_, w);
+  for (Write& w : pending_) apply(durable_, std::move(w));
   pending_.clear();
   ++sync_count_;
 }
 
 void MemoryStore::crash() { pending_.clear(); }
 
-void MemoryStore::apply(RecoveredState& state, const Write& write) {
+void MemoryStore::apply(RecoveredState& state, Write write) {
   if (write.hard_state) state.hard_state = *write.hard_state;
   if (write.snapshot) {
     const SnapshotMeta& meta = write.snapshot->meta;
@@ -46,12 +48,12 @@ void MemoryStore::apply(RecoveredState& state, const Write& write) {
   }
   if (!write.entries.empty()) {
     const Index first = state.snapshot ? state.snapshot->meta.last_index + 1 : 1;
-    for (const Entry& e : write.entries) {
+    for (Entry& e : write.entries) {
       if (e.index < first) continue;  // already folded into the snapshot
       const Index offset = e.index - first;
       if (offset < state.entries.size()) state.entries.resize(offset);  // conflict truncation
       // Entries are consecutive by contract; a gap is a caller bug.
-      if (offset == state.entries.size()) state.entries.push_back(e);
+      if (offset == state.entries.size()) state.entries.push_back(std::move(e));
     }
   }
 }

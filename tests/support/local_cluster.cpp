@@ -29,7 +29,7 @@ void LocalCluster::process_ready(NodeId id) {
   storage::MemoryStore& s = *stores_[id];
   if (rd.hard_state) s.save_hard_state(*rd.hard_state);
   if (rd.snapshot) s.install_snapshot(*rd.snapshot);
-  if (!rd.entries.empty()) s.append(rd.entries);
+  if (!rd.entries.empty()) s.append(std::move(rd.entries));
   s.sync();
   for (Message& m : rd.messages) {
     if (record) sent.push_back(m);
@@ -56,8 +56,9 @@ void LocalCluster::settle() {
       in_flight_.pop_front();
       if (down[m.to] || (drop && drop(m))) continue;
       ++delivered[m.type];
-      nodes_[m.to]->step(m);
-      process_ready(m.to);
+      const NodeId to = m.to;
+      nodes_[to]->step(std::move(m));
+      process_ready(to);
     }
   }
 }
