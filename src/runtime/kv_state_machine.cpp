@@ -70,9 +70,7 @@ std::optional<KvApplyResult> KvStateMachine::apply(const Entry& entry) {
   auto it = data_.find(cmd->key);
   result.found = it != data_.end();
   switch (cmd->op) {
-    case KvOp::Put:
-      data_[cmd->key] = std::move(cmd->value);
-      break;
+    case KvOp::Put: data_[cmd->key] = std::move(cmd->value); break;
     case KvOp::Delete:
       if (result.found) data_.erase(it);
       break;

@@ -1,0 +1,89 @@
+#pragma once
+/// NodeDriver: the one loop that owns a node's Raft state.
+///
+/// It is the only thread that touches raft::Node, the storage, the key-value
+/// state machine and the transport (so the only thread calling MPI). Each pass:
+/// receive messages, tick the clock, run queued requests, then for the Ready:
+/// persist (one sync for the whole pass), send, apply, answer waiting requests,
+/// compact when due, publish a NodeStatus.
+///
+/// Other threads (HTTP handlers) only call the thread-safe methods below:
+/// requests go into a queue and come back as futures; status() returns the
+/// last published snapshot. No lock is held across I/O or across a Raft step.
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "raft/config.hpp"
+#include "runtime/kv_command.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/node_status.hpp"
+#include "runtime/replies.hpp"
+#include "transport/transport.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace raft::runtime {
+
+struct NodeOptions {
+  /// id, voters (all ranks), timeouts, initial delay. The seed is mixed with
+  /// the start time by the caller so restarts draw new timeouts.
+  Config raft;
+  /// This node's own folder (<data_dir>/node-<rank>).
+  std::filesystem::path node_dir;
+  /// false = `--fsync never`: fast, and an OS crash may lose acknowledged writes.
+  bool fsync = true;
+  /// Compact the log once this many entries were applied since the last snapshot.
+  std::size_t snapshot_every_entries = 10'000;
+  /// Upper bound on writes waiting for their entry to be applied.
+  std::size_t max_pending_writes = 100'000;
+};
+
+/// The commands of SPEC.md that the loop executes (show_known_nodes and
+/// sync_known_nodes belong to the discovery client, outside the loop).
+const std::vector<std::string>& driver_commands();
+
+class NodeDriver {
+ public:
+  /// Opens the node's storage and recovers its state. Throws
+  /// raft::StorageError (naming the file) if the data cannot be trusted.
+  NodeDriver(NodeOptions options, std::unique_ptr<transport::Transport> transport,
+             std::shared_ptr<spdlog::logger> logger, std::shared_ptr<Metrics> metrics);
+  ~NodeDriver();
+  NodeDriver(const NodeDriver&) = delete;
+  NodeDriver& operator=(const NodeDriver&) = delete;
+
+  /// Runs the loop on the calling thread until stop(). Call from the thread
+  /// that initialised MPI.
+  void run();
+
+  // ---- thread-safe ---------------------------------------------------------
+  /// Asks the loop to finish its pass, sync, and return from run().
+  void stop();
+  std::shared_ptr<const NodeStatus> status() const;
+  /// Runs one of driver_commands() with its arguments on the loop.
+  std::future<CommandReply> command(std::string name, std::vector<std::string> args);
+  /// put / delete / cas; answered once the entry is committed and applied.
+  std::future<KvReply> kv_write(KvCommand command);
+  /// Linearizable (ReadIndex) unless `stale`.
+  std::future<KvReply> kv_read(std::string key, bool stale);
+  std::future<EntriesReply> entries(Index from, std::size_t limit);
+  /// "15:04:05 - trigger_election", oldest first (the last 100).
+  std::vector<std::string> command_history() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace raft::runtime

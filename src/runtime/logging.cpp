@@ -1,0 +1,56 @@
+#include "runtime/logging.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace raft::runtime {
+
+namespace {
+
+class RingView final : public LogRing {
+ public:
+  explicit RingView(std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink)
+      : sink_(std::move(sink)) {}
+  std::vector<std::string> lines(std::size_t limit) const override {
+    std::vector<std::string> out = sink_->last_formatted(limit);
+    for (std::string& l : out) {
+      while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+    }
+    return out;
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+};
+
+}  // namespace
+
+NodeLogger make_node_logger(NodeId rank, const std::filesystem::path& node_dir,
+                            const std::string& level, std::size_t ring_lines) {
+  std::error_code ec;
+  std::filesystem::create_directories(node_dir, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create " + node_dir.string() + ": " + ec.message());
+  }
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  console->set_pattern("[node " + std::to_string(rank) + "] %H:%M:%S.%e %^%l%$ %v");
+  std::shared_ptr<spdlog::sinks::basic_file_sink_mt> file;
+  try {
+    file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((node_dir / "node.log").string());
+  } catch (const spdlog::spdlog_ex& e) {
+    throw std::runtime_error("cannot open " + (node_dir / "node.log").string() + ": " + e.what());
+  }
+  file->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+  auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(ring_lines);
+  ring->set_pattern("%H:%M:%S.%e %l %v");
+
+  auto logger = std::make_shared<spdlog::logger>("node-" + std::to_string(rank),
+                                                 spdlog::sinks_init_list{console, file, ring});
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::warn);
+  return {logger, std::make_shared<RingView>(ring)};
+}
+
+}  // namespace raft::runtime

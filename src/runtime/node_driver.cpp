@@ -1,0 +1,545 @@
+// NodeDriver: the loop that owns one node's Raft state (see node_driver.hpp).
+// The operator commands live in node_driver_commands.cpp.
+#include "runtime/node_driver.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "node_driver_impl.hpp"
+
+namespace raft::runtime {
+
+namespace {
+
+std::uint64_t steady_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+KvReply unavailable(std::string error, NodeId leader = kNoNode) {
+  KvReply r;
+  r.http_status = 503;
+  r.ok = false;
+  r.error = std::move(error);
+  r.leader_id = leader;
+  return r;
+}
+
+}  // namespace
+
+// ---- construction ------------------------------------------------------------
+
+NodeDriver::NodeDriver(NodeOptions options, std::unique_ptr<transport::Transport> transport,
+                       std::shared_ptr<spdlog::logger> logger, std::shared_ptr<Metrics> metrics)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& d = *impl_;
+  d.options = std::move(options);
+  d.transport = std::move(transport);
+  d.log = std::move(logger);
+  d.metrics = metrics ? std::move(metrics) : std::make_shared<Metrics>();
+  d.started_ms = steady_ms();
+  const std::string problem = d.options.raft.validate();
+  if (!problem.empty()) throw std::invalid_argument(problem);
+  d.open_and_recover();
+  d.publish(/*force=*/true);
+}
+
+NodeDriver::~NodeDriver() = default;
+
+void NodeDriver::Impl::open_and_recover() {
+  storage::FileStoreOptions store_options;
+  store_options.fsync = options.fsync ? storage::FsyncMode::Always : storage::FsyncMode::Never;
+  store = std::make_unique<storage::FileStore>(options.node_dir, store_options);
+  RecoveredState recovered = store->load();  // throws StorageError naming the file
+  for (const std::string& w : store->warnings()) log->warn("storage: {}", w);
+
+  kv = std::make_unique<KvStateMachine>();
+  if (recovered.snapshot) {
+    kv->restore(*recovered.snapshot->data, recovered.snapshot->meta.last_index);
+  }
+  node = std::make_unique<Node>(options.raft, recovered, raft_now_ms());
+  log->info("recovered term {} vote {} log {}..{} snapshot {} from {}", recovered.hard_state.term,
+            recovered.hard_state.voted_for, node->log().first_index(), node->log().last_index(),
+            node->log().snapshot().last_index, options.node_dir.string());
+  last_role = node->role();
+}
+
+// ---- clocks ------------------------------------------------------------------
+
+std::uint64_t NodeDriver::Impl::raft_now_ms() const {
+  // The Raft clock stands still while the node is paused, so a resumed node
+  // has the same time left on its timers as when it was paused.
+  const std::uint64_t now = steady_ms();
+  const std::uint64_t frozen = paused ? now - pause_started_ms : 0;
+  return now - paused_total_ms - frozen;
+}
+
+// ---- the loop ----------------------------------------------------------------
+
+void NodeDriver::run() {
+  Impl& d = *impl_;
+  d.log->info("node {} of {} running (election {}-{} ms, heartbeat {} ms, fsync {})",
+              d.options.raft.id, d.options.raft.voters.size(),
+              d.options.raft.election_timeout_min_ms, d.options.raft.election_timeout_max_ms,
+              d.options.raft.heartbeat_interval_ms, d.options.fsync ? "always" : "never (unsafe)");
+  std::chrono::microseconds idle_wait{0};
+  std::vector<Message> inbox;
+  std::deque<std::function<void()>> requests;
+  for (;;) {
+    bool active = false;
+
+    inbox.clear();
+    d.transport->poll(inbox, 4096);
+    for (Message& m : inbox) active |= d.deliver(std::move(m));
+
+    {
+      std::lock_guard lock(d.queue_mutex);
+      requests.swap(d.queue);
+      if (d.stop_requested && requests.empty()) break;
+    }
+    for (auto& request : requests) request();
+    active |= !requests.empty();
+    requests.clear();
+
+    if (d.node && !d.paused && !d.storage_failed()) d.node->tick(d.raft_now_ms());
+    while (d.node && !d.paused && !d.storage_failed() && d.node->has_ready()) {
+      d.handle_ready();
+      active = true;
+    }
+    d.maybe_compact();
+    d.publish(/*force=*/false);
+
+    // Poll eagerly while traffic flows; back off while idle so an idle node
+    // costs almost nothing. HTTP requests wake the loop at once.
+    idle_wait =
+        active ? std::chrono::microseconds{0}
+               : std::min(std::max(idle_wait * 2, std::chrono::microseconds{50}), kMaxIdleWait);
+    if (idle_wait.count() > 0) {
+      std::unique_lock lock(d.queue_mutex);
+      d.queue_cv.wait_for(lock, idle_wait, [&] { return !d.queue.empty() || d.stop_requested; });
+    }
+  }
+  d.fail_everything("the node is shutting down");
+  d.publish(/*force=*/true);
+  d.log->info("loop stopped");
+}
+
+bool NodeDriver::Impl::deliver(Message m) {
+  const auto type = static_cast<std::size_t>(m.type);
+  if (type < metrics->messages_received.size()) metrics->messages_received[type]++;
+  // A paused or crashed node receives and drops, so no sender's request hangs.
+  if (!node || paused || storage_failed() || partitioned.count(m.from)) {
+    metrics->messages_dropped++;
+    return false;
+  }
+  node->step(std::move(m));
+  return true;
+}
+
+void NodeDriver::Impl::handle_ready() {
+  Ready rd = node->ready();
+  // 1. Persist; one sync for everything this pass produced (group commit).
+  try {
+    bool dirty = false;
+    if (rd.hard_state) {
+      store->save_hard_state(*rd.hard_state);
+      dirty = true;
+    }
+    if (rd.snapshot) {
+      store->install_snapshot(*rd.snapshot);
+      dirty = true;
+    }
+    if (!rd.entries.empty()) {
+      store->append(std::move(rd.entries));
+      dirty = true;
+    }
+    if (dirty) {
+      const auto t0 = std::chrono::steady_clock::now();
+      store->sync();
+      metrics->fsync_seconds.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  } catch (const std::exception& e) {
+    // Nothing that depends on the failed write may leave the node.
+    storage_error = e.what();
+    log->critical("storage failed, the node stops taking part and refuses writes: {}", e.what());
+    fail_everything("storage failed: " + storage_error);
+    return;
+  }
+
+  // 2. Send, now that what the messages promise is durable.
+  for (const Message& m : rd.messages) {
+    if (partitioned.count(m.to) || !transport->send(m)) {
+      metrics->messages_dropped++;
+      continue;
+    }
+    const auto type = static_cast<std::size_t>(m.type);
+    if (type < metrics->messages_sent.size()) metrics->messages_sent[type]++;
+  }
+
+  // 3. Apply.
+  if (rd.snapshot) {
+    try {
+      kv->restore(*rd.snapshot->data, rd.snapshot->meta.last_index);
+    } catch (const std::exception& e) {
+      storage_error = std::string("snapshot from the leader is unreadable: ") + e.what();
+      log->critical("{}", storage_error);
+      fail_everything(storage_error);
+      return;
+    }
+    metrics->snapshots_installed++;
+    // Writes whose entries were folded into the snapshot: the outcome is not
+    // known here; a retry with the same client id and sequence is safe.
+    resolve_writes_up_to(rd.snapshot->meta.last_index);
+  }
+  for (const Entry& e : rd.committed) apply(e);
+  for (const ReadState& r : rd.reads) on_read_state(r);
+  serve_ready_reads();
+  for (const Event& e : rd.events) on_event(e);
+}
+
+void NodeDriver::Impl::apply(const Entry& e) {
+  std::optional<KvApplyResult> result = kv->apply(e);
+  metrics->entries_applied++;
+  auto it = pending_writes.find(e.index);
+  if (it == pending_writes.end()) return;
+  KvReply reply;
+  if (it->second.term != e.term) {
+    reply = unavailable("a new leader replaced this write before it committed; it was not applied",
+                        node->leader());
+  } else {
+    reply.index = e.index;
+    reply.term = e.term;
+    if (result) {
+      reply.ok = result->ok;
+      reply.found = result->found;
+      reply.duplicate = result->duplicate;
+      reply.error = result->error;
+      if (!result->ok) reply.http_status = 409;
+    }
+  }
+  metrics->kv_writes++;
+  it->second.promise->set_value(std::move(reply));
+  pending_writes.erase(it);
+}
+
+void NodeDriver::Impl::resolve_writes_up_to(Index index) {
+  while (!pending_writes.empty() && pending_writes.begin()->first <= index) {
+    pending_writes.begin()->second.promise->set_value(
+        unavailable("the write's outcome is unknown (a snapshot replaced the log); retry it with "
+                    "the same client id and sequence"));
+    pending_writes.erase(pending_writes.begin());
+  }
+}
+
+void NodeDriver::Impl::on_read_state(const ReadState& r) {
+  auto it = pending_reads.find(r.request_id);
+  if (it == pending_reads.end()) return;
+  if (!r.ok) {
+    it->second.promise->set_value(
+        unavailable("leadership was lost before the read was confirmed", node->leader()));
+    pending_reads.erase(it);
+    return;
+  }
+  it->second.read_index = r.index;
+  it->second.confirmed = true;
+}
+
+void NodeDriver::Impl::serve_ready_reads() {
+  for (auto it = pending_reads.begin(); it != pending_reads.end();) {
+    if (!it->second.confirmed || kv->applied_index() < it->second.read_index) {
+      ++it;
+      continue;
+    }
+    KvReply reply;
+    reply.value = kv->get(it->second.key);
+    reply.found = reply.value.has_value();
+    reply.index = it->second.read_index;
+    reply.term = node->term();
+    if (!reply.found) {
+      reply.http_status = 404;
+      reply.ok = false;
+      reply.error = "key not found";
+    }
+    metrics->kv_reads++;
+    it->second.promise->set_value(std::move(reply));
+    it = pending_reads.erase(it);
+  }
+}
+
+void NodeDriver::Impl::on_event(const Event& e) {
+  switch (e.kind) {
+    case EventKind::RoleChanged:
+      log->info("{} -> {} in term {} ({})", role_name(last_role), role_name(e.role), e.term,
+                e.detail);
+      if (e.role == Role::Leader) metrics->elections_won++;
+      last_role = e.role;
+      break;
+    case EventKind::LeaderChanged:
+      metrics->leader_changes++;
+      if (e.node == kNoNode) {
+        log->info("no known leader in term {}", e.term);
+      } else {
+        log->info("leader is node {} in term {}", e.node, e.term);
+      }
+      break;
+    case EventKind::ElectionStarted:
+      if (e.pre_vote) {
+        metrics->pre_votes_started++;
+        log->info("PreVote for term {} ({})", e.term, e.detail);
+      } else {
+        metrics->elections_started++;
+        log->info("election for term {} ({})", e.term, e.detail);
+      }
+      break;
+    case EventKind::VoteGranted: log->info("voted for node {} in term {}", e.node, e.term); break;
+    case EventKind::SnapshotInstalled: log->info("{} from node {}", e.detail, e.node); break;
+  }
+}
+
+void NodeDriver::Impl::maybe_compact() {
+  if (!node || storage_failed() || options.snapshot_every_entries == 0) return;
+  const Index applied = kv->applied_index();
+  if (applied < node->log().snapshot().last_index + options.snapshot_every_entries) return;
+  std::string error;
+  if (!take_snapshot(&error)) log->warn("automatic snapshot failed: {}", error);
+}
+
+bool NodeDriver::Impl::take_snapshot(std::string* error) {
+  const Index applied = kv->applied_index();
+  Snapshot snap;
+  Result r = node->compact(applied, std::make_shared<const std::string>(kv->snapshot()), &snap);
+  if (!r.ok()) {
+    *error = r.error;
+    return false;
+  }
+  try {
+    store->install_snapshot(snap);
+    store->sync();
+  } catch (const std::exception& e) {
+    storage_error = e.what();
+    log->critical("storage failed while saving a snapshot: {}", e.what());
+    fail_everything("storage failed: " + storage_error);
+    *error = storage_error;
+    return false;
+  }
+  metrics->snapshots_taken++;
+  log->info("snapshot at index {} (term {}), {} bytes; log now starts at {}", snap.meta.last_index,
+            snap.meta.last_term, snap.data->size(), node->log().first_index());
+  return true;
+}
+
+void NodeDriver::Impl::fail_everything(const std::string& why) {
+  for (auto& [index, w] : pending_writes) w.promise->set_value(unavailable(why));
+  pending_writes.clear();
+  for (auto& [id, r] : pending_reads) r.promise->set_value(unavailable(why));
+  pending_reads.clear();
+}
+
+// ---- status ------------------------------------------------------------------
+
+void NodeDriver::Impl::publish(bool force) {
+  const std::uint64_t now = steady_ms();
+  const bool changed = node && (node->role() != published_role || node->term() != published_term ||
+                                node->leader() != published_leader);
+  if (!force && !changed && now < last_publish_ms + kPublishEveryMs) return;
+  last_publish_ms = now;
+
+  auto s = std::make_shared<NodeStatus>(last_status ? *last_status : NodeStatus{});
+  s->rank = options.raft.id;
+  s->cluster_size = static_cast<int>(options.raft.voters.size());
+  s->paused = paused;
+  s->crashed = crashed;
+  s->partitioned.assign(partitioned.begin(), partitioned.end());
+  s->heartbeat_interval_ms = options.raft.heartbeat_interval_ms;
+  s->election_timeout_min_ms = options.raft.election_timeout_min_ms;
+  s->election_timeout_max_ms = options.raft.election_timeout_max_ms;
+  s->storage_error = storage_error;
+  s->published_at_ms = now;
+  s->uptime_ms = now - started_ms;
+  if (node) {
+    const std::uint64_t raft_now = raft_now_ms();
+    s->role = node->role();
+    s->term = node->term();
+    s->leader_id = node->leader();
+    s->voted_for = node->voted_for();
+    s->log_length = node->log().last_index();
+    s->first_index = node->log().first_index();
+    s->snapshot_index = node->log().snapshot().last_index;
+    s->commit_index = node->commit_index();
+    s->last_applied = kv->applied_index();
+    s->pre_voting = node->pre_voting();
+    s->transfer_target = node->transfer_target();
+    s->election_timeout_ms = node->election_timeout_ms();
+    s->election_elapsed_ms = node->role() == Role::Leader
+                                 ? 0
+                                 : raft_now - std::min(raft_now, node->election_timer_start_ms());
+    s->heard_from_leader = node->leader_contact_ms() != 0 || node->role() == Role::Leader;
+    s->since_leader_contact_ms =
+        node->role() == Role::Leader ? 0 : raft_now - std::min(raft_now, node->leader_contact_ms());
+    s->initial_remaining_ms =
+        node->role() == Role::Initial && node->initial_deadline_ms() > raft_now
+            ? node->initial_deadline_ms() - raft_now
+            : 0;
+    s->kv_keys = kv->size();
+    s->peers.clear();
+    for (const auto& [id, p] : node->progress()) {
+      s->peers.push_back({id, p.match, p.next, std::string(progress_state_name(p.state)),
+                          partitioned.count(id) > 0});
+    }
+    published_role = node->role();
+    published_term = node->term();
+    published_leader = node->leader();
+
+    metrics->term = s->term;
+    metrics->role = static_cast<int>(s->role);
+    metrics->commit_index = s->commit_index;
+    metrics->last_applied = s->last_applied;
+    metrics->log_length = s->log_length;
+  }
+  metrics->paused = paused ? 1 : 0;
+  metrics->crashed = crashed ? 1 : 0;
+  const transport::TransportStats ts = transport->stats();
+  metrics->decode_errors = ts.decode_errors;
+
+  last_status = s;
+  std::lock_guard lock(status_mutex);
+  status = std::move(s);
+}
+
+// ---- thread-safe entry points ------------------------------------------------
+
+void NodeDriver::stop() {
+  std::lock_guard lock(impl_->queue_mutex);
+  impl_->stop_requested = true;
+  impl_->queue_cv.notify_all();
+}
+
+std::shared_ptr<const NodeStatus> NodeDriver::status() const {
+  std::lock_guard lock(impl_->status_mutex);
+  return impl_->status;
+}
+
+std::vector<std::string> NodeDriver::command_history() const {
+  std::lock_guard lock(impl_->history_mutex);
+  return {impl_->history.begin(), impl_->history.end()};
+}
+
+void NodeDriver::Impl::enqueue(std::function<void()> request) {
+  std::lock_guard lock(queue_mutex);
+  queue.push_back(std::move(request));
+  queue_cv.notify_all();
+}
+
+std::future<KvReply> NodeDriver::kv_write(KvCommand command) {
+  auto promise = std::make_shared<std::promise<KvReply>>();
+  std::future<KvReply> future = promise->get_future();
+  impl_->enqueue([d = impl_.get(), promise, command = std::move(command)]() mutable {
+    if (std::optional<KvReply> refusal = d->refuse_kv(/*write=*/true)) {
+      promise->set_value(std::move(*refusal));
+      return;
+    }
+    const std::string problem = validate_kv_command(command);
+    if (!problem.empty()) {
+      KvReply r;
+      r.http_status = 400;
+      r.ok = false;
+      r.error = problem;
+      promise->set_value(std::move(r));
+      return;
+    }
+    if (d->pending_writes.size() >= d->options.max_pending_writes) {
+      promise->set_value(unavailable("too many writes in flight; retry shortly"));
+      return;
+    }
+    Result r = d->node->propose(EntryType::Command, encode_kv_command(command));
+    if (!r.ok()) {
+      promise->set_value(unavailable(r.error, d->node->leader()));
+      return;
+    }
+    d->pending_writes[r.index] = Impl::PendingWrite{r.term, promise};
+  });
+  return future;
+}
+
+std::future<KvReply> NodeDriver::kv_read(std::string key, bool stale) {
+  auto promise = std::make_shared<std::promise<KvReply>>();
+  std::future<KvReply> future = promise->get_future();
+  impl_->enqueue([d = impl_.get(), promise, key = std::move(key), stale]() mutable {
+    if (stale) {
+      if (!d->kv) {
+        promise->set_value(unavailable("the node is crashed"));
+        return;
+      }
+      KvReply reply;
+      reply.value = d->kv->get(key);
+      reply.found = reply.value.has_value();
+      reply.index = d->kv->applied_index();
+      reply.term = d->node ? d->node->term() : 0;
+      if (!reply.found) {
+        reply.http_status = 404;
+        reply.ok = false;
+        reply.error = "key not found";
+      }
+      d->metrics->kv_reads++;
+      promise->set_value(std::move(reply));
+      return;
+    }
+    if (std::optional<KvReply> refusal = d->refuse_kv(/*write=*/false)) {
+      promise->set_value(std::move(*refusal));
+      return;
+    }
+    const std::uint64_t id = ++d->next_read_id;
+    Result r = d->node->read_index(id);
+    if (!r.ok()) {
+      promise->set_value(unavailable(r.error, d->node->leader()));
+      return;
+    }
+    d->pending_reads[id] = Impl::PendingRead{key, 0, false, promise};
+  });
+  return future;
+}
+
+std::optional<KvReply> NodeDriver::Impl::refuse_kv(bool write) const {
+  if (crashed || !node) return unavailable("the node is crashed; restart it first");
+  if (paused) return unavailable("the node is paused; resume it first");
+  if (storage_failed()) return unavailable("storage failed: " + storage_error);
+  if (node->role() != Role::Leader) {
+    const NodeId leader = node->leader();
+    KvReply r = unavailable(leader == kNoNode ? "no leader known" : "not leader", leader);
+    if (leader != kNoNode) r.http_status = 307;
+    return r;
+  }
+  (void)write;
+  return std::nullopt;
+}
+
+std::future<EntriesReply> NodeDriver::entries(Index from, std::size_t limit) {
+  auto promise = std::make_shared<std::promise<EntriesReply>>();
+  std::future<EntriesReply> future = promise->get_future();
+  impl_->enqueue([d = impl_.get(), promise, from, limit] {
+    EntriesReply reply;
+    if (!d->node) {
+      reply.http_status = 503;
+      reply.error = "the node is crashed; restart it first";
+      promise->set_value(std::move(reply));
+      return;
+    }
+    const RaftLog& log = d->node->log();
+    reply.first_index = log.first_index();
+    reply.last_index = log.last_index();
+    reply.commit_index = d->node->commit_index();
+    for (Index i = std::max(from, log.first_index());
+         i <= log.last_index() && reply.entries.size() < limit; ++i) {
+      const Entry& e = log.at(i);
+      reply.entries.push_back({e.index, e.term, e.type, e.data});
+    }
+    promise->set_value(std::move(reply));
+  });
+  return future;
+}
+
+}  // namespace raft::runtime

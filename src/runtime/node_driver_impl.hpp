@@ -1,0 +1,103 @@
+#pragma once
+// NodeDriver's private state, shared by node_driver.cpp (the loop) and
+// node_driver_commands.cpp (operator commands). Everything except the members
+// under "shared" is touched by the loop thread only.
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "raft/node.hpp"
+#include "runtime/kv_state_machine.hpp"
+#include "runtime/node_driver.hpp"
+#include "storage/file_store.hpp"
+
+namespace raft::runtime {
+
+/// The longest the loop sleeps while idle: bounds the delay of the first
+/// message after a quiet spell, and the idle cost (~500 wake-ups a second).
+inline constexpr std::chrono::microseconds kMaxIdleWait{2000};
+/// Status is republished at least this often, and at once on role/term/leader changes.
+inline constexpr std::uint64_t kPublishEveryMs = 50;
+inline constexpr std::size_t kHistoryLines = 100;
+
+struct NodeDriver::Impl {
+  struct PendingWrite {
+    Term term = 0;
+    std::shared_ptr<std::promise<KvReply>> promise;
+  };
+  struct PendingRead {
+    std::string key;
+    Index read_index = 0;
+    bool confirmed = false;
+    std::shared_ptr<std::promise<KvReply>> promise;
+  };
+
+  NodeOptions options;
+  std::unique_ptr<transport::Transport> transport;
+  std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<Metrics> metrics;
+  std::uint64_t started_ms = 0;
+
+  // ---- loop thread only ----
+  std::unique_ptr<storage::FileStore> store;
+  std::unique_ptr<Node> node;  ///< null while crashed
+  std::unique_ptr<KvStateMachine> kv;
+  bool paused = false;
+  bool crashed = false;
+  std::uint64_t pause_started_ms = 0;
+  std::uint64_t paused_total_ms = 0;
+  std::set<NodeId> partitioned;
+  std::string storage_error;
+  Role last_role = Role::Initial;
+  std::map<Index, PendingWrite> pending_writes;
+  std::map<std::uint64_t, PendingRead> pending_reads;
+  std::uint64_t next_read_id = 0;
+  std::uint64_t last_publish_ms = 0;
+  Role published_role = Role::Initial;
+  Term published_term = 0;
+  NodeId published_leader = kNoNode;
+  std::shared_ptr<const NodeStatus> last_status;
+
+  // ---- shared, each under its own mutex ----
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::deque<std::function<void()>> queue;
+  bool stop_requested = false;
+  mutable std::mutex status_mutex;
+  std::shared_ptr<const NodeStatus> status;
+  mutable std::mutex history_mutex;
+  std::deque<std::string> history;
+
+  // node_driver.cpp
+  void open_and_recover();
+  std::uint64_t raft_now_ms() const;
+  bool deliver(Message m);
+  void handle_ready();
+  void apply(const Entry& e);
+  void resolve_writes_up_to(Index index);
+  void on_read_state(const ReadState& r);
+  void serve_ready_reads();
+  void on_event(const Event& e);
+  void maybe_compact();
+  bool take_snapshot(std::string* error);
+  void fail_everything(const std::string& why);
+  void publish(bool force);
+  void enqueue(std::function<void()> request);
+  std::optional<KvReply> refuse_kv(bool write) const;
+  bool storage_failed() const { return !storage_error.empty(); }
+
+  // node_driver_commands.cpp
+  CommandReply execute(const std::string& name, const std::vector<std::string>& args);
+  void record_history(const std::string& line);
+};
+
+}  // namespace raft::runtime

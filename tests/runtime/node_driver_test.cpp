@@ -1,0 +1,237 @@
+// NodeDriver end to end in one process: real FileStores in a temporary
+// folder, real clocks with short timeouts, drivers on threads, messages over
+// an in-process transport. Every wait is for a condition with a deadline.
+#include "runtime/node_driver.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "in_process_transport.hpp"
+
+namespace raft::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr auto kDeadline = 20s;
+
+bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit = kDeadline) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return condition();
+}
+
+class DriverCluster {
+ public:
+  DriverCluster(int size, const std::string& name)
+      : hub_(std::make_shared<testing::InProcessHub>(size)) {
+    dir_ =
+        fs::temp_directory_path() / ("raft_driver_test_" + name + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    for (int i = 0; i < size; ++i) {
+      NodeOptions o;
+      o.raft.id = i;
+      for (int j = 0; j < size; ++j) o.raft.voters.push_back(j);
+      o.raft.election_timeout_min_ms = 150;
+      o.raft.election_timeout_max_ms = 300;
+      o.raft.heartbeat_interval_ms = 30;
+      o.raft.initial_delay_ms = 0;
+      o.raft.seed = 1000 + static_cast<std::uint64_t>(i);
+      o.node_dir = dir_ / ("node-" + std::to_string(i));
+      o.fsync = false;  // tests check logic, not the disk
+      o.snapshot_every_entries = 50;
+      auto logger =
+          std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+      drivers_.push_back(std::make_unique<NodeDriver>(o, hub_->transport_for(i), logger, nullptr));
+    }
+    for (auto& d : drivers_) threads_.emplace_back([&d] { d->run(); });
+  }
+  ~DriverCluster() {
+    for (auto& d : drivers_) d->stop();
+    for (auto& t : threads_) t.join();
+    drivers_.clear();
+    fs::remove_all(dir_);
+  }
+
+  NodeDriver& at(NodeId i) { return *drivers_.at(static_cast<std::size_t>(i)); }
+  int size() const { return static_cast<int>(drivers_.size()); }
+
+  /// The one leader all running nodes agree on, or kNoNode.
+  NodeId agreed_leader() {
+    NodeId leader = kNoNode;
+    for (int i = 0; i < size(); ++i) {
+      auto s = at(i).status();
+      if (s->paused || s->crashed) continue;
+      if (s->leader_id == kNoNode || (leader != kNoNode && s->leader_id != leader)) return kNoNode;
+      leader = s->leader_id;
+    }
+    if (leader == kNoNode || at(leader).status()->role != Role::Leader) return kNoNode;
+    return leader;
+  }
+  NodeId wait_leader() {
+    NodeId leader = kNoNode;
+    wait_for([&] { return (leader = agreed_leader()) != kNoNode; });
+    return leader;
+  }
+
+  CommandReply command(NodeId i, const std::string& name, std::vector<std::string> args = {}) {
+    return at(i).command(name, std::move(args)).get();
+  }
+  KvReply put(NodeId i, const std::string& key, const std::string& value) {
+    KvCommand c;
+    c.op = KvOp::Put;
+    c.key = key;
+    c.value = value;
+    return at(i).kv_write(c).get();
+  }
+
+ private:
+  fs::path dir_;
+  std::shared_ptr<testing::InProcessHub> hub_;
+  std::vector<std::unique_ptr<NodeDriver>> drivers_;
+  std::vector<std::thread> threads_;
+};
+
+TEST(NodeDriver, ElectsOneLeaderAndReplicatesWrites) {
+  DriverCluster c(3, "elect");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  KvReply w = c.put(leader, "greeting", "hello");
+  ASSERT_TRUE(w.ok) << w.error;
+  EXPECT_EQ(w.http_status, 200);
+  KvReply r = c.at(leader).kv_read("greeting", false).get();
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.value, "hello");
+  const NodeId follower = (leader + 1) % 3;
+  KvReply redirected = c.put(follower, "k", "v");
+  EXPECT_EQ(redirected.http_status, 307);
+  EXPECT_EQ(redirected.leader_id, leader);
+  EXPECT_TRUE(wait_for([&] {
+    KvReply s = c.at(follower).kv_read("greeting", true).get();
+    return s.ok && s.value == "hello";
+  }));
+  EXPECT_EQ(c.at(leader).kv_read("missing", false).get().http_status, 404);
+}
+
+TEST(NodeDriver, PausingTheLeaderElectsANewOneAndResumeRejoins) {
+  DriverCluster c(3, "pause");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  ASSERT_TRUE(c.command(leader, "pause").ok);
+  EXPECT_FALSE(c.command(leader, "pause").ok) << "already paused";
+  NodeId next = kNoNode;
+  ASSERT_TRUE(wait_for([&] { return (next = c.agreed_leader()) != kNoNode && next != leader; }));
+  ASSERT_TRUE(c.put(next, "after", "pause").ok);
+  ASSERT_TRUE(c.command(leader, "resume").ok);
+  EXPECT_TRUE(wait_for([&] {
+    auto s = c.at(leader).status();
+    return s->role == Role::Follower && s->leader_id == next;
+  }));
+  EXPECT_EQ(c.agreed_leader(), next) << "the resumed node must not depose the new leader";
+}
+
+TEST(NodeDriver, CrashAndRestartRecoverTheLogFromDisk) {
+  DriverCluster c(3, "crash");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.put(leader, "k" + std::to_string(i), "v").ok);
+  const NodeId f = (leader + 1) % 3;
+  ASSERT_TRUE(wait_for([&] { return c.at(f).status()->log_length >= 11; }));
+  const Index length = c.at(f).status()->log_length;
+  ASSERT_TRUE(c.command(f, "crash").ok);
+  EXPECT_TRUE(c.at(f).status()->crashed);
+  EXPECT_FALSE(c.command(f, "trigger_election").ok) << "crashed nodes only restart";
+  EXPECT_EQ(c.at(f).kv_read("k1", true).get().http_status, 503);
+  CommandReply r = c.command(f, "restart");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_GE(c.at(f).status()->log_length, length) << "the log came back from disk";
+  EXPECT_TRUE(wait_for([&] {
+    KvReply s = c.at(f).kv_read("k9", true).get();
+    return s.ok && s.value == "v";
+  }));
+}
+
+TEST(NodeDriver, PartitionIsolatesAndHealRestores) {
+  DriverCluster c(3, "partition");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId a = (leader + 1) % 3;
+  const NodeId b = (leader + 2) % 3;
+  EXPECT_FALSE(c.command(leader, "partition", {"9"}).ok);
+  EXPECT_FALSE(c.command(leader, "partition", {std::to_string(leader)}).ok);
+  ASSERT_TRUE(c.command(leader, "partition", {std::to_string(a), std::to_string(b)}).ok);
+  // Cut off from both followers, the leader steps down (CheckQuorum) and the
+  // other two elect a leader among themselves.
+  EXPECT_TRUE(wait_for([&] {
+    auto sa = c.at(a).status();
+    return sa->leader_id != kNoNode && sa->leader_id != leader &&
+           c.at(sa->leader_id).status()->role == Role::Leader;
+  }));
+  EXPECT_TRUE(wait_for([&] { return c.at(leader).status()->role != Role::Leader; }));
+  ASSERT_TRUE(c.command(leader, "heal").ok);
+  EXPECT_TRUE(wait_for([&] { return c.agreed_leader() != kNoNode; }));
+}
+
+TEST(NodeDriver, CommandsAnswerAsDocumented) {
+  DriverCluster c(3, "commands");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId f = (leader + 1) % 3;
+  CommandReply timers = c.command(f, "check_timers");
+  ASSERT_TRUE(timers.ok);
+  EXPECT_TRUE(timers.fields.contains("election_timeout_ms"));
+  EXPECT_TRUE(timers.fields.contains("time_since_last_heartbeat_ms"));
+  EXPECT_EQ(timers.fields["heartbeat_interval_ms"], 30);
+  CommandReply details = c.command(leader, "state_details");
+  ASSERT_TRUE(details.ok);
+  EXPECT_EQ(details.fields["details"]["state"], "LEADER");
+  CommandReply submit = c.command(leader, "submit", {"hello world"});
+  ASSERT_TRUE(submit.ok) << submit.error;
+  EXPECT_GT(submit.fields["index"].get<Index>(), 0u);
+  EXPECT_FALSE(c.command(f, "submit", {"x"}).ok) << "only the leader appends";
+  EXPECT_FALSE(c.command(f, "become_follower").ok) << "already a follower";
+  EXPECT_FALSE(c.command(f, "resume").ok) << "not paused";
+  EXPECT_FALSE(c.command(f, "restart").ok) << "not crashed";
+  EXPECT_FALSE(c.command(f, "transfer_leadership", {"x"}).ok);
+  EXPECT_FALSE(c.command(f, "frobnicate").ok);
+  CommandReply transfer = c.command(leader, "transfer_leadership", {std::to_string(f)});
+  ASSERT_TRUE(transfer.ok) << transfer.error;
+  EXPECT_TRUE(wait_for([&] { return c.agreed_leader() == f; }));
+  CommandReply trigger = c.command(leader, "trigger_election");
+  ASSERT_TRUE(trigger.ok) << trigger.error;
+  EXPECT_TRUE(wait_for([&] { return c.agreed_leader() != kNoNode; }));
+  EXPECT_GE(c.at(leader).command_history().size(), 5u);
+}
+
+TEST(NodeDriver, SnapshotsCompactTheLogAndCatchUpALaggingFollower) {
+  DriverCluster c(3, "snapshot");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId f = (leader + 1) % 3;
+  ASSERT_TRUE(c.command(f, "crash").ok);
+  for (int i = 0; i < 120; ++i)
+    ASSERT_TRUE(c.put(leader, "key" + std::to_string(i % 7), std::to_string(i)).ok);
+  ASSERT_TRUE(wait_for([&] { return c.at(leader).status()->snapshot_index > 0; }))
+      << "automatic compaction every 50 entries";
+  CommandReply snap = c.command(leader, "snapshot");
+  EXPECT_TRUE(snap.ok || snap.error.find("nothing new") != std::string::npos) << snap.error;
+  ASSERT_TRUE(c.command(f, "restart").ok);
+  EXPECT_TRUE(wait_for([&] {
+    KvReply s = c.at(f).kv_read("key1", true).get();
+    return s.ok && s.value == "113";
+  }));
+  EXPECT_GT(c.at(f).status()->snapshot_index, 0u) << "it caught up through InstallSnapshot";
+}
+
+}  // namespace
+}  // namespace raft::runtime
