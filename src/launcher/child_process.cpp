@@ -1,0 +1,152 @@
+#include "launcher/child_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include <httplib.h>
+
+extern char** environ;
+
+namespace raft::launcher {
+
+namespace {
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return std::string("was killed by signal ") + strsignal(WTERMSIG(status));
+  return "stopped";
+}
+
+}  // namespace
+
+ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv,
+                           std::map<std::string, std::string> extra_env)
+    : name_(std::move(name)) {
+  if (argv.empty()) throw std::runtime_error("no program given for " + name_);
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry(*e);
+    const std::string key = entry.substr(0, entry.find('='));
+    if (!extra_env.count(key)) env_storage.push_back(entry);
+  }
+  for (const auto& [k, v] : extra_env) env_storage.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (std::string& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  // exec errors come back through a close-on-exec pipe: EOF means exec worked.
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed: " + std::string(strerror(errno)));
+  pid_ = fork();
+  if (pid_ < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    throw std::runtime_error("cannot start " + name_ + ": fork failed: " + strerror(errno));
+  }
+  if (pid_ == 0) {
+    setpgid(0, 0);  // its own group: we signal the whole group on shutdown
+    // The launcher blocks SIGINT/SIGTERM to wait for them; masks survive exec.
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    execve(args[0], args.data(), envp.data());
+    const int err = errno;
+    [[maybe_unused]] ssize_t n = write(fds[1], &err, sizeof err);
+    _exit(127);
+  }
+  setpgid(pid_, pid_);  // also from the parent, so there is no race with kill()
+  close(fds[1]);
+  int err = 0;
+  const ssize_t n = read(fds[0], &err, sizeof err);
+  close(fds[0]);
+  if (n == static_cast<ssize_t>(sizeof err)) {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    exit_status_ = status;
+    throw std::runtime_error("cannot start " + name_ + " (" + argv[0] + "): " + strerror(err));
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (running()) stop(std::chrono::milliseconds(2000));
+}
+
+std::optional<std::string> ChildProcess::poll_exit() {
+  if (!exit_status_) {
+    int status = 0;
+    const pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) exit_status_ = status;
+  }
+  if (!exit_status_) return std::nullopt;
+  return name_ + " (pid " + std::to_string(pid_) + ") " + describe_status(*exit_status_);
+}
+
+void ChildProcess::stop(std::chrono::milliseconds grace) {
+  if (!running()) {
+    kill(-pid_, SIGKILL);  // leftovers of its group, if any
+    return;
+  }
+  kill(-pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (poll_exit()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Whatever is left in the group (a rank that ignored SIGTERM) goes now.
+  kill(-pid_, SIGKILL);
+  if (running()) {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    exit_status_ = status;
+  }
+}
+
+bool port_is_free(const std::string& host, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1)
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  // No SO_REUSEADDR: a listener (or a socket still in TIME_WAIT with a
+  // listener) makes bind fail, which is what "taken" means to our servers too.
+  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return free;
+}
+
+bool wait_healthy(const std::string& host, int port, std::chrono::milliseconds limit,
+                  ChildProcess* child) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  httplib::Client client(host, port);
+  client.set_connection_timeout(0, 200'000);
+  client.set_read_timeout(1, 0);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto res = client.Get("/healthz"); res && res->status == 200) return true;
+    if (child && child->poll_exit()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace raft::launcher

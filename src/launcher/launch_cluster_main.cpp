@@ -1,0 +1,372 @@
+// launch_cluster: one command to a live cluster. Validates every flag before
+// anything starts, starts discovery_server and web_monitor and waits until
+// they answer, starts `mpirun -n N raft_node`, waits for a leader, prints the
+// URLs, and on Ctrl+C / SIGTERM stops everything it started and exits 0. If a
+// child dies on its own it names it, stops the rest and exits 1.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "launcher/child_process.hpp"
+
+namespace fs = std::filesystem;
+using raft::launcher::ChildProcess;
+
+namespace {
+
+constexpr int kExitBadFlags = 2;
+
+struct Flags {
+  int nodes = 3;
+  int discovery_port = 5000;
+  int monitor_port = 8080;
+  int min_election_timeout = 2000;
+  int max_election_timeout = 4000;
+  int heartbeat_interval = 750;
+  int base_port = 7000;
+  int initial_delay_ms = 3000;
+  std::string data_dir = "raft_data";
+  bool fresh = false;
+  std::string bind = "127.0.0.1";
+  std::string hostfile;
+  std::string hosts;
+  std::string mpirun = "mpirun";
+  std::string fsync = "always";
+  std::string log_level = "info";
+  int leader_timeout_s = 0;  // 0: derived from the timeouts
+};
+
+[[noreturn]] void fail_flags(const std::string& message) {
+  std::cerr << "launch_cluster: " << message << "\n";
+  std::exit(kExitBadFlags);
+}
+
+std::string find_in_path(const std::string& program) {
+  if (program.find('/') != std::string::npos)
+    return access(program.c_str(), X_OK) == 0 ? program : "";
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const std::size_t colon = dirs.find(':', start);
+    const std::string dir =
+        dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return "";
+}
+
+void validate(const Flags& f) {
+  auto port_ok = [](int p) { return p >= 1 && p <= 65535; };
+  if (f.nodes < 1) fail_flags("--nodes must be at least 1 (got " + std::to_string(f.nodes) + ")");
+  if (f.nodes > 128)
+    fail_flags("--nodes must be at most 128 (got " + std::to_string(f.nodes) + ")");
+  if (f.min_election_timeout < 1) fail_flags("--min_election_timeout must be positive");
+  if (f.min_election_timeout > f.max_election_timeout) {
+    fail_flags("--min_election_timeout (" + std::to_string(f.min_election_timeout) +
+               ") must not exceed --max_election_timeout (" +
+               std::to_string(f.max_election_timeout) + ")");
+  }
+  if (f.heartbeat_interval < 1) fail_flags("--heartbeat_interval must be positive");
+  if (f.heartbeat_interval >= f.min_election_timeout) {
+    fail_flags("--heartbeat_interval (" + std::to_string(f.heartbeat_interval) +
+               ") must be below --min_election_timeout (" + std::to_string(f.min_election_timeout) +
+               ")");
+  }
+  if (f.initial_delay_ms < 0) fail_flags("--initial_delay_ms must not be negative");
+  if (!port_ok(f.discovery_port)) fail_flags("--discovery_port must be in 1..65535");
+  if (!port_ok(f.monitor_port)) fail_flags("--monitor_port must be in 1..65535");
+  if (!port_ok(f.base_port) || f.base_port + f.nodes - 1 > 65535) {
+    fail_flags("--base_port must leave room for " + std::to_string(f.nodes) + " ports below 65536");
+  }
+  if (f.discovery_port == f.monitor_port)
+    fail_flags("--discovery_port and --monitor_port must differ");
+  for (int p : {f.discovery_port, f.monitor_port}) {
+    if (p >= f.base_port && p < f.base_port + f.nodes) {
+      fail_flags("port " + std::to_string(p) +
+                 " is both a service port and a node port (--base_port " +
+                 std::to_string(f.base_port) + " with " + std::to_string(f.nodes) + " nodes)");
+    }
+  }
+  if (f.fsync != "always" && f.fsync != "never") fail_flags("--fsync must be 'always' or 'never'");
+  if (!f.hostfile.empty() && !fs::is_regular_file(f.hostfile)) {
+    fail_flags("--hostfile " + f.hostfile + " is not a readable file");
+  }
+  if (!f.hostfile.empty() && !f.hosts.empty()) fail_flags("give --hostfile or --host, not both");
+  if (f.data_dir.empty()) fail_flags("--data_dir must not be empty");
+}
+
+void check_ports_free(const Flags& f) {
+  auto check = [&](int port, const std::string& what) {
+    if (!raft::launcher::port_is_free(f.bind, port)) {
+      std::cerr << "launch_cluster: port " << port << " (" << what << ") is already in use on "
+                << f.bind << "\n";
+      std::exit(kExitBadFlags);
+    }
+  };
+  check(f.discovery_port, "--discovery_port");
+  check(f.monitor_port, "--monitor_port");
+  // With several hosts the node ports are on other machines.
+  if (f.hostfile.empty() && f.hosts.empty()) {
+    for (int i = 0; i < f.nodes; ++i) check(f.base_port + i, "node " + std::to_string(i));
+  }
+}
+
+/// Blocks SIGINT and SIGTERM so they can be waited for with sigtimedwait.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+/// Waits up to `ms` for SIGINT/SIGTERM; returns the signal or 0.
+int wait_signal(const sigset_t& set, int ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1'000'000L};
+  const int sig = sigtimedwait(&set, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+struct LeaderInfo {
+  std::string id;
+  long long term = 0;
+};
+
+std::optional<LeaderInfo> discovery_leader(httplib::Client& client) {
+  auto res = client.Get("/state");
+  if (!res || res->status != 200) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(res->body, nullptr, false);
+  if (!j.is_object() || !j.contains("leader") || !j["leader"].is_string()) return std::nullopt;
+  LeaderInfo info;
+  info.id = j["leader"].get<std::string>();
+  if (j.contains("leader_term") && j["leader_term"].is_number())
+    info.term = j["leader_term"].get<long long>();
+  return info;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  CLI::App app{"Start a Raft cluster: discovery_server, web_monitor and mpirun -n N raft_node"};
+  app.add_option("--nodes", f.nodes, "number of Raft nodes (MPI ranks)")->capture_default_str();
+  app.add_option("--discovery_port", f.discovery_port, "discovery_server port")
+      ->capture_default_str();
+  app.add_option("--monitor_port", f.monitor_port, "web_monitor port")->capture_default_str();
+  app.add_option("--min_election_timeout", f.min_election_timeout, "ms")->capture_default_str();
+  app.add_option("--max_election_timeout", f.max_election_timeout, "ms")->capture_default_str();
+  app.add_option("--heartbeat_interval", f.heartbeat_interval, "ms")->capture_default_str();
+  app.add_option("--base_port", f.base_port, "node i serves HTTP on base_port + i")
+      ->capture_default_str();
+  app.add_option("--initial_delay_ms", f.initial_delay_ms, "time a node stays INITIAL")
+      ->capture_default_str();
+  app.add_option("--data_dir", f.data_dir, "durable state: <data_dir>/node-<rank>/")
+      ->capture_default_str();
+  app.add_flag("--fresh", f.fresh, "wipe the data_dir's node state and discovery registry first");
+  app.add_option("--bind", f.bind, "address every server listens on")->capture_default_str();
+  app.add_option("--hostfile", f.hostfile, "MPI hostfile, passed to mpirun");
+  app.add_option("--host", f.hosts, "comma-separated hosts, passed to mpirun --host");
+  app.add_option("--mpirun", f.mpirun, "mpirun to use")->capture_default_str();
+  app.add_option("--fsync", f.fsync, "always | never (never is unsafe: for slow disks)")
+      ->capture_default_str();
+  app.add_option("--log_level", f.log_level, "trace|debug|info|warn|error")->capture_default_str();
+  app.add_option("--leader_timeout_s", f.leader_timeout_s,
+                 "give up waiting for a leader after this (0: auto)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (const auto nl = what.find('\n'); nl != std::string::npos) what = what.substr(0, nl);
+    fail_flags(what);
+  }
+  validate(f);
+
+  const fs::path bin_dir = fs::canonical("/proc/self/exe").parent_path();
+  for (const char* program : {"discovery_server", "web_monitor", "raft_node"}) {
+    if (access((bin_dir / program).c_str(), X_OK) != 0) {
+      std::cerr << "launch_cluster: " << (bin_dir / program).string()
+                << " is missing; build it first\n";
+      return 1;
+    }
+  }
+  const std::string mpirun = find_in_path(f.mpirun);
+  if (mpirun.empty()) fail_flags("--mpirun " + f.mpirun + " was not found (install openmpi-bin)");
+  check_ports_free(f);
+
+  const fs::path data_dir = fs::absolute(f.data_dir);
+  std::error_code ec;
+  if (f.fresh) {
+    for (const auto& e : fs::directory_iterator(data_dir, ec)) {
+      const std::string n = e.path().filename().string();
+      if (n.rfind("node-", 0) == 0 || n == "discovery_state.json") fs::remove_all(e.path(), ec);
+    }
+  }
+  fs::create_directories(data_dir, ec);
+  if (ec) {
+    std::cerr << "launch_cluster: cannot create " << data_dir.string() << ": " << ec.message()
+              << "\n";
+    return 1;
+  }
+
+  const sigset_t stop_signals = block_stop_signals();
+  const std::string discovery_url = "http://" + f.bind + ":" + std::to_string(f.discovery_port);
+  std::vector<std::unique_ptr<ChildProcess>> children;  // in start order
+  int exit_code = 0;
+  auto stop_all = [&] {
+    // Nodes first, so they can deregister while discovery is still up.
+    for (auto it = children.rbegin(); it != children.rend(); ++it) {
+      (*it)->stop(std::chrono::milliseconds(it == children.rbegin() ? 6000 : 3000));
+    }
+  };
+  auto died = [&]() -> std::optional<std::string> {
+    for (auto& c : children) {
+      if (auto why = c->poll_exit()) return why;
+    }
+    return std::nullopt;
+  };
+
+  try {
+    std::vector<std::string> discovery_args = {(bin_dir / "discovery_server").string(),
+                                               "--port",
+                                               std::to_string(f.discovery_port),
+                                               "--bind",
+                                               f.bind,
+                                               "--state_file",
+                                               (data_dir / "discovery_state.json").string()};
+    children.push_back(std::make_unique<ChildProcess>("discovery_server", discovery_args));
+    if (!raft::launcher::wait_healthy(f.bind, f.discovery_port, std::chrono::seconds(10),
+                                      children.back().get())) {
+      throw std::runtime_error("discovery_server did not become healthy" +
+                               (died() ? ": it " + *died() : std::string(" within 10 s")));
+    }
+    children.push_back(std::make_unique<ChildProcess>(
+        "web_monitor",
+        std::vector<std::string>{(bin_dir / "web_monitor").string(), "--port",
+                                 std::to_string(f.monitor_port), "--bind", f.bind,
+                                 "--discovery_url", discovery_url, "--base_port",
+                                 std::to_string(f.base_port), "--nodes", std::to_string(f.nodes)}));
+    if (!raft::launcher::wait_healthy(f.bind, f.monitor_port, std::chrono::seconds(10),
+                                      children.back().get())) {
+      throw std::runtime_error("web_monitor did not become healthy" +
+                               (died() ? ": it " + *died() : std::string(" within 10 s")));
+    }
+
+    std::vector<std::string> mpi_args = {mpirun};
+    if (geteuid() == 0) mpi_args.push_back("--allow-run-as-root");
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    if (!f.hostfile.empty()) {
+      mpi_args.insert(mpi_args.end(), {"--hostfile", f.hostfile});
+    } else if (!f.hosts.empty()) {
+      mpi_args.insert(mpi_args.end(), {"--host", f.hosts});
+    }
+    if (static_cast<unsigned>(f.nodes) > cores || !f.hostfile.empty() || !f.hosts.empty()) {
+      mpi_args.push_back("--oversubscribe");
+    }
+    mpi_args.insert(mpi_args.end(), {"-n",
+                                     std::to_string(f.nodes),
+                                     "--bind-to",
+                                     "none",
+                                     "-x",
+                                     "SERVICE_DISCOVERY_URL",
+                                     (bin_dir / "raft_node").string(),
+                                     "--min_election_timeout",
+                                     std::to_string(f.min_election_timeout),
+                                     "--max_election_timeout",
+                                     std::to_string(f.max_election_timeout),
+                                     "--heartbeat_interval",
+                                     std::to_string(f.heartbeat_interval),
+                                     "--initial_delay_ms",
+                                     std::to_string(f.initial_delay_ms),
+                                     "--base_port",
+                                     std::to_string(f.base_port),
+                                     "--bind",
+                                     f.bind,
+                                     "--data_dir",
+                                     data_dir.string(),
+                                     "--fsync",
+                                     f.fsync,
+                                     "--log_level",
+                                     f.log_level,
+                                     "--discovery_url",
+                                     discovery_url});
+    children.push_back(std::make_unique<ChildProcess>(
+        "raft_node job (mpirun)", mpi_args,
+        std::map<std::string, std::string>{{"SERVICE_DISCOVERY_URL", discovery_url},
+                                           {"OMPI_MCA_btl_vader_single_copy_mechanism", "none"}}));
+
+    // Wait for a leader that discovery knows about.
+    const int leader_timeout_ms = f.leader_timeout_s > 0
+                                      ? f.leader_timeout_s * 1000
+                                      : f.initial_delay_ms + 10 * f.max_election_timeout + 15000;
+    httplib::Client client(f.bind, f.discovery_port);
+    client.set_connection_timeout(0, 300'000);
+    client.set_read_timeout(1, 0);
+    std::optional<LeaderInfo> leader;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(leader_timeout_ms);
+    while (!(leader = discovery_leader(client))) {
+      if (int sig = wait_signal(stop_signals, 100)) {
+        std::cerr << "launch_cluster: " << strsignal(sig) << " received, stopping the cluster\n";
+        stop_all();
+        return 0;
+      }
+      if (auto why = died()) throw std::runtime_error(*why + " before a leader was elected");
+      if (std::chrono::steady_clock::now() > deadline) {
+        throw std::runtime_error("no leader was elected within " +
+                                 std::to_string(leader_timeout_ms / 1000) + " s");
+      }
+    }
+
+    std::printf("Raft cluster of %d node%s is up.\n", f.nodes, f.nodes == 1 ? "" : "s");
+    std::printf("  Monitor:    http://%s:%d\n", f.bind.c_str(), f.monitor_port);
+    std::printf("  Discovery:  %s/state\n", discovery_url.c_str());
+    if (f.hostfile.empty() && f.hosts.empty()) {
+      for (int i = 0; i < f.nodes; ++i)
+        std::printf("  Node %-3d    http://%s:%d\n", i, f.bind.c_str(), f.base_port + i);
+    } else {
+      std::printf("  Nodes:      see %s/state for their addresses\n", discovery_url.c_str());
+    }
+    std::printf("  Leader:     node %s (term %lld)\n", leader->id.c_str(), leader->term);
+    std::printf("  Data:       %s\n", data_dir.string().c_str());
+    std::printf("Press Ctrl+C to stop every process.\n");
+    std::fflush(stdout);
+
+    for (;;) {
+      if (int sig = wait_signal(stop_signals, 200)) {
+        std::cerr << "launch_cluster: " << strsignal(sig) << " received, stopping the cluster\n";
+        break;
+      }
+      if (auto why = died()) {
+        std::cerr << "launch_cluster: " << *why << "; stopping the rest\n";
+        exit_code = 1;
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "launch_cluster: " << e.what() << "; stopping what was started\n";
+    exit_code = 1;
+  }
+  stop_all();
+  if (exit_code == 0) std::cerr << "launch_cluster: stopped every process\n";
+  return exit_code;
+}
