@@ -22,7 +22,7 @@ enum class MessageType : std::uint8_t {
   PreVoteRequest = 5,           ///< term (the one it would stand in), last_log_*
   PreVoteResponse = 6,          ///< term, granted
   InstallSnapshot = 7,          ///< term, snapshot, offset, chunk, done
-  InstallSnapshotResponse = 8,  ///< term, snapshot.last_index, offset (next wanted), success
+  InstallSnapshotResponse = 8,  ///< term, snapshot, offset (next wanted), success, done, match_index
   TimeoutNow = 9,               ///< term: leadership transfer, start a forced election now
 };
 

@@ -28,6 +28,9 @@ std::string Config::validate() const {
       snapshot_chunk_bytes == 0 || max_committed_per_ready == 0) {
     return "flow-control limits must be positive";
   }
+  if (max_entries_per_append > 65'536) {
+    return "max entries per append must be at most 65536 (the wire format's cap)";
+  }
   return {};
 }
 
