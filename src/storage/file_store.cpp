@@ -261,6 +261,8 @@ RecoveredState FileStore::recover() {
       snapshot_files.emplace(*snap, it->path());
     } else if (name.ends_with(kTmpSuffix)) {
       tmp_files.push_back(it->path());
+    } else if (name == "node.log") {
+      // The node's own log file (spdlog) lives beside the store by design.
     } else {
       warnings_.push_back(it->path().string() + ": unknown file ignored");
     }

@@ -1,0 +1,226 @@
+// raft_node: one MPI rank = one Raft node. Wires the MPI transport, the
+// durable store, the node's loop, its HTTP server and the discovery client,
+// then runs the loop on the main thread (the thread that initialised MPI)
+// until SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "discovery/discovery_client.hpp"
+#include "http/known_nodes_source.hpp"
+#include "http/node_server.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/node_driver.hpp"
+#include "transport/mpi_transport.hpp"
+
+namespace {
+
+constexpr int kExitBadFlags = 2;
+
+struct Flags {
+  int client_num_in_total = 0;  // the original's name for the cluster size
+  int min_election_timeout = 2000;
+  int max_election_timeout = 4000;
+  int heartbeat_interval = 750;
+  int base_port = 7000;
+  int http_port = -1;  // default: base_port + rank
+  std::string bind = "127.0.0.1";
+  std::string advertise_host;  // default: bind (127.0.0.1 when bind is a wildcard)
+  std::string fsync = "always";
+  std::string discovery_url;
+  int discovery_poll_interval = 5;
+  int initial_delay_ms = 3000;
+  std::string data_dir = "raft_data";
+  std::string log_level = "info";
+  int snapshot_every = 10'000;
+};
+
+/// Rank from Open MPI's environment, before MPI_Init (for flag errors).
+int env_rank() {
+  const char* r = std::getenv("OMPI_COMM_WORLD_RANK");
+  return r ? std::atoi(r) : 0;
+}
+
+[[noreturn]] void fail_flags(const std::string& message) {
+  // Every rank parses the same flags; one line from rank 0 is enough.
+  if (env_rank() == 0) std::cerr << "raft_node: " << message << "\n";
+  std::exit(kExitBadFlags);
+}
+
+class DiscoveryNodes final : public raft::http::KnownNodesSource {
+ public:
+  explicit DiscoveryNodes(raft::discovery::DiscoveryClient& client) : client_(client) {}
+  std::map<raft::NodeId, std::string> known_nodes() const override { return client_.known_nodes(); }
+  bool sync_now(std::string* error) override { return client_.sync_now(error); }
+  bool connected() const override { return client_.connected(); }
+
+ private:
+  raft::discovery::DiscoveryClient& client_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  if (const char* url = std::getenv("SERVICE_DISCOVERY_URL"); url && *url) f.discovery_url = url;
+  if (f.discovery_url.empty()) f.discovery_url = "http://127.0.0.1:5000";
+
+  CLI::App app{"One Raft node per MPI rank: mpirun -n N raft_node [flags]"};
+  app.add_option("--client_num_in_total", f.client_num_in_total,
+                 "number of nodes (must equal the number of MPI ranks if given)");
+  app.add_option("--min_election_timeout", f.min_election_timeout, "ms")->capture_default_str();
+  app.add_option("--max_election_timeout", f.max_election_timeout, "ms")->capture_default_str();
+  app.add_option("--heartbeat_interval", f.heartbeat_interval, "ms")->capture_default_str();
+  app.add_option("--base_port", f.base_port, "node i serves HTTP on base_port + i")->capture_default_str();
+  app.add_option("--http_port", f.http_port, "this node's HTTP port (default base_port + rank)");
+  app.add_option("--bind", f.bind, "address the HTTP server listens on")->capture_default_str();
+  app.add_option("--advertise_host", f.advertise_host, "host registered with discovery (default: --bind)");
+  app.add_option("--fsync", f.fsync, "always | never (never is unsafe)")->capture_default_str();
+  app.add_option("--discovery_url", f.discovery_url, "default: $SERVICE_DISCOVERY_URL")->capture_default_str();
+  app.add_option("--discovery_poll_interval", f.discovery_poll_interval, "seconds")->capture_default_str();
+  app.add_option("--initial_delay_ms", f.initial_delay_ms, "time in INITIAL before FOLLOWER")->capture_default_str();
+  app.add_option("--data_dir", f.data_dir, "durable state in <data_dir>/node-<rank>/")->capture_default_str();
+  app.add_option("--log_level", f.log_level, "trace|debug|info|warn|error")->capture_default_str();
+  app.add_option("--snapshot_every", f.snapshot_every, "compact the log every N applied entries (0: never)")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (const auto nl = what.find('\n'); nl != std::string::npos) what = what.substr(0, nl);
+    fail_flags(what);
+  }
+  if (f.fsync != "always" && f.fsync != "never") fail_flags("--fsync must be 'always' or 'never'");
+  if (f.min_election_timeout < 1 || f.min_election_timeout > f.max_election_timeout) {
+    fail_flags("--min_election_timeout must be positive and not exceed --max_election_timeout");
+  }
+  if (f.heartbeat_interval < 1 || f.heartbeat_interval >= f.min_election_timeout) {
+    fail_flags("--heartbeat_interval must be positive and below --min_election_timeout");
+  }
+  if (f.initial_delay_ms < 0) fail_flags("--initial_delay_ms must not be negative");
+  if (f.discovery_poll_interval < 1) fail_flags("--discovery_poll_interval must be at least 1 second");
+  if (f.snapshot_every < 0) fail_flags("--snapshot_every must not be negative");
+  if (f.base_port < 1 || f.base_port > 65535) fail_flags("--base_port must be in 1..65535");
+  if (f.http_port != -1 && (f.http_port < 1 || f.http_port > 65535)) {
+    fail_flags("--http_port must be in 1..65535");
+  }
+  const spdlog::level::level_enum level = spdlog::level::from_str(f.log_level);
+  if (level == spdlog::level::off && f.log_level != "off") fail_flags("--log_level '" + f.log_level + "' is unknown");
+
+  // SIGINT/SIGTERM are taken by a dedicated thread with sigwait; block them
+  // before any thread starts so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  raft::transport::MpiSession mpi(&argc, &argv);
+  const int rank = mpi.rank();
+  const int size = mpi.size();
+  if (f.client_num_in_total > 0 && f.client_num_in_total != size) {
+    fail_flags("--client_num_in_total " + std::to_string(f.client_num_in_total) + " does not match the " +
+               std::to_string(size) + " MPI ranks");
+  }
+  const int http_port = f.http_port != -1 ? f.http_port : f.base_port + rank;
+  if (http_port > 65535) fail_flags("--base_port + rank exceeds 65535");
+  std::string advertise = f.advertise_host;
+  if (advertise.empty()) advertise = (f.bind == "0.0.0.0" || f.bind == "::") ? "127.0.0.1" : f.bind;
+
+  const std::filesystem::path node_dir = std::filesystem::absolute(f.data_dir) / ("node-" + std::to_string(rank));
+  raft::runtime::NodeLogger logging;
+  try {
+    logging = raft::runtime::make_node_logger(rank, node_dir, f.log_level);
+  } catch (const std::exception& e) {
+    std::cerr << "raft_node " << rank << ": " << e.what() << "\n";
+    return 1;
+  }
+  auto& log = *logging.logger;
+  auto metrics = std::make_shared<raft::runtime::Metrics>();
+
+  raft::runtime::NodeOptions options;
+  options.raft.id = rank;
+  for (int i = 0; i < size; ++i) options.raft.voters.push_back(i);
+  options.raft.election_timeout_min_ms = static_cast<raft::TimeMs>(f.min_election_timeout);
+  options.raft.election_timeout_max_ms = static_cast<raft::TimeMs>(f.max_election_timeout);
+  options.raft.heartbeat_interval_ms = static_cast<raft::TimeMs>(f.heartbeat_interval);
+  options.raft.initial_delay_ms = static_cast<raft::TimeMs>(f.initial_delay_ms);
+  // Different on every start and rank, so restarts and peers draw different timeouts.
+  options.raft.seed = static_cast<std::uint64_t>(
+                          std::chrono::steady_clock::now().time_since_epoch().count()) ^
+                      (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(rank + 1));
+  options.node_dir = node_dir;
+  options.fsync = f.fsync == "always";
+  options.snapshot_every_entries = static_cast<std::size_t>(f.snapshot_every);
+
+  std::unique_ptr<raft::runtime::NodeDriver> driver;
+  try {
+    auto transport = std::make_unique<raft::transport::MpiTransport>(
+        [&log](const std::string& line) { log.warn("transport: {}", line); });
+    driver = std::make_unique<raft::runtime::NodeDriver>(options, std::move(transport), logging.logger, metrics);
+  } catch (const std::exception& e) {
+    log.critical("cannot start: {}", e.what());
+    return 1;
+  }
+
+  raft::discovery::DiscoveryClient::Options discovery_options;
+  discovery_options.url = f.discovery_url;
+  discovery_options.rank = rank;
+  discovery_options.advertise_address = advertise + ":" + std::to_string(http_port);
+  discovery_options.poll_interval_s = f.discovery_poll_interval;
+  if (auto problem = discovery_options.validate()) {
+    log.critical("--discovery_url: {}", *problem);
+    return kExitBadFlags;
+  }
+  raft::discovery::DiscoveryClient discovery(discovery_options, logging.logger);
+  DiscoveryNodes known_nodes(discovery);
+
+  raft::http::NodeServerOptions http_options;
+  http_options.bind = f.bind;
+  http_options.port = http_port;
+  http_options.rank = rank;
+  http_options.base_port = f.base_port;
+  raft::http::NodeServer http(http_options, *driver, &known_nodes, metrics, logging.ring);
+  std::string error;
+  if (!http.start(&error)) {
+    log.critical("cannot serve HTTP: {}", error);
+    return 1;
+  }
+  log.info("HTTP on http://{}:{} (advertised as {}), data in {}", f.bind, http_port,
+           discovery_options.advertise_address, node_dir.string());
+
+  discovery.start([&driver] {
+    auto s = driver->status();
+    return raft::discovery::LeaderInfo{s && s->role == raft::Role::Leader && !s->paused && !s->crashed,
+                                       s ? s->term : 0};
+  });
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (sig != 0) log.info("{} received, shutting down", strsignal(sig));
+    driver->stop();
+  });
+
+  driver->run();  // until stop(): a signal, or the signal thread's wake-up below
+
+  http.stop();
+  discovery.stop();  // deregisters
+  // Wake the signal thread if the loop ended for another reason.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  driver.reset();  // the transport cancels unfinished sends before MPI_Finalize
+  log.info("stopped");
+  spdlog::shutdown();
+  return 0;
+}
