@@ -10,14 +10,14 @@
 /// duplicate of MPI_COMM_WORLD so that no other MPI traffic can collide with
 /// ours. MPI keeps messages between one pair of ranks in order, and so do we.
 
-#include <mpi.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <mpi.h>
 
 #include "raft/message.hpp"
 #include "transport/transport.hpp"
@@ -43,6 +43,15 @@ class MpiSession {
   int size() const noexcept { return size_; }
   /// The thread level MPI granted (>= MPI_THREAD_FUNNELED).
   int thread_level() const noexcept { return thread_level_; }
+
+  /// Ends every rank of the job now (MPI_Abort on MPI_COMM_WORLD) with
+  /// `exit_code`. Use it for a fatal error once MPI is up, instead of
+  /// returning from main(): a returning rank runs MPI_Finalize, which waits
+  /// for all other ranks, while they may be waiting for it in a collective
+  /// (MpiTransport's constructor) or simply go on running: the job hangs
+  /// instead of ending (seen with Open MPI 4.1). mpirun ends the job on a
+  /// non-zero exit anyway, so aborting loses nothing.
+  [[noreturn]] void abort(int exit_code) const noexcept;
 
  private:
   int rank_ = 0;
@@ -134,7 +143,10 @@ class MpiTransport final : public Transport {
   /// wait for this transport.
   void shutdown() override;
 
-  /// True while some send has not completed: the loop may want to poll soon.
+  /// True while some send has not completed: the loop may want to poll soon
+  /// (large sends progress only inside MPI calls). It stays true for as long
+  /// as a peer does not receive, so use it to shorten the loop's sleep, not
+  /// to spin.
   bool has_pending_sends() const noexcept;
   /// True while a large incoming message is still transferring.
   bool has_pending_receives() const noexcept;

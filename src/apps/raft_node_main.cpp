@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
     logging = raft::runtime::make_node_logger(rank, node_dir, f.log_level);
   } catch (const std::exception& e) {
     std::cerr << "raft_node " << rank << ": " << e.what() << "\n";
-    return 1;
+    mpi.abort(1);  // returning would hang MPI_Finalize waiting for the other ranks
   }
   auto& log = *logging.logger;
   auto metrics = std::make_shared<raft::runtime::Metrics>();
@@ -170,7 +170,8 @@ int main(int argc, char** argv) {
     driver = std::make_unique<raft::runtime::NodeDriver>(options, std::move(transport), logging.logger, metrics);
   } catch (const std::exception& e) {
     log.critical("cannot start: {}", e.what());
-    return 1;
+    spdlog::shutdown();
+    mpi.abort(1);
   }
 
   raft::discovery::DiscoveryClient::Options discovery_options;
@@ -180,7 +181,8 @@ int main(int argc, char** argv) {
   discovery_options.poll_interval_s = f.discovery_poll_interval;
   if (auto problem = discovery_options.validate()) {
     log.critical("--discovery_url: {}", *problem);
-    return kExitBadFlags;
+    spdlog::shutdown();
+    mpi.abort(kExitBadFlags);
   }
   raft::discovery::DiscoveryClient discovery(discovery_options, logging.logger);
   DiscoveryNodes known_nodes(discovery);
@@ -194,7 +196,8 @@ int main(int argc, char** argv) {
   std::string error;
   if (!http.start(&error)) {
     log.critical("cannot serve HTTP: {}", error);
-    return 1;
+    spdlog::shutdown();
+    mpi.abort(1);
   }
   log.info("HTTP on http://{}:{} (advertised as {}), data in {}", f.bind, http_port,
            discovery_options.advertise_address, node_dir.string());

@@ -1,0 +1,44 @@
+#pragma once
+/// Validation shared by the discovery server and its client: node ids,
+/// "host:port" addresses and the discovery URL. Pure functions; thread-safe.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "raft/types.hpp"
+
+namespace raft::discovery {
+
+/// A DNS name is at most 253 characters (RFC 1035); so is our host part.
+inline constexpr std::size_t kHostLengthMax = 253;
+
+/// Parses a node id written as decimal text: "0", "12". Leading zeros, signs,
+/// spaces and values above the NodeId range are refused (nullopt), so that
+/// every id has exactly one spelling in JSON keys.
+std::optional<NodeId> parse_node_id(std::string_view text);
+
+/// Checks a "host:port" address. The host is a name or IPv4 address of
+/// [A-Za-z0-9.-] (at most kHostLengthMax characters) or an IPv6 address in
+/// brackets ("[::1]:7000"); the port is 1-65535. Returns nullopt when the
+/// address is valid, else one sentence saying what is wrong.
+std::optional<std::string> address_error(std::string_view address);
+
+/// Checks a host on its own (the host part of an address or a URL).
+/// Returns nullopt when valid, else one sentence.
+std::optional<std::string> host_error(std::string_view host);
+
+/// The parts of an "http://host[:port][/]" URL. `host` keeps the brackets of
+/// an IPv6 address out ("::1"), as httplib::Client wants it.
+struct HttpUrl {
+  std::string host;
+  int port = 80;
+};
+
+/// Parses a discovery URL: the scheme must be http, there is no user info,
+/// path (other than "/"), query or fragment. On failure returns nullopt and
+/// stores one sentence in *error (if error is not null).
+std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* error);
+
+}  // namespace raft::discovery

@@ -1,0 +1,13 @@
+#pragma once
+/// The node's web page (web/node/), embedded into the binary at build time by
+/// cmake/EmbedFiles.cmake, so raft_node serves it without any files on disk.
+
+#include <string_view>
+
+namespace raft::http::assets {
+
+extern const std::string_view kNodeHtml;
+extern const std::string_view kNodeCss;
+extern const std::string_view kNodeJs;
+
+}  // namespace raft::http::assets

@@ -1,0 +1,123 @@
+#include "discovery_http.hpp"
+
+#include <sys/socket.h>
+
+#include <exception>
+#include <string>
+#include <utility>
+
+#include <httplib.h>
+
+namespace raft::discovery {
+namespace {
+
+constexpr const char* kJsonType = "application/json";
+
+void send(httplib::Response& res, const Reply& reply) {
+  res.status = reply.status;
+  // dump(): a registry never holds invalid UTF-8 (addresses are ASCII), but
+  // a request path echoed in a 404 may; replace rather than throw.
+  res.set_content(reply.body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n",
+                  kJsonType);
+  res.set_header("Cache-Control", "no-store");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& why) {
+  send(res, Reply{status, error_body(why)});
+}
+
+/// A catch-all for the methods a path does not take.
+httplib::Server::Handler method_not_allowed(std::string allowed) {
+  return [allowed = std::move(allowed)](const httplib::Request& req, httplib::Response& res) {
+    send_error(res, 405, req.method + " is not allowed on " + req.path + " (use " + allowed + ")");
+    res.set_header("Allow", allowed);
+  };
+}
+
+}  // namespace
+
+void install_routes(httplib::Server& server, Registry& registry, std::function<TimeMs()> now_ms) {
+  server.set_payload_max_length(kBodyBytesMax);
+  // Slow or idle clients must not pin the server's small thread pool.
+  server.set_read_timeout(2, 0);
+  server.set_write_timeout(2, 0);
+  server.set_keep_alive_timeout(2);
+  // httplib's default also sets SO_REUSEPORT, which would let a second
+  // discovery_server bind the same port and split the registry between two
+  // processes. SO_REUSEADDR alone still allows a quick restart.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+
+  auto clock = std::make_shared<std::function<TimeMs()>>(std::move(now_ms));
+
+  server.Get("/state", [&registry, clock](const httplib::Request&, httplib::Response& res) {
+    send(res, registry.handle_state((*clock)()));
+  });
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  server.Post("/register", [&registry, clock](const httplib::Request& req, httplib::Response& res) {
+    send(res, registry.handle_register(req.body, (*clock)()));
+  });
+  server.Post("/set_leader", [&registry](const httplib::Request& req, httplib::Response& res) {
+    send(res, registry.handle_set_leader(req.body));
+  });
+  server.Post("/reset", [&registry](const httplib::Request&, httplib::Response& res) {
+    send(res, registry.handle_reset());
+  });
+
+  for (const char* path : {"/state", "/healthz"}) {
+    server.Post(path, method_not_allowed("GET"));
+    server.Put(path, method_not_allowed("GET"));
+    server.Patch(path, method_not_allowed("GET"));
+    server.Delete(path, method_not_allowed("GET"));
+    server.Options(path, method_not_allowed("GET"));
+  }
+  for (const char* path : {"/register", "/set_leader", "/reset"}) {
+    server.Get(path, method_not_allowed("POST"));
+    server.Put(path, method_not_allowed("POST"));
+    server.Patch(path, method_not_allowed("POST"));
+    server.Delete(path, method_not_allowed("POST"));
+    server.Options(path, method_not_allowed("POST"));
+  }
+
+  // Failures httplib produces itself (no route, body too large, a request it
+  // cannot parse) get the same JSON shape as ours; answers that already carry
+  // a body (ours) are left alone.
+  // (Spelled as HandlerWithResponse: a bare lambda would match both overloads.)
+  server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                   httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    switch (res.status) {
+      case 404:
+        send_error(res, 404,
+                   "no such path: " + req.path +
+                       " (the discovery API has GET /state, GET /healthz, POST /register, "
+                       "POST /set_leader, POST /reset)");
+        break;
+      case 413:
+        send_error(res, 413,
+                   "the request body is larger than " + std::to_string(kBodyBytesMax) + " bytes");
+        break;
+      case 414: send_error(res, 414, "the request URI is too long"); break;
+      case 400: send_error(res, 400, "malformed HTTP request"); break;
+      default: send_error(res, res.status, "HTTP error " + std::to_string(res.status)); break;
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+        std::string why = "unknown error";
+        try {
+          std::rethrow_exception(std::move(error));
+        } catch (const std::exception& e) {
+          why = e.what();
+        } catch (...) {
+        }
+        send_error(res, 500, "internal error: " + why);
+      });
+}
+
+}  // namespace raft::discovery

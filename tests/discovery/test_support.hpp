@@ -1,0 +1,84 @@
+#pragma once
+/// Helpers for the discovery tests: temporary directories, free ports,
+/// deadlines, and discovery_server run as a child process (started and
+/// stopped by PID; never by name).
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace raft::discovery::testing {
+
+/// A fresh directory under the system temp dir, removed with its contents.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// A loopback TCP port that was free a moment ago (bound to port 0, closed).
+int free_port();
+
+/// Polls `condition` every 10 ms until it holds or `deadline` passes.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline);
+
+/// A discovery_server child process. Its stdout and stderr go to `log_file`.
+class DiscoveryProcess {
+ public:
+  DiscoveryProcess(std::vector<std::string> args, std::filesystem::path log_file);
+  /// Kills the process (SIGKILL) if it still runs, and reaps it.
+  ~DiscoveryProcess();
+  DiscoveryProcess(const DiscoveryProcess&) = delete;
+  DiscoveryProcess& operator=(const DiscoveryProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  /// Waits for GET /healthz on 127.0.0.1:port to answer 200.
+  bool wait_healthy(int port, std::chrono::milliseconds deadline);
+  /// Sends `signal` and waits for the exit; returns the exit code, 128+signal
+  /// when killed by a signal, or nullopt if it did not exit in time.
+  std::optional<int> stop(int signal, std::chrono::milliseconds deadline);
+  /// Waits for the process to exit by itself (same return values as stop).
+  std::optional<int> wait_exit(std::chrono::milliseconds deadline);
+  std::string output() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path log_file_;
+};
+
+/// Runs discovery_server to completion (for flag and start-up errors).
+struct RunResult {
+  std::optional<int> exit_code;
+  std::string output;
+};
+RunResult run_discovery_server(const std::vector<std::string>& args,
+                               const std::filesystem::path& log_file,
+                               std::chrono::milliseconds deadline);
+
+/// A short HTTP exchange with 127.0.0.1:port; status -1 when it failed.
+struct HttpAnswer {
+  int status = -1;
+  std::string body;
+  std::string content_type;
+  std::string allow;
+  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+HttpAnswer http_get(int port, const std::string& path);
+HttpAnswer http_post(int port, const std::string& path, const std::string& body);
+HttpAnswer http_request(int port, const std::string& method, const std::string& path,
+                        const std::string& body);
+
+}  // namespace raft::discovery::testing

@@ -1,0 +1,307 @@
+#include "monitor_test_support.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <spawn.h>
+
+extern char** environ;
+
+namespace raft::monitor::testing {
+
+using nlohmann::json;
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// ---- FakeServer -------------------------------------------------------------------
+
+FakeServer::FakeServer() = default;
+
+FakeServer::~FakeServer() { shutdown(); }
+
+void FakeServer::shutdown() {
+  if (thread_.joinable()) {
+    server_.stop();
+    thread_.join();
+  }
+}
+
+void FakeServer::start() {
+  port_ = server_.bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error("a fake server cannot bind a loopback port");
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  if (!wait_until([this] { return server_.is_running(); }, std::chrono::seconds(5))) {
+    throw std::runtime_error("a fake server did not start");
+  }
+}
+
+void FakeServer::record(const httplib::Request& req) {
+  Received r;
+  r.method = req.method;
+  r.target = req.target;
+  r.body = req.body;
+  r.content_type = req.get_header_value("Content-Type");
+  for (const auto& [name, value] : req.headers) r.headers[name] = value;
+  std::lock_guard lock(mutex_);
+  received_.push_back(std::move(r));
+}
+
+std::vector<Received> FakeServer::received() const {
+  std::lock_guard lock(mutex_);
+  return received_;
+}
+
+std::optional<Received> FakeServer::last(const std::string& method,
+                                         const std::string& path_prefix) const {
+  std::lock_guard lock(mutex_);
+  for (auto it = received_.rbegin(); it != received_.rend(); ++it) {
+    if (it->method == method && it->target.rfind(path_prefix, 0) == 0) return *it;
+  }
+  return std::nullopt;
+}
+
+// ---- FakeNode ---------------------------------------------------------------------
+
+FakeNode::FakeNode(int rank) : rank_(rank) {
+  set_status("FOLLOWER", 1);
+  server_.Get("/status", [this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    std::lock_guard lock(mutex_);
+    res.set_content(status_body_, "application/json");
+  });
+  server_.Post("/command", [this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    std::lock_guard lock(mutex_);
+    res.status = command_status_;
+    res.set_content(command_body_, "application/json");
+  });
+  server_.Get("/log", [this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    res.set_content(
+        json{{"log", {"line one of node " + std::to_string(rank_), "<b>two</b>"}}}.dump(),
+        "application/json");
+  });
+  server_.Get("/cmd_history", [this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    res.set_content(R"({"history":["12:00:00 - pause"]})", "application/json");
+  });
+  server_.Get("/entries", [this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    res.set_content(
+        R"({"entries":[{"index":1,"term":1,"type":"noop","data":""}],"commit_index":1,"first_index":1,"last_index":1})",
+        "application/json");
+  });
+  const auto kv = [this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    std::lock_guard lock(mutex_);
+    res.status = kv_status_;
+    for (const auto& [name, value] : kv_headers_) res.set_header(name.c_str(), value);
+    res.set_content(kv_body_, "application/json");
+  };
+  server_.Get(R"(/kv/.*)", kv);
+  server_.Put(R"(/kv/.*)", kv);
+  server_.Delete(R"(/kv/.*)", kv);
+  start();
+}
+
+void FakeNode::set_status(const std::string& state, std::uint64_t term,
+                          std::optional<int> leader_id) {
+  json s = {
+      {"node_id", std::to_string(rank_)},
+      {"rank", rank_},
+      {"state", state},
+      {"term", term},
+      {"leader_id", leader_id ? json(std::to_string(*leader_id)) : json(nullptr)},
+      {"log_length", 1},
+      {"commit_index", 1},
+      {"last_applied", 1},
+      {"voted_for", nullptr},
+      {"paused", false},
+      {"crashed", false},
+      {"timers", {{"election_timeout_ms", 3000}, {"election_elapsed_ms", 100}, {"running", true}}}};
+  std::lock_guard lock(mutex_);
+  status_body_ = s.dump();
+}
+
+void FakeNode::set_command_answer(int status, std::string body) {
+  std::lock_guard lock(mutex_);
+  command_status_ = status;
+  command_body_ = std::move(body);
+}
+
+void FakeNode::set_kv_answer(int status, std::string body,
+                             std::vector<std::pair<std::string, std::string>> headers) {
+  std::lock_guard lock(mutex_);
+  kv_status_ = status;
+  kv_body_ = std::move(body);
+  kv_headers_ = std::move(headers);
+}
+
+// ---- FakeDiscovery -------------------------------------------------------------------
+
+FakeDiscovery::FakeDiscovery() {
+  server_.Get("/state", [this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    std::lock_guard lock(mutex_);
+    res.set_content(state_body_, "application/json");
+  });
+  start();
+}
+
+void FakeDiscovery::set_state(const json& state) {
+  std::lock_guard lock(mutex_);
+  state_body_ = state.dump();
+}
+
+// ---- MonitorProcess ---------------------------------------------------------------------
+
+namespace {
+
+std::optional<int> reap(pid_t pid, std::chrono::milliseconds deadline) {
+  std::optional<int> code;
+  wait_until(
+      [&] {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) != pid) return false;
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return true;
+      },
+      deadline);
+  return code;
+}
+
+}  // namespace
+
+MonitorProcess::MonitorProcess(const std::vector<std::string>& args) {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "web-monitor-test-XXXXXX").string();
+  const int fd = ::mkstemp(pattern.data());
+  if (fd < 0) throw std::runtime_error(std::string("mkstemp failed: ") + std::strerror(errno));
+  ::close(fd);
+  log_file_ = pattern;
+
+  std::vector<std::string> argv_text{WEB_MONITOR_PATH};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_text) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_file_.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0)
+    throw std::runtime_error(std::string("cannot start web_monitor: ") + std::strerror(rc));
+}
+
+MonitorProcess::~MonitorProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove(log_file_, ec);
+}
+
+bool MonitorProcess::wait_healthy(int port, std::chrono::milliseconds deadline) {
+  return wait_until(
+      [&] {
+        if (pid_ <= 0) return false;
+        return http_request(port, "GET", "/healthz").status == 200;
+      },
+      deadline);
+}
+
+std::optional<int> MonitorProcess::stop(int signal, std::chrono::milliseconds deadline) {
+  if (pid_ <= 0) return std::nullopt;
+  ::kill(pid_, signal);
+  return wait_exit(deadline);
+}
+
+std::optional<int> MonitorProcess::wait_exit(std::chrono::milliseconds deadline) {
+  if (pid_ <= 0) return std::nullopt;
+  const std::optional<int> code = reap(pid_, deadline);
+  if (code) pid_ = -1;
+  return code;
+}
+
+std::string MonitorProcess::output() const {
+  std::ifstream in(log_file_);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// ---- HTTP ---------------------------------------------------------------------------------
+
+std::string HttpAnswer::header(const char* name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpAnswer http_request(int port, const std::string& method, const std::string& path,
+                        const std::string& body, const std::string& content_type) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(std::chrono::milliseconds(500));
+  client.set_read_timeout(std::chrono::seconds(10));
+  client.set_write_timeout(std::chrono::seconds(5));
+  httplib::Result res{nullptr, httplib::Error::Unknown};
+  if (method == "GET") {
+    res = client.Get(path);
+  } else if (method == "POST") {
+    res = client.Post(path, body, content_type.c_str());
+  } else if (method == "PUT") {
+    res = client.Put(path, body, content_type.c_str());
+  } else if (method == "DELETE") {
+    res = client.Delete(path);
+  } else if (method == "PATCH") {
+    res = client.Patch(path, body, content_type.c_str());
+  } else {
+    throw std::invalid_argument("unsupported method " + method);
+  }
+  HttpAnswer answer;
+  if (!res) return answer;
+  answer.status = res->status;
+  answer.body = res->body;
+  answer.headers = res->headers;
+  return answer;
+}
+
+}  // namespace raft::monitor::testing
