@@ -4,18 +4,19 @@
 // ports with short timeouts, and small HTTP helpers. Every wait is for a
 // condition with a generous deadline.
 
-#include <httplib.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "launcher/child_process.hpp"
 
@@ -48,7 +49,8 @@ inline int free_port_range(int count) {
     next += count + 1;
     if (next > 60000) next = 20000;
     bool all_free = true;
-    for (int p = base; p < base + count && all_free; ++p) all_free = launcher::port_is_free("127.0.0.1", p);
+    for (int p = base; p < base + count && all_free; ++p)
+      all_free = launcher::port_is_free("127.0.0.1", p);
     if (all_free) return base;
   }
   return 0;
@@ -89,9 +91,9 @@ class Cluster {
     int initial_delay_ms = 200;
   };
 
-  explicit Cluster(Options o) : options_(o) {
-    data_dir_ = fs::temp_directory_path() / ("raft_cluster_test_" + std::to_string(::getpid()) + "_" +
-                                             std::to_string(counter()++));
+  explicit Cluster(Options o, std::string fsync = "never") : options_(o), fsync_(std::move(fsync)) {
+    data_dir_ = fs::temp_directory_path() / ("raft_cluster_test_" + std::to_string(::getpid()) +
+                                             "_" + std::to_string(counter()++));
     fs::remove_all(data_dir_);
     fs::create_directories(data_dir_);
     discovery_port_ = free_port_range(1);
@@ -119,16 +121,30 @@ class Cluster {
   void start_nodes() {
     std::vector<std::string> args = {MPIEXEC_PATH};
     if (::geteuid() == 0) args.push_back("--allow-run-as-root");
-    args.insert(args.end(),
-                {"--oversubscribe", "--bind-to", "none", "-n", std::to_string(options_.nodes),
-                 (bin_dir() / "raft_node").string(), "--min_election_timeout",
-                 std::to_string(options_.min_election_timeout), "--max_election_timeout",
-                 std::to_string(options_.max_election_timeout), "--heartbeat_interval",
-                 std::to_string(options_.heartbeat_interval), "--initial_delay_ms",
-                 std::to_string(options_.initial_delay_ms), "--base_port", std::to_string(base_port_),
-                 "--data_dir", (data_dir_ / "data").string(), "--discovery_url",
-                 "http://127.0.0.1:" + std::to_string(discovery_port_), "--fsync", "never",
-                 "--log_level", "warn"});
+    args.insert(args.end(), {"--oversubscribe",
+                             "--bind-to",
+                             "none",
+                             "-n",
+                             std::to_string(options_.nodes),
+                             (bin_dir() / "raft_node").string(),
+                             "--min_election_timeout",
+                             std::to_string(options_.min_election_timeout),
+                             "--max_election_timeout",
+                             std::to_string(options_.max_election_timeout),
+                             "--heartbeat_interval",
+                             std::to_string(options_.heartbeat_interval),
+                             "--initial_delay_ms",
+                             std::to_string(options_.initial_delay_ms),
+                             "--base_port",
+                             std::to_string(base_port_),
+                             "--data_dir",
+                             (data_dir_ / "data").string(),
+                             "--discovery_url",
+                             "http://127.0.0.1:" + std::to_string(discovery_port_),
+                             "--fsync",
+                             fsync_,
+                             "--log_level",
+                             "warn"});
     nodes_ = std::make_unique<launcher::ChildProcess>(
         "mpirun", args,
         std::map<std::string, std::string>{{"OMPI_MCA_btl_vader_single_copy_mechanism", "none"}});
@@ -178,6 +194,7 @@ class Cluster {
     return n;
   }
   Options options_;
+  std::string fsync_;
   fs::path data_dir_;
   int discovery_port_ = 0;
   int base_port_ = 0;

@@ -1,8 +1,9 @@
 // raft_node as users run it: real `mpirun` jobs, real HTTP, real disks.
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "cluster_fixture.hpp"
 
@@ -42,8 +43,8 @@ TEST(RaftNode, StatusHasTheShapeOfTheSpec) {
   ASSERT_GE(c.wait_leader(), 0);
   auto s = c.status(0);
   ASSERT_TRUE(s.has_value());
-  for (const char* field : {"node_id", "rank", "state", "term", "leader_id", "log_length", "commit_index",
-                            "last_applied", "voted_for", "paused", "crashed"}) {
+  for (const char* field : {"node_id", "rank", "state", "term", "leader_id", "log_length",
+                            "commit_index", "last_applied", "voted_for", "paused", "crashed"}) {
     EXPECT_TRUE(s->contains(field)) << field;
   }
   EXPECT_EQ((*s)["node_id"], "0");
@@ -153,7 +154,8 @@ TEST(RaftNode, KvWritesLandInEveryNodesLogAndFollowersRedirect) {
     EXPECT_TRUE(eventually([&] {
       HttpReply e = http(c.port(i), "GET", "/entries?from=1&limit=1000");
       return e.raw.find("color") != std::string::npos;
-    })) << "node " << i;
+    })) << "node "
+        << i;
   }
   HttpReply g = http(c.port(leader), "GET", "/kv/color");
   EXPECT_EQ(g.status, 200);
@@ -191,13 +193,15 @@ TEST(RaftNode, CrashAndRestartRecoverTheLogFromDisk) {
   const int leader = c.wait_leader();
   ASSERT_GE(leader, 0);
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(http(c.port(leader), "PUT", "/kv/k" + std::to_string(i), "v", "text/plain").status, 200);
+    ASSERT_EQ(http(c.port(leader), "PUT", "/kv/k" + std::to_string(i), "v", "text/plain").status,
+              200);
   }
   const int f = (leader + 1) % 3;
   ASSERT_TRUE(eventually([&] { return (*c.status(f))["log_length"].get<long long>() >= 6; }));
   const auto length = (*c.status(f))["log_length"].get<long long>();
   ASSERT_EQ(c.command(f, "crash").status, 200);
-  EXPECT_TRUE((*c.status(f))["crashed"].get<bool>()) << "a crashed node keeps answering and says so";
+  EXPECT_TRUE((*c.status(f))["crashed"].get<bool>())
+      << "a crashed node keeps answering and says so";
   HttpReply restart = c.command(f, "restart");
   ASSERT_EQ(restart.status, 200) << restart.raw;
   EXPECT_GE((*c.status(f))["log_length"].get<long long>(), length) << "the log came back from disk";
@@ -214,7 +218,8 @@ TEST(RaftNode, SigtermEndsEveryRankCleanly) {
   // mpirun forwards SIGTERM to the ranks. (mpirun itself then exits 1 because
   // its job was signalled; what matters is how the ranks go.)
   ::kill(group, SIGTERM);
-  ASSERT_TRUE(eventually([&] { return c.mpirun().poll_exit().has_value(); }, std::chrono::seconds(15)));
+  ASSERT_TRUE(
+      eventually([&] { return c.mpirun().poll_exit().has_value(); }, std::chrono::seconds(15)));
   EXPECT_TRUE(eventually([&] { return ::kill(-group, 0) != 0; }, std::chrono::seconds(5)))
       << "no rank of the job may outlive it";
   for (int i = 0; i < 3; ++i) {
