@@ -61,6 +61,7 @@ LoadResult kv_load(int port, int concurrency, double seconds) {
     threads.emplace_back([&, t] {
       httplib::Client c("127.0.0.1", port);
       c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);
       c.set_read_timeout(10, 0);
       const std::string value(100, 'v');
       for (int i = 0; std::chrono::steady_clock::now() < end; ++i) {

@@ -60,8 +60,9 @@ struct NodeServerOptions {
   /// How long a request waits for the node's loop (writes: until committed
   /// and applied) before answering 504.
   int request_timeout_ms = 5000;
-  /// Worker threads. Each keep-alive connection holds one while open.
-  std::size_t threads = 8;
+  /// Worker threads. Each keep-alive connection holds one while open, and a
+  /// write holds one until it commits, so this bounds concurrent clients.
+  std::size_t threads = 64;
 };
 
 class NodeServer {

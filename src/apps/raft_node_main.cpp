@@ -2,9 +2,7 @@
 // durable store, the node's loop, its HTTP server and the discovery client,
 // then runs the loop on the main thread (the thread that initialised MPI)
 // until SIGINT/SIGTERM.
-#include <CLI/CLI.hpp>
 #include <signal.h>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -13,6 +11,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
 #include "discovery/discovery_client.hpp"
 #include "http/known_nodes_source.hpp"
@@ -79,17 +80,24 @@ int main(int argc, char** argv) {
   app.add_option("--min_election_timeout", f.min_election_timeout, "ms")->capture_default_str();
   app.add_option("--max_election_timeout", f.max_election_timeout, "ms")->capture_default_str();
   app.add_option("--heartbeat_interval", f.heartbeat_interval, "ms")->capture_default_str();
-  app.add_option("--base_port", f.base_port, "node i serves HTTP on base_port + i")->capture_default_str();
+  app.add_option("--base_port", f.base_port, "node i serves HTTP on base_port + i")
+      ->capture_default_str();
   app.add_option("--http_port", f.http_port, "this node's HTTP port (default base_port + rank)");
   app.add_option("--bind", f.bind, "address the HTTP server listens on")->capture_default_str();
-  app.add_option("--advertise_host", f.advertise_host, "host registered with discovery (default: --bind)");
+  app.add_option("--advertise_host", f.advertise_host,
+                 "host registered with discovery (default: --bind)");
   app.add_option("--fsync", f.fsync, "always | never (never is unsafe)")->capture_default_str();
-  app.add_option("--discovery_url", f.discovery_url, "default: $SERVICE_DISCOVERY_URL")->capture_default_str();
-  app.add_option("--discovery_poll_interval", f.discovery_poll_interval, "seconds")->capture_default_str();
-  app.add_option("--initial_delay_ms", f.initial_delay_ms, "time in INITIAL before FOLLOWER")->capture_default_str();
-  app.add_option("--data_dir", f.data_dir, "durable state in <data_dir>/node-<rank>/")->capture_default_str();
+  app.add_option("--discovery_url", f.discovery_url, "default: $SERVICE_DISCOVERY_URL")
+      ->capture_default_str();
+  app.add_option("--discovery_poll_interval", f.discovery_poll_interval, "seconds")
+      ->capture_default_str();
+  app.add_option("--initial_delay_ms", f.initial_delay_ms, "time in INITIAL before FOLLOWER")
+      ->capture_default_str();
+  app.add_option("--data_dir", f.data_dir, "durable state in <data_dir>/node-<rank>/")
+      ->capture_default_str();
   app.add_option("--log_level", f.log_level, "trace|debug|info|warn|error")->capture_default_str();
-  app.add_option("--snapshot_every", f.snapshot_every, "compact the log every N applied entries (0: never)")
+  app.add_option("--snapshot_every", f.snapshot_every,
+                 "compact the log every N applied entries (0: never)")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -108,14 +116,16 @@ int main(int argc, char** argv) {
     fail_flags("--heartbeat_interval must be positive and below --min_election_timeout");
   }
   if (f.initial_delay_ms < 0) fail_flags("--initial_delay_ms must not be negative");
-  if (f.discovery_poll_interval < 1) fail_flags("--discovery_poll_interval must be at least 1 second");
+  if (f.discovery_poll_interval < 1)
+    fail_flags("--discovery_poll_interval must be at least 1 second");
   if (f.snapshot_every < 0) fail_flags("--snapshot_every must not be negative");
   if (f.base_port < 1 || f.base_port > 65535) fail_flags("--base_port must be in 1..65535");
   if (f.http_port != -1 && (f.http_port < 1 || f.http_port > 65535)) {
     fail_flags("--http_port must be in 1..65535");
   }
   const spdlog::level::level_enum level = spdlog::level::from_str(f.log_level);
-  if (level == spdlog::level::off && f.log_level != "off") fail_flags("--log_level '" + f.log_level + "' is unknown");
+  if (level == spdlog::level::off && f.log_level != "off")
+    fail_flags("--log_level '" + f.log_level + "' is unknown");
 
   // SIGINT/SIGTERM are taken by a dedicated thread with sigwait; block them
   // before any thread starts so every thread inherits the mask.
@@ -129,15 +139,16 @@ int main(int argc, char** argv) {
   const int rank = mpi.rank();
   const int size = mpi.size();
   if (f.client_num_in_total > 0 && f.client_num_in_total != size) {
-    fail_flags("--client_num_in_total " + std::to_string(f.client_num_in_total) + " does not match the " +
-               std::to_string(size) + " MPI ranks");
+    fail_flags("--client_num_in_total " + std::to_string(f.client_num_in_total) +
+               " does not match the " + std::to_string(size) + " MPI ranks");
   }
   const int http_port = f.http_port != -1 ? f.http_port : f.base_port + rank;
   if (http_port > 65535) fail_flags("--base_port + rank exceeds 65535");
   std::string advertise = f.advertise_host;
   if (advertise.empty()) advertise = (f.bind == "0.0.0.0" || f.bind == "::") ? "127.0.0.1" : f.bind;
 
-  const std::filesystem::path node_dir = std::filesystem::absolute(f.data_dir) / ("node-" + std::to_string(rank));
+  const std::filesystem::path node_dir =
+      std::filesystem::absolute(f.data_dir) / ("node-" + std::to_string(rank));
   raft::runtime::NodeLogger logging;
   try {
     logging = raft::runtime::make_node_logger(rank, node_dir, f.log_level);
@@ -156,9 +167,9 @@ int main(int argc, char** argv) {
   options.raft.heartbeat_interval_ms = static_cast<raft::TimeMs>(f.heartbeat_interval);
   options.raft.initial_delay_ms = static_cast<raft::TimeMs>(f.initial_delay_ms);
   // Different on every start and rank, so restarts and peers draw different timeouts.
-  options.raft.seed = static_cast<std::uint64_t>(
-                          std::chrono::steady_clock::now().time_since_epoch().count()) ^
-                      (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(rank + 1));
+  options.raft.seed =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+      (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(rank + 1));
   options.node_dir = node_dir;
   options.fsync = f.fsync == "always";
   options.snapshot_every_entries = static_cast<std::size_t>(f.snapshot_every);
@@ -167,7 +178,8 @@ int main(int argc, char** argv) {
   try {
     auto transport = std::make_unique<raft::transport::MpiTransport>(
         [&log](const std::string& line) { log.warn("transport: {}", line); });
-    driver = std::make_unique<raft::runtime::NodeDriver>(options, std::move(transport), logging.logger, metrics);
+    driver = std::make_unique<raft::runtime::NodeDriver>(options, std::move(transport),
+                                                         logging.logger, metrics);
   } catch (const std::exception& e) {
     log.critical("cannot start: {}", e.what());
     spdlog::shutdown();
@@ -204,8 +216,8 @@ int main(int argc, char** argv) {
 
   discovery.start([&driver] {
     auto s = driver->status();
-    return raft::discovery::LeaderInfo{s && s->role == raft::Role::Leader && !s->paused && !s->crashed,
-                                       s ? s->term : 0};
+    return raft::discovery::LeaderInfo{
+        s && s->role == raft::Role::Leader && !s->paused && !s->crashed, s ? s->term : 0};
   });
 
   std::thread signal_thread([&] {

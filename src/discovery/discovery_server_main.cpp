@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
   }
 
   httplib::Server server;
+  server.set_tcp_nodelay(true);  // answers are small: no Nagle + delayed-ACK stalls
   raft::discovery::install_routes(server, registry, steady_now_ms);
   if (!server.bind_to_port(*host, flags.port)) {
     return fail(1, "cannot listen on " + flags.bind + ":" + std::to_string(flags.port) +

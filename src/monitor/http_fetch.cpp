@@ -41,6 +41,7 @@ FetchResult fetch(const Endpoint& endpoint, const FetchRequest& request,
   FetchResult out;
   try {
     httplib::ClientImpl client(endpoint.host, endpoint.port);
+    client.set_tcp_nodelay(true);
     set_timeout_ms(client, options.connect_timeout_ms, options.read_timeout_ms,
                    options.write_timeout_ms);
     client.set_keep_alive(false);

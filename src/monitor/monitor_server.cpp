@@ -570,6 +570,7 @@ bool MonitorServer::start(std::string* error) {
       std::max<std::size_t>(1, s.options.api_threads) + s.options.max_sse_clients;
   s.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.server.set_payload_max_length(s.options.kv_body_max);
+  s.server.set_tcp_nodelay(true);  // no Nagle + delayed-ACK stalls (see node_server.cpp)
   // An idle keep-alive connection holds a pool thread: let it go soon.
   s.server.set_keep_alive_timeout(2);
   s.server.set_keep_alive_max_count(100);

@@ -85,15 +85,22 @@ void NodeDriver::run() {
               d.options.raft.id, d.options.raft.voters.size(),
               d.options.raft.election_timeout_min_ms, d.options.raft.election_timeout_max_ms,
               d.options.raft.heartbeat_interval_ms, d.options.fsync ? "always" : "never (unsafe)");
-  std::chrono::microseconds idle_wait{0};
+  auto last_busy = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  const std::chrono::microseconds idle_wait = idle_wait_for(d.options.raft.heartbeat_interval_ms);
   std::vector<Message> inbox;
   std::deque<std::function<void()>> requests;
   for (;;) {
     bool active = false;
+    // Client traffic (not mere heartbeats) keeps the loop polling fast for a
+    // while, so writes and reads see sub-millisecond hops between nodes.
+    bool client_traffic = false;
 
     inbox.clear();
     d.transport->poll(inbox, 4096);
-    for (Message& m : inbox) active |= d.deliver(std::move(m));
+    for (Message& m : inbox) {
+      client_traffic |= !m.entries.empty() || m.type == MessageType::InstallSnapshot;
+      active |= d.deliver(std::move(m));
+    }
 
     {
       std::lock_guard lock(d.queue_mutex);
@@ -102,6 +109,7 @@ void NodeDriver::run() {
     }
     for (auto& request : requests) request();
     active |= !requests.empty();
+    client_traffic |= !requests.empty() || !d.pending_writes.empty() || !d.pending_reads.empty();
     requests.clear();
 
     if (d.node && !d.paused && !d.storage_failed()) d.node->tick(d.raft_now_ms());
@@ -112,14 +120,18 @@ void NodeDriver::run() {
     d.maybe_compact();
     d.publish(/*force=*/false);
 
-    // Poll eagerly while traffic flows; back off while idle so an idle node
-    // costs almost nothing. HTTP requests wake the loop at once.
-    idle_wait =
-        active ? std::chrono::microseconds{0}
-               : std::min(std::max(idle_wait * 2, std::chrono::microseconds{50}), kMaxIdleWait);
-    if (idle_wait.count() > 0) {
+    // Poll eagerly while clients are served; back off when only heartbeats
+    // flow (see kBusyWait).
+    const auto now = std::chrono::steady_clock::now();
+    if (client_traffic) last_busy = now;
+    const auto quiet_for = now - last_busy;
+    const std::chrono::microseconds wait = active                  ? std::chrono::microseconds{0}
+                                           : quiet_for < kBusyTier ? kBusyWait
+                                           : quiet_for < kWarmTier ? kWarmWait
+                                                                   : idle_wait;
+    if (wait.count() > 0) {
       std::unique_lock lock(d.queue_mutex);
-      d.queue_cv.wait_for(lock, idle_wait, [&] { return !d.queue.empty() || d.stop_requested; });
+      d.queue_cv.wait_for(lock, wait, [&] { return !d.queue.empty() || d.stop_requested; });
     }
   }
   d.fail_everything("the node is shutting down");

@@ -3,6 +3,7 @@
 // node_driver_commands.cpp (operator commands). Everything except the members
 // under "shared" is touched by the loop thread only.
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -22,9 +23,24 @@
 
 namespace raft::runtime {
 
-/// The longest the loop sleeps while idle: bounds the delay of the first
-/// message after a quiet spell, and the idle cost (~500 wake-ups a second).
-inline constexpr std::chrono::microseconds kMaxIdleWait{2000};
+/// How long the loop sleeps between polls, by how long ago it last served
+/// client traffic (requests, entries, snapshots; heartbeats do not count).
+/// MPI gives no file descriptor to wait on, so the loop polls: every 50 us
+/// right after traffic, every 1 ms for 2 s after it, then at the idle rate,
+/// so an idle node costs a few dozen wake-ups a second while a busy one
+/// picks messages up within a millisecond. HTTP requests wake the loop at
+/// once whatever the tier; the first write after a quiet spell pays one idle
+/// poll per hop.
+inline constexpr std::chrono::microseconds kBusyWait{50};
+inline constexpr std::chrono::microseconds kBusyTier{500};
+inline constexpr std::chrono::microseconds kWarmWait{1000};
+inline constexpr std::chrono::milliseconds kWarmTier{2000};
+/// Idle polls: a tenth of the heartbeat interval, between 1 and 50 ms, so
+/// timers keep their precision relative to the configured intervals.
+inline std::chrono::microseconds idle_wait_for(TimeMs heartbeat_interval_ms) {
+  const TimeMs ms = std::clamp<TimeMs>(heartbeat_interval_ms / 10, 1, 50);
+  return std::chrono::microseconds(ms * 1000);
+}
 /// Status is republished at least this often, and at once on role/term/leader changes.
 inline constexpr std::uint64_t kPublishEveryMs = 50;
 inline constexpr std::size_t kHistoryLines = 100;
