@@ -44,6 +44,10 @@ void Node::on_election_timeout() {
 
 void Node::start_pre_vote() {
   reset_election_timer();
+  // A candidate whose election failed gives its real round up: otherwise late
+  // real votes of that round would be counted with PreVote grants of the new
+  // one, and two leaders could win one term (found by the simulator).
+  if (role_ == Role::Candidate) set_role(Role::Follower, "election timed out; PreVote again");
   if (config_.voters.size() == 1) {
     campaign(false, "election timeout");
     return;
@@ -98,7 +102,8 @@ void Node::handle_vote_request(const Message& m) {
   const bool pre = m.type == MessageType::PreVoteRequest;
   // Here m.term >= term_ (lower terms were answered in step()). For a real
   // vote step() has already adopted m.term, so m.term == term_.
-  bool grant = role_ != Role::Initial && log_.candidate_is_up_to_date(m.last_log_index, m.last_log_term);
+  bool grant =
+      role_ != Role::Initial && log_.candidate_is_up_to_date(m.last_log_index, m.last_log_term);
   if (pre) {
     // Grant a PreVote only for a higher term, and only when we would not
     // refuse the real vote because of a live leader.
@@ -131,7 +136,7 @@ void Node::handle_vote_response(const Message& m) {
   if (pre) {
     if (!pre_voting_ || (m.granted && m.term != term_ + 1)) return;
   } else {
-    if (role_ != Role::Candidate || m.term != term_) return;
+    if (role_ != Role::Candidate || pre_voting_ || m.term != term_) return;
   }
   votes_[m.from] = m.granted;
   std::size_t granted = 0;

@@ -1,0 +1,355 @@
+#include "schedule_driver.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "raft/rng.hpp"
+#include "seed.hpp"
+
+namespace raft::sim {
+
+namespace {
+
+constexpr std::uint64_t kDriverStream = 11;
+
+std::string name(NodeId id) { return "n" + std::to_string(id); }
+
+std::string group_text(const std::vector<NodeId>& group) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (i != 0) out += ",";
+    out += std::to_string(group[i]);
+  }
+  return out + "}";
+}
+
+/// Plays the chaos phase and then checks liveness.
+class Driver {
+ public:
+  Driver(const ScheduleParams& params, SimCluster& cluster)
+      : params_(params), cluster_(cluster), rng_(derive_seed(params.seed, kDriverStream)) {}
+
+  void chaos();
+  void heal_and_check_liveness();
+
+ private:
+  void inject_fault();
+  void client_write();
+  void client_read();
+  /// A node chosen uniformly among those `pred` accepts, or kNoNode.
+  NodeId pick(const std::function<bool(NodeId)>& pred);
+  NodeId client_target();
+  std::size_t down_count() const;
+  bool may_take_down() const { return down_count() < params_.max_down; }
+  void note(std::string text) { cluster_.trace().note(cluster_.now_ms(), std::move(text)); }
+
+  const ScheduleParams& params_;
+  SimCluster& cluster_;
+  Rng rng_;
+  std::uint64_t next_value_ = 1;
+};
+
+NodeId Driver::pick(const std::function<bool(NodeId)>& pred) {
+  std::vector<NodeId> candidates;
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    if (pred(static_cast<NodeId>(i))) candidates.push_back(static_cast<NodeId>(i));
+  }
+  if (candidates.empty()) return kNoNode;
+  return candidates[rng_.uniform(0, candidates.size() - 1)];
+}
+
+std::size_t Driver::down_count() const {
+  std::size_t down = 0;
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    const NodeId id = static_cast<NodeId>(i);
+    if (!cluster_.is_running(id) || cluster_.crash_pending(id)) ++down;
+  }
+  return down;
+}
+
+NodeId Driver::client_target() {
+  // Mostly the leader as far as anyone can tell; sometimes anyone (NotLeader,
+  // or a deposed leader that still believes it leads).
+  const NodeId leader = cluster_.leader();
+  if (leader != kNoNode && !rng_.chance(1, 10)) return leader;
+  return pick([this](NodeId id) { return cluster_.is_running(id); });
+}
+
+void Driver::client_write() {
+  const NodeId target = client_target();
+  if (target == kNoNode) return;
+  const std::string key = "k" + std::to_string(rng_.uniform(0, params_.key_count - 1));
+  cluster_.write(target, key, "v" + std::to_string(next_value_++));
+}
+
+void Driver::client_read() {
+  const NodeId target = client_target();
+  if (target == kNoNode) return;
+  const std::string key = "k" + std::to_string(rng_.uniform(0, params_.key_count - 1));
+  cluster_.read(target, key);
+}
+
+void Driver::inject_fault() {
+  const std::uint64_t total =
+      std::accumulate(params_.fault_weights.begin(), params_.fault_weights.end(), 0ULL);
+  if (total == 0) return;
+  std::uint64_t draw = rng_.uniform(0, total - 1);
+  std::size_t k = 0;
+  while (draw >= params_.fault_weights[k]) draw -= params_.fault_weights[k++];
+  const auto kind = static_cast<FaultKind>(k);
+
+  SimNetwork& net = cluster_.network();
+  const std::size_t n = cluster_.size();
+  const auto running = [this](NodeId id) { return cluster_.is_running(id); };
+  const NodeId leader = cluster_.leader();
+  switch (kind) {
+    case FaultKind::Partition: {
+      std::vector<NodeId> order(n);
+      std::iota(order.begin(), order.end(), 0);
+      for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng_.uniform(0, i)]);
+      const std::size_t group_count = rng_.chance(1, 4) ? 3 : 2;
+      // Cut points strictly inside, so every group is non-empty.
+      std::vector<std::size_t> cuts;
+      while (cuts.size() < group_count - 1) {
+        const std::size_t c = rng_.uniform(1, n - 1);
+        if (std::find(cuts.begin(), cuts.end(), c) == cuts.end()) cuts.push_back(c);
+      }
+      std::sort(cuts.begin(), cuts.end());
+      cuts.push_back(n);
+      std::vector<std::vector<NodeId>> groups;
+      std::size_t from = 0;
+      std::string text = "fault: partition";
+      for (std::size_t c : cuts) {
+        groups.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(from),
+                            order.begin() + static_cast<std::ptrdiff_t>(c));
+        std::sort(groups.back().begin(), groups.back().end());
+        text += " " + group_text(groups.back());
+        from = c;
+      }
+      net.partition(groups);
+      note(text);
+      break;
+    }
+    case FaultKind::IsolateLeader: {
+      if (leader == kNoNode) break;
+      const NodeId buddy = rng_.chance(1, 2) && n >= 5
+                               ? pick([leader](NodeId id) { return id != leader; })
+                               : kNoNode;
+      if (buddy == kNoNode) {
+        net.isolate(leader);
+        note("fault: isolate leader " + name(leader));
+      } else {
+        std::vector<NodeId> rest;
+        for (std::size_t i = 0; i < n; ++i) {
+          const NodeId id = static_cast<NodeId>(i);
+          if (id != leader && id != buddy) rest.push_back(id);
+        }
+        std::vector<NodeId> minority = {std::min(leader, buddy), std::max(leader, buddy)};
+        net.partition({minority, rest});
+        note("fault: leader " + name(leader) + " in minority " + group_text(minority));
+      }
+      break;
+    }
+    case FaultKind::OneWay: {
+      NodeId from = static_cast<NodeId>(rng_.uniform(0, n - 1));
+      NodeId to = pick([from](NodeId id) { return id != from; });
+      if (leader != kNoNode && rng_.chance(1, 2)) {
+        if (rng_.chance(1, 2)) {
+          from = leader;
+          to = pick([leader](NodeId id) { return id != leader; });
+        } else {
+          to = leader;
+          from = pick([leader](NodeId id) { return id != leader; });
+        }
+      }
+      net.cut(from, to);
+      note("fault: cut " + name(from) + " -> " + name(to));
+      break;
+    }
+    case FaultKind::Heal:
+      net.heal();
+      note("fault: heal the network");
+      break;
+    case FaultKind::Pause: {
+      if (!may_take_down()) break;
+      const NodeId id = pick(running);
+      if (id != kNoNode) cluster_.pause(id);
+      break;
+    }
+    case FaultKind::Resume: {
+      const NodeId id = pick([this](NodeId i) { return cluster_.is_paused(i); });
+      if (id != kNoNode) cluster_.resume(id);
+      break;
+    }
+    case FaultKind::Crash: {
+      if (!may_take_down()) break;
+      const NodeId id = pick([this](NodeId i) { return !cluster_.is_crashed(i); });
+      if (id != kNoNode) cluster_.crash(id);
+      break;
+    }
+    case FaultKind::CrashLeader:
+      if (may_take_down() && leader != kNoNode) cluster_.crash(leader);
+      break;
+    case FaultKind::CrashBeforeSync: {
+      if (!may_take_down()) break;
+      const NodeId id = leader != kNoNode && rng_.chance(1, 2) ? leader : pick(running);
+      if (id != kNoNode) cluster_.crash_before_next_sync(id);
+      break;
+    }
+    case FaultKind::Restart: {
+      const NodeId id = pick([this](NodeId i) { return cluster_.is_crashed(i); });
+      if (id != kNoNode) cluster_.restart(id);
+      break;
+    }
+    case FaultKind::Transfer: {
+      if (leader == kNoNode) break;
+      const NodeId target = pick([leader](NodeId id) { return id != leader; });
+      cluster_.transfer_leadership(leader, target);
+      break;
+    }
+    case FaultKind::Campaign: {
+      const NodeId id = pick(running);
+      if (id == kNoNode) break;
+      if (rng_.chance(1, 2)) {
+        cluster_.trigger_election(id);
+      } else {
+        cluster_.force_timeout(id);
+      }
+      break;
+    }
+    case FaultKind::NetworkChange: {
+      const NetworkOptions& worst = params_.worst_network;
+      NetworkOptions o = net.options();
+      o.loss_per_mille = static_cast<std::uint32_t>(rng_.uniform(0, worst.loss_per_mille));
+      o.duplicate_per_mille =
+          static_cast<std::uint32_t>(rng_.uniform(0, worst.duplicate_per_mille));
+      o.reorder_per_mille = static_cast<std::uint32_t>(rng_.uniform(0, worst.reorder_per_mille));
+      net.set_options(o);
+      note("fault: network loss=" + std::to_string(o.loss_per_mille) +
+           "/1000 dup=" + std::to_string(o.duplicate_per_mille) +
+           "/1000 reorder=" + std::to_string(o.reorder_per_mille) + "/1000");
+      break;
+    }
+    case FaultKind::kCount: break;
+  }
+}
+
+void Driver::chaos() {
+  const TimeMs end_ms = params_.chaos_ms;
+  TimeMs next_fault_ms = rng_.uniform(1, params_.fault_gap_max_ms);
+  TimeMs next_write_ms = rng_.uniform(1, params_.write_gap_max_ms);
+  TimeMs next_read_ms = rng_.uniform(1, params_.read_gap_max_ms);
+  while (!cluster_.halted()) {
+    const TimeMs t = std::min({next_fault_ms, next_write_ms, next_read_ms, end_ms});
+    cluster_.run_until_time(t);
+    if (cluster_.halted() || t >= end_ms) break;
+    if (t == next_fault_ms) {
+      inject_fault();
+      next_fault_ms = t + rng_.uniform(1, params_.fault_gap_max_ms);
+    }
+    if (t == next_write_ms) {
+      client_write();
+      next_write_ms = t + rng_.uniform(1, params_.write_gap_max_ms);
+    }
+    if (t == next_read_ms) {
+      client_read();
+      next_read_ms = t + rng_.uniform(1, params_.read_gap_max_ms);
+    }
+  }
+}
+
+void Driver::heal_and_check_liveness() {
+  cluster_.heal_all();
+  const Config& config = params_.cluster.config;
+  const TimeMs bound_ms = 10 * config.election_timeout_max_ms + config.initial_delay_ms;
+  if (cluster_.wait_for_leader(bound_ms) == kNoNode) {
+    if (!cluster_.halted()) {
+      cluster_.checker().report("Liveness",
+                                "no stable leader " + std::to_string(bound_ms) +
+                                    " ms after the faults healed: " + cluster_.describe_nodes());
+    }
+    return;
+  }
+  // Every write a leader accepted that committed must reach every state
+  // machine, and so must everything in the final leader's log.
+  Index must_apply = 0;
+  for (const Proposal& p : cluster_.proposals()) {
+    if (cluster_.checker().committed_term(p.index) == p.term) {
+      must_apply = std::max(must_apply, p.index);
+    }
+  }
+  // Ten election timeouts, plus the time flow control needs for the backlog:
+  // with one entry per append and one append in flight, a hundred entries
+  // behind is a hundred round trips, however healthy the cluster.
+  Index min_applied = cluster_.kv(0).applied_index();
+  for (std::size_t i = 1; i < cluster_.size(); ++i) {
+    min_applied = std::min(min_applied, cluster_.kv(static_cast<NodeId>(i)).applied_index());
+  }
+  const NodeId first_leader = cluster_.stable_leader();
+  const Index leader_last = cluster_.node(first_leader).log().last_index();
+  const Index backlog = std::max(must_apply, leader_last) - std::min(min_applied, leader_last);
+  const Index per_round_trip = config.max_entries_per_append * config.max_inflight_appends;
+  const TimeMs round_trip_ms =
+      2 * params_.cluster.network.delay_max_ms + params_.cluster.tick_interval_ms + 1;
+  const TimeMs apply_bound_ms = bound_ms + 2 * (backlog / per_round_trip + 1) * round_trip_ms;
+  Index target = must_apply;
+  const auto all_applied = [this, must_apply, &target] {
+    const NodeId leader = cluster_.stable_leader();
+    if (leader == kNoNode) return false;
+    target = std::max(must_apply, cluster_.node(leader).log().last_index());
+    for (std::size_t i = 0; i < cluster_.size(); ++i) {
+      if (cluster_.kv(static_cast<NodeId>(i)).applied_index() < target) return false;
+    }
+    return true;
+  };
+  if (!cluster_.run_until(all_applied, apply_bound_ms)) {
+    if (!cluster_.halted()) {
+      cluster_.checker().report(
+          "Liveness", "not every node applied up to index " + std::to_string(target) + " within " +
+                          std::to_string(apply_bound_ms) +
+                          " ms of electing a leader after the heal: " + cluster_.describe_nodes());
+    }
+    return;
+  }
+  cluster_.check_all_logs();
+  // Same applied index, same state: the end-to-end form of State Machine Safety.
+  for (std::size_t i = 1; i < cluster_.size(); ++i) {
+    const KvModel& a = cluster_.kv(0);
+    const KvModel& b = cluster_.kv(static_cast<NodeId>(i));
+    if (a.applied_index() == b.applied_index() && !(a == b)) {
+      cluster_.checker().report("State Machine Safety", "n0 and " + name(static_cast<NodeId>(i)) +
+                                                            " applied up to index " +
+                                                            std::to_string(a.applied_index()) +
+                                                            " but hold different states");
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+ScheduleResult run_schedule(const ScheduleParams& params, bool echo_trace) {
+  ClusterOptions options = params.cluster;
+  options.echo_trace = echo_trace;
+  SimCluster cluster(options);
+  cluster.trace().note(0, "schedule " + std::to_string(params.seed) + ": " + params.describe());
+  Driver driver(params, cluster);
+  driver.chaos();
+  if (!cluster.halted()) driver.heal_and_check_liveness();
+  if (!cluster.halted()) cluster.check_all_logs();
+
+  ScheduleResult result;
+  result.seed = params.seed;
+  if (!cluster.checker().ok()) result.violation = cluster.checker().violations().front();
+  if (result.violation) result.trace_tail = cluster.trace().lines();
+  result.nodes = cluster.describe_nodes();
+  result.stats = cluster.stats();
+  result.network = cluster.network().stats();
+  result.virtual_ms = cluster.now_ms();
+  return result;
+}
+
+}  // namespace raft::sim

@@ -1,0 +1,35 @@
+#pragma once
+/// Plays one random schedule (schedule.hpp) in three phases:
+///   1. chaos: faults and client writes and reads at random instants;
+///   2. heal: every partition removed, every node running, network reliable;
+///   3. liveness: a stable leader must appear within 10 election timeouts,
+///      and every state machine must then apply everything committed and
+///      everything in that leader's log within another 10 (plus the round
+///      trips flow control needs for the backlog).
+/// Safety is checked after every step throughout (InvariantChecker); the run
+/// stops at the first violation.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "invariant_checker.hpp"
+#include "schedule.hpp"
+#include "sim_cluster.hpp"
+#include "sim_network.hpp"
+
+namespace raft::sim {
+
+struct ScheduleResult {
+  std::uint64_t seed = 0;
+  std::optional<Violation> violation;
+  std::vector<std::string> trace_tail;
+  std::string nodes;  ///< SimCluster::describe_nodes() at the end
+  ClusterStats stats;
+  NetworkStats network;
+  TimeMs virtual_ms = 0;
+};
+
+ScheduleResult run_schedule(const ScheduleParams& params, bool echo_trace = false);
+
+}  // namespace raft::sim

@@ -1,0 +1,157 @@
+#include "sim_runner.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace raft::sim {
+
+namespace {
+
+/// Long runs report progress this often (in schedules).
+constexpr std::uint64_t kProgressEvery = 10000;
+
+std::string& program_path_storage() {
+  static std::string path = "raft_sim_test";
+  return path;
+}
+
+/// A non-negative integer from the environment, or nullopt if unset; a
+/// malformed value is a usage error worth stopping for.
+std::optional<std::uint64_t> env_u64(const char* variable) {
+  const char* text = std::getenv(variable);
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  char* end = nullptr;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  if (end == nullptr || *end != '\0') {
+    std::fprintf(stderr, "sim: %s=%s is not a non-negative integer\n", variable, text);
+    std::exit(2);
+  }
+  return value;
+}
+
+void add(ClusterStats& into, const ClusterStats& s) {
+  into.steps += s.steps;
+  into.elections += s.elections;
+  into.leaders += s.leaders;
+  into.crashes += s.crashes;
+  into.restarts += s.restarts;
+  into.pauses += s.pauses;
+  into.compactions += s.compactions;
+  into.snapshots_installed += s.snapshots_installed;
+  into.proposals_accepted += s.proposals_accepted;
+  into.writes_acked += s.writes_acked;
+  into.reads_ok += s.reads_ok;
+  into.reads_failed += s.reads_failed;
+}
+
+void add(NetworkStats& into, const NetworkStats& s) {
+  into.sent += s.sent;
+  into.delivered += s.delivered;
+  into.lost += s.lost;
+  into.duplicated += s.duplicated;
+  into.cut += s.cut;
+  into.filtered += s.filtered;
+}
+
+void report(const ScheduleParams& params, const ScheduleResult& r, const std::string& filter) {
+  const Violation& v = *r.violation;
+  std::printf("sim: VIOLATION in seed %llu: %s\n", static_cast<unsigned long long>(r.seed),
+              v.invariant.c_str());
+  std::printf("  %s\n", v.details.c_str());
+  std::printf("  at virtual t=%llu ms; schedule: %s\n", static_cast<unsigned long long>(v.at_ms),
+              params.describe().c_str());
+  std::printf("  nodes: %s\n", r.nodes.c_str());
+  std::printf("  last %zu trace lines:\n", r.trace_tail.size());
+  for (const std::string& line : r.trace_tail) std::printf("    %s\n", line.c_str());
+  std::printf("  replay: %s\n", replay_command(r.seed, filter).c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+BatchOptions batch_options_from_env(std::uint64_t default_count, const char* count_variable) {
+  BatchOptions o;
+  o.count = env_u64(count_variable).value_or(default_count);
+  o.first_seed = env_u64("RAFT_SIM_FIRST_SEED").value_or(1);
+  if (const auto seed = env_u64("RAFT_SIM_SEED")) {
+    o.first_seed = *seed;
+    o.count = 1;
+    o.verbose = env_u64("RAFT_SIM_VERBOSE").value_or(0) != 0;
+  }
+  return o;
+}
+
+BatchTotals run_batch(const BatchOptions& options) {
+  BatchTotals totals;
+  const auto start = std::chrono::steady_clock::now();
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  for (std::uint64_t i = 0; i < options.count; ++i) {
+    const std::uint64_t seed = options.first_seed + i;
+    const ScheduleParams params = make_schedule(seed);
+    if (options.verbose) {
+      std::printf("sim: seed %llu: %s\n", u(seed), params.describe().c_str());
+    }
+    const ScheduleResult r = run_schedule(params, options.verbose);
+    ++totals.schedules;
+    add(totals.stats, r.stats);
+    add(totals.network, r.network);
+    totals.virtual_ms += r.virtual_ms;
+    if (options.verbose) std::printf("sim: seed %llu ends: %s\n", u(seed), r.nodes.c_str());
+    if (options.count >= 2 * kProgressEvery && totals.schedules % kProgressEvery == 0) {
+      std::printf("sim: %llu of %llu schedules run, %llu violations so far\n", u(totals.schedules),
+                  u(options.count), u(totals.violations));
+      std::fflush(stdout);
+    }
+    if (!r.violation) continue;
+    ++totals.violations;
+    totals.failures.push_back({seed, *r.violation});
+    if (totals.failures.size() <= options.max_reports) {
+      report(params, r, options.gtest_filter);
+    } else {
+      // Long hunts: one line per further failure is enough to come back to it.
+      std::printf("sim: VIOLATION in seed %llu: %s: %s\n  replay: %s\n", u(seed),
+                  r.violation->invariant.c_str(), r.violation->details.c_str(),
+                  replay_command(seed, options.gtest_filter).c_str());
+    }
+    if (options.stop_at_first_violation) break;
+  }
+  totals.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return totals;
+}
+
+std::string summary_line(const BatchTotals& t) {
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "sim: %llu schedules, %llu violations, %llu steps, %llu messages delivered "
+                "(%llu lost, %llu duplicated, %llu cut), %llu elections, %llu leaders, "
+                "%llu crashes, %llu pauses, %llu compactions, %llu snapshots installed, "
+                "%llu writes acked, %llu reads checked; virtual %.1f s, wall %.1f s",
+                u(t.schedules), u(t.violations), u(t.stats.steps), u(t.network.delivered),
+                u(t.network.lost), u(t.network.duplicated), u(t.network.cut), u(t.stats.elections),
+                u(t.stats.leaders), u(t.stats.crashes), u(t.stats.pauses), u(t.stats.compactions),
+                u(t.stats.snapshots_installed), u(t.stats.writes_acked), u(t.stats.reads_ok),
+                static_cast<double>(t.virtual_ms) / 1000.0, t.wall_s);
+  return buf;
+}
+
+void set_program_path(std::string path) { program_path_storage() = std::move(path); }
+
+std::string replay_command(std::uint64_t seed, const std::string& gtest_filter) {
+  std::string cmd = "RAFT_SIM_SEED=" + std::to_string(seed) + " " + program_path_storage();
+  if (!gtest_filter.empty()) cmd += " --gtest_filter=" + gtest_filter;
+  return cmd;
+}
+
+std::string current_test_filter() {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  if (info == nullptr) return {};
+  return std::string(info->test_suite_name()) + "." + info->name();
+}
+
+}  // namespace raft::sim

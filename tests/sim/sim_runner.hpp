@@ -1,0 +1,58 @@
+#pragma once
+/// Runs many random schedules and reports them: the totals line, and for each
+/// violation the seed, the invariant, its details, the last trace lines and
+/// the one command that replays it. Environment:
+///   RAFT_SIM_SCHEDULES=N    run N schedules (seeds first..first+N-1)
+///   RAFT_SIM_FIRST_SEED=S   start there (default 1)
+///   RAFT_SIM_SEED=S         run exactly seed S (and print its whole trace if
+///                           RAFT_SIM_VERBOSE=1)
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "schedule_driver.hpp"
+
+namespace raft::sim {
+
+struct BatchOptions {
+  std::uint64_t first_seed = 1;
+  std::uint64_t count = 2000;
+  bool verbose = false;
+  bool stop_at_first_violation = false;
+  /// Violations printed in full (the rest are counted).
+  std::size_t max_reports = 3;
+  /// The gtest filter that selects the calling test, for the replay command.
+  std::string gtest_filter;
+};
+
+/// `default_count` unless the environment says otherwise (see above);
+/// `count_variable` names the variable that overrides it.
+BatchOptions batch_options_from_env(std::uint64_t default_count,
+                                    const char* count_variable = "RAFT_SIM_SCHEDULES");
+
+struct BatchTotals {
+  std::uint64_t schedules = 0;
+  std::uint64_t violations = 0;
+  ClusterStats stats;
+  NetworkStats network;
+  TimeMs virtual_ms = 0;
+  double wall_s = 0;
+  struct Failure {
+    std::uint64_t seed = 0;
+    Violation violation;
+  };
+  std::vector<Failure> failures;
+};
+
+BatchTotals run_batch(const BatchOptions& options);
+/// "sim: 2000 schedules, 0 violations, ... steps, ..."
+std::string summary_line(const BatchTotals& totals);
+
+/// argv[0], recorded by main(), for replay commands.
+void set_program_path(std::string path);
+std::string replay_command(std::uint64_t seed, const std::string& gtest_filter);
+/// "Suite.Name" of the running gtest test.
+std::string current_test_filter();
+
+}  // namespace raft::sim
