@@ -1,11 +1,11 @@
 // Throughput of the pure Raft core: proposals committed per second through an
 // in-memory 3-node cluster (no I/O, instant in-order network), one proposal at
 // a time and in batches. Run: build/bench/core/raft_core_bench
-#include <benchmark/benchmark.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "local_cluster.hpp"
 

@@ -15,15 +15,16 @@ namespace raft {
 /// Numbered as the MPI tags of SPEC.md: 1-4 are the original's, the rest are
 /// further tags.
 enum class MessageType : std::uint8_t {
-  VoteRequest = 1,              ///< term, last_log_index, last_log_term, force
-  VoteResponse = 2,             ///< term, granted
-  AppendEntries = 3,            ///< term, prev_log_*, entries, commit, read_ctx
-  AppendResponse = 4,           ///< term, success, match_index | reject_*, read_ctx
-  PreVoteRequest = 5,           ///< term (the one it would stand in), last_log_*
-  PreVoteResponse = 6,          ///< term, granted
-  InstallSnapshot = 7,          ///< term, snapshot, offset, chunk, done
-  InstallSnapshotResponse = 8,  ///< term, snapshot, offset (next wanted), success, done, match_index
-  TimeoutNow = 9,               ///< term: leadership transfer, start a forced election now
+  VoteRequest = 1,      ///< term, last_log_index, last_log_term, force
+  VoteResponse = 2,     ///< term, granted
+  AppendEntries = 3,    ///< term, prev_log_*, entries, commit, read_ctx
+  AppendResponse = 4,   ///< term, success, match_index | reject_*, read_ctx
+  PreVoteRequest = 5,   ///< term (the one it would stand in), last_log_*
+  PreVoteResponse = 6,  ///< term, granted
+  InstallSnapshot = 7,  ///< term, snapshot, offset, chunk, done
+  InstallSnapshotResponse =
+      8,           ///< term, snapshot, offset (next wanted), success, done, match_index
+  TimeoutNow = 9,  ///< term: leadership transfer, start a forced election now
 };
 
 inline constexpr std::uint8_t kMinMessageType = 1;

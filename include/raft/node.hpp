@@ -37,10 +37,10 @@
 namespace raft {
 
 enum class EventKind : std::uint8_t {
-  RoleChanged,      ///< role, term
-  LeaderChanged,    ///< node = new leader (kNoNode if unknown), term
-  ElectionStarted,  ///< term; pre_vote says whether it is the PreVote round
-  VoteGranted,      ///< node = candidate we voted for, term
+  RoleChanged,        ///< role, term
+  LeaderChanged,      ///< node = new leader (kNoNode if unknown), term
+  ElectionStarted,    ///< term; pre_vote says whether it is the PreVote round
+  VoteGranted,        ///< node = candidate we voted for, term
   SnapshotInstalled,  ///< a snapshot from the leader replaced our log prefix
 };
 

@@ -7,8 +7,8 @@
 namespace raft {
 
 RaftLog::RaftLog(SnapshotMeta snapshot, std::vector<Entry> entries)
-    : snapshot_(snapshot), entries_(std::make_move_iterator(entries.begin()),
-                                    std::make_move_iterator(entries.end())) {
+    : snapshot_(snapshot),
+      entries_(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end())) {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     assert(entries_[i].index == snapshot_.last_index + 1 + i);
   }
@@ -34,8 +34,7 @@ const Entry& RaftLog::at(Index index) const {
   return entries_[index - first_index()];
 }
 
-std::vector<Entry> RaftLog::slice(Index from, std::size_t max_count,
-                                  std::size_t max_bytes) const {
+std::vector<Entry> RaftLog::slice(Index from, std::size_t max_count, std::size_t max_bytes) const {
   assert(from >= first_index());
   std::vector<Entry> out;
   if (from <= last_index()) {
@@ -66,8 +65,8 @@ void RaftLog::truncate_from(Index index) {
 
 void RaftLog::compact_to(SnapshotMeta meta) {
   if (matches(meta.last_index, meta.last_term) && meta.last_index >= first_index()) {
-    entries_.erase(entries_.begin(),
-                   entries_.begin() + static_cast<std::ptrdiff_t>(meta.last_index - first_index() + 1));
+    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(
+                                                            meta.last_index - first_index() + 1));
   } else if (!(meta.last_index == snapshot_.last_index && meta.last_term == snapshot_.last_term)) {
     entries_.clear();
   }

@@ -13,7 +13,9 @@ namespace raft {
 Node::Node(Config config, TimeMs now_ms) : Node(std::move(config), RecoveredState{}, now_ms) {}
 
 Node::Node(Config config, const RecoveredState& recovered, TimeMs now_ms)
-    : config_(std::move(config)), rng_(config_.seed ^ (0x5EEDULL * (config_.id + 1))), now_ms_(now_ms) {
+    : config_(std::move(config)),
+      rng_(config_.seed ^ (0x5EEDULL * (config_.id + 1))),
+      now_ms_(now_ms) {
   assert(config_.validate().empty());
   std::sort(config_.voters.begin(), config_.voters.end());
   SnapshotMeta snap_meta;
@@ -118,25 +120,13 @@ void Node::step(Message m) {
 
   switch (m.type) {
     case MessageType::VoteRequest:
-    case MessageType::PreVoteRequest:
-      handle_vote_request(m);
-      break;
+    case MessageType::PreVoteRequest: handle_vote_request(m); break;
     case MessageType::VoteResponse:
-    case MessageType::PreVoteResponse:
-      handle_vote_response(m);
-      break;
-    case MessageType::AppendEntries:
-      handle_append_entries(m);
-      break;
-    case MessageType::AppendResponse:
-      handle_append_response(m);
-      break;
-    case MessageType::InstallSnapshot:
-      handle_install_snapshot(m);
-      break;
-    case MessageType::InstallSnapshotResponse:
-      handle_install_snapshot_response(m);
-      break;
+    case MessageType::PreVoteResponse: handle_vote_response(m); break;
+    case MessageType::AppendEntries: handle_append_entries(m); break;
+    case MessageType::AppendResponse: handle_append_response(m); break;
+    case MessageType::InstallSnapshot: handle_install_snapshot(m); break;
+    case MessageType::InstallSnapshotResponse: handle_install_snapshot_response(m); break;
     case MessageType::TimeoutNow:
       if (m.term == term_ && role_ != Role::Initial && role_ != Role::Leader) {
         campaign(/*force=*/true, "leadership transferred to us");
@@ -199,9 +189,7 @@ Result Node::become_follower() {
     case Role::Follower:
       return {Status::Refused, "the node is already a FOLLOWER", 0, term_, leader_};
     case Role::Candidate:
-    case Role::Leader:
-      step_down(term_, kNoNode, "become_follower");
-      break;
+    case Role::Leader: step_down(term_, kNoNode, "become_follower"); break;
   }
   return {Status::Ok, {}, 0, term_, leader_};
 }

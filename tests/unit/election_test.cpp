@@ -1,8 +1,8 @@
 // Leader election (Raft §5.2), the INITIAL state of SPEC.md, PreVote and
 // CheckQuorum (thesis §9.6), and the operator commands.
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "local_cluster.hpp"
 #include "test_util.hpp"
@@ -10,9 +10,9 @@
 namespace raft {
 namespace {
 
+using test::of_type;
 using test::small_config;
 using test::take_messages;
-using test::of_type;
 using testing::LocalCluster;
 
 TEST(Initial, StaysInitialUntilTheDelayThenBecomesFollower) {

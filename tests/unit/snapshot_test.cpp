@@ -46,8 +46,7 @@ TEST(InstallSnapshot, AFollowerBehindTheCompactionPointCatchesUpFromChunks) {
 
   std::uint64_t chunks_before = c.delivered[MessageType::InstallSnapshot];
   c.down[lagging] = false;
-  ASSERT_TRUE(c.advance_until(
-      [&] { return c.node(lagging).applied_index() >= applied; }, 2000));
+  ASSERT_TRUE(c.advance_until([&] { return c.node(lagging).applied_index() >= applied; }, 2000));
   EXPECT_EQ(c.delivered[MessageType::InstallSnapshot] - chunks_before, 10u);
   EXPECT_EQ(c.node(lagging).log().snapshot().last_index, applied);
   ASSERT_TRUE(c.store(lagging).load().snapshot.has_value());
@@ -69,7 +68,8 @@ TEST(InstallSnapshot, RestartRebuildsFromSnapshotPlusLog) {
   const NodeId f = (leader + 1) % 3;
   const Index applied = c.node(f).applied_index();
   Snapshot snap;
-  ASSERT_TRUE(c.node(f).compact(applied - 5, std::make_shared<const std::string>("img"), &snap).ok());
+  ASSERT_TRUE(
+      c.node(f).compact(applied - 5, std::make_shared<const std::string>("img"), &snap).ok());
   c.store(f).install_snapshot(snap);
   c.store(f).sync();
   const Index last = c.node(f).log().last_index();
