@@ -15,6 +15,7 @@ PACKAGES=(
   cmake
   ninja-build
   pkg-config
+  ccache          # scripts/test.sh uses it when present: repeated builds in minutes
   # MPI transport (Open MPI: headers, mpirun)
   libopenmpi-dev
   openmpi-bin

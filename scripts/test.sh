@@ -35,11 +35,6 @@ done
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 njobs="$(nproc 2>/dev/null || echo 2)"
-generator=()
-if command -v ninja >/dev/null 2>&1; then
-  generator=(-G Ninja)
-fi
-
 # --- phase bookkeeping: name, seconds, result; the summary prints on any exit.
 phase_names=()
 phase_secs=()
@@ -83,7 +78,7 @@ configure() {
   shift
   local gen=()
   [[ -f "$dir/CMakeCache.txt" ]] || gen=("${generator[@]}")
-  cmake -S . -B "$dir" "${gen[@]}" "$@"
+  cmake -S . -B "$dir" "${gen[@]}" "${launcher[@]}" "$@"
 }
 
 # --- 1. dependencies
@@ -91,6 +86,19 @@ begin "bootstrap"
 bash scripts/bootstrap.sh
 echo "$(cmake --version | head -n1), $(c++ --version | head -n1), ${njobs} cores"
 end
+
+# Chosen after bootstrap, which may have just installed ninja and ccache.
+generator=()
+if command -v ninja >/dev/null 2>&1; then
+  generator=(-G Ninja)
+fi
+# ccache, when present, keeps repeated builds (and CI's fresh clone in another
+# folder on the same machine) short: paths are hashed relative to the repo root.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+fi
 
 # --- 2. release build with every target, all tests
 begin "configure build/"
