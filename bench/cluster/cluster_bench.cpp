@@ -1,98 +1,125 @@
-// A 3-rank raft_node job on this machine, measured from outside like a user
-// would: idle CPU of all ranks together, and KV write throughput and p50/p99
-// latency through HTTP at several concurrencies. Writes JSON with --json.
-// Usage: raft_cluster_bench [--nodes 3] [--seconds 5] [--fsync always|never] [--json out.json]
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
+// KV writes on a real raft_node job, measured from outside like a user would:
+// idle CPU of all ranks together, then write throughput and p50/p99 latency
+// through HTTP at several concurrencies, for each --fsync mode on a fresh
+// cluster, side by side in one run. Writes JSON and two SVG charts.
+// Usage: raft_cluster_bench [--nodes 3] [--seconds 5] [--fsync always,never]
+//          [--concurrency 1,8,64,256] [--idle_seconds 10] [--json out.json]
+//          [--svg_prefix bench/results/kv]
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
-#include <httplib.h>
-
 #include "cluster_fixture.hpp"
+#include "kv_load.hpp"
+#include "machine_info.hpp"
+#include "proc_cpu.hpp"
+#include "prometheus_text.hpp"
+#include "svg_chart.hpp"
 
 using namespace raft::cluster_test;
+using namespace raft::bench;
 
 namespace {
 
-/// user+system CPU ticks of every process whose parent is `parent`.
-long child_cpu_ticks(pid_t parent, std::vector<pid_t>* pids = nullptr) {
-  long total = 0;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(e.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 2));
-    std::string state;
-    long ppid = 0;
-    rest >> state >> ppid;
-    if (ppid != parent) continue;
-    std::string skip;
-    for (int i = 0; i < 9; ++i) rest >> skip;  // fields 6..14
-    long utime = 0, stime = 0;
-    rest >> utime >> stime;
-    total += utime + stime;
-    if (pids) pids->push_back(static_cast<pid_t>(std::stol(name)));
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
   }
-  return total;
+  return out;
 }
 
-struct LoadResult {
-  int concurrency = 0;
-  std::size_t ops = 0;
-  std::size_t errors = 0;
-  double seconds = 0;
-  double p50_ms = 0, p99_ms = 0;
-};
+std::string metrics_of(int port) { return http(port, "GET", "/metrics").raw; }
 
-LoadResult kv_load(int port, int concurrency, double seconds) {
-  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(concurrency));
-  std::atomic<std::size_t> errors{0};
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < concurrency; ++t) {
-    threads.emplace_back([&, t] {
-      httplib::Client c("127.0.0.1", port);
-      c.set_keep_alive(true);
-      c.set_tcp_nodelay(true);
-      c.set_read_timeout(10, 0);
-      const std::string value(100, 'v');
-      for (int i = 0; std::chrono::steady_clock::now() < end; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        auto r = c.Put("/kv/bench-" + std::to_string(t) + "-" + std::to_string(i % 64), value,
-                       "text/plain");
-        const double ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                .count();
-        if (r && r->status == 200) {
-          latencies[static_cast<std::size_t>(t)].push_back(ms);
-        } else {
-          ++errors;
-        }
-      }
-    });
+/// One fresh cluster in one fsync mode: idle CPU, then the load levels.
+Json run_mode(int nodes, const std::string& fsync, const std::vector<int>& levels, double seconds,
+              double idle_seconds) {
+  Cluster::Options o;
+  o.nodes = nodes;
+  // The product's default timeouts: what users run.
+  o.min_election_timeout = 2000;
+  o.max_election_timeout = 4000;
+  o.heartbeat_interval = 750;
+  o.initial_delay_ms = 200;
+  Cluster c(o, fsync);
+  const int leader = c.wait_leader();
+  if (leader < 0) throw std::runtime_error("no leader within the deadline");
+  // Let start-up work (registration, first heartbeats) settle before measuring idle.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+
+  const std::vector<pid_t> ranks = children_of(c.mpirun().pid());
+  const double cpu0 = cpu_seconds(ranks);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(idle_seconds));  // the window
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double idle_pct = 100.0 * (cpu_seconds(ranks) - cpu0) / wall;
+  std::printf("fsync %s: idle CPU of %zu ranks together: %.2f %% of one core (over %.1f s)\n",
+              fsync.c_str(), ranks.size(), idle_pct, wall);
+
+  Json mode = {
+      {"fsync", fsync}, {"idle_cpu_percent_of_one_core", idle_pct}, {"kv_put", Json::array()}};
+  std::printf("%-12s %10s %10s %10s %10s %8s %12s\n", "concurrency", "writes/s", "p50 ms", "p99 ms",
+              "max ms", "errors", "fsync avg ms");
+  for (int concurrency : levels) {
+    const std::string m0 = metrics_of(c.port(leader));
+    const LoadResult r = kv_write_load(c.port(leader), concurrency, seconds);
+    const std::string m1 = metrics_of(c.port(leader));
+    const double syncs =
+        metric_sum(m1, "raft_fsync_seconds_count") - metric_sum(m0, "raft_fsync_seconds_count");
+    const double sync_s =
+        metric_sum(m1, "raft_fsync_seconds_sum") - metric_sum(m0, "raft_fsync_seconds_sum");
+    const double term_change = metric_sum(m1, "raft_term") - metric_sum(m0, "raft_term");
+    const double avg_sync_ms = syncs > 0 ? 1000.0 * sync_s / syncs : 0;
+    std::printf("%-12d %10.0f %10.2f %10.2f %10.1f %8zu %12.3f\n", concurrency, r.writes_per_s,
+                r.p50_ms, r.p99_ms, r.max_ms, r.errors, avg_sync_ms);
+    for (const auto& [kind, e] : r.error_kinds) {
+      std::printf("    %zu x %s (first after %.2f s)\n", e.count, kind.c_str(), e.first_at_s);
+    }
+    Json level = r.to_json();
+    level["leader_syncs"] = syncs;
+    level["leader_fsync_avg_ms"] = avg_sync_ms;
+    level["leader_term_changed_by"] = term_change;
+    level["loadavg_after"] = {load_average().one, load_average().five};
+    mode["kv_put"].push_back(level);
   }
-  for (auto& th : threads) th.join();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  LoadResult r;
-  r.concurrency = concurrency;
-  r.ops = all.size();
-  r.errors = errors;
-  r.seconds = seconds;
-  if (!all.empty()) {
-    r.p50_ms = all[all.size() / 2];
-    r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  return mode;
+}
+
+void write_charts(const Json& out, const std::string& prefix) {
+  const LoadAverage l = load_average();
+  char note[200];
+  std::snprintf(note, sizeof note, "%d ranks, %s, %u cores shared, load average %.1f",
+                out["nodes"].get<int>(), out["machine"]["cpu_model"].get<std::string>().c_str(),
+                out["machine"]["nproc"].get<unsigned>(), l.one);
+  std::vector<Series> rate, latency;
+  for (const Json& mode : out["modes"]) {
+    const std::string f = "fsync " + mode["fsync"].get<std::string>();
+    Series r{f, {}, false}, p50{f + " p50", {}, false}, p99{f + " p99", {}, false};
+    for (const Json& level : mode["kv_put"]) {
+      const double x = level["concurrency"].get<double>();
+      r.points.emplace_back(x, level["writes_per_s"].get<double>());
+      p50.points.emplace_back(x, level["p50_ms"].get<double>());
+      p99.points.emplace_back(x, level["p99_ms"].get<double>());
+    }
+    rate.push_back(r);
+    latency.push_back(p50);
+    latency.push_back(p99);
   }
-  return r;
+  ChartSpec spec;
+  spec.title = "KV writes (PUT over HTTP to the leader): throughput";
+  spec.x_label = "concurrent clients";
+  spec.y_label = "writes per second";
+  spec.log_x = true;
+  spec.x_ticks_at_data = true;
+  spec.note = note;
+  write_text_file(prefix + "_throughput.svg", line_chart_svg(spec, rate));
+  spec.title = "KV writes (PUT over HTTP to the leader): latency";
+  spec.y_label = "latency, ms (log scale)";
+  spec.log_y = true;
+  write_text_file(prefix + "_latency.svg", line_chart_svg(spec, latency));
 }
 
 }  // namespace
@@ -100,65 +127,48 @@ LoadResult kv_load(int port, int concurrency, double seconds) {
 int main(int argc, char** argv) {
   int nodes = 3;
   double seconds = 5;
-  std::string fsync = "always";
-  std::string json_path;
+  double idle_seconds = 10;
+  std::vector<std::string> modes = {"always"};
+  std::vector<int> levels = {1, 8, 64};
+  std::string json_path, svg_prefix;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--nodes")
-      nodes = std::atoi(argv[i + 1]);
-    else if (flag == "--seconds")
-      seconds = std::atof(argv[i + 1]);
-    else if (flag == "--fsync")
-      fsync = argv[i + 1];
-    else if (flag == "--json")
-      json_path = argv[i + 1];
+    const std::string value = argv[i + 1];
+    if (flag == "--nodes") {
+      nodes = std::stoi(value);
+    } else if (flag == "--seconds") {
+      seconds = std::stod(value);
+    } else if (flag == "--idle_seconds") {
+      idle_seconds = std::stod(value);
+    } else if (flag == "--fsync") {
+      modes = split(value);
+    } else if (flag == "--concurrency") {
+      levels.clear();
+      for (const std::string& s : split(value)) levels.push_back(std::stoi(s));
+    } else if (flag == "--json") {
+      json_path = value;
+    } else if (flag == "--svg_prefix") {
+      svg_prefix = value;
+    } else {
+      std::cerr << "unknown flag " << flag << "\n";
+      return 2;
+    }
   }
-  Cluster::Options o;
-  o.nodes = nodes;
-  // Defaults of the product for timeouts: what users run.
-  o.min_election_timeout = 2000;
-  o.max_election_timeout = 4000;
-  o.heartbeat_interval = 750;
-  o.initial_delay_ms = 200;
-  Cluster c(o, fsync);
-  const int leader = c.wait_leader();
-  if (leader < 0) {
-    std::cerr << "no leader\n";
+  Json out = {{"bench", "raft_cluster_bench"},
+              {"nodes", nodes},
+              {"seconds_per_level", seconds},
+              {"machine", machine_json()},
+              {"modes", Json::array()}};
+  try {
+    for (const std::string& fsync : modes) {
+      out["modes"].push_back(run_mode(nodes, fsync, levels, seconds, idle_seconds));
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "raft_cluster_bench: " << e.what() << "\n";
     return 1;
   }
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // let start-up work settle
-
-  // Idle CPU: all ranks (children of mpirun), over 10 s of wall time.
-  const long hz = sysconf(_SC_CLK_TCK);
-  std::vector<pid_t> ranks;
-  const long before = child_cpu_ticks(c.mpirun().pid(), &ranks);
-  const auto t0 = std::chrono::steady_clock::now();
-  std::this_thread::sleep_for(std::chrono::seconds(10));
-  const long after = child_cpu_ticks(c.mpirun().pid());
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double idle_cpu_pct =
-      100.0 * static_cast<double>(after - before) / static_cast<double>(hz) / wall;
-  std::printf("idle CPU of %zu ranks together: %.2f %% of one core (over %.1f s)\n", ranks.size(),
-              idle_cpu_pct, wall);
-
-  nlohmann::json out = {{"nodes", nodes},
-                        {"fsync", fsync},
-                        {"cores", std::thread::hardware_concurrency()},
-                        {"idle_cpu_percent_of_one_core", idle_cpu_pct},
-                        {"kv_put", nlohmann::json::array()}};
-  std::printf("%-12s %10s %10s %10s %8s\n", "concurrency", "writes/s", "p50 ms", "p99 ms",
-              "errors");
-  for (int concurrency : {1, 8, 64}) {
-    LoadResult r = kv_load(c.port(leader), concurrency, seconds);
-    const double rate = static_cast<double>(r.ops) / r.seconds;
-    std::printf("%-12d %10.0f %10.2f %10.2f %8zu\n", concurrency, rate, r.p50_ms, r.p99_ms,
-                r.errors);
-    out["kv_put"].push_back({{"concurrency", concurrency},
-                             {"writes_per_s", rate},
-                             {"p50_ms", r.p50_ms},
-                             {"p99_ms", r.p99_ms},
-                             {"errors", r.errors}});
-  }
+  out["loadavg_at_end"] = {load_average().one, load_average().five, load_average().fifteen};
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+  if (!svg_prefix.empty()) write_charts(out, svg_prefix);
   return 0;
 }

@@ -1,0 +1,58 @@
+#include "proc_cpu.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+
+namespace raft::bench {
+
+namespace {
+
+/// Fields after the command name, which may itself hold spaces and ')'.
+std::istringstream stat_fields(pid_t pid, bool* ok) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), {});
+  const auto close = stat.rfind(')');
+  *ok = close != std::string::npos && close + 2 < stat.size();
+  return std::istringstream(*ok ? stat.substr(close + 2) : std::string());
+}
+
+}  // namespace
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto pid = static_cast<pid_t>(std::stol(name));
+    bool ok = false;
+    std::istringstream rest = stat_fields(pid, &ok);
+    std::string state;
+    long ppid = 0;
+    if (ok && (rest >> state >> ppid) && ppid == parent) out.push_back(pid);
+  }
+  return out;
+}
+
+double cpu_seconds(pid_t pid) {
+  bool ok = false;
+  std::istringstream rest = stat_fields(pid, &ok);
+  if (!ok) return 0;
+  std::string skip;
+  for (int i = 0; i < 11; ++i) rest >> skip;  // fields 3..13: state .. cmajflt
+  long utime = 0, stime = 0;
+  rest >> utime >> stime;  // fields 14 and 15
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double cpu_seconds(const std::vector<pid_t>& pids) {
+  double total = 0;
+  for (pid_t p : pids) total += cpu_seconds(p);
+  return total;
+}
+
+}  // namespace raft::bench
