@@ -44,6 +44,7 @@ std::string ScheduleParams::describe() const {
                 c.snapshot_chunk_bytes, static_cast<unsigned long long>(chaos_ms), max_down);
   std::string out = buf;
   if (leader_churn) out += ", leader churn";
+  if (on_disk) out += ", on disk";
   out += ", faults:";
   for (std::size_t k = 0; k < kFaultKindCount; ++k) {
     if (fault_weights[k] != 0) {
@@ -117,6 +118,13 @@ ScheduleParams make_schedule(std::uint64_t seed) {
     w(FaultKind::Partition) = static_cast<std::uint32_t>(rng.uniform(0, 2));
     w(FaultKind::Restart) = 4;
     w(FaultKind::Heal) = 4;
+  }
+  // On disk, crashes are the point: every restart must read the node back
+  // from its files (and cut the torn tail a crash may leave).
+  p.on_disk = seed % kDiskScheduleEvery == 0;
+  if (p.on_disk) {
+    w(FaultKind::Crash) = std::max<std::uint32_t>(w(FaultKind::Crash), 2);
+    w(FaultKind::CrashBeforeSync) = std::max<std::uint32_t>(w(FaultKind::CrashBeforeSync), 1);
   }
   // Whatever breaks must also be repaired during the chaos, not only at the end.
   if (w(FaultKind::Partition) + w(FaultKind::IsolateLeader) + w(FaultKind::OneWay) != 0) {

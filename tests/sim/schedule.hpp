@@ -49,10 +49,16 @@ struct ScheduleParams {
   bool leader_churn = false;
   /// NetworkChange draws rates between reliable and these.
   NetworkOptions worst_network;
+  /// The nodes keep their state in real FileStores in a temporary directory
+  /// (one schedule in kDiskScheduleEvery), so every restart reads files back.
+  bool on_disk = false;
 
   /// One line: node count, timeouts, flags, fault mix.
   std::string describe() const;
 };
+
+/// Seeds divisible by this run on disk.
+inline constexpr std::uint64_t kDiskScheduleEvery = 10;
 
 ScheduleParams make_schedule(std::uint64_t seed);
 

@@ -1,6 +1,10 @@
 #include "schedule_driver.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <numeric>
 #include <string>
@@ -329,11 +333,7 @@ void Driver::heal_and_check_liveness() {
   }
 }
 
-}  // namespace
-
-ScheduleResult run_schedule(const ScheduleParams& params, bool echo_trace) {
-  ClusterOptions options = params.cluster;
-  options.echo_trace = echo_trace;
+ScheduleResult run_schedule_in(const ScheduleParams& params, const ClusterOptions& options) {
   SimCluster cluster(options);
   cluster.trace().note(0, "schedule " + std::to_string(params.seed) + ": " + params.describe());
   Driver driver(params, cluster);
@@ -349,6 +349,39 @@ ScheduleResult run_schedule(const ScheduleParams& params, bool echo_trace) {
   result.stats = cluster.stats();
   result.network = cluster.network().stats();
   result.virtual_ms = cluster.now_ms();
+  return result;
+}
+
+/// A fresh directory for one disk-backed schedule: under $RAFT_SIM_DISK_DIR
+/// if set, else the system's temporary folder.
+std::filesystem::path fresh_disk_dir(std::uint64_t seed) {
+  const char* base = std::getenv("RAFT_SIM_DISK_DIR");
+  const std::filesystem::path root = base != nullptr && *base != '\0'
+                                         ? std::filesystem::path(base)
+                                         : std::filesystem::temp_directory_path();
+  const std::filesystem::path dir =
+      root / ("raft-sim-" + std::to_string(::getpid()) + "-seed-" + std::to_string(seed));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+ScheduleResult run_schedule(const ScheduleParams& params, bool echo_trace, bool keep_failed_disk) {
+  ClusterOptions options = params.cluster;
+  options.echo_trace = echo_trace;
+  if (params.on_disk) options.storage_dir = fresh_disk_dir(params.seed);
+  ScheduleResult result = run_schedule_in(params, options);
+  if (params.on_disk) {
+    result.on_disk = true;
+    if (result.violation && keep_failed_disk) {
+      result.disk_dir = options.storage_dir.string();
+    } else {
+      std::error_code ignored;
+      std::filesystem::remove_all(options.storage_dir, ignored);
+    }
+  }
   return result;
 }
 

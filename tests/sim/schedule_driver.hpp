@@ -7,7 +7,8 @@
 ///      everything in that leader's log within another 10 (plus the round
 ///      trips flow control needs for the backlog).
 /// Safety is checked after every step throughout (InvariantChecker); the run
-/// stops at the first violation.
+/// stops at the first violation. A disk-backed schedule (params.on_disk) runs
+/// in a fresh temporary directory, removed afterwards unless it failed.
 
 #include <optional>
 #include <string>
@@ -28,8 +29,14 @@ struct ScheduleResult {
   ClusterStats stats;
   NetworkStats network;
   TimeMs virtual_ms = 0;
+  bool on_disk = false;
+  /// On disk, after a violation with keep_failed_disk: the nodes' directories.
+  std::string disk_dir;
 };
 
-ScheduleResult run_schedule(const ScheduleParams& params, bool echo_trace = false);
+/// `keep_failed_disk`: a disk-backed schedule that fails keeps its files
+/// (named in ScheduleResult::disk_dir) instead of removing them.
+ScheduleResult run_schedule(const ScheduleParams& params, bool echo_trace = false,
+                            bool keep_failed_disk = false);
 
 }  // namespace raft::sim

@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::uint64_t kNetworkStream = 1;
 constexpr std::uint64_t kPhaseStream = 2;
+constexpr std::uint64_t kDiskStream = 3;
 constexpr std::uint64_t kNodeStreamBase = 0x100;
 
 std::string name(NodeId id) { return "n" + std::to_string(id); }
@@ -35,13 +36,18 @@ SimCluster::SimCluster(ClusterOptions options)
     : options_(std::move(options)),
       network_(options_.node_count, derive_seed(options_.seed, kNetworkStream)),
       checker_(options_.node_count),
-      trace_(options_.trace_capacity) {
+      trace_(options_.trace_capacity),
+      disk_rng_(derive_seed(options_.seed, kDiskStream)) {
   assert(options_.node_count >= 1 && options_.tick_interval_ms >= 1);
   network_.set_options(options_.network);
   trace_.set_echo(options_.echo_trace);
   Rng phase(derive_seed(options_.seed, kPhaseStream));
   for (std::size_t i = 0; i < options_.node_count; ++i) {
     auto s = std::make_unique<Slot>();
+    if (on_disk()) {
+      s->disk = SimDisk(options_.storage_dir / ("node-" + std::to_string(i)),
+                        options_.disks_lose_synced_tail);
+    }
     s->node.emplace(config_for(static_cast<NodeId>(i), 0), 0);
     // Different phases, so nodes do not all tick in the same instant.
     s->next_tick_ms = phase.uniform(0, options_.tick_interval_ms - 1);
@@ -142,7 +148,13 @@ void SimCluster::tick(NodeId id) {
 }
 
 void SimCluster::after_input(NodeId id) {
-  process_ready(id);
+  try {
+    process_ready(id);
+  } catch (const StorageError& e) {
+    // A store that cannot take a valid write is a bug like any other.
+    checker_.report("storage", name(id) + ": " + e.what());
+    return;
+  }
   const Slot& s = slot(id);
   if (s.node) checker_.after_step(id, *s.node);
 }
@@ -151,17 +163,17 @@ void SimCluster::process_ready(NodeId id) {
   Slot& s = slot(id);
   while (s.node && s.node->has_ready() && !halted()) {
     Ready rd = s.node->ready();
-    if (rd.hard_state) s.store.save_hard_state(*rd.hard_state);
-    if (rd.snapshot) s.store.install_snapshot(*rd.snapshot);
+    if (rd.hard_state) s.disk.store().save_hard_state(*rd.hard_state);
+    if (rd.snapshot) s.disk.store().install_snapshot(*rd.snapshot);
     if (!rd.entries.empty()) {
       checker_.on_entries(id, *s.node, rd.entries);
-      s.store.append(std::move(rd.entries));
+      s.disk.store().append(std::move(rd.entries));
     }
     if (s.crash_before_sync) {
       crash_now(id, "before syncing its writes");
       return;
     }
-    s.store.sync();
+    s.disk.store().sync();
     checker_.on_synced(id, s.node->term());
     // Only now may anything that depends on those writes leave the node.
     for (Message& m : rd.messages) network_.send(std::move(m), now_ms_);
@@ -274,8 +286,8 @@ void SimCluster::maybe_compact(NodeId id) {
   Snapshot snapshot;
   const Result r = s.node->compact(applied, std::move(data), &snapshot);
   if (!r.ok()) return;
-  s.store.install_snapshot(snapshot);
-  s.store.sync();
+  s.disk.store().install_snapshot(snapshot);
+  s.disk.store().sync();
   ++stats_.compactions;
 }
 
@@ -311,7 +323,12 @@ void SimCluster::crash_before_next_sync(NodeId id) {
 void SimCluster::crash_now(NodeId id, const char* why) {
   Slot& s = slot(id);
   if (!s.node) return;
-  s.store.crash();
+  std::string torn_tail;
+  if (on_disk() && disk_rng_.chance(1, 2)) {
+    torn_tail.resize(disk_rng_.uniform(1, 40));
+    for (char& c : torn_tail) c = static_cast<char>(disk_rng_.uniform(0, 255));
+  }
+  s.disk.crash(torn_tail);
   s.node.reset();
   if (!s.paused) s.stopped_at_ms = now_ms_;  // a paused node's clock stopped already
   s.paused = false;
@@ -335,7 +352,19 @@ void SimCluster::restart(NodeId id) {
   Slot& s = slot(id);
   if (s.node) return;
   s.clock_offset_ms += now_ms_ - s.stopped_at_ms;
-  const RecoveredState recovered = s.store.load();
+  RecoveredState recovered;
+  std::vector<std::string> warnings;
+  try {
+    recovered = s.disk.recover(&warnings);
+  } catch (const StorageError& e) {
+    checker_.report("durability", name(id) + " cannot recover its storage: " + e.what());
+    return;
+  }
+  if (on_disk()) ++stats_.disk_restarts;
+  if (!warnings.empty()) {
+    ++stats_.torn_tails_cut;
+    for (const std::string& w : warnings) note(name(id) + " recovery: " + w);
+  }
   ++s.incarnation;
   s.node.emplace(config_for(id, s.incarnation), recovered, local_now_ms(id));
   ++stats_.restarts;

@@ -1,5 +1,6 @@
 #pragma once
-/// SimCluster: N raft::Nodes, each with a MemoryStore and a KvModel, on a
+/// SimCluster: N raft::Nodes, each with a SimDisk (a MemoryStore, or a real
+/// FileStore in a directory) and a KvModel, on a
 /// SimNetwork, in virtual time. It runs every node's owner loop exactly as
 /// node.hpp prescribes (persist, sync, send, restore, apply, serve reads,
 /// compact) and feeds everything it sees to an InvariantChecker after every
@@ -11,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,8 +25,9 @@
 #include "kv_model.hpp"
 #include "raft/config.hpp"
 #include "raft/node.hpp"
+#include "raft/rng.hpp"
+#include "sim_disk.hpp"
 #include "sim_network.hpp"
-#include "storage/memory_store.hpp"
 #include "trace.hpp"
 
 namespace raft::sim {
@@ -43,6 +46,11 @@ struct ClusterOptions {
   /// Steps between full Log Matching scans of every log in memory.
   std::size_t full_check_every_steps = 512;
   std::size_t trace_capacity = 50;
+  /// Non-empty: every node keeps its state in a FileStore under
+  /// `<storage_dir>/node-<id>` (see sim_disk.hpp) instead of in memory.
+  std::filesystem::path storage_dir;
+  /// Self-check only: the disks lose synced bytes in crashes (sim_disk.hpp).
+  bool disks_lose_synced_tail = false;
   /// Print the trace as it happens (replaying one seed).
   bool echo_trace = false;
 
@@ -56,6 +64,8 @@ struct ClusterStats {
   std::uint64_t leaders = 0;    ///< times a node became leader
   std::uint64_t crashes = 0;
   std::uint64_t restarts = 0;
+  std::uint64_t disk_restarts = 0;   ///< restarts that recovered a FileStore from its files
+  std::uint64_t torn_tails_cut = 0;  ///< recoveries that cut a torn tail or cleaned up
   std::uint64_t pauses = 0;
   std::uint64_t compactions = 0;
   std::uint64_t snapshots_installed = 0;  ///< snapshots received from a leader
@@ -113,7 +123,7 @@ class SimCluster {
   /// Precondition: !is_crashed(id).
   const Node& node(NodeId id) const { return *slot(id).node; }
   const KvModel& kv(NodeId id) const { return slot(id).kv; }
-  const storage::MemoryStore& store(NodeId id) const { return slot(id).store; }
+  bool on_disk() const { return !options_.storage_dir.empty(); }
   /// The node's own clock: virtual time minus the time it spent paused or down.
   TimeMs local_now_ms(NodeId id) const { return now_ms_ - slot(id).clock_offset_ms; }
   /// The running leader with the highest term, or kNoNode.
@@ -170,7 +180,7 @@ class SimCluster {
  private:
   struct Slot {
     std::optional<Node> node;  ///< empty while crashed
-    storage::MemoryStore store;
+    SimDisk disk;
     KvModel kv;
     bool paused = false;
     bool crash_before_sync = false;
@@ -213,6 +223,9 @@ class SimCluster {
   std::map<std::uint64_t, ReadRecord> reads_;
   std::uint64_t next_read_id_ = 1;
   std::size_t steps_since_full_check_ = 0;
+  /// Torn tails left by crashes on disk: a stream of its own, so memory-backed
+  /// schedules draw exactly what they drew before disks existed.
+  Rng disk_rng_;
 };
 
 }  // namespace raft::sim

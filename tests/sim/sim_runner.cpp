@@ -40,6 +40,8 @@ void add(ClusterStats& into, const ClusterStats& s) {
   into.leaders += s.leaders;
   into.crashes += s.crashes;
   into.restarts += s.restarts;
+  into.disk_restarts += s.disk_restarts;
+  into.torn_tails_cut += s.torn_tails_cut;
   into.pauses += s.pauses;
   into.compactions += s.compactions;
   into.snapshots_installed += s.snapshots_installed;
@@ -68,6 +70,7 @@ void report(const ScheduleParams& params, const ScheduleResult& r, const std::st
   std::printf("  nodes: %s\n", r.nodes.c_str());
   std::printf("  last %zu trace lines:\n", r.trace_tail.size());
   for (const std::string& line : r.trace_tail) std::printf("    %s\n", line.c_str());
+  if (!r.disk_dir.empty()) std::printf("  its nodes' files: %s\n", r.disk_dir.c_str());
   std::printf("  replay: %s\n", replay_command(r.seed, filter).c_str());
   std::fflush(stdout);
 }
@@ -96,8 +99,10 @@ BatchTotals run_batch(const BatchOptions& options) {
     if (options.verbose) {
       std::printf("sim: seed %llu: %s\n", u(seed), params.describe().c_str());
     }
-    const ScheduleResult r = run_schedule(params, options.verbose);
+    // Replaying one seed keeps a failed disk-backed schedule's files to look at.
+    const ScheduleResult r = run_schedule(params, options.verbose, options.count == 1);
     ++totals.schedules;
+    if (r.on_disk) ++totals.disk_schedules;
     add(totals.stats, r.stats);
     add(totals.network, r.network);
     totals.virtual_ms += r.virtual_ms;
@@ -126,16 +131,19 @@ BatchTotals run_batch(const BatchOptions& options) {
 
 std::string summary_line(const BatchTotals& t) {
   const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  char buf[512];
+  char buf[640];
   std::snprintf(buf, sizeof buf,
-                "sim: %llu schedules, %llu violations, %llu steps, %llu messages delivered "
+                "sim: %llu schedules (%llu on disk: %llu restarts from files, %llu torn tails "
+                "cut), %llu violations, %llu steps, %llu messages delivered "
                 "(%llu lost, %llu duplicated, %llu cut), %llu elections, %llu leaders, "
                 "%llu crashes, %llu pauses, %llu compactions, %llu snapshots installed, "
                 "%llu writes acked, %llu reads checked; virtual %.1f s, wall %.1f s",
-                u(t.schedules), u(t.violations), u(t.stats.steps), u(t.network.delivered),
-                u(t.network.lost), u(t.network.duplicated), u(t.network.cut), u(t.stats.elections),
-                u(t.stats.leaders), u(t.stats.crashes), u(t.stats.pauses), u(t.stats.compactions),
-                u(t.stats.snapshots_installed), u(t.stats.writes_acked), u(t.stats.reads_ok),
+                u(t.schedules), u(t.disk_schedules), u(t.stats.disk_restarts),
+                u(t.stats.torn_tails_cut), u(t.violations), u(t.stats.steps),
+                u(t.network.delivered), u(t.network.lost), u(t.network.duplicated),
+                u(t.network.cut), u(t.stats.elections), u(t.stats.leaders), u(t.stats.crashes),
+                u(t.stats.pauses), u(t.stats.compactions), u(t.stats.snapshots_installed),
+                u(t.stats.writes_acked), u(t.stats.reads_ok),
                 static_cast<double>(t.virtual_ms) / 1000.0, t.wall_s);
   return buf;
 }

@@ -6,6 +6,8 @@
 ///   RAFT_SIM_FIRST_SEED=S   start there (default 1)
 ///   RAFT_SIM_SEED=S         run exactly seed S (and print its whole trace if
 ///                           RAFT_SIM_VERBOSE=1)
+///   RAFT_SIM_DISK_DIR=D     where disk-backed schedules (every seed divisible
+///                           by 10) keep their files; default: the temp folder
 
 #include <cstdint>
 #include <string>
@@ -34,6 +36,7 @@ BatchOptions batch_options_from_env(std::uint64_t default_count,
 struct BatchTotals {
   std::uint64_t schedules = 0;
   std::uint64_t violations = 0;
+  std::uint64_t disk_schedules = 0;  ///< run on real FileStores
   ClusterStats stats;
   NetworkStats network;
   TimeMs virtual_ms = 0;
