@@ -71,6 +71,9 @@ class DiscoveryClient {
     int read_timeout_ms = 1000;
     /// Longest wait between retries while discovery is unreachable.
     int backoff_max_ms = 2000;
+    /// Sent as `Authorization: Bearer <auth_token>` on every POST when not
+    /// empty (discovery then refuses writes without it).
+    std::string auth_token;
 
     /// nullopt when valid, else one sentence naming the bad field.
     std::optional<std::string> validate() const;

@@ -23,6 +23,10 @@
 ///   GET  /metrics, /healthz       Prometheus text; "ok"
 ///   OPTIONS on a known path       204 with Allow
 ///
+/// Auth: with options.auth_token set, POST /command and PUT/DELETE/POST
+/// /kv/{key} answer 401 {"ok":false,"error":...} (and WWW-Authenticate)
+/// unless the request carries that token (auth/auth_token.hpp).
+///
 /// Robustness: every handler catches everything (500 with a one-line JSON
 /// error, no stack traces); bodies above max_body_bytes get 413 before being
 /// read; unknown paths 404, known paths with a wrong method 405 (with Allow),
@@ -63,6 +67,9 @@ struct NodeServerOptions {
   /// Worker threads. Each keep-alive connection holds one while open, and a
   /// write holds one until it commits, so this bounds concurrent clients.
   std::size_t threads = 64;
+  /// When not empty, POST /command and every /kv write need
+  /// `Authorization: Bearer <auth_token>` (else 401); reads stay open.
+  std::string auth_token;
 };
 
 class NodeServer {

@@ -15,6 +15,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "auth/auth_token.hpp"
+#include "discovery/advertise.hpp"
 #include "discovery/discovery_client.hpp"
 #include "http/known_nodes_source.hpp"
 #include "http/node_server.hpp"
@@ -34,7 +36,7 @@ struct Flags {
   int base_port = 7000;
   int http_port = -1;  // default: base_port + rank
   std::string bind = "127.0.0.1";
-  std::string advertise_host;  // default: bind (127.0.0.1 when bind is a wildcard)
+  std::string advertise_host;  // default: bind, or for a wildcard bind the route to discovery
   std::string fsync = "always";
   std::string discovery_url;
   int discovery_poll_interval = 5;
@@ -42,6 +44,7 @@ struct Flags {
   std::string data_dir = "raft_data";
   std::string log_level = "info";
   int snapshot_every = 10'000;
+  std::string auth_token;  // default: $RAFT_AUTH_TOKEN
 };
 
 /// Rank from Open MPI's environment, before MPI_Init (for flag errors).
@@ -85,7 +88,11 @@ int main(int argc, char** argv) {
   app.add_option("--http_port", f.http_port, "this node's HTTP port (default base_port + rank)");
   app.add_option("--bind", f.bind, "address the HTTP server listens on")->capture_default_str();
   app.add_option("--advertise_host", f.advertise_host,
-                 "host registered with discovery (default: --bind)");
+                 "host registered with discovery, as other hosts dial it (default: --bind; for "
+                 "0.0.0.0 the address of the interface that routes to discovery)");
+  app.add_option("--auth_token", f.auth_token,
+                 "token POST /command and /kv writes require, also sent to discovery (default: "
+                 "$RAFT_AUTH_TOKEN; the variable keeps it out of `ps`)");
   app.add_option("--fsync", f.fsync, "always | never (never is unsafe)")->capture_default_str();
   app.add_option("--discovery_url", f.discovery_url, "default: $SERVICE_DISCOVERY_URL")
       ->capture_default_str();
@@ -123,6 +130,25 @@ int main(int argc, char** argv) {
   if (f.http_port != -1 && (f.http_port < 1 || f.http_port > 65535)) {
     fail_flags("--http_port must be in 1..65535");
   }
+  std::string token_problem;
+  const std::string auth_token = raft::auth::resolve_token(f.auth_token, &token_problem);
+  if (!token_problem.empty()) fail_flags(token_problem);
+  if (!f.advertise_host.empty()) {
+    const bool bare_ipv6 =
+        f.advertise_host.find(':') != std::string::npos && f.advertise_host.front() != '[';
+    if (const auto why = raft::discovery::host_error(bare_ipv6 ? "[" + f.advertise_host + "]"
+                                                               : f.advertise_host)) {
+      fail_flags("--advertise_host '" + f.advertise_host + "': " + *why);
+    }
+    if (raft::discovery::is_wildcard_host(f.advertise_host)) {
+      fail_flags("--advertise_host must be an address other hosts can dial, not " +
+                 f.advertise_host);
+    }
+  }
+  std::string url_problem;
+  const std::optional<raft::discovery::HttpUrl> discovery_url =
+      raft::discovery::parse_http_url(f.discovery_url, &url_problem);
+  if (!discovery_url) fail_flags("--discovery_url: " + url_problem);
   const spdlog::level::level_enum level = spdlog::level::from_str(f.log_level);
   if (level == spdlog::level::off && f.log_level != "off")
     fail_flags("--log_level '" + f.log_level + "' is unknown");
@@ -144,8 +170,14 @@ int main(int argc, char** argv) {
   }
   const int http_port = f.http_port != -1 ? f.http_port : f.base_port + rank;
   if (http_port > 65535) fail_flags("--base_port + rank exceeds 65535");
-  std::string advertise = f.advertise_host;
-  if (advertise.empty()) advertise = (f.bind == "0.0.0.0" || f.bind == "::") ? "127.0.0.1" : f.bind;
+  std::string advertise_problem;
+  const std::optional<std::string> advertise = raft::discovery::choose_advertise_host(
+      f.advertise_host, f.bind, discovery_url->host, discovery_url->port,
+      raft::discovery::local_address_towards, &advertise_problem);
+  if (!advertise) {
+    std::cerr << "raft_node " << rank << ": " << advertise_problem << "\n";
+    mpi.abort(kExitBadFlags);  // every rank needs an address; do not hang the others
+  }
 
   const std::filesystem::path node_dir =
       std::filesystem::absolute(f.data_dir) / ("node-" + std::to_string(rank));
@@ -189,7 +221,8 @@ int main(int argc, char** argv) {
   raft::discovery::DiscoveryClient::Options discovery_options;
   discovery_options.url = f.discovery_url;
   discovery_options.rank = rank;
-  discovery_options.advertise_address = advertise + ":" + std::to_string(http_port);
+  discovery_options.advertise_address = *advertise + ":" + std::to_string(http_port);
+  discovery_options.auth_token = auth_token;
   discovery_options.poll_interval_s = f.discovery_poll_interval;
   if (auto problem = discovery_options.validate()) {
     log.critical("--discovery_url: {}", *problem);
@@ -204,6 +237,7 @@ int main(int argc, char** argv) {
   http_options.port = http_port;
   http_options.rank = rank;
   http_options.base_port = f.base_port;
+  http_options.auth_token = auth_token;
   raft::http::NodeServer http(http_options, *driver, &known_nodes, metrics, logging.ring);
   std::string error;
   if (!http.start(&error)) {
@@ -211,8 +245,16 @@ int main(int argc, char** argv) {
     spdlog::shutdown();
     mpi.abort(1);
   }
-  log.info("HTTP on http://{}:{} (advertised as {}), data in {}", f.bind, http_port,
-           discovery_options.advertise_address, node_dir.string());
+  log.info("HTTP on http://{}:{} (advertised as {}), data in {}{}", f.bind, http_port,
+           discovery_options.advertise_address, node_dir.string(),
+           auth_token.empty() ? "" : "; commands and writes need the auth token");
+  if (raft::discovery::is_loopback_host(*advertise) &&
+      !raft::discovery::is_loopback_host(discovery_url->host)) {
+    log.warn(
+        "advertised as {} but discovery is at {}: other hosts cannot reach this node; give "
+        "--bind 0.0.0.0 or --advertise_host",
+        discovery_options.advertise_address, f.discovery_url);
+  }
 
   discovery.start([&driver] {
     auto s = driver->status();

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "auth/auth_token.hpp"
+
 namespace raft::discovery {
 namespace {
 
@@ -56,6 +58,9 @@ std::optional<std::string> DiscoveryClient::Options::validate() const {
   if (rank < 0) return "the rank must not be negative";
   if (auto why = address_error(advertise_address)) {
     return "bad advertise address '" + advertise_address + "': " + *why;
+  }
+  if (!auth_token.empty()) {
+    if (auto why = auth::token_error(auth_token)) return *why;
   }
   if (poll_interval_s < 1 || poll_interval_s > 3600) {
     return "the discovery poll interval must be 1 to 3600 seconds";
@@ -180,7 +185,11 @@ void DiscoveryClient::configure(httplib::Client& http, int read_timeout_ms) cons
 
 bool DiscoveryClient::post_json(httplib::Client& http, const std::string& path,
                                 const std::string& body, std::string* error) {
-  auto res = http.Post(path, body, "application/json");
+  httplib::Headers headers;
+  if (!options_.auth_token.empty()) {
+    headers.emplace("Authorization", auth::bearer(options_.auth_token));
+  }
+  auto res = http.Post(path, headers, body, "application/json");
   if (!res) {
     *error = "discovery at " + options_.url + " unreachable: " + describe(res.error());
     return false;

@@ -3,10 +3,14 @@
 #include <sys/socket.h>
 
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include <httplib.h>
+
+#include "auth/http_auth.hpp"
 
 namespace raft::discovery {
 namespace {
@@ -26,6 +30,20 @@ void send_error(httplib::Response& res, int status, const std::string& why) {
   send(res, Reply{status, error_body(why)});
 }
 
+/// Wraps a mutating handler: without the configured token the request gets
+/// 401 and never reaches the registry.
+httplib::Server::Handler with_auth(std::shared_ptr<const std::string> token,
+                                   httplib::Server::Handler handler) {
+  return [token = std::move(token), handler = std::move(handler)](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+    if (const std::optional<std::string> problem = auth::refusal(*token, req, res)) {
+      send_error(res, 401, *problem);
+      return;
+    }
+    handler(req, res);
+  };
+}
+
 /// A catch-all for the methods a path does not take.
 httplib::Server::Handler method_not_allowed(std::string allowed) {
   return [allowed = std::move(allowed)](const httplib::Request& req, httplib::Response& res) {
@@ -36,7 +54,8 @@ httplib::Server::Handler method_not_allowed(std::string allowed) {
 
 }  // namespace
 
-void install_routes(httplib::Server& server, Registry& registry, std::function<TimeMs()> now_ms) {
+void install_routes(httplib::Server& server, Registry& registry, std::function<TimeMs()> now_ms,
+                    std::string auth_token) {
   server.set_payload_max_length(kBodyBytesMax);
   // Slow or idle clients must not pin the server's small thread pool.
   server.set_read_timeout(2, 0);
@@ -51,6 +70,7 @@ void install_routes(httplib::Server& server, Registry& registry, std::function<T
   });
 
   auto clock = std::make_shared<std::function<TimeMs()>>(std::move(now_ms));
+  auto token = std::make_shared<const std::string>(std::move(auth_token));
 
   server.Get("/state", [&registry, clock](const httplib::Request&, httplib::Response& res) {
     send(res, registry.handle_state((*clock)()));
@@ -58,15 +78,18 @@ void install_routes(httplib::Server& server, Registry& registry, std::function<T
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
-  server.Post("/register", [&registry, clock](const httplib::Request& req, httplib::Response& res) {
-    send(res, registry.handle_register(req.body, (*clock)()));
-  });
-  server.Post("/set_leader", [&registry](const httplib::Request& req, httplib::Response& res) {
-    send(res, registry.handle_set_leader(req.body));
-  });
-  server.Post("/reset", [&registry](const httplib::Request&, httplib::Response& res) {
-    send(res, registry.handle_reset());
-  });
+  server.Post("/register", with_auth(token, [&registry, clock](const httplib::Request& req,
+                                                               httplib::Response& res) {
+                send(res, registry.handle_register(req.body, (*clock)()));
+              }));
+  server.Post("/set_leader",
+              with_auth(token, [&registry](const httplib::Request& req, httplib::Response& res) {
+                send(res, registry.handle_set_leader(req.body));
+              }));
+  server.Post("/reset",
+              with_auth(token, [&registry](const httplib::Request&, httplib::Response& res) {
+                send(res, registry.handle_reset());
+              }));
 
   for (const char* path : {"/state", "/healthz"}) {
     server.Post(path, method_not_allowed("GET"));

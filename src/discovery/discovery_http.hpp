@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 
 #include "discovery/registry.hpp"
 
@@ -23,7 +24,10 @@ inline constexpr std::size_t kBodyBytesMax = 64 * 1024;
 /// every failure as {"ok":false,"error":"..."}. Also sets the payload limit,
 /// short socket timeouts, and SO_REUSEADDR without SO_REUSEPORT. `registry`
 /// and `now_ms` must outlive the server; `now_ms` reads a monotonic
-/// millisecond clock and must be thread-safe.
-void install_routes(httplib::Server& server, Registry& registry, std::function<TimeMs()> now_ms);
+/// millisecond clock and must be thread-safe. With `auth_token` not empty,
+/// the mutating routes (/register, /set_leader, /reset) answer 401 unless the
+/// request carries `Authorization: Bearer <auth_token>`; reads stay open.
+void install_routes(httplib::Server& server, Registry& registry, std::function<TimeMs()> now_ms,
+                    std::string auth_token = {});
 
 }  // namespace raft::discovery

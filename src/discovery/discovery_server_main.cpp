@@ -23,6 +23,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "auth/auth_token.hpp"
 #include "discovery/address.hpp"
 #include "discovery/registry.hpp"
 #include "discovery_http.hpp"
@@ -44,6 +45,7 @@ struct Flags {
   int alive_timeout_ms = 3000;
   bool reset = false;
   std::string log_level = "info";
+  std::string auth_token;  // default: $RAFT_AUTH_TOKEN
 };
 
 TimeMs steady_now_ms() {
@@ -98,12 +100,18 @@ int main(int argc, char** argv) {
   app.add_option("--log_level", flags.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--auth_token", flags.auth_token,
+                 "token /register, /set_leader and /reset require (default: $RAFT_AUTH_TOKEN; "
+                 "the variable keeps it out of `ps`)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
     return fail(2, std::string(e.what()) + " (see --help)");
   }
+  std::string token_problem;
+  const std::string auth_token = raft::auth::resolve_token(flags.auth_token, &token_problem);
+  if (!token_problem.empty()) return fail(2, token_problem);
   auto host = bind_host(flags.bind);
   if (!host) return fail(2, "--bind: '" + flags.bind + "' is not a host name or IP address");
 
@@ -154,16 +162,17 @@ int main(int argc, char** argv) {
 
   httplib::Server server;
   server.set_tcp_nodelay(true);  // answers are small: no Nagle + delayed-ACK stalls
-  raft::discovery::install_routes(server, registry, steady_now_ms);
+  raft::discovery::install_routes(server, registry, steady_now_ms, auth_token);
   if (!server.bind_to_port(*host, flags.port)) {
     return fail(1, "cannot listen on " + flags.bind + ":" + std::to_string(flags.port) +
                        " (port in use, or the address is not local)");
   }
-  if (!is_loopback(*host)) {
+  if (!is_loopback(*host) && auth_token.empty()) {
     logger->warn("listening on {}: anyone who can reach it can change the registry", *host);
   }
-  logger->info("discovery server on http://{}:{} (state file {}, alive timeout {} ms)", flags.bind,
-               flags.port, state_file.string(), flags.alive_timeout_ms);
+  logger->info("discovery server on http://{}:{} (state file {}, alive timeout {} ms{})",
+               flags.bind, flags.port, state_file.string(), flags.alive_timeout_ms,
+               auth_token.empty() ? "" : ", writes need the auth token");
 
   // The helper thread waits for a signal, and meanwhile logs members that
   // fall silent (the registry computes liveness on read; this is only the log).

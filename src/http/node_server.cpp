@@ -14,6 +14,7 @@
 
 #include <httplib.h>
 
+#include "auth/http_auth.hpp"
 #include "http/json_views.hpp"
 #include "http/node_assets.hpp"
 #include "http/request_parsing.hpp"
@@ -146,6 +147,13 @@ struct NodeServer::Impl {
 
   // ---- helpers -------------------------------------------------------------
 
+  /// A mutating request without the configured token gets 401 here (false).
+  bool authorized(const httplib::Request& req, httplib::Response& res) const {
+    const std::optional<std::string> problem = auth::refusal(options.auth_token, req, res);
+    if (problem) send_json(res, 401, error_json(*problem));
+    return !problem;
+  }
+
   httplib::Server::Handler guard(Method method) {
     return [this, method](const httplib::Request& req, httplib::Response& res) {
       try {
@@ -254,6 +262,7 @@ struct NodeServer::Impl {
   }
 
   void command(const httplib::Request& req, httplib::Response& res) {
+    if (!authorized(req, res)) return;
     const ParsedCommand parsed = parse_command_body(req.body);
     if (!parsed.ok()) {
       send_json(res, 400, error_json(parsed.error));
@@ -383,6 +392,7 @@ struct NodeServer::Impl {
     kv_write(req, res, runtime::KvOp::Delete);
   }
   void kv_post(const httplib::Request& req, httplib::Response& res) {
+    if (!authorized(req, res)) return;
     const std::optional<std::string> cas = param(req, "cas");
     const std::optional<bool> flag = cas ? parse_flag(*cas) : std::nullopt;
     if (!flag || !*flag) {
@@ -396,6 +406,7 @@ struct NodeServer::Impl {
   }
 
   void kv_write(const httplib::Request& req, httplib::Response& res, runtime::KvOp op) {
+    if (!authorized(req, res)) return;
     const KvKey key = parse_kv_key(req.target);
     if (!key.ok()) {
       send_json(res, key.http_status, error_json(key.error));
