@@ -39,7 +39,8 @@ struct PollerOptions {
   /// "http://host:port" of discovery; empty = no discovery (configured ranks only).
   std::string discovery_url;
   /// Host and ports of the configured ranks discovery does not know (see
-  /// fallback_host() and merge_targets()).
+  /// fallback_host() and merge_targets()); empty: never guessed (several
+  /// machines), such ranks are offline until they register.
   std::string fallback_host = "127.0.0.1";
   int base_port = 7000;
   int nodes = 0;

@@ -74,7 +74,9 @@ std::string fallback_host(std::string_view bind);
 /// The nodes to poll, ordered by id: every member discovery knows, at the
 /// address it registered (never port arithmetic when discovery knows better),
 /// plus the ranks 0..nodes-1 it does not know at host:base_port+rank. Ports
-/// that would leave 1..65535 are not invented. At most kMaxNodes.
+/// that would leave 1..65535 are not invented. An empty `host` (nodes on
+/// other machines) lists those ranks with an empty address instead of a
+/// guess: they are shown offline until they register. At most kMaxNodes.
 std::vector<NodeTarget> merge_targets(const DiscoveryState& discovery, std::string_view host,
                                       int base_port, int nodes);
 

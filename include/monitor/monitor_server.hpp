@@ -50,6 +50,12 @@ struct MonitorOptions {
   FetchOptions kv_fetch{500, 8000, 5000, 4u << 20};
   /// /log, /entries, /status, /cmd_history of one node.
   FetchOptions read_fetch{500, 3000, 2000, 16u << 20};
+
+  /// When not empty, POST /api/nodes/{id}/command and PUT/DELETE /api/kv/...
+  /// answer 401 unless the request carries `Authorization: Bearer <token>`.
+  /// Whatever Authorization a client sends is passed on to the node, so the
+  /// nodes check the same token again.
+  std::string auth_token;
 };
 
 class MonitorServer {

@@ -118,6 +118,10 @@ std::vector<NodeProbe> ClusterPoller::probe_all(const std::vector<NodeTarget>& t
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
     for (std::size_t i = next++; i < targets.size(); i = next++) {
+      if (targets[i].address.empty()) {
+        probes[i].error = "not registered with discovery yet";
+        continue;
+      }
       const std::optional<Endpoint> endpoint = parse_address(targets[i].address);
       if (!endpoint) {
         probes[i].error = "the address '" + targets[i].address + "' is not valid";

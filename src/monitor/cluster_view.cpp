@@ -133,6 +133,9 @@ std::vector<NodeTarget> merge_targets(const DiscoveryState& discovery, std::stri
     if (port < 1 || port > 65535) break;  // ports only grow from here
     NodeTarget& target = by_id[rank];
     target.id = rank;
+    // No host: the nodes live on other machines, and only discovery knows
+    // where; the rank is listed without an address until it registers.
+    if (host.empty()) continue;
     target.address = std::string(host) + ":" + std::to_string(port);
     target.api_url = "http://" + target.address;
   }

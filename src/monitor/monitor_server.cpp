@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "auth/http_auth.hpp"
 #include "discovery/address.hpp"
 #include "http/json_views.hpp"
 #include "http/request_parsing.hpp"
@@ -153,6 +154,20 @@ struct MonitorServer::Impl {
     return snap;
   }
 
+  /// A mutating request without the configured token gets 401 here (false).
+  bool authorized(const httplib::Request& req, httplib::Response& res) const {
+    const std::optional<std::string> problem = auth::refusal(options.auth_token, req, res);
+    if (problem) send_error(res, 401, *problem);
+    return !problem;
+  }
+
+  /// The client's Authorization travels on to the node, which checks it too.
+  static void forward_authorization(const httplib::Request& req, FetchRequest& request) {
+    if (req.has_header("Authorization")) {
+      request.headers.emplace_back("Authorization", req.get_header_value("Authorization"));
+    }
+  }
+
   // ---- page ------------------------------------------------------------------
 
   void page(const httplib::Request&, httplib::Response& res) {
@@ -259,6 +274,7 @@ struct MonitorServer::Impl {
       method_not_allowed(req, res, std::string(node_route_methods(route.action)));
       return;
     }
+    if (is_command && !authorized(req, res)) return;
     if (is_command && req.body.size() > options.command_body_max) {
       send_error(res, 413,
                  "the command body is " + std::to_string(req.body.size()) +
@@ -270,6 +286,7 @@ struct MonitorServer::Impl {
     request.path = node_path_for(route.action);
     FetchOptions fetch_options = options.read_fetch;
     if (is_command) {
+      forward_authorization(req, request);
       request.method = "POST";
       request.body = req.body;
       request.content_type = "application/json";
@@ -302,7 +319,10 @@ struct MonitorServer::Impl {
     }
     const std::optional<Endpoint> endpoint = parse_address(target->address);
     if (!endpoint) {
-      send_error(res, 502, "node " + std::to_string(route.id) + " has no valid address");
+      send_error(res, 502,
+                 "node " + std::to_string(route.id) +
+                     (target->address.empty() ? " has not registered with discovery yet"
+                                              : " has no valid address"));
       return;
     }
     const FetchResult answer = fetch(*endpoint, request, fetch_options);
@@ -355,6 +375,8 @@ struct MonitorServer::Impl {
       send_error(res, route.http_status, route.error);
       return;
     }
+    const bool is_write = req.method != "GET" && req.method != "HEAD";
+    if (is_write && !authorized(req, res)) return;
     if (req.method == "PUT" && req.body.size() > runtime::kMaxValueBytes) {
       send_error(res, 413,
                  "the value is " + std::to_string(req.body.size()) + " bytes; the limit is " +
@@ -370,6 +392,7 @@ struct MonitorServer::Impl {
       // make the node's server parse (and cap) it as a form.
       request.content_type = "application/octet-stream";
     }
+    forward_authorization(req, request);
     // Exactly-once writes: the client's id and sequence number travel along.
     for (const char* header : {"X-Client-Id", "X-Request-Seq"}) {
       if (req.has_header(header))

@@ -20,6 +20,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "auth/auth_token.hpp"
 #include "discovery/address.hpp"
 #include "monitor/cluster_poller.hpp"
 #include "monitor/cluster_view.hpp"
@@ -38,6 +39,8 @@ struct Flags {
   int poll_interval_ms = 250;
   int max_sse_clients = 32;
   std::string log_level = "info";
+  std::string node_host;   // default: the --bind address
+  std::string auth_token;  // default: $RAFT_AUTH_TOKEN
 };
 
 int fail(int code, const std::string& line) {
@@ -89,6 +92,12 @@ int main(int argc, char** argv) {
                  "ranks 0..N-1 to show even before they register (0: only what discovery knows)")
       ->capture_default_str()
       ->check(CLI::Range(0, static_cast<int>(raft::monitor::kMaxNodes)));
+  app.add_option("--node_host", flags.node_host,
+                 "host of the --nodes ranks discovery does not know yet (default: the --bind "
+                 "address; 'none': nodes are on other machines, never guess)");
+  app.add_option("--auth_token", flags.auth_token,
+                 "token commands and writes require; passed on to the nodes (default: "
+                 "$RAFT_AUTH_TOKEN; the variable keeps it out of `ps`)");
   app.add_option("--poll_interval_ms", flags.poll_interval_ms,
                  "how often the cluster is polled while someone watches")
       ->capture_default_str()
@@ -108,6 +117,20 @@ int main(int argc, char** argv) {
   }
   const std::optional<std::string> host = bind_host(flags.bind);
   if (!host) return fail(2, "--bind: '" + flags.bind + "' is not a host name or IP address");
+  std::string node_host = raft::monitor::fallback_host(*host);
+  if (flags.node_host == "none") {
+    node_host.clear();
+  } else if (!flags.node_host.empty()) {
+    const std::optional<std::string> given = bind_host(flags.node_host);
+    if (!given) {
+      return fail(2,
+                  "--node_host: '" + flags.node_host + "' is not a host name, IP address or none");
+    }
+    node_host = raft::monitor::fallback_host(*given);
+  }
+  std::string token_problem;
+  const std::string auth_token = raft::auth::resolve_token(flags.auth_token, &token_problem);
+  if (!token_problem.empty()) return fail(2, token_problem);
   if (flags.nodes > 0 && flags.base_port + flags.nodes - 1 > 65535) {
     return fail(2, "--base_port " + std::to_string(flags.base_port) + " with --nodes " +
                        std::to_string(flags.nodes) + " runs past port 65535");
@@ -140,7 +163,7 @@ int main(int argc, char** argv) {
 
   raft::monitor::PollerOptions poller_options;
   poller_options.discovery_url = flags.discovery_url;
-  poller_options.fallback_host = raft::monitor::fallback_host(*host);
+  poller_options.fallback_host = node_host;
   poller_options.base_port = flags.base_port;
   poller_options.nodes = flags.nodes;
   poller_options.poll_interval_ms = flags.poll_interval_ms;
@@ -150,11 +173,12 @@ int main(int argc, char** argv) {
   server_options.bind = *host;
   server_options.port = flags.port;
   server_options.max_sse_clients = static_cast<std::size_t>(flags.max_sse_clients);
+  server_options.auth_token = auth_token;
   raft::monitor::MonitorServer server(server_options, poller);
   std::string error;
   if (!server.start(&error)) return fail(1, error);
   poller.start();
-  if (!is_loopback(*host)) {
+  if (!is_loopback(*host) && auth_token.empty()) {
     logger->warn("listening on {}: anyone who can reach it can send commands to the nodes", *host);
   }
   const std::string shown_host = host->find(':') != std::string::npos ? "[" + *host + "]" : *host;

@@ -125,23 +125,50 @@
 
   // ---- HTTP -------------------------------------------------------------------------------------
 
+  // The cluster's auth token (launch_cluster --auth_token), needed for
+  // commands and writes when the cluster listens on a network. It comes in the
+  // URL fragment (#token=..., never sent to a server), is kept for this tab
+  // only, and is asked for once when the monitor answers 401.
+  const TOKEN_KEY = 'raft_auth_token';
+  (function takeTokenFromFragment() {
+    const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+    if (!m) return;
+    try { sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1])); } catch (_) { /* private mode */ }
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+  })();
+  function authToken() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (_) { return ''; }
+  }
+
   /// fetch() that always resolves to {status, json, text}; status 0 when the
-  /// monitor could not be reached at all.
-  async function call(method, path, body, contentType) {
+  /// monitor could not be reached at all. A 401 asks for the token once and
+  /// retries.
+  async function call(method, path, body, contentType, retried) {
     const init = { method, cache: 'no-store', headers: {} };
     if (body !== undefined) {
       init.body = body;
       init.headers['Content-Type'] = contentType || 'application/json';
     }
+    const token = authToken();
+    if (token) init.headers['Authorization'] = 'Bearer ' + token;
+    let answer;
     try {
       const res = await fetch(path, init);
       const text = await res.text();
       let json = null;
       try { json = JSON.parse(text); } catch (_) { json = null; }
-      return { status: res.status, json, text };
+      answer = { status: res.status, json, text };
     } catch (e) {
       return { status: 0, json: null, text: 'the monitor is unreachable' };
     }
+    if (answer.status === 401 && !retried) {
+      const given = window.prompt('This cluster needs its auth token (printed by launch_cluster):');
+      if (given) {
+        try { sessionStorage.setItem(TOKEN_KEY, given.trim()); } catch (_) { /* private mode */ }
+        return call(method, path, body, contentType, true);
+      }
+    }
+    return answer;
   }
 
   function errorText(answer) {
