@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,7 +21,11 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "auth/auth_token.hpp"
+#include "discovery/address.hpp"
+#include "discovery/advertise.hpp"
 #include "launcher/child_process.hpp"
+#include "launcher/mpi_command.hpp"
 
 namespace fs = std::filesystem;
 using raft::launcher::ChildProcess;
@@ -41,6 +46,11 @@ struct Flags {
   std::string data_dir = "raft_data";
   bool fresh = false;
   std::string bind = "127.0.0.1";
+  std::string node_bind;       // default: --bind, or 0.0.0.0 with several hosts
+  std::string advertise_host;  // this machine as the nodes dial it; default: --bind
+  std::string auth_token;      // default: $RAFT_AUTH_TOKEN; generated with several hosts
+  std::string mpi_if;
+  std::vector<std::string> mca;
   std::string hostfile;
   std::string hosts;
   std::string mpirun = "mpirun";
@@ -110,6 +120,37 @@ void validate(const Flags& f) {
   }
   if (!f.hostfile.empty() && !f.hosts.empty()) fail_flags("give --hostfile or --host, not both");
   if (f.data_dir.empty()) fail_flags("--data_dir must not be empty");
+  if (!f.mpi_if.empty()) {
+    if (auto why = raft::launcher::mpi_if_error(f.mpi_if)) fail_flags(*why);
+  }
+  for (const std::string& m : f.mca) {
+    std::string why;
+    if (!raft::launcher::parse_mca(m, &why)) fail_flags(why);
+  }
+  if (!f.advertise_host.empty()) {
+    if (raft::discovery::is_wildcard_host(f.advertise_host)) {
+      fail_flags("--advertise_host must be an address the other hosts can dial, not " +
+                 f.advertise_host);
+    }
+    if (auto why = raft::discovery::host_error(f.advertise_host)) {
+      fail_flags("--advertise_host '" + f.advertise_host + "': " + *why);
+    }
+  }
+  const bool multi_host = !f.hostfile.empty() || !f.hosts.empty();
+  if (multi_host && f.advertise_host.empty()) {
+    // Discovery and the monitor listen on --bind; the nodes on other hosts
+    // must be able to dial it.
+    if (raft::discovery::is_wildcard_host(f.bind)) {
+      fail_flags("--bind " + f.bind +
+                 " with several hosts needs --advertise_host: this machine's address as the "
+                 "other hosts reach it");
+    }
+    if (raft::discovery::is_loopback_host(f.bind)) {
+      fail_flags("--bind " + f.bind +
+                 " is loopback: with --hostfile or --host the other hosts cannot reach "
+                 "discovery; give --bind this machine's address on the cluster's network");
+    }
+  }
 }
 
 void check_ports_free(const Flags& f) {
@@ -162,6 +203,22 @@ std::optional<LeaderInfo> discovery_leader(httplib::Client& client) {
   return info;
 }
 
+/// Discovery's node list, id -> address, in id order (empty on failure).
+std::vector<std::pair<std::string, std::string>> discovery_nodes(httplib::Client& client) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto res = client.Get("/state");
+  if (!res || res->status != 200) return out;
+  nlohmann::json j = nlohmann::json::parse(res->body, nullptr, false);
+  if (!j.is_object() || !j.contains("nodes") || !j["nodes"].is_object()) return out;
+  std::map<long long, std::pair<std::string, std::string>> by_rank;
+  for (const auto& [id, address] : j["nodes"].items()) {
+    if (!address.is_string()) continue;
+    by_rank[std::atoll(id.c_str())] = {id, address.get<std::string>()};
+  }
+  for (auto& [rank, entry] : by_rank) out.push_back(std::move(entry));
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,8 +239,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--fresh", f.fresh, "wipe the data_dir's node state and discovery registry first");
   app.add_option("--bind", f.bind, "address every server listens on")->capture_default_str();
+  app.add_option("--node_bind", f.node_bind,
+                 "address the nodes listen on (default: --bind; 0.0.0.0 with several hosts)");
+  app.add_option("--advertise_host", f.advertise_host,
+                 "this machine's address as the nodes reach discovery (default: --bind)");
+  app.add_option("--auth_token", f.auth_token,
+                 "token for commands and writes on every server (default: $RAFT_AUTH_TOKEN; "
+                 "generated and printed when hosts are given)");
   app.add_option("--hostfile", f.hostfile, "MPI hostfile, passed to mpirun");
   app.add_option("--host", f.hosts, "comma-separated hosts, passed to mpirun --host");
+  app.add_option("--mpi_if", f.mpi_if,
+                 "interfaces or subnets MPI uses between hosts (btl_tcp_if_include and "
+                 "oob_tcp_if_include), e.g. eth1 or 10.0.0.0/24");
+  app.add_option("--mca", f.mca, "extra Open MPI parameter NAME=VALUE (repeatable)");
   app.add_option("--mpirun", f.mpirun, "mpirun to use")->capture_default_str();
   app.add_option("--fsync", f.fsync, "always | never (never is unsafe: for slow disks)")
       ->capture_default_str();
@@ -200,6 +268,18 @@ int main(int argc, char** argv) {
     fail_flags(what);
   }
   validate(f);
+  const bool multi_host = !f.hostfile.empty() || !f.hosts.empty();
+  std::string token_problem;
+  std::string auth_token = raft::auth::resolve_token(f.auth_token, &token_problem);
+  if (!token_problem.empty()) fail_flags(token_problem);
+  bool token_generated = false;
+  if (auth_token.empty() && multi_host) {
+    // The servers are then open to a network: never without a token.
+    auth_token = raft::auth::generate_token();
+    token_generated = true;
+  }
+  const std::string node_bind =
+      !f.node_bind.empty() ? f.node_bind : (multi_host ? std::string("0.0.0.0") : f.bind);
 
   const fs::path bin_dir = fs::canonical("/proc/self/exe").parent_path();
   for (const char* program : {"discovery_server", "web_monitor", "raft_node"}) {
@@ -229,7 +309,15 @@ int main(int argc, char** argv) {
   }
 
   const sigset_t stop_signals = block_stop_signals();
-  const std::string discovery_url = "http://" + f.bind + ":" + std::to_string(f.discovery_port);
+  // The launcher itself dials discovery on this machine; the nodes dial the
+  // address other hosts reach it by.
+  const std::string local_host = raft::discovery::is_wildcard_host(f.bind) ? "127.0.0.1" : f.bind;
+  const std::string discovery_url = "http://" +
+                                    (f.advertise_host.empty() ? local_host : f.advertise_host) +
+                                    ":" + std::to_string(f.discovery_port);
+  std::map<std::string, std::string> child_env = {{"SERVICE_DISCOVERY_URL", discovery_url}};
+  // Through the environment, not argv: other users see argv in `ps`.
+  if (!auth_token.empty()) child_env[raft::auth::kTokenEnv] = auth_token;
   std::vector<std::unique_ptr<ChildProcess>> children;  // in start order
   int exit_code = 0;
   auto stop_all = [&] {
@@ -253,72 +341,76 @@ int main(int argc, char** argv) {
                                                f.bind,
                                                "--state_file",
                                                (data_dir / "discovery_state.json").string()};
-    children.push_back(std::make_unique<ChildProcess>("discovery_server", discovery_args));
-    if (!raft::launcher::wait_healthy(f.bind, f.discovery_port, std::chrono::seconds(10),
+    children.push_back(
+        std::make_unique<ChildProcess>("discovery_server", discovery_args, child_env));
+    if (!raft::launcher::wait_healthy(local_host, f.discovery_port, std::chrono::seconds(10),
                                       children.back().get())) {
       throw std::runtime_error("discovery_server did not become healthy" +
                                (died() ? ": it " + *died() : std::string(" within 10 s")));
     }
-    children.push_back(std::make_unique<ChildProcess>(
-        "web_monitor",
-        std::vector<std::string>{(bin_dir / "web_monitor").string(), "--port",
-                                 std::to_string(f.monitor_port), "--bind", f.bind,
-                                 "--discovery_url", discovery_url, "--base_port",
-                                 std::to_string(f.base_port), "--nodes", std::to_string(f.nodes)}));
-    if (!raft::launcher::wait_healthy(f.bind, f.monitor_port, std::chrono::seconds(10),
+    std::vector<std::string> monitor_args = {(bin_dir / "web_monitor").string(),
+                                             "--port",
+                                             std::to_string(f.monitor_port),
+                                             "--bind",
+                                             f.bind,
+                                             "--discovery_url",
+                                             discovery_url,
+                                             "--base_port",
+                                             std::to_string(f.base_port),
+                                             "--nodes",
+                                             std::to_string(f.nodes)};
+    // On other hosts a rank's address is known only once it registers.
+    if (multi_host) monitor_args.insert(monitor_args.end(), {"--node_host", "none"});
+    children.push_back(std::make_unique<ChildProcess>("web_monitor", monitor_args, child_env));
+    if (!raft::launcher::wait_healthy(local_host, f.monitor_port, std::chrono::seconds(10),
                                       children.back().get())) {
       throw std::runtime_error("web_monitor did not become healthy" +
                                (died() ? ": it " + *died() : std::string(" within 10 s")));
     }
 
-    std::vector<std::string> mpi_args = {mpirun};
-    if (geteuid() == 0) mpi_args.push_back("--allow-run-as-root");
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    if (!f.hostfile.empty()) {
-      mpi_args.insert(mpi_args.end(), {"--hostfile", f.hostfile});
-    } else if (!f.hosts.empty()) {
-      mpi_args.insert(mpi_args.end(), {"--host", f.hosts});
-    }
-    if (static_cast<unsigned>(f.nodes) > cores || !f.hostfile.empty() || !f.hosts.empty()) {
-      mpi_args.push_back("--oversubscribe");
-    }
-    mpi_args.insert(mpi_args.end(), {"-n",
-                                     std::to_string(f.nodes),
-                                     "--bind-to",
-                                     "none",
-                                     "-x",
-                                     "SERVICE_DISCOVERY_URL",
-                                     (bin_dir / "raft_node").string(),
-                                     "--min_election_timeout",
-                                     std::to_string(f.min_election_timeout),
-                                     "--max_election_timeout",
-                                     std::to_string(f.max_election_timeout),
-                                     "--heartbeat_interval",
-                                     std::to_string(f.heartbeat_interval),
-                                     "--initial_delay_ms",
-                                     std::to_string(f.initial_delay_ms),
-                                     "--base_port",
-                                     std::to_string(f.base_port),
-                                     "--bind",
-                                     f.bind,
-                                     "--data_dir",
-                                     data_dir.string(),
-                                     "--fsync",
-                                     f.fsync,
-                                     "--log_level",
-                                     f.log_level,
-                                     "--discovery_url",
-                                     discovery_url});
-    children.push_back(std::make_unique<ChildProcess>(
-        "raft_node job (mpirun)", mpi_args,
-        std::map<std::string, std::string>{{"SERVICE_DISCOVERY_URL", discovery_url},
-                                           {"OMPI_MCA_btl_vader_single_copy_mechanism", "none"}}));
+    raft::launcher::MpiCommandOptions mpi;
+    mpi.mpirun = mpirun;
+    mpi.ranks = f.nodes;
+    mpi.as_root = geteuid() == 0;
+    mpi.cores = std::max(1u, std::thread::hardware_concurrency());
+    mpi.hostfile = f.hostfile;
+    mpi.hosts = f.hosts;
+    mpi.mpi_if = f.mpi_if;
+    for (const std::string& m : f.mca)
+      mpi.extra_mca.push_back(*raft::launcher::parse_mca(m, nullptr));
+    mpi.forwarded_env = {"SERVICE_DISCOVERY_URL"};
+    if (!auth_token.empty()) mpi.forwarded_env.push_back(raft::auth::kTokenEnv);
+    mpi.program = {(bin_dir / "raft_node").string(),
+                   "--min_election_timeout",
+                   std::to_string(f.min_election_timeout),
+                   "--max_election_timeout",
+                   std::to_string(f.max_election_timeout),
+                   "--heartbeat_interval",
+                   std::to_string(f.heartbeat_interval),
+                   "--initial_delay_ms",
+                   std::to_string(f.initial_delay_ms),
+                   "--base_port",
+                   std::to_string(f.base_port),
+                   "--bind",
+                   node_bind,
+                   "--data_dir",
+                   data_dir.string(),
+                   "--fsync",
+                   f.fsync,
+                   "--log_level",
+                   f.log_level,
+                   "--discovery_url",
+                   discovery_url};
+    std::map<std::string, std::string> mpi_env = child_env;
+    mpi_env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
+    children.push_back(std::make_unique<ChildProcess>("raft_node job (mpirun)",
+                                                      raft::launcher::mpirun_argv(mpi), mpi_env));
 
     // Wait for a leader that discovery knows about.
     const int leader_timeout_ms = f.leader_timeout_s > 0
                                       ? f.leader_timeout_s * 1000
                                       : f.initial_delay_ms + 10 * f.max_election_timeout + 15000;
-    httplib::Client client(f.bind, f.discovery_port);
+    httplib::Client client(local_host, f.discovery_port);
     client.set_connection_timeout(0, 300'000);
     client.set_read_timeout(1, 0);
     std::optional<LeaderInfo> leader;
@@ -338,16 +430,25 @@ int main(int argc, char** argv) {
     }
 
     std::printf("Raft cluster of %d node%s is up.\n", f.nodes, f.nodes == 1 ? "" : "s");
-    std::printf("  Monitor:    http://%s:%d\n", f.bind.c_str(), f.monitor_port);
+    const std::string shown_host = f.advertise_host.empty() ? local_host : f.advertise_host;
+    std::printf("  Monitor:    http://%s:%d%s\n", shown_host.c_str(), f.monitor_port,
+                auth_token.empty() ? "" : ("/#token=" + auth_token).c_str());
     std::printf("  Discovery:  %s/state\n", discovery_url.c_str());
-    if (f.hostfile.empty() && f.hosts.empty()) {
+    if (!multi_host) {
       for (int i = 0; i < f.nodes; ++i)
         std::printf("  Node %-3d    http://%s:%d\n", i, f.bind.c_str(), f.base_port + i);
     } else {
-      std::printf("  Nodes:      see %s/state for their addresses\n", discovery_url.c_str());
+      // The addresses the nodes registered: the only ones that are right.
+      for (const auto& [id, address] : discovery_nodes(client))
+        std::printf("  Node %-3s    http://%s\n", id.c_str(), address.c_str());
     }
     std::printf("  Leader:     node %s (term %lld)\n", leader->id.c_str(), leader->term);
     std::printf("  Data:       %s\n", data_dir.string().c_str());
+    if (!auth_token.empty()) {
+      std::printf(
+          "  Auth token: %s (%s; commands and writes need 'Authorization: Bearer <token>')\n",
+          auth_token.c_str(), token_generated ? "generated for this run" : "as given");
+    }
     std::printf("Press Ctrl+C to stop every process.\n");
     std::fflush(stdout);
 

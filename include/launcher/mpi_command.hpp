@@ -1,0 +1,50 @@
+#pragma once
+/// The `mpirun` command line of launch_cluster: one place that says which
+/// Open MPI settings a run needs, on one machine and across several.
+/// Pure functions; thread-safe.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace raft::launcher {
+
+/// An Open MPI parameter, passed as `--mca NAME VALUE`.
+using McaParam = std::pair<std::string, std::string>;
+
+struct MpiCommandOptions {
+  std::string mpirun = "mpirun";
+  int ranks = 1;
+  bool as_root = false;  ///< adds --allow-run-as-root
+  unsigned cores = 1;    ///< more ranks than this on one host: --oversubscribe
+  std::string hostfile;  ///< --hostfile FILE
+  std::string hosts;     ///< --host h1,h2,...
+  /// Interfaces or CIDR subnets MPI may use between hosts ("eth1",
+  /// "10.0.0.0/24"); empty = Open MPI's choice.
+  std::string mpi_if;
+  std::vector<McaParam> extra_mca;         ///< the user's --mca, last so they win
+  std::vector<std::string> forwarded_env;  ///< variable names passed with -x
+  std::vector<std::string> program;        ///< raft_node and its flags
+
+  /// Several machines: a hostfile or a host list was given.
+  bool multi_host() const { return !hostfile.empty() || !hosts.empty(); }
+};
+
+/// The full argv. Across hosts it sets `--mca btl self,tcp` (shared memory
+/// does not cross machines, and no other fabric is assumed) and, with mpi_if,
+/// `btl_tcp_if_include` and `oob_tcp_if_include` (both the data and the
+/// control channel stay on that network). --oversubscribe is added when the
+/// ranks outnumber this host's cores or the hosts' slots are unknown.
+std::vector<std::string> mpirun_argv(const MpiCommandOptions& options);
+
+/// Parses "NAME=VALUE" (NAME of [A-Za-z0-9_], VALUE not empty). nullopt with
+/// one sentence in *error otherwise.
+std::optional<McaParam> parse_mca(std::string_view text, std::string* error);
+
+/// Checks an --mpi_if list: comma-separated interface names or IPv4 CIDR
+/// subnets ("eth1,10.199.0.0/24"). nullopt when valid, else one sentence.
+std::optional<std::string> mpi_if_error(std::string_view list);
+
+}  // namespace raft::launcher

@@ -1,0 +1,112 @@
+#include "launcher/mpi_command.hpp"
+
+#include <cctype>
+
+namespace raft::launcher {
+
+namespace {
+
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+/// "a.b.c.d/n" with each part in range.
+bool is_ipv4_cidr(std::string_view text) {
+  const std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return false;
+  std::string_view address = text.substr(0, slash);
+  const std::string_view bits = text.substr(slash + 1);
+  if (bits.empty() || bits.size() > 2) return false;
+  int prefix = 0;
+  for (char c : bits) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    prefix = prefix * 10 + (c - '0');
+  }
+  if (prefix > 32) return false;
+  int parts = 0;
+  while (true) {
+    const std::size_t dot = address.find('.');
+    const std::string_view part = address.substr(0, dot);
+    if (part.empty() || part.size() > 3) return false;
+    int value = 0;
+    for (char c : part) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+      value = value * 10 + (c - '0');
+    }
+    if (value > 255) return false;
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    address.remove_prefix(dot + 1);
+  }
+  return parts == 4;
+}
+
+bool is_interface_name(std::string_view text) {
+  if (text.empty() || text.size() > 15) return false;  // IFNAMSIZ - 1
+  for (char c : text) {
+    if (!is_name_char(c) && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> mpirun_argv(const MpiCommandOptions& o) {
+  std::vector<std::string> argv = {o.mpirun};
+  if (o.as_root) argv.push_back("--allow-run-as-root");
+  if (!o.hostfile.empty()) {
+    argv.insert(argv.end(), {"--hostfile", o.hostfile});
+  } else if (!o.hosts.empty()) {
+    argv.insert(argv.end(), {"--host", o.hosts});
+  }
+  // A host list without slot counts gives each host one slot: let the ranks
+  // share hosts rather than refuse to start.
+  if (static_cast<unsigned>(o.ranks) > o.cores || o.multi_host()) {
+    argv.push_back("--oversubscribe");
+  }
+  if (o.multi_host()) argv.insert(argv.end(), {"--mca", "btl", "self,tcp"});
+  if (!o.mpi_if.empty()) {
+    argv.insert(argv.end(), {"--mca", "btl_tcp_if_include", o.mpi_if});
+    argv.insert(argv.end(), {"--mca", "oob_tcp_if_include", o.mpi_if});
+  }
+  for (const auto& [name, value] : o.extra_mca) argv.insert(argv.end(), {"--mca", name, value});
+  argv.insert(argv.end(), {"-n", std::to_string(o.ranks), "--bind-to", "none"});
+  for (const std::string& name : o.forwarded_env) argv.insert(argv.end(), {"-x", name});
+  argv.insert(argv.end(), o.program.begin(), o.program.end());
+  return argv;
+}
+
+std::optional<McaParam> parse_mca(std::string_view text, std::string* error) {
+  const auto fail = [&](const std::string& why) -> std::optional<McaParam> {
+    if (error != nullptr) *error = why;
+    return std::nullopt;
+  };
+  const std::size_t equals = text.find('=');
+  if (equals == std::string_view::npos || equals == 0 || equals + 1 == text.size()) {
+    return fail("--mca must be NAME=VALUE, like plm_rsh_agent=/usr/bin/ssh (got '" +
+                std::string(text) + "')");
+  }
+  const std::string_view name = text.substr(0, equals);
+  for (char c : name) {
+    if (!is_name_char(c)) {
+      return fail("--mca name '" + std::string(name) + "' may hold only letters, digits and '_'");
+    }
+  }
+  return McaParam{std::string(name), std::string(text.substr(equals + 1))};
+}
+
+std::optional<std::string> mpi_if_error(std::string_view list) {
+  if (list.empty()) return "--mpi_if must not be empty";
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t comma = list.find(',', start);
+    const std::string_view item = list.substr(start, comma - start);
+    if (!is_ipv4_cidr(item) && !is_interface_name(item)) {
+      return "--mpi_if: '" + std::string(item) +
+             "' is neither an interface name nor an IPv4 subnet like 10.0.0.0/24";
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace raft::launcher
