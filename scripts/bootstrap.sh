@@ -26,6 +26,8 @@ PACKAGES=(
   libfmt-dev
   libcli11-dev
   # tests and benchmarks
+  iproute2        # tests/multihost: network namespaces as hosts (ip netns, veth, bridge)
+  python3         # tests/multihost: its HTTP and JSON checks
   libgtest-dev
   libgmock-dev
   libbenchmark-dev
