@@ -4,6 +4,7 @@
 // ports with short timeouts, and small HTTP helpers. Every wait is for a
 // condition with a generous deadline.
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -117,6 +118,11 @@ class Cluster {
     launcher::wait_healthy("127.0.0.1", discovery_port_, kDeadline, discovery_.get());
   }
   void stop_discovery() { discovery_->stop(std::chrono::seconds(3)); }
+  /// kill -9: whatever discovery had not saved is gone.
+  void kill_discovery() {
+    ::kill(discovery_->pid(), SIGKILL);
+    eventually([&] { return discovery_->poll_exit().has_value(); });
+  }
 
   void start_nodes() {
     std::vector<std::string> args = {MPIEXEC_PATH};

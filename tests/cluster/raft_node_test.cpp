@@ -142,6 +142,39 @@ TEST(RaftNode, PausingTheLeaderElectsANewOneAndResumeDoesNotDeposeIt) {
   EXPECT_EQ((*c.status(next))["term"].get<long long>(), term);
 }
 
+TEST(RaftNode, DiscoveryKilledAndRestartedLosesNoRegistration) {
+  Cluster c({.nodes = 3});
+  const int leader = c.wait_leader();
+  ASSERT_GE(leader, 0);
+  const auto state = [&] { return http(c.discovery_port(), "GET", "/state").body; };
+  ASSERT_TRUE(eventually([&] {
+    const Json s = state();
+    return s.is_object() && s["nodes"].size() == 3 && s["leader"] == std::to_string(leader);
+  })) << state().dump();
+  const Json nodes = state()["nodes"];
+
+  c.kill_discovery();  // kill -9: only what it saved survives
+  c.start_discovery();
+  const Json restarted = state();
+  EXPECT_EQ(restarted["nodes"], nodes) << restarted.dump();
+  EXPECT_EQ(restarted["leader"], std::to_string(leader)) << restarted.dump();
+  // The nodes' heartbeats find it again, and it hears of the next leader.
+  EXPECT_TRUE(eventually([&] {
+    const Json s = state();
+    if (s["members"].size() != 3) return false;
+    for (const auto& [id, member] : s["members"].items()) {
+      if (!member["alive"].get<bool>()) return false;
+    }
+    return true;
+  })) << state().dump();
+  ASSERT_EQ(c.command(leader, "pause").status, 200);
+  int next = -1;
+  EXPECT_TRUE(eventually([&] {
+    next = c.agreed_leader();
+    return next >= 0 && next != leader && state()["leader"] == std::to_string(next);
+  })) << state().dump();
+}
+
 TEST(RaftNode, KvWritesLandInEveryNodesLogAndFollowersRedirect) {
   Cluster c({.nodes = 3});
   const int leader = c.wait_leader();

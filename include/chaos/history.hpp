@@ -1,0 +1,64 @@
+#pragma once
+/// The history a chaos run records: one Operation per client request on the
+/// key-value store, with the time it was invoked and the time its outcome was
+/// known. Values are plain data; nothing here is thread-safe by itself (the
+/// recorder that collects them is, see HistoryRecorder).
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace raft::chaos {
+
+enum class OpKind : std::uint8_t { Read, Write, Cas };
+
+/// Ok: the cluster answered definitively. Fail: it certainly did not take
+/// effect (refused before it was proposed), so the checker ignores it.
+/// Unknown: it may have taken effect at any time after its invocation, or never.
+enum class Outcome : std::uint8_t { Ok, Fail, Unknown };
+
+struct Operation {
+  int id = 0;
+  int client = 0;
+  std::string key;
+  OpKind kind = OpKind::Read;
+  std::string value;     ///< write and cas: the new value
+  std::string expected;  ///< cas: the value the key must hold
+  Outcome outcome = Outcome::Unknown;
+  /// Read, ok: what it returned (nullopt: the key did not exist).
+  std::optional<std::string> read_value;
+  /// Cas, ok: true if it swapped, false if the cluster answered 409.
+  bool cas_swapped = false;
+  std::int64_t invoke_us = 0;    ///< monotonic, since the run started
+  std::int64_t complete_us = 0;  ///< when the outcome was known (or given up)
+  int attempts = 0;
+  int node = -1;     ///< the rank that gave the final answer, -1 if none
+  std::string note;  ///< why it failed or is unknown, for people
+};
+
+std::string_view kind_name(OpKind kind);
+std::string_view outcome_name(Outcome outcome);
+
+nlohmann::json to_json(const Operation& op);
+/// Throws nlohmann::json::exception (or std::invalid_argument) on bad input.
+Operation operation_from_json(const nlohmann::json& j);
+
+/// Collects operations from many client threads. Thread-safe.
+class HistoryRecorder {
+ public:
+  int next_id();
+  void add(Operation op);
+  /// All operations so far, ordered by id.
+  std::vector<Operation> snapshot() const;
+
+ private:
+  mutable std::mutex mutex_;
+  int next_id_ = 0;
+  std::vector<Operation> ops_;
+};
+
+}  // namespace raft::chaos

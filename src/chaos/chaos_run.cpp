@@ -1,0 +1,413 @@
+#include "chaos_run.hpp"
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "chaos/checker.hpp"
+#include "chaos/report.hpp"
+#include "chaos_cluster.hpp"
+#include "kv_client.hpp"
+#include "nemesis.hpp"
+
+namespace raft::chaos {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) { g_interrupted.store(true); }
+
+std::int64_t since(Clock::time_point epoch) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - epoch).count();
+}
+
+std::string key_name(int i) { return "k" + std::to_string(i); }
+
+/// Polls every node's /status and records who leads; also checks Election
+/// Safety on what it sees (two nodes leading in one term).
+class LeaderSampler {
+ public:
+  LeaderSampler(ChaosCluster& cluster, Clock::time_point epoch)
+      : cluster_(cluster), epoch_(epoch) {}
+
+  void run(const std::atomic<bool>& stop) {
+    while (!stop.load()) {
+      int leader = -1;
+      std::uint64_t term = 0;
+      for (int r = 0; r < cluster_.size(); ++r) {
+        const HttpAnswer a = cluster_.get(r, "/status", std::chrono::milliseconds(300));
+        if (a.status != 200 || !a.body.is_object() || a.body.value("state", "") != "LEADER")
+          continue;
+        const std::uint64_t t = a.body.value("term", std::uint64_t{0});
+        {
+          std::lock_guard lock(mutex_);
+          leaders_by_term_[t].insert(r);
+          if (leaders_by_term_[t].size() > 1 && !reported_.count(t)) {
+            reported_.insert(t);
+            std::string who;
+            for (int x : leaders_by_term_[t]) who += (who.empty() ? "" : ", ") + std::to_string(x);
+            problems_.push_back("Election Safety: nodes " + who + " all led in term " +
+                                std::to_string(t));
+          }
+        }
+        if (a.body.value("paused", false) || a.body.value("crashed", false)) continue;
+        if (t >= term) {
+          term = t;
+          leader = r;
+        }
+      }
+      {
+        std::lock_guard lock(mutex_);
+        if (samples_.empty() || samples_.back().rank != leader || samples_.back().term != term)
+          samples_.push_back({since(epoch_), leader, term});
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  std::vector<LeaderSample> samples() const {
+    std::lock_guard lock(mutex_);
+    return samples_;
+  }
+  std::vector<std::string> problems() const {
+    std::lock_guard lock(mutex_);
+    return problems_;
+  }
+
+ private:
+  ChaosCluster& cluster_;
+  Clock::time_point epoch_;
+  mutable std::mutex mutex_;
+  std::vector<LeaderSample> samples_;
+  std::map<std::uint64_t, std::set<int>> leaders_by_term_;
+  std::set<std::uint64_t> reported_;
+  std::vector<std::string> problems_;
+};
+
+/// One client's workload: reads, writes with values unique in the run, and
+/// compare-and-set from the last value it saw, on random keys.
+void client_loop(KvClient& client, int index, const ChaosOptions& o,
+                 const std::atomic<bool>& stop) {
+  std::mt19937_64 rng(o.seed * 1000003 + static_cast<std::uint64_t>(index));
+  std::map<std::string, std::optional<std::string>> seen;  // last value seen per key
+  std::uint64_t counter = 0;
+  while (!stop.load() && !g_interrupted.load()) {
+    const std::string key = key_name(static_cast<int>(rng() % o.keys));
+    const int dice = static_cast<int>(rng() % 10);
+    const std::string fresh = "c" + std::to_string(index) + "-" + std::to_string(++counter);
+    Operation op;
+    auto known = seen.find(key);
+    if (dice < 4 || (dice >= 7 && (known == seen.end() || !known->second))) {
+      op = client.read(key);
+      if (op.outcome == Outcome::Ok) seen[key] = op.read_value;
+    } else if (dice < 7) {
+      op = client.write(key, fresh);
+      if (op.outcome == Outcome::Ok) seen[key] = fresh;
+    } else {
+      op = client.cas(key, *known->second, fresh);
+      if (op.outcome == Outcome::Ok) {
+        if (op.cas_swapped) {
+          seen[key] = fresh;
+        } else {
+          seen.erase(key);
+        }
+      }
+    }
+    if (op.outcome == Outcome::Unknown) seen.erase(key);
+  }
+}
+
+/// Reads /entries of one node, all of it that is not compacted.
+bool fetch_log(const ChaosCluster& cluster, int rank, std::map<std::uint64_t, json>* entries,
+               std::uint64_t* commit, std::string* error) {
+  std::uint64_t from = 0;
+  for (int page = 0; page < 100000; ++page) {
+    const std::string path =
+        "/entries?full=true&limit=1000" + (from ? "&from=" + std::to_string(from) : "");
+    const HttpAnswer a = cluster.get(rank, path, std::chrono::milliseconds(5000));
+    if (a.status != 200 || !a.body.is_object()) {
+      *error = "node " + std::to_string(rank) +
+               " /entries: " + (a.status ? "HTTP " + std::to_string(a.status) : a.error);
+      return false;
+    }
+    *commit = a.body.value("commit_index", std::uint64_t{0});
+    const json& list = a.body["entries"];
+    if (!list.is_array() || list.empty()) return true;
+    for (const json& e : list) {
+      const std::uint64_t index = e.value("index", std::uint64_t{0});
+      json kept = {{"term", e.value("term", std::uint64_t{0})},
+                   {"type", e.value("type", std::string())},
+                   {"data", e.value("data", std::string())},
+                   {"data_base64", e.value("data_base64", std::string())}};
+      (*entries)[index] = std::move(kept);
+      from = index + 1;
+    }
+    if (from > a.body.value("last_index", std::uint64_t{0})) return true;
+  }
+  return true;
+}
+
+/// Log Matching on the real nodes: every index committed on two nodes and
+/// still in both logs holds the same entry.
+std::vector<std::string> compare_logs(const ChaosCluster& cluster) {
+  std::vector<std::string> problems;
+  // Give followers a moment to catch up on commits, so most of the log is compared.
+  std::vector<std::map<std::uint64_t, json>> logs(cluster.size());
+  std::vector<std::uint64_t> commits(cluster.size(), 0);
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  for (;;) {
+    bool equal = true;
+    for (int r = 0; r < cluster.size(); ++r) {
+      const HttpAnswer a = cluster.get(r, "/status");
+      commits[r] = a.status == 200 ? a.body.value("commit_index", std::uint64_t{0}) : 0;
+      if (r > 0 && commits[r] != commits[0]) equal = false;
+    }
+    if (equal || Clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (int r = 0; r < cluster.size(); ++r) {
+    std::string error;
+    if (!fetch_log(cluster, r, &logs[r], &commits[r], &error)) problems.push_back(error);
+  }
+  std::size_t compared = 0;
+  for (int a = 0; a < cluster.size(); ++a) {
+    for (int b = a + 1; b < cluster.size(); ++b) {
+      const std::uint64_t upto = std::min(commits[a], commits[b]);
+      for (const auto& [index, entry] : logs[a]) {
+        if (index > upto) break;
+        auto other = logs[b].find(index);
+        if (other == logs[b].end()) continue;
+        ++compared;
+        if (other->second != entry && problems.size() < 20) {
+          problems.push_back("Log Matching: committed index " + std::to_string(index) +
+                             " differs: node " + std::to_string(a) + " has " + entry.dump() +
+                             ", node " + std::to_string(b) + " has " + other->second.dump());
+        }
+      }
+    }
+  }
+  if (compared == 0 && cluster.size() > 1) {
+    problems.push_back("no committed index was present on two nodes: the logs were not compared");
+  }
+  return problems;
+}
+
+int wait_leader(const ChaosCluster& cluster, std::chrono::seconds limit) {
+  const auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    for (int r = 0; r < cluster.size(); ++r) {
+      const HttpAnswer a = cluster.get(r, "/status", std::chrono::milliseconds(300));
+      if (a.status == 200 && a.body.value("state", "") == "LEADER" &&
+          !a.body.value("paused", false))
+        return r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+json config_json(const ChaosOptions& o, const ChaosCluster& cluster) {
+  return {{"nodes", o.nodes},
+          {"seconds", o.seconds},
+          {"seed", o.seed},
+          {"clients", o.clients},
+          {"keys", o.keys},
+          {"election_timeout_ms", {o.min_election_timeout_ms, o.max_election_timeout_ms}},
+          {"heartbeat_interval_ms", o.heartbeat_interval_ms},
+          {"snapshot_every", o.snapshot_every},
+          {"fsync", o.fsync},
+          {"nemesis", o.nemesis},
+          {"base_port", cluster.base_port()},
+          {"replay", "raft_chaos --nodes " + std::to_string(o.nodes) + " --seconds " +
+                         std::to_string(static_cast<long long>(o.seconds)) + " --seed " +
+                         std::to_string(o.seed) + " --clients " + std::to_string(o.clients) +
+                         " --keys " + std::to_string(o.keys)}};
+}
+
+}  // namespace
+
+int run_chaos(const ChaosOptions& o) {
+  ::signal(SIGINT, on_interrupt);
+  ::signal(SIGTERM, on_interrupt);
+  std::error_code ec;
+  fs::remove_all(o.out / "data", ec);
+  fs::create_directories(o.out, ec);
+  fs::remove(o.out / "nodes.log", ec);
+
+  ClusterOptions co;
+  co.nodes = o.nodes;
+  co.bin_dir = o.bin_dir;
+  co.work_dir = o.out;
+  co.mpirun = o.mpirun;
+  co.min_election_timeout_ms = o.min_election_timeout_ms;
+  co.max_election_timeout_ms = o.max_election_timeout_ms;
+  co.heartbeat_interval_ms = o.heartbeat_interval_ms;
+  co.snapshot_every = o.snapshot_every;
+  co.fsync = o.fsync;
+  ChaosCluster cluster(co);
+
+  RunReport report;
+  const Clock::time_point epoch = Clock::now();
+  const auto finish = [&](int code) {
+    report.duration_us = since(epoch);
+    std::string error;
+    if (!write_report(o.out, report, &error)) {
+      std::fprintf(stderr, "raft_chaos: %s\n", error.c_str());
+    }
+    std::printf("%s\nreport: %s, %s\n", report.summary.c_str(),
+                (o.out / "report.json").string().c_str(),
+                (o.out / "timeline.html").string().c_str());
+    std::fflush(stdout);
+    cluster.stop();
+    return code;
+  };
+
+  std::string error;
+  if (!cluster.start(&error)) {
+    report.config = config_json(o, cluster);
+    report.errors.push_back("the cluster did not start: " + error);
+    report.summary = "CANNOT RUN: " + report.errors.back();
+    return finish(kExitCannotRun);
+  }
+  report.config = config_json(o, cluster);
+  if (wait_leader(cluster, std::chrono::seconds(60)) < 0) {
+    report.errors.push_back("no leader within 60 s of start");
+    report.summary = "CANNOT RUN: " + report.errors.back();
+    return finish(kExitCannotRun);
+  }
+  std::printf("raft_chaos: %d nodes on ports %d-%d, %d clients, %d keys, %.0f s, seed %llu\n",
+              o.nodes, cluster.base_port(), cluster.base_port() + o.nodes - 1, o.clients, o.keys,
+              o.seconds, static_cast<unsigned long long>(o.seed));
+  std::fflush(stdout);
+
+  HistoryRecorder history;
+  std::atomic<bool> stop_clients{false}, stop_nemesis{false}, stop_sampler{false};
+  LeaderSampler sampler(cluster, epoch);
+  std::thread sampler_thread([&] { sampler.run(stop_sampler); });
+
+  NemesisOptions no;
+  no.seed = o.seed;
+  no.epoch = epoch;
+  no.kinds = o.nemesis;
+  Nemesis nemesis(no, cluster);
+  std::thread nemesis_thread([&] { nemesis.run(stop_nemesis); });
+
+  const std::string run_id = std::to_string(o.seed) + "-" + std::to_string(::getpid());
+  std::vector<std::unique_ptr<KvClient>> clients;
+  std::vector<std::thread> client_threads;
+  for (int i = 0; i < o.clients; ++i) {
+    ClientOptions c;
+    c.index = i;
+    c.client_id = "chaos-" + run_id + "-" + std::to_string(i);
+    c.base_port = cluster.base_port();
+    c.nodes = o.nodes;
+    c.epoch = epoch;
+    clients.push_back(std::make_unique<KvClient>(c, history));
+    client_threads.emplace_back(
+        [&, i] { client_loop(*clients[static_cast<std::size_t>(i)], i, o, stop_clients); });
+  }
+
+  const auto end =
+      epoch + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  int last_report = 0;
+  while (Clock::now() < end && !g_interrupted.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const int elapsed = static_cast<int>(since(epoch) / 1'000'000);
+    if (elapsed >= last_report + 10) {
+      last_report = elapsed;
+      std::printf("  %d s: %zu ops, %zu faults\n", elapsed, history.snapshot().size(),
+                  nemesis.events().size());
+      std::fflush(stdout);
+    }
+  }
+  if (g_interrupted.load()) report.errors.push_back("interrupted: the run was cut short");
+
+  // Wind down: the nemesis undoes its fault, clients finish the op in hand.
+  stop_nemesis.store(true);
+  stop_clients.store(true);
+  nemesis_thread.join();
+  for (std::thread& t : client_threads) t.join();
+  nemesis.heal_all();
+  if (wait_leader(cluster, std::chrono::seconds(60)) < 0) {
+    report.errors.push_back("no leader within 60 s of the final heal");
+  }
+
+  // The final read of every key, through the same client machinery.
+  ClientOptions fc;
+  fc.index = o.clients;
+  fc.client_id = "chaos-" + run_id + "-final";
+  fc.base_port = cluster.base_port();
+  fc.nodes = o.nodes;
+  fc.epoch = epoch;
+  fc.read_deadline = std::chrono::seconds(30);
+  KvClient final_client(fc, history);
+  for (int k = 0; k < o.keys; ++k) {
+    const Operation op = final_client.read(key_name(k));
+    if (op.outcome == Outcome::Ok) {
+      report.final_reads[op.key] = FinalRead{op.read_value, op.invoke_us};
+    } else {
+      report.errors.push_back("the final read of " + op.key + " failed: " + op.note);
+    }
+  }
+  report.log_problems = compare_logs(cluster);
+  stop_sampler.store(true);
+  sampler_thread.join();
+
+  report.history = history.snapshot();
+  report.nemesis = nemesis.events();
+  report.leaders = sampler.samples();
+  for (const std::string& p : sampler.problems()) report.log_problems.push_back(p);
+  for (const std::string& e : nemesis.errors()) report.errors.push_back(e);
+  report.verdicts = check_history(report.history);
+  report.lost_writes = find_lost_writes(report.history, report.final_reads);
+
+  std::size_t ok = 0, unknown = 0, failed = 0, bad_keys = 0, undecided = 0;
+  for (const Operation& op : report.history) {
+    (op.outcome == Outcome::Ok ? ok : op.outcome == Outcome::Unknown ? unknown : failed)++;
+  }
+  for (const KeyVerdict& v : report.verdicts) {
+    if (v.gave_up) {
+      ++undecided;
+    } else if (!v.linearizable) {
+      ++bad_keys;
+    }
+  }
+  const bool violation =
+      bad_keys > 0 || !report.lost_writes.empty() || !report.log_problems.empty() || undecided > 0;
+  report.passed = !violation && report.errors.empty();
+  std::size_t leader_changes = 0;
+  for (std::size_t i = 1; i < report.leaders.size(); ++i) {
+    if (report.leaders[i].rank >= 0 && report.leaders[i].rank != report.leaders[i - 1].rank)
+      ++leader_changes;
+  }
+  report.summary = std::string(report.passed ? "PASS"
+                               : violation   ? "VIOLATION"
+                                             : "ERROR") +
+                   ": " + std::to_string(report.history.size()) + " ops (" + std::to_string(ok) +
+                   " ok, " + std::to_string(unknown) + " unknown, " + std::to_string(failed) +
+                   " failed), " + std::to_string(report.nemesis.size()) + " nemesis actions, " +
+                   std::to_string(leader_changes) + " leader changes; " +
+                   std::to_string(report.verdicts.size() - bad_keys - undecided) + "/" +
+                   std::to_string(report.verdicts.size()) + " keys linearizable" +
+                   (undecided ? ", " + std::to_string(undecided) + " undecided" : "") + ", " +
+                   std::to_string(report.lost_writes.size()) + " lost writes, " +
+                   std::to_string(report.log_problems.size()) + " log problems, " +
+                   std::to_string(report.errors.size()) + " run errors";
+  for (const KeyVerdict& v : report.verdicts) {
+    if (!v.linearizable) std::printf("  key %s: %s\n", v.key.c_str(), v.explanation.c_str());
+  }
+  for (const LostWrite& l : report.lost_writes) std::printf("  %s\n", l.explanation.c_str());
+  for (const std::string& p : report.log_problems) std::printf("  %s\n", p.c_str());
+  for (const std::string& e : report.errors) std::printf("  error: %s\n", e.c_str());
+  return finish(report.passed ? kExitPass : violation ? kExitViolation : kExitCannotRun);
+}
+
+}  // namespace raft::chaos

@@ -1,0 +1,333 @@
+// Wing-Gong-Lowe linearizability search over one key's register history.
+#include "chaos/checker.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace raft::chaos {
+
+namespace {
+
+constexpr int kAbsent = -1;  ///< register value id of "no such key"
+constexpr int kNil = -1;     ///< end of the event list
+
+/// An op as the search sees it: values interned to small integers.
+struct SearchOp {
+  int id = 0;  ///< the history's op id
+  OpKind kind = OpKind::Read;
+  bool unknown = false;
+  int value = kAbsent;     ///< write/cas: new value; read: the value returned
+  int expected = kAbsent;  ///< cas
+  bool swapped = false;
+};
+
+/// One call or return event in a doubly linked list (Lowe's "dancing links":
+/// removals are undone in reverse order, so relinking is O(1)).
+struct Event {
+  int op = 0;
+  bool is_call = true;
+  int match = kNil;  ///< call: its return event, kNil for unknown ops
+  int prev = kNil;
+  int next = kNil;
+};
+
+/// Applies `op` to register value `state`. Returns false if the op cannot
+/// take effect in that state (its result contradicts it).
+bool step(const SearchOp& op, int state, int* next) {
+  *next = state;
+  switch (op.kind) {
+    case OpKind::Read: return state == op.value;
+    case OpKind::Write: *next = op.value; return true;
+    case OpKind::Cas:
+      if (op.unknown || op.swapped) {
+        // An unknown cas that would not swap is indistinguishable from one
+        // that never happened, so only its swapping effect is explored.
+        if (state != op.expected) return false;
+        *next = op.value;
+        return true;
+      }
+      return state != op.expected;  // answered 409: the value differed
+  }
+  return false;
+}
+
+struct Configuration {
+  std::vector<std::uint64_t> bits;
+  int state = kAbsent;
+  bool operator==(const Configuration&) const = default;
+};
+
+struct ConfigurationHash {
+  std::size_t operator()(const Configuration& c) const {
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(c.state + 1);
+    for (std::uint64_t w : c.bits) {
+      h ^= w + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+      h *= 0xff51afd7ed558ccdULL;
+    }
+    return static_cast<std::size_t>(h ^ (h >> 33));
+  }
+};
+
+std::string describe(const Operation& op) {
+  std::string s = "op #" + std::to_string(op.id) + " (client " + std::to_string(op.client) + ", " +
+                  std::string(kind_name(op.kind));
+  switch (op.kind) {
+    case OpKind::Read:
+      s += " returned " + (op.read_value ? "'" + *op.read_value + "'" : std::string("absent"));
+      break;
+    case OpKind::Write: s += " '" + op.value + "'"; break;
+    case OpKind::Cas:
+      s += " '" + op.expected + "' -> '" + op.value + "'" +
+           (op.outcome == Outcome::Unknown ? std::string(", outcome unknown")
+            : op.cas_swapped               ? ", swapped"
+                                           : ", refused (409)");
+      break;
+  }
+  return s + ", " + std::to_string(op.invoke_us) + "-" + std::to_string(op.complete_us) + " us)";
+}
+
+/// One search over `history`; with `prune_unobserved`, unknown writes and cas
+/// whose value nobody ever observed are left out (see check_key).
+KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
+                  const CheckOptions& options, bool prune_unobserved) {
+  const auto started = std::chrono::steady_clock::now();
+  KeyVerdict verdict;
+  verdict.key = key;
+  std::unordered_set<std::string> observed;
+  for (const Operation& op : history) {
+    if (op.kind == OpKind::Read && op.outcome == Outcome::Ok && op.read_value) {
+      observed.insert(*op.read_value);
+    }
+    if (op.kind == OpKind::Cas && op.outcome != Outcome::Fail) observed.insert(op.expected);
+  }
+
+  // Intern values; keep only the ops that constrain the register.
+  std::unordered_map<std::string, int> value_ids;
+  const auto intern = [&](const std::string& v) {
+    return value_ids.emplace(v, static_cast<int>(value_ids.size())).first->second;
+  };
+  std::vector<const Operation*> source;
+  std::vector<SearchOp> ops;
+  for (const Operation& op : history) {
+    if (op.outcome == Outcome::Fail) continue;
+    if (op.outcome == Outcome::Unknown && op.kind == OpKind::Read) continue;
+    if (prune_unobserved && op.outcome == Outcome::Unknown && !observed.count(op.value)) continue;
+    SearchOp s;
+    s.id = op.id;
+    s.kind = op.kind;
+    s.unknown = op.outcome == Outcome::Unknown;
+    if (op.kind == OpKind::Read) {
+      s.value = op.read_value ? intern(*op.read_value) : kAbsent;
+    } else {
+      s.value = intern(op.value);
+    }
+    if (op.kind == OpKind::Cas) s.expected = intern(op.expected);
+    s.swapped = op.cas_swapped;
+    ops.push_back(s);
+    source.push_back(&op);
+  }
+  verdict.ops_checked = ops.size();
+
+  // Events in time order; at equal times calls go first (the more permissive
+  // reading: the two ops are taken as concurrent).
+  struct Stamp {
+    std::int64_t time;
+    bool is_return;
+    int op;
+  };
+  std::vector<Stamp> stamps;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    stamps.push_back({source[i]->invoke_us, false, static_cast<int>(i)});
+    if (!ops[i].unknown) stamps.push_back({source[i]->complete_us, true, static_cast<int>(i)});
+  }
+  std::sort(stamps.begin(), stamps.end(), [](const Stamp& a, const Stamp& b) {
+    if (a.time != b.time) return a.time < b.time;
+    if (a.is_return != b.is_return) return !a.is_return;
+    return a.op < b.op;
+  });
+  // Event 0 is the list head (a sentinel).
+  std::vector<Event> events(stamps.size() + 1);
+  std::vector<int> call_of(ops.size(), kNil);
+  std::vector<int> return_of(ops.size(), kNil);
+  for (std::size_t i = 0; i < stamps.size(); ++i) {
+    const int e = static_cast<int>(i) + 1;
+    events[e].op = stamps[i].op;
+    events[e].is_call = !stamps[i].is_return;
+    events[e].prev = e - 1;
+    events[e].next = i + 1 < stamps.size() ? e + 1 : kNil;
+    (stamps[i].is_return ? return_of : call_of)[stamps[i].op] = e;
+  }
+  events[0].next = stamps.empty() ? kNil : 1;
+  for (std::size_t i = 0; i < ops.size(); ++i) events[call_of[i]].match = return_of[i];
+
+  const auto unlink = [&](int e) {
+    events[events[e].prev].next = events[e].next;
+    if (events[e].next != kNil) events[events[e].next].prev = events[e].prev;
+  };
+  const auto relink = [&](int e) {
+    events[events[e].prev].next = e;
+    if (events[e].next != kNil) events[events[e].next].prev = e;
+  };
+
+  Configuration config;
+  config.bits.assign((ops.size() + 63) / 64, 0);
+  std::unordered_set<Configuration, ConfigurationHash> seen;
+  const std::size_t bytes_per_configuration = config.bits.size() * 8 + 64;
+  const std::size_t max_configurations =
+      std::min(options.max_configurations, options.max_bytes / bytes_per_configuration);
+  struct Frame {
+    int call_event;
+    int state_before;
+  };
+  std::vector<Frame> stack;
+  int state = kAbsent;
+  int cursor = events[0].next;
+  int stuck_event = kNil;
+
+  while (cursor != kNil) {
+    const Event& ev = events[cursor];
+    if (ev.is_call) {
+      const SearchOp& op = ops[ev.op];
+      int next_state = state;
+      if (step(op, state, &next_state)) {
+        config.bits[ev.op / 64] |= std::uint64_t{1} << (ev.op % 64);
+        config.state = next_state;
+        if (seen.insert(config).second) {
+          if (seen.size() > max_configurations ||
+              ((seen.size() & 0xffff) == 0 &&
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >
+                   options.max_seconds)) {
+            verdict.gave_up = true;
+            break;
+          }
+          stack.push_back({cursor, state});
+          state = next_state;
+          unlink(cursor);
+          if (ev.match != kNil) unlink(ev.match);
+          if (stack.size() > verdict.deepest_prefix) {
+            verdict.deepest_prefix = stack.size();
+            stuck_event = kNil;
+          }
+          cursor = events[0].next;
+          continue;
+        }
+        config.bits[ev.op / 64] &= ~(std::uint64_t{1} << (ev.op % 64));
+      }
+      cursor = ev.next;
+      continue;
+    }
+    // A return whose op is not linearized yet: this prefix cannot be extended.
+    if (stack.size() == verdict.deepest_prefix && stuck_event == kNil) {
+      stuck_event = cursor;
+      verdict.deepest_order.clear();
+      for (const Frame& f : stack) verdict.deepest_order.push_back(ops[events[f.call_event].op].id);
+    }
+    if (stack.empty()) break;
+    const Frame frame = stack.back();
+    stack.pop_back();
+    const Event& call = events[frame.call_event];
+    if (call.match != kNil) relink(call.match);
+    relink(frame.call_event);
+    state = frame.state_before;
+    config.bits[call.op / 64] &= ~(std::uint64_t{1} << (call.op % 64));
+    cursor = call.next;
+  }
+
+  verdict.configurations = seen.size();
+  verdict.linearizable = cursor == kNil && !verdict.gave_up;
+  if (!verdict.linearizable && !verdict.gave_up) {
+    if (stuck_event != kNil) {
+      const Operation& stuck = *source[events[stuck_event].op];
+      verdict.stuck_op = stuck.id;
+      verdict.explanation = "not linearizable: the longest valid order covers " +
+                            std::to_string(verdict.deepest_prefix) + " of " +
+                            std::to_string(ops.size()) + " ops, and then " + describe(stuck) +
+                            " completed but cannot take effect in any order consistent with it";
+    } else {
+      verdict.explanation = "not linearizable";
+    }
+  } else if (verdict.gave_up) {
+    verdict.explanation = "gave up after " + std::to_string(verdict.configurations) +
+                          " configurations: neither proven nor refuted";
+  }
+  return verdict;
+}
+
+}  // namespace
+
+KeyVerdict check_key(const std::string& key, const std::vector<Operation>& history,
+                     const CheckOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  // Unknown ops make the search exponential: each may or may not have taken
+  // effect before every later op. But one whose value no read returned and no
+  // cas expected can only matter by hiding the previous value from a refused
+  // cas. So first search without them: a linearization found is valid for the
+  // full history too (those ops "never happened"). Only if none exists is the
+  // full history searched, which decides either way.
+  KeyVerdict verdict = search(key, history, options, /*prune_unobserved=*/true);
+  if (!verdict.linearizable) {
+    const std::size_t pruned_configurations = verdict.configurations;
+    verdict = search(key, history, options, /*prune_unobserved=*/false);
+    verdict.configurations += pruned_configurations;
+  }
+  verdict.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return verdict;
+}
+
+std::vector<KeyVerdict> check_history(const std::vector<Operation>& history,
+                                      const CheckOptions& options) {
+  std::map<std::string, std::vector<Operation>> by_key;
+  for (const Operation& op : history) by_key[op.key].push_back(op);
+  std::vector<KeyVerdict> out;
+  for (const auto& [key, ops] : by_key) out.push_back(check_key(key, ops, options));
+  return out;
+}
+
+std::vector<LostWrite> find_lost_writes(const std::vector<Operation>& history,
+                                        const std::map<std::string, FinalRead>& final_reads) {
+  std::vector<LostWrite> lost;
+  for (const Operation& w : history) {
+    const bool acknowledged = w.outcome == Outcome::Ok &&
+                              (w.kind == OpKind::Write || (w.kind == OpKind::Cas && w.cas_swapped));
+    if (!acknowledged) continue;
+    auto fr = final_reads.find(w.key);
+    if (fr == final_reads.end()) continue;
+    const FinalRead& final_read = fr->second;
+    LostWrite l{w.id, w.key, w.value, {}};
+    if (!final_read.value) {
+      l.explanation = "acknowledged write of '" + w.value + "' (op #" + std::to_string(w.id) +
+                      ") but the key is absent after the final heal";
+      lost.push_back(l);
+      continue;
+    }
+    if (*final_read.value == w.value) continue;
+    // Who wrote the final value, and could that write come after this one?
+    const Operation* writer = nullptr;
+    for (const Operation& f : history) {
+      if (f.key == w.key && f.kind != OpKind::Read && f.outcome != Outcome::Fail &&
+          !(f.kind == OpKind::Cas && f.outcome == Outcome::Ok && !f.cas_swapped) &&
+          f.value == *final_read.value) {
+        writer = &f;
+        break;
+      }
+    }
+    if (writer == nullptr) {
+      l.explanation = "the final value '" + *final_read.value +
+                      "' was written by no operation that may have taken effect";
+      lost.push_back(l);
+      continue;
+    }
+    if (writer->outcome == Outcome::Ok && writer->complete_us < w.invoke_us) {
+      l.explanation = "acknowledged write of '" + w.value + "' (op #" + std::to_string(w.id) +
+                      ") is lost: the final value '" + *final_read.value + "' comes from op #" +
+                      std::to_string(writer->id) + ", which completed before it was invoked";
+      lost.push_back(l);
+    }
+  }
+  return lost;
+}
+
+}  // namespace raft::chaos

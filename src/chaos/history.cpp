@@ -1,0 +1,105 @@
+#include "chaos/history.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace raft::chaos {
+
+std::string_view kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::Read: return "read";
+    case OpKind::Write: return "write";
+    case OpKind::Cas: return "cas";
+  }
+  return "?";
+}
+
+std::string_view outcome_name(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::Ok: return "ok";
+    case Outcome::Fail: return "fail";
+    case Outcome::Unknown: return "unknown";
+  }
+  return "?";
+}
+
+nlohmann::json to_json(const Operation& op) {
+  nlohmann::json j = {{"id", op.id},
+                      {"client", op.client},
+                      {"key", op.key},
+                      {"kind", kind_name(op.kind)},
+                      {"outcome", outcome_name(op.outcome)},
+                      {"invoke_us", op.invoke_us},
+                      {"complete_us", op.complete_us},
+                      {"attempts", op.attempts},
+                      {"node", op.node}};
+  if (op.kind != OpKind::Read) j["value"] = op.value;
+  if (op.kind == OpKind::Cas) j["expected"] = op.expected;
+  if (op.kind == OpKind::Read && op.outcome == Outcome::Ok) {
+    j["read"] = op.read_value ? nlohmann::json(*op.read_value) : nlohmann::json(nullptr);
+  }
+  if (op.kind == OpKind::Cas && op.outcome == Outcome::Ok) j["swapped"] = op.cas_swapped;
+  if (!op.note.empty()) j["note"] = op.note;
+  return j;
+}
+
+Operation operation_from_json(const nlohmann::json& j) {
+  Operation op;
+  op.id = j.at("id").get<int>();
+  op.client = j.value("client", 0);
+  op.key = j.at("key").get<std::string>();
+  const std::string kind = j.at("kind").get<std::string>();
+  if (kind == "read") {
+    op.kind = OpKind::Read;
+  } else if (kind == "write") {
+    op.kind = OpKind::Write;
+  } else if (kind == "cas") {
+    op.kind = OpKind::Cas;
+  } else {
+    throw std::invalid_argument("unknown operation kind '" + kind + "'");
+  }
+  const std::string outcome = j.at("outcome").get<std::string>();
+  if (outcome == "ok") {
+    op.outcome = Outcome::Ok;
+  } else if (outcome == "fail") {
+    op.outcome = Outcome::Fail;
+  } else if (outcome == "unknown") {
+    op.outcome = Outcome::Unknown;
+  } else {
+    throw std::invalid_argument("unknown outcome '" + outcome + "'");
+  }
+  op.value = j.value("value", std::string());
+  op.expected = j.value("expected", std::string());
+  if (auto r = j.find("read"); r != j.end() && r->is_string())
+    op.read_value = r->get<std::string>();
+  op.cas_swapped = j.value("swapped", false);
+  op.invoke_us = j.at("invoke_us").get<std::int64_t>();
+  op.complete_us = j.at("complete_us").get<std::int64_t>();
+  op.attempts = j.value("attempts", 0);
+  op.node = j.value("node", -1);
+  op.note = j.value("note", std::string());
+  return op;
+}
+
+int HistoryRecorder::next_id() {
+  std::lock_guard lock(mutex_);
+  return next_id_++;
+}
+
+void HistoryRecorder::add(Operation op) {
+  std::lock_guard lock(mutex_);
+  ops_.push_back(std::move(op));
+}
+
+std::vector<Operation> HistoryRecorder::snapshot() const {
+  std::vector<Operation> out;
+  {
+    std::lock_guard lock(mutex_);
+    out = ops_;
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Operation& a, const Operation& b) { return a.id < b.id; });
+  return out;
+}
+
+}  // namespace raft::chaos

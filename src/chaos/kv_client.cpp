@@ -1,0 +1,223 @@
+#include "kv_client.hpp"
+
+#include <cstdlib>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace raft::chaos {
+
+namespace {
+
+/// 503 answers that prove this attempt was refused before it was proposed,
+/// or that its entry was replaced. Anything else (the node crashed with the
+/// write in flight, a snapshot replaced the log, a timeout) leaves the
+/// attempt's fate open.
+bool definitely_not_applied(const std::string& error) {
+  static const char* refusals[] = {"not leader",
+                                   "no leader known",
+                                   "the node is paused; resume it first",
+                                   "the node is crashed; restart it first",
+                                   "too many writes in flight; retry shortly",
+                                   "a new leader replaced this write"};
+  for (const char* r : refusals) {
+    if (error.rfind(r, 0) == 0) return true;
+  }
+  return false;
+}
+
+std::string url_key(const std::string& key) {
+  // Keys are [a-z0-9-] in raft_chaos; nothing to escape.
+  return "/kv/" + key;
+}
+
+}  // namespace
+
+KvClient::KvClient(ClientOptions options, HistoryRecorder& history)
+    : options_(std::move(options)), history_(history) {
+  target_ = options_.index % options_.nodes;
+}
+
+std::int64_t KvClient::now_us() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - options_.epoch)
+      .count();
+}
+
+httplib::Client& KvClient::client_for(int rank) {
+  auto& c = clients_[rank];
+  if (!c) {
+    c = std::make_unique<httplib::Client>("127.0.0.1", options_.base_port + rank);
+    c->set_connection_timeout(0, 300'000);
+    c->set_read_timeout(std::chrono::milliseconds(2000));
+    c->set_write_timeout(std::chrono::milliseconds(1000));
+    c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
+  }
+  return *c;
+}
+
+Operation KvClient::read(const std::string& key) {
+  Operation op;
+  op.id = history_.next_id();
+  op.kind = OpKind::Read;
+  op.key = key;
+  return run(std::move(op));
+}
+
+Operation KvClient::write(const std::string& key, const std::string& value) {
+  Operation op;
+  op.id = history_.next_id();
+  op.kind = OpKind::Write;
+  op.key = key;
+  op.value = value;
+  return run(std::move(op));
+}
+
+Operation KvClient::cas(const std::string& key, const std::string& expected,
+                        const std::string& value) {
+  Operation op;
+  op.id = history_.next_id();
+  op.kind = OpKind::Cas;
+  op.key = key;
+  op.expected = expected;
+  op.value = value;
+  return run(std::move(op));
+}
+
+Operation KvClient::run(Operation op) {
+  op.client = options_.index;
+  const bool is_write = op.kind != OpKind::Read;
+  const std::uint64_t seq = is_write ? ++seq_ : 0;
+  httplib::Headers headers;
+  if (is_write) {
+    headers = {{"X-Client-Id", options_.client_id}, {"X-Request-Seq", std::to_string(seq)}};
+    // Nodes started with a token (inherited $RAFT_AUTH_TOKEN) require it on writes.
+    if (const char* token = std::getenv("RAFT_AUTH_TOKEN"); token && *token)
+      headers.emplace("Authorization", std::string("Bearer ") + token);
+  }
+  std::string body;
+  if (op.kind == OpKind::Write) body = op.value;
+  if (op.kind == OpKind::Cas) {
+    body = nlohmann::json{{"expected", op.expected}, {"value", op.value}}.dump();
+  }
+  const std::string path = url_key(op.key) + (op.kind == OpKind::Cas ? "?cas=1" : "");
+
+  op.invoke_us = now_us();
+  const auto deadline =
+      Clock::now() + (is_write ? options_.write_deadline : options_.read_deadline);
+  bool maybe_applied = false;  // some attempt may have reached the log
+  bool done = false;
+  int backoff_ms = 10;
+  std::string last_problem;
+  const auto next_node = [&] { target_ = (target_ + 1) % options_.nodes; };
+  const auto pause = [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms = std::min(backoff_ms * 2, 250);
+  };
+
+  while (!done && Clock::now() < deadline) {
+    ++op.attempts;
+    const int rank = target_;
+    httplib::Client& c = client_for(rank);
+    httplib::Result r = op.kind == OpKind::Read ? c.Get(path, headers)
+                        : op.kind == OpKind::Write
+                            ? c.Put(path, headers, body, "text/plain")
+                            : c.Post(path, headers, body, "application/json");
+    if (!r) {
+      // A failed connect sent nothing; any later failure may have delivered it.
+      if (r.error() != httplib::Error::Connection) maybe_applied = maybe_applied || is_write;
+      last_problem = "node " + std::to_string(rank) + ": " + httplib::to_string(r.error());
+      c.stop();
+      next_node();
+      pause();
+      continue;
+    }
+    const nlohmann::json answer = nlohmann::json::parse(r->body, nullptr, false);
+    const std::string error =
+        answer.is_object() && answer.contains("error") && answer["error"].is_string()
+            ? answer["error"].get<std::string>()
+            : std::string();
+    const auto leader_hint = [&]() -> int {
+      if (!answer.is_object() || !answer.contains("leader_id") || !answer["leader_id"].is_string())
+        return -1;
+      try {
+        const int l = std::stoi(answer["leader_id"].get<std::string>());
+        return l >= 0 && l < options_.nodes ? l : -1;
+      } catch (...) {
+        return -1;
+      }
+    };
+    op.node = rank;
+    switch (r->status) {
+      case 200:
+        op.outcome = Outcome::Ok;
+        if (op.kind == OpKind::Read) {
+          op.read_value = answer.value("value", std::string());
+        } else if (op.kind == OpKind::Cas) {
+          op.cas_swapped = true;
+        }
+        done = true;
+        break;
+      case 404:
+        if (op.kind == OpKind::Read) {
+          op.outcome = Outcome::Ok;
+          op.read_value = std::nullopt;
+          done = true;
+        } else {
+          last_problem = "404 on a write: " + error;
+          pause();
+        }
+        break;
+      case 409:
+        if (op.kind == OpKind::Cas) {
+          op.outcome = Outcome::Ok;
+          op.cas_swapped = false;
+          done = true;
+        } else {
+          last_problem = "409 on a non-cas: " + error;
+          pause();
+        }
+        break;
+      case 307: {
+        const int l = leader_hint();
+        if (l >= 0 && l != rank) {
+          target_ = l;
+        } else {
+          next_node();
+        }
+        last_problem = "redirected by node " + std::to_string(rank);
+        if (op.attempts % options_.nodes == 0) pause();  // redirects going round
+        break;
+      }
+      case 503:
+      case 504: {
+        if (is_write && (r->status == 504 || !definitely_not_applied(error))) maybe_applied = true;
+        last_problem =
+            "node " + std::to_string(rank) + " " + std::to_string(r->status) + ": " + error;
+        const int l = leader_hint();
+        if (l >= 0 && l != rank) {
+          target_ = l;
+        } else {
+          next_node();
+        }
+        pause();
+        break;
+      }
+      default:
+        // Our request was wrong (400, 413): a bug in this client, not the cluster.
+        op.outcome = Outcome::Fail;
+        op.note = "HTTP " + std::to_string(r->status) + ": " + error;
+        done = true;
+        break;
+    }
+  }
+  op.complete_us = now_us();
+  if (!done) {
+    op.outcome = maybe_applied ? Outcome::Unknown : Outcome::Fail;
+    op.note = "gave up after " + std::to_string(op.attempts) + " attempts; last: " + last_problem;
+  }
+  history_.add(op);
+  return op;
+}
+
+}  // namespace raft::chaos

@@ -1,0 +1,56 @@
+#pragma once
+// KvClient: one chaos client. It runs one operation at a time against the
+// cluster's /kv API, follows 307 redirects to the leader, and retries an
+// operation (writes with the same X-Client-Id and X-Request-Seq, so the
+// cluster applies it at most once) until the answer is definitive or the
+// operation's deadline passes. Each operation ends in the history as ok, fail
+// (certainly not applied) or unknown (may have been applied). Owned by one
+// thread.
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <httplib.h>
+
+#include "chaos/history.hpp"
+
+namespace raft::chaos {
+
+using Clock = std::chrono::steady_clock;
+
+struct ClientOptions {
+  int index = 0;
+  std::string client_id;
+  int base_port = 0;
+  int nodes = 3;
+  Clock::time_point epoch;  ///< time zero of the history
+  std::chrono::milliseconds write_deadline{12000};
+  std::chrono::milliseconds read_deadline{6000};
+};
+
+class KvClient {
+ public:
+  KvClient(ClientOptions options, HistoryRecorder& history);
+
+  Operation read(const std::string& key);
+  Operation write(const std::string& key, const std::string& value);
+  Operation cas(const std::string& key, const std::string& expected, const std::string& value);
+
+ private:
+  Operation run(Operation op);
+  httplib::Client& client_for(int rank);
+  std::int64_t now_us() const;
+
+  ClientOptions options_;
+  HistoryRecorder& history_;
+  std::uint64_t seq_ = 0;
+  int target_ = 0;  ///< who we believe leads
+  std::map<int, std::unique_ptr<httplib::Client>> clients_;
+};
+
+}  // namespace raft::chaos

@@ -1,0 +1,201 @@
+#include "nemesis.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace raft::chaos {
+
+Nemesis::Nemesis(NemesisOptions options, ChaosCluster& cluster)
+    : options_(std::move(options)), cluster_(cluster), rng_(options_.seed) {}
+
+std::int64_t Nemesis::now_us() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - options_.epoch)
+      .count();
+}
+
+int Nemesis::random_rank() { return static_cast<int>(rng_() % cluster_.size()); }
+
+int Nemesis::current_leader() const {
+  int leader = -1;
+  std::uint64_t best_term = 0;
+  for (int r = 0; r < cluster_.size(); ++r) {
+    const HttpAnswer a = cluster_.get(r, "/status", std::chrono::milliseconds(500));
+    if (a.status != 200 || !a.body.is_object()) continue;
+    if (a.body.value("state", "") == "LEADER" && !a.body.value("paused", false) &&
+        a.body.value("term", std::uint64_t{0}) >= best_term) {
+      best_term = a.body.value("term", std::uint64_t{0});
+      leader = r;
+    }
+  }
+  return leader;
+}
+
+bool Nemesis::sleep_for(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  const auto end = Clock::now() + d;
+  while (Clock::now() < end) {
+    if (stop.load()) return false;
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(std::chrono::milliseconds(20), end - Clock::now()));
+  }
+  return !stop.load();
+}
+
+std::string Nemesis::command(int rank, const std::string& cmd) {
+  const HttpAnswer a = cluster_.command(rank, cmd);
+  std::string answer = std::to_string(rank) + " " + cmd + ": ";
+  if (a.status == 0) return answer + "no answer (" + a.error + ")";
+  if (a.body.is_object() && a.body.contains("result") && a.body["result"].is_string())
+    return answer + a.body["result"].get<std::string>();
+  if (a.body.is_object() && a.body.contains("error") && a.body["error"].is_string())
+    return answer + "refused: " + a.body["error"].get<std::string>();
+  return answer + "HTTP " + std::to_string(a.status);
+}
+
+void Nemesis::record(std::int64_t start, std::string kind, std::string detail) {
+  std::lock_guard lock(mutex_);
+  events_.push_back({start, now_us(), std::move(kind), std::move(detail)});
+}
+
+std::vector<NemesisEvent> Nemesis::events() const {
+  std::lock_guard lock(mutex_);
+  return events_;
+}
+
+std::vector<std::string> Nemesis::errors() const {
+  std::lock_guard lock(mutex_);
+  return errors_;
+}
+
+void Nemesis::run(const std::atomic<bool>& stop) {
+  const auto between = [this](std::chrono::milliseconds lo, std::chrono::milliseconds hi) {
+    return lo +
+           std::chrono::milliseconds(
+               rng_() % static_cast<std::uint64_t>(std::max<std::int64_t>(1, (hi - lo).count())));
+  };
+  while (sleep_for(between(options_.min_gap, options_.max_gap), stop)) {
+    if (std::optional<std::string> died = cluster_.unexpected_exit()) {
+      {
+        std::lock_guard lock(mutex_);
+        errors_.push_back("the MPI job exited on its own: " + *died);
+      }
+      const std::int64_t t = now_us();
+      std::string error;
+      cluster_.kill_job();
+      if (!cluster_.relaunch(&error)) {
+        std::lock_guard lock(mutex_);
+        errors_.push_back("relaunch after the job died failed: " + error);
+        return;
+      }
+      record(t, "relaunch", "relaunched after the job died on its own");
+      continue;
+    }
+    one_fault(stop);
+  }
+}
+
+void Nemesis::one_fault(const std::atomic<bool>& stop) {
+  if (options_.kinds.empty()) return;
+  const std::string kind = options_.kinds[rng_() % options_.kinds.size()];
+  const auto hold =
+      options_.min_hold +
+      std::chrono::milliseconds(rng_() % static_cast<std::uint64_t>(std::max<std::int64_t>(
+                                             1, (options_.max_hold - options_.min_hold).count())));
+  const std::int64_t start = now_us();
+  const int n = cluster_.size();
+  // Half of the node faults hit the leader: that is where the interesting
+  // races are (writes in flight, ReadIndex rounds, leases).
+  const auto victim = [&] {
+    const int leader = rng_() % 2 == 0 ? current_leader() : -1;
+    return leader >= 0 ? leader : random_rank();
+  };
+
+  if (kind == "pause" || kind == "crash") {
+    const int r = victim();
+    std::string detail = command(r, kind);
+    sleep_for(hold, stop);
+    detail += "; " + command(r, kind == "pause" ? "resume" : "restart");
+    record(start, kind, detail);
+  } else if (kind == "partition") {
+    // Sides: one node alone (often the leader), a minority split off, or a
+    // bridge (two nodes lose each other, both still see the rest).
+    std::vector<int> ranks(n);
+    for (int i = 0; i < n; ++i) ranks[i] = i;
+    std::shuffle(ranks.begin(), ranks.end(), rng_);
+    const int shape = static_cast<int>(rng_() % 3);
+    std::string detail;
+    if (shape == 2 && n >= 3) {
+      const int a = ranks[0], b = ranks[1];
+      detail = "bridge " + std::to_string(a) + " x " + std::to_string(b) + ": " +
+               command(a, "partition " + std::to_string(b)) + "; " +
+               command(b, "partition " + std::to_string(a));
+    } else {
+      if (shape == 0) {
+        const int leader = current_leader();
+        if (leader >= 0)
+          std::iter_swap(ranks.begin(), std::find(ranks.begin(), ranks.end(), leader));
+      }
+      const int small = shape == 0 ? 1 : std::max(1, static_cast<int>(rng_() % ((n - 1) / 2)) + 1);
+      std::vector<int> side(ranks.begin(), ranks.begin() + small);
+      std::vector<int> rest(ranks.begin() + small, ranks.end());
+      const auto list = [](const std::vector<int>& v) {
+        std::string s;
+        for (int x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
+        return s;
+      };
+      detail = "{" + list(side) + "} | {" + list(rest) + "}";
+      for (int x : side) detail += "; " + command(x, "partition " + list(rest));
+      for (int x : rest) detail += "; " + command(x, "partition " + list(side));
+    }
+    sleep_for(hold, stop);
+    for (int r = 0; r < n; ++r) detail += "; " + command(r, "heal");
+    record(start, "partition", detail);
+  } else if (kind == "transfer") {
+    const int leader = current_leader();
+    if (leader < 0) return;
+    int target = random_rank();
+    if (target == leader) target = (target + 1) % n;
+    record(start, "transfer", command(leader, "transfer_leadership " + std::to_string(target)));
+  } else if (kind == "snapshot") {
+    const int r = random_rank();
+    record(start, "snapshot", command(r, "snapshot"));
+  } else if (kind == "kill9") {
+    cluster_.kill_job();
+    const std::int64_t killed = now_us();
+    sleep_for(std::min(hold, std::chrono::milliseconds(1000)), stop);
+    std::string error;
+    const bool ok = cluster_.relaunch(&error);
+    record(start, "kill9",
+           "SIGKILL to the whole MPI job, relaunched on the same data " +
+               std::to_string((now_us() - killed) / 1000) + " ms later" +
+               (ok ? std::string() : ": relaunch failed: " + error));
+    if (!ok) {
+      std::lock_guard lock(mutex_);
+      errors_.push_back("relaunch after kill -9 failed: " + error);
+    }
+  }
+}
+
+void Nemesis::heal_all() {
+  const std::int64_t start = now_us();
+  std::string detail;
+  if (std::optional<std::string> died = cluster_.unexpected_exit()) {
+    {
+      std::lock_guard lock(mutex_);
+      errors_.push_back("the MPI job exited on its own: " + *died);
+    }
+    std::string error;
+    cluster_.kill_job();
+    if (!cluster_.relaunch(&error)) {
+      std::lock_guard lock(mutex_);
+      errors_.push_back("final relaunch failed: " + error);
+    }
+  }
+  for (int r = 0; r < cluster_.size(); ++r) {
+    for (const char* cmd : {"resume", "restart", "heal"}) {
+      detail += (detail.empty() ? "" : "; ") + command(r, cmd);
+    }
+  }
+  record(start, "heal_all", detail);
+}
+
+}  // namespace raft::chaos

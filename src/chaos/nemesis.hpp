@@ -1,0 +1,60 @@
+#pragma once
+// Nemesis: injects one fault at a time at random (seeded) moments and undoes
+// it after a random hold: pause/resume, crash/restart, partitions (one node
+// isolated, the leader isolated, a majority split, or a "bridge" where only
+// two nodes lose each other), leadership transfer, snapshots, and kill -9 of
+// the whole MPI job followed by a relaunch on the same data. Every action is
+// recorded with its time and the nodes' answers. Runs on its own thread.
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "chaos/report.hpp"
+#include "chaos_cluster.hpp"
+#include "kv_client.hpp"
+
+namespace raft::chaos {
+
+struct NemesisOptions {
+  std::uint64_t seed = 1;
+  Clock::time_point epoch;
+  std::chrono::milliseconds min_gap{500}, max_gap{2500};    ///< quiet time between faults
+  std::chrono::milliseconds min_hold{300}, max_hold{3000};  ///< how long a fault lasts
+  std::vector<std::string> kinds;  ///< allowed: pause crash partition transfer snapshot kill9
+};
+
+class Nemesis {
+ public:
+  Nemesis(NemesisOptions options, ChaosCluster& cluster);
+  /// Runs until `stop` is set, then undoes the current fault and returns.
+  void run(const std::atomic<bool>& stop);
+  /// Resumes, restarts and heals every node (best effort, answers recorded).
+  void heal_all();
+
+  std::vector<NemesisEvent> events() const;
+  /// Problems that are not faults we injected: the MPI job died by itself,
+  /// a relaunch failed.
+  std::vector<std::string> errors() const;
+
+ private:
+  std::int64_t now_us() const;
+  int random_rank();
+  int current_leader() const;
+  /// Sleeps up to `d`, waking early when `stop` is set. False if stopped.
+  bool sleep_for(std::chrono::milliseconds d, const std::atomic<bool>& stop);
+  std::string command(int rank, const std::string& cmd);
+  void record(std::int64_t start, std::string kind, std::string detail);
+  void one_fault(const std::atomic<bool>& stop);
+
+  NemesisOptions options_;
+  ChaosCluster& cluster_;
+  std::mt19937_64 rng_;
+  mutable std::mutex mutex_;
+  std::vector<NemesisEvent> events_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace raft::chaos

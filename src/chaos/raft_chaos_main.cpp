@@ -1,0 +1,109 @@
+// raft_chaos: a real cluster under a random nemesis, its history checked for
+// linearizability. Exit 0 pass, 1 violation (history and report kept),
+// 2 bad flags, 3 the run could not be carried out.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "chaos_run.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void bad_flag(const std::string& message) {
+  std::fprintf(stderr, "raft_chaos: error: %s\n", message.c_str());
+  std::exit(raft::chaos::kExitBadFlags);
+}
+
+fs::path own_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  raft::chaos::ChaosOptions o;
+  o.seed = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count() %
+                                      1'000'000'007);
+  o.bin_dir = own_dir();
+#ifdef RAFT_MPIEXEC
+  o.mpirun = RAFT_MPIEXEC;
+#endif
+  std::string nemesis = "pause,crash,partition,transfer,snapshot,kill9";
+
+  CLI::App app{
+      "raft_chaos: runs a real raft_node cluster under a random nemesis with concurrent "
+      "KV clients, then checks the history for linearizability, lost writes and log "
+      "agreement, and writes report.json and timeline.html"};
+  app.add_option("--nodes", o.nodes, "MPI ranks (3-9)")->capture_default_str();
+  app.add_option("--seconds", o.seconds, "how long clients and nemesis run")->capture_default_str();
+  app.add_option("--seed", o.seed, "picks the workload and the nemesis schedule (default: clock)");
+  app.add_option("--clients", o.clients, "concurrent clients (1-64)")->capture_default_str();
+  app.add_option("--keys", o.keys, "keys the clients share (1-1000)")->capture_default_str();
+  app.add_option("--out", o.out, "report and cluster data go here")->capture_default_str();
+  app.add_option("--bin-dir", o.bin_dir, "folder with raft_node and discovery_server")
+      ->capture_default_str();
+  app.add_option("--mpirun", o.mpirun, "mpirun to start the job with")->capture_default_str();
+  app.add_option("--nemesis", nemesis,
+                 "comma-separated faults: pause,crash,partition,transfer,snapshot,kill9 "
+                 "(or none)")
+      ->capture_default_str();
+  app.add_option("--min_election_timeout", o.min_election_timeout_ms, "ms")->capture_default_str();
+  app.add_option("--max_election_timeout", o.max_election_timeout_ms, "ms")->capture_default_str();
+  app.add_option("--heartbeat_interval", o.heartbeat_interval_ms, "ms")->capture_default_str();
+  app.add_option("--snapshot_every", o.snapshot_every, "nodes compact every N entries")
+      ->capture_default_str();
+  app.add_option("--fsync", o.fsync, "always|never (never may lose writes on kill -9)")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (const auto nl = what.find('\n'); nl != std::string::npos) what = what.substr(0, nl);
+    bad_flag(what);
+  }
+
+  if (o.nodes < 3 || o.nodes > 9) bad_flag("--nodes must be between 3 and 9");
+  if (!(o.seconds >= 1)) bad_flag("--seconds must be at least 1");
+  if (o.clients < 1 || o.clients > 64) bad_flag("--clients must be between 1 and 64");
+  if (o.keys < 1 || o.keys > 1000) bad_flag("--keys must be between 1 and 1000");
+  if (o.min_election_timeout_ms < 10 || o.min_election_timeout_ms > o.max_election_timeout_ms)
+    bad_flag("--min_election_timeout must be at least 10 and at most --max_election_timeout");
+  if (o.heartbeat_interval_ms < 1 || o.heartbeat_interval_ms >= o.min_election_timeout_ms)
+    bad_flag("--heartbeat_interval must be at least 1 and below --min_election_timeout");
+  if (o.snapshot_every < 0) bad_flag("--snapshot_every must not be negative");
+  if (o.fsync != "always" && o.fsync != "never") bad_flag("--fsync must be always or never");
+  static const std::set<std::string> kinds = {"pause",    "crash",    "partition",
+                                              "transfer", "snapshot", "kill9"};
+  o.nemesis.clear();
+  if (nemesis != "none") {
+    std::stringstream in(nemesis);
+    for (std::string kind; std::getline(in, kind, ',');) {
+      if (!kinds.count(kind)) {
+        bad_flag("--nemesis: unknown fault '" + kind +
+                 "' (known: pause,crash,partition,transfer,snapshot,kill9, or none)");
+      }
+      o.nemesis.push_back(kind);
+    }
+  }
+  for (const char* program : {"raft_node", "discovery_server"}) {
+    if (::access((o.bin_dir / program).c_str(), X_OK) != 0) {
+      bad_flag("--bin-dir: no executable " + (o.bin_dir / program).string() +
+               " (build raft_node and discovery_server first)");
+    }
+  }
+  if (o.out.empty()) bad_flag("--out must not be empty");
+  return raft::chaos::run_chaos(o);
+}

@@ -1,0 +1,269 @@
+// report.json and timeline.html of a chaos run.
+#include "chaos/report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+namespace raft::chaos {
+
+namespace {
+
+using nlohmann::json;
+
+/// dump() that never throws on bytes that are not UTF-8 (values come from
+/// the network): they are replaced, the report stays readable.
+std::string safe_dump(const json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+std::string fixed(double v, int decimals = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+/// Colours of ranks in the leader lane (more ranks reuse them).
+const char* rank_colour(int rank) {
+  static const char* colours[] = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2",
+                                  "#edc948", "#ff9da7", "#9c755f", "#bab0ac"};
+  if (rank < 0) return "#dddddd";
+  return colours[rank % 9];
+}
+
+const char* op_colour(const Operation& op) {
+  if (op.outcome == Outcome::Fail) return "#cccccc";
+  if (op.outcome == Outcome::Unknown) return "#e15759";
+  switch (op.kind) {
+    case OpKind::Read: return "#76b7b2";
+    case OpKind::Write: return "#4e79a7";
+    case OpKind::Cas: return op.cas_swapped ? "#59a14f" : "#edc948";
+  }
+  return "#000000";
+}
+
+std::string op_title(const Operation& op) {
+  std::string t = "#" + std::to_string(op.id) + " client " + std::to_string(op.client) + " " +
+                  std::string(kind_name(op.kind)) + " " + op.key;
+  if (op.kind == OpKind::Write) t += " := " + op.value;
+  if (op.kind == OpKind::Cas) t += " " + op.expected + " -> " + op.value;
+  t += " [" + std::string(outcome_name(op.outcome));
+  if (op.kind == OpKind::Read && op.outcome == Outcome::Ok) {
+    t += ": " + (op.read_value ? *op.read_value : std::string("absent"));
+  }
+  if (op.kind == OpKind::Cas && op.outcome == Outcome::Ok)
+    t += op.cas_swapped ? ": swapped" : ": 409";
+  t += "] " + fixed(static_cast<double>(op.invoke_us) / 1e6, 3) + "-" +
+       fixed(static_cast<double>(op.complete_us) / 1e6, 3) + " s, " + std::to_string(op.attempts) +
+       " attempt(s)";
+  if (op.node >= 0) t += ", node " + std::to_string(op.node);
+  if (!op.note.empty()) t += ", " + op.note;
+  return t;
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default:
+        // Control characters other than tab/newline have no place in a page.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
+          out += "&#xfffd;";
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+json report_json(const RunReport& r) {
+  json history = json::array();
+  for (const Operation& op : r.history) history.push_back(to_json(op));
+  json nemesis = json::array();
+  for (const NemesisEvent& n : r.nemesis) {
+    nemesis.push_back(
+        {{"start_us", n.start_us}, {"end_us", n.end_us}, {"kind", n.kind}, {"detail", n.detail}});
+  }
+  json leaders = json::array();
+  for (const LeaderSample& l : r.leaders) {
+    leaders.push_back({{"time_us", l.time_us},
+                       {"leader", l.rank < 0 ? json(nullptr) : json(l.rank)},
+                       {"term", l.term}});
+  }
+  json finals = json::object();
+  for (const auto& [key, f] : r.final_reads) {
+    finals[key] = f.value ? json(*f.value) : json(nullptr);
+  }
+  json verdicts = json::array();
+  for (const KeyVerdict& v : r.verdicts) {
+    verdicts.push_back({{"key", v.key},
+                        {"linearizable", v.linearizable},
+                        {"gave_up", v.gave_up},
+                        {"ops_checked", v.ops_checked},
+                        {"configurations", v.configurations},
+                        {"seconds", v.seconds},
+                        {"stuck_op", v.stuck_op},
+                        {"deepest_order", v.deepest_order},
+                        {"explanation", v.explanation}});
+  }
+  json lost = json::array();
+  for (const LostWrite& l : r.lost_writes) {
+    lost.push_back(
+        {{"op", l.op_id}, {"key", l.key}, {"value", l.value}, {"explanation", l.explanation}});
+  }
+  std::map<std::string, int> counts;
+  for (const Operation& op : r.history) {
+    counts[std::string(kind_name(op.kind)) + "_" + std::string(outcome_name(op.outcome))]++;
+  }
+  return {{"passed", r.passed},  {"summary", r.summary},
+          {"config", r.config},  {"duration_s", static_cast<double>(r.duration_us) / 1e6},
+          {"op_counts", counts}, {"verdicts", verdicts},
+          {"lost_writes", lost}, {"log_problems", r.log_problems},
+          {"errors", r.errors},  {"final_values", finals},
+          {"nemesis", nemesis},  {"leaders", leaders},
+          {"history", history}};
+}
+
+std::string timeline_html(const RunReport& r) {
+  const double seconds = std::max(1.0, static_cast<double>(r.duration_us) / 1e6);
+  // 100 px per second, but at most ~30000 px wide for runs of hours.
+  const double px_per_s = std::min(100.0, 30000.0 / seconds);
+  const double left = 110;
+  const double width = left + seconds * px_per_s + 20;
+  const auto x = [&](std::int64_t us) {
+    return fixed(left + static_cast<double>(us) / 1e6 * px_per_s, 1);
+  };
+  int clients = 0;
+  for (const Operation& op : r.history) clients = std::max(clients, op.client + 1);
+  const double lane = 14;
+  const double leader_y = 30, nemesis_y = 60;
+  const double ops_y = nemesis_y + 20 + lane * 6;  // nemesis kinds stack in up to 6 rows
+  const double height = ops_y + lane * clients + 30;
+
+  std::string svg;
+  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed(width, 0) + "\" height=\"" +
+         fixed(height, 0) + "\" font-family=\"sans-serif\" font-size=\"11\">";
+  // Time axis every 5 s (every 60 s beyond 10 minutes).
+  const int tick = seconds > 600 ? 60 : 5;
+  for (int s = 0; s <= static_cast<int>(seconds); s += tick) {
+    const std::string xs = x(static_cast<std::int64_t>(s) * 1'000'000);
+    svg += "<line x1=\"" + xs + "\" y1=\"15\" x2=\"" + xs + "\" y2=\"" + fixed(height - 15, 0) +
+           "\" stroke=\"#eeeeee\"/><text x=\"" + xs + "\" y=\"12\">" + std::to_string(s) +
+           "s</text>";
+  }
+  svg += "<text x=\"4\" y=\"" + fixed(leader_y + 10, 0) + "\">leader</text>";
+  for (std::size_t i = 0; i < r.leaders.size(); ++i) {
+    const LeaderSample& l = r.leaders[i];
+    const std::int64_t end = i + 1 < r.leaders.size() ? r.leaders[i + 1].time_us : r.duration_us;
+    const std::string label =
+        l.rank < 0 ? "no leader"
+                   : "node " + std::to_string(l.rank) + ", term " + std::to_string(l.term);
+    svg += "<rect x=\"" + x(l.time_us) + "\" y=\"" + fixed(leader_y, 0) + "\" width=\"" +
+           fixed(std::max(1.0, static_cast<double>(end - l.time_us) / 1e6 * px_per_s), 1) +
+           "\" height=\"14\" fill=\"" + rank_colour(l.rank) + "\"><title>" + html_escape(label) +
+           "</title></rect>";
+  }
+  svg += "<text x=\"4\" y=\"" + fixed(nemesis_y + 10, 0) + "\">nemesis</text>";
+  std::vector<std::int64_t> row_end(6, -1);
+  for (const NemesisEvent& n : r.nemesis) {
+    std::size_t row = 0;
+    while (row + 1 < row_end.size() && row_end[row] > n.start_us) ++row;
+    row_end[row] = std::max(n.end_us, n.start_us + 200'000);
+    const double w = std::max(3.0, static_cast<double>(n.end_us - n.start_us) / 1e6 * px_per_s);
+    svg += "<rect x=\"" + x(n.start_us) + "\" y=\"" + fixed(nemesis_y + lane * row, 0) +
+           "\" width=\"" + fixed(w, 1) +
+           "\" height=\"12\" fill=\"#e15759\" opacity=\"0.6\"><title>" +
+           html_escape(n.kind + ": " + n.detail) + "</title></rect><text x=\"" + x(n.start_us) +
+           "\" y=\"" + fixed(nemesis_y + lane * row + 10, 0) + "\" font-size=\"9\">" +
+           html_escape(n.kind) + "</text>";
+  }
+  for (int c = 0; c < clients; ++c) {
+    svg += "<text x=\"4\" y=\"" + fixed(ops_y + lane * c + 10, 0) + "\">client " +
+           std::to_string(c) + "</text>";
+  }
+  // At most 60000 ops are drawn, so a run of hours still gives a page a
+  // browser can open; report.json keeps them all.
+  const std::size_t limit = 60000;
+  const std::size_t first = r.history.size() > limit ? r.history.size() - limit : 0;
+  for (std::size_t i = first; i < r.history.size(); ++i) {
+    const Operation& op = r.history[i];
+    const double w =
+        std::max(1.0, static_cast<double>(op.complete_us - op.invoke_us) / 1e6 * px_per_s);
+    svg += "<rect x=\"" + x(op.invoke_us) + "\" y=\"" + fixed(ops_y + lane * op.client, 0) +
+           "\" width=\"" + fixed(w, 1) + "\" height=\"11\" fill=\"" + op_colour(op) + "\"><title>" +
+           html_escape(op_title(op)) + "</title></rect>";
+  }
+  svg += "</svg>";
+
+  std::string verdict_rows;
+  for (const KeyVerdict& v : r.verdicts) {
+    verdict_rows += "<tr><td>" + html_escape(v.key) + "</td><td>" +
+                    (v.linearizable ? "linearizable"
+                     : v.gave_up    ? "undecided"
+                                    : "VIOLATION") +
+                    "</td><td>" + std::to_string(v.ops_checked) + "</td><td>" +
+                    std::to_string(v.configurations) + "</td><td>" + fixed(v.seconds, 3) +
+                    "</td><td>" + html_escape(v.explanation) + "</td></tr>";
+  }
+  std::string problems;
+  for (const LostWrite& l : r.lost_writes)
+    problems += "<li>" + html_escape(l.explanation) + "</li>";
+  for (const std::string& p : r.log_problems) problems += "<li>" + html_escape(p) + "</li>";
+  for (const std::string& e : r.errors) problems += "<li>" + html_escape(e) + "</li>";
+
+  std::string page =
+      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+      "style-src 'unsafe-inline'\"><title>raft_chaos report</title><style>"
+      "body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
+      "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
+      ".pass{color:#2a7a2a}.fail{color:#b00020}.scroll{overflow-x:auto;border:1px solid #ddd}"
+      ".key span{display:inline-block;width:12px;height:10px;margin:0 4px 0 12px}"
+      "</style></head><body><h1>raft_chaos: <span class=\"" +
+      std::string(r.passed ? "pass\">PASS" : "fail\">FAIL") + "</span></h1><p>" +
+      html_escape(r.summary) + "</p><pre>" + html_escape(safe_dump(r.config, 1)) + "</pre>" +
+      (problems.empty() ? "" : "<h2>Problems</h2><ul>" + problems + "</ul>") +
+      "<h2>Checker, per key</h2><table><tr><th>key</th><th>verdict</th><th>ops</th>"
+      "<th>configurations</th><th>seconds</th><th>explanation</th></tr>" +
+      verdict_rows +
+      "</table><h2>Timeline</h2><p class=\"key\">"
+      "<span style=\"background:#4e79a7\"></span>write<span style=\"background:#76b7b2\"></span>"
+      "read<span style=\"background:#59a14f\"></span>cas swapped"
+      "<span style=\"background:#edc948\"></span>cas 409<span style=\"background:#e15759\"></span>"
+      "unknown<span style=\"background:#cccccc\"></span>failed (not applied). "
+      "Hover for details.</p><div class=\"scroll\">" +
+      svg + "</div></body></html>\n";
+  return page;
+}
+
+bool write_report(const std::filesystem::path& dir, const RunReport& report, std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    if (error) *error = "cannot create " + dir.string() + ": " + ec.message();
+    return false;
+  }
+  const auto write = [&](const std::filesystem::path& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      if (error) *error = "cannot write " + path.string();
+      return false;
+    }
+    return true;
+  };
+  return write(dir / "report.json", safe_dump(report_json(report), 1) + "\n") &&
+         write(dir / "timeline.html", timeline_html(report));
+}
+
+}  // namespace raft::chaos
