@@ -62,36 +62,34 @@ bool ChaosCluster::start(std::string* error) {
 }
 
 bool ChaosCluster::start_job(std::string* error) {
-  std::vector<std::string> args = {"/bin/sh", "-c", "exec \"$0\" \"$@\" >>\"$CHAOS_LOG\" 2>&1",
-                                   options_.mpirun};
-  if (::geteuid() == 0) args.push_back("--allow-run-as-root");
-  const std::vector<std::string> rest = {"--oversubscribe",
-                                         "--bind-to",
-                                         "none",
-                                         "-n",
-                                         std::to_string(options_.nodes),
-                                         (options_.bin_dir / "raft_node").string(),
-                                         "--min_election_timeout",
-                                         std::to_string(options_.min_election_timeout_ms),
-                                         "--max_election_timeout",
-                                         std::to_string(options_.max_election_timeout_ms),
-                                         "--heartbeat_interval",
-                                         std::to_string(options_.heartbeat_interval_ms),
-                                         "--initial_delay_ms",
-                                         "100",
-                                         "--base_port",
-                                         std::to_string(base_port_),
-                                         "--data_dir",
-                                         (options_.work_dir / "data").string(),
-                                         "--discovery_url",
-                                         "http://127.0.0.1:" + std::to_string(discovery_port_),
-                                         "--fsync",
-                                         options_.fsync,
-                                         "--snapshot_every",
-                                         std::to_string(options_.snapshot_every),
-                                         "--log_level",
-                                         "warn"};
-  args.insert(args.end(), rest.begin(), rest.end());
+  launcher::MpiCommandOptions mpi;
+  mpi.mpirun = options_.mpirun;
+  mpi.ranks = options_.nodes;
+  mpi.as_root = ::geteuid() == 0;
+  mpi.cores = 1;  // always --oversubscribe: the machine is shared with other jobs
+  mpi.program = {(options_.bin_dir / "raft_node").string(),
+                 "--min_election_timeout",
+                 std::to_string(options_.min_election_timeout_ms),
+                 "--max_election_timeout",
+                 std::to_string(options_.max_election_timeout_ms),
+                 "--heartbeat_interval",
+                 std::to_string(options_.heartbeat_interval_ms),
+                 "--initial_delay_ms",
+                 "100",
+                 "--base_port",
+                 std::to_string(base_port_),
+                 "--data_dir",
+                 (options_.work_dir / "data").string(),
+                 "--discovery_url",
+                 "http://127.0.0.1:" + std::to_string(discovery_port_),
+                 "--fsync",
+                 options_.fsync,
+                 "--snapshot_every",
+                 std::to_string(options_.snapshot_every),
+                 "--log_level",
+                 "warn"};
+  std::vector<std::string> args = {"/bin/sh", "-c", "exec \"$0\" \"$@\" >>\"$CHAOS_LOG\" 2>&1"};
+  for (std::string& a : launcher::mpirun_argv(mpi)) args.push_back(std::move(a));
   try {
     auto job = std::make_unique<launcher::ChildProcess>(
         "mpirun", args,
@@ -201,13 +199,10 @@ void ChaosCluster::stop() {
   discovery_.reset();
 }
 
-HttpAnswer ChaosCluster::get(int rank, const std::string& path,
-                             std::chrono::milliseconds timeout) const {
-  httplib::Client c("127.0.0.1", port(rank));
-  c.set_connection_timeout(0, 300'000);
-  c.set_read_timeout(timeout);
+namespace {
+
+HttpAnswer answer_of(const httplib::Result& r) {
   HttpAnswer out;
-  httplib::Result r = c.Get(path);
   if (!r) {
     out.error = httplib::to_string(r.error());
     return out;
@@ -217,23 +212,25 @@ HttpAnswer ChaosCluster::get(int rank, const std::string& path,
   return out;
 }
 
+}  // namespace
+
+HttpAnswer ChaosCluster::get(int rank, const std::string& path,
+                             std::chrono::milliseconds timeout) const {
+  httplib::Client c("127.0.0.1", port(rank));
+  c.set_connection_timeout(0, 300'000);
+  c.set_read_timeout(timeout);
+  return answer_of(c.Get(path));
+}
+
 HttpAnswer ChaosCluster::command(int rank, const std::string& cmd) const {
   httplib::Client c("127.0.0.1", port(rank));
   c.set_connection_timeout(0, 300'000);
   c.set_read_timeout(std::chrono::seconds(6));
-  HttpAnswer out;
   httplib::Headers headers;
   if (const char* token = std::getenv("RAFT_AUTH_TOKEN"); token && *token)
     headers.emplace("Authorization", std::string("Bearer ") + token);
-  httplib::Result r =
-      c.Post("/command", headers, nlohmann::json{{"cmd", cmd}}.dump(), "application/json");
-  if (!r) {
-    out.error = httplib::to_string(r.error());
-    return out;
-  }
-  out.status = r->status;
-  out.body = nlohmann::json::parse(r->body, nullptr, false);
-  return out;
+  return answer_of(
+      c.Post("/command", headers, nlohmann::json{{"cmd", cmd}}.dump(), "application/json"));
 }
 
 }  // namespace raft::chaos

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "launcher/child_process.hpp"
+#include "launcher/mpi_command.hpp"
 
 namespace raft::chaos {
 

@@ -310,6 +310,12 @@ int run_chaos(const ChaosOptions& o) {
     c.base_port = cluster.base_port();
     c.nodes = o.nodes;
     c.epoch = epoch;
+    // Half the clients are impatient: they give up after 1.5 s, so faults
+    // leave writes of unknown outcome that the checker must place (or not).
+    if (i % 2 == 1) {
+      c.write_deadline = std::chrono::milliseconds(1500);
+      c.read_deadline = std::chrono::milliseconds(1000);
+    }
     clients.push_back(std::make_unique<KvClient>(c, history));
     client_threads.emplace_back(
         [&, i] { client_loop(*clients[static_cast<std::size_t>(i)], i, o, stop_clients); });
