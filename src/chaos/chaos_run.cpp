@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -214,6 +215,12 @@ int wait_leader(const ChaosCluster& cluster, std::chrono::seconds limit) {
   return -1;
 }
 
+std::string nemesis_flag(const std::vector<std::string>& kinds) {
+  std::string list;
+  for (const std::string& k : kinds) list += (list.empty() ? "" : ",") + k;
+  return " --nemesis " + (list.empty() ? std::string("none") : list);
+}
+
 json config_json(const ChaosOptions& o, const ChaosCluster& cluster) {
   return {{"nodes", o.nodes},
           {"seconds", o.seconds},
@@ -226,10 +233,10 @@ json config_json(const ChaosOptions& o, const ChaosCluster& cluster) {
           {"fsync", o.fsync},
           {"nemesis", o.nemesis},
           {"base_port", cluster.base_port()},
-          {"replay", "raft_chaos --nodes " + std::to_string(o.nodes) + " --seconds " +
-                         std::to_string(static_cast<long long>(o.seconds)) + " --seed " +
-                         std::to_string(o.seed) + " --clients " + std::to_string(o.clients) +
-                         " --keys " + std::to_string(o.keys)}};
+          {"replay", "raft_chaos --seconds " + std::to_string(static_cast<long long>(o.seconds)) +
+                         " --seed " + std::to_string(o.seed) + " --clients " +
+                         std::to_string(o.clients) + " --keys " + std::to_string(o.keys) +
+                         " --nodes " + std::to_string(o.nodes) + nemesis_flag(o.nemesis)}};
 }
 
 }  // namespace
@@ -414,6 +421,47 @@ int run_chaos(const ChaosOptions& o) {
   for (const std::string& p : report.log_problems) std::printf("  %s\n", p.c_str());
   for (const std::string& e : report.errors) std::printf("  error: %s\n", e.c_str());
   return finish(report.passed ? kExitPass : violation ? kExitViolation : kExitCannotRun);
+}
+
+int recheck_report(const fs::path& path) {
+  std::ifstream in(path);
+  const json doc = json::parse(in, nullptr, false);
+  if (!in.is_open() || doc.is_discarded() || !doc.is_object() || !doc.contains("history")) {
+    std::fprintf(stderr, "raft_chaos: %s is not a report.json with a history\n",
+                 path.string().c_str());
+    return kExitCannotRun;
+  }
+  std::vector<Operation> history;
+  std::map<std::string, FinalRead> finals;
+  try {
+    for (const json& op : doc["history"]) history.push_back(operation_from_json(op));
+    if (doc.contains("final_values")) {
+      for (const auto& [key, value] : doc["final_values"].items()) {
+        finals[key] = FinalRead{
+            value.is_string() ? std::optional<std::string>(value.get<std::string>()) : std::nullopt,
+            0};
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "raft_chaos: %s: %s\n", path.string().c_str(), e.what());
+    return kExitCannotRun;
+  }
+  bool ok = true;
+  for (const KeyVerdict& v : check_history(history)) {
+    std::printf("key %s: %s, %zu ops, %zu configurations, %.3f s%s%s\n", v.key.c_str(),
+                v.linearizable ? "linearizable"
+                : v.gave_up    ? "undecided"
+                               : "NOT linearizable",
+                v.ops_checked, v.configurations, v.seconds, v.explanation.empty() ? "" : ": ",
+                v.explanation.c_str());
+    ok = ok && v.linearizable;
+  }
+  for (const LostWrite& l : find_lost_writes(history, finals)) {
+    std::printf("%s\n", l.explanation.c_str());
+    ok = false;
+  }
+  std::printf("%s\n", ok ? "PASS" : "VIOLATION");
+  return ok ? kExitPass : kExitViolation;
 }
 
 }  // namespace raft::chaos

@@ -37,4 +37,8 @@ inline constexpr int kExitCannotRun = 3;
 /// Runs the whole thing; prints progress and the verdict; returns the exit code.
 int run_chaos(const ChaosOptions& options);
 
+/// Checks the history and final values saved in a report.json again and
+/// prints the verdict: 0 linearizable and nothing lost, 1 not, 3 unreadable.
+int recheck_report(const std::filesystem::path& report_json);
+
 }  // namespace raft::chaos

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   o.mpirun = RAFT_MPIEXEC;
 #endif
   std::string nemesis = "pause,crash,partition,transfer,snapshot,kill9";
+  std::string check_file;
 
   CLI::App app{
       "raft_chaos: runs a real raft_node cluster under a random nemesis with concurrent "
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--fsync", o.fsync, "always|never (never may lose writes on kill -9)")
       ->capture_default_str();
+  app.add_option("--check", check_file,
+                 "check the history of a saved report.json again (no cluster is started)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
     bad_flag(what);
   }
 
+  if (!check_file.empty()) return raft::chaos::recheck_report(check_file);
   if (o.nodes < 3 || o.nodes > 9) bad_flag("--nodes must be between 3 and 9");
   if (!(o.seconds >= 1)) bad_flag("--seconds must be at least 1");
   if (o.clients < 1 || o.clients > 64) bad_flag("--clients must be between 1 and 64");

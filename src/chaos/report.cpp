@@ -171,6 +171,11 @@ std::string timeline_html(const RunReport& r) {
            fixed(std::max(1.0, static_cast<double>(end - l.time_us) / 1e6 * px_per_s), 1) +
            "\" height=\"14\" fill=\"" + rank_colour(l.rank) + "\"><title>" + html_escape(label) +
            "</title></rect>";
+    if (l.rank >= 0 && static_cast<double>(end - l.time_us) / 1e6 * px_per_s > 50) {
+      svg += "<text x=\"" + fixed(std::stod(x(l.time_us)) + 3, 1) + "\" y=\"" +
+             fixed(leader_y + 11, 0) + "\" fill=\"#ffffff\">n" + std::to_string(l.rank) + " t" +
+             std::to_string(l.term) + "</text>";
+    }
   }
   svg += "<text x=\"4\" y=\"" + fixed(nemesis_y + 10, 0) + "\">nemesis</text>";
   std::vector<std::int64_t> row_end(6, -1);
@@ -230,18 +235,19 @@ std::string timeline_html(const RunReport& r) {
       ".key span{display:inline-block;width:12px;height:10px;margin:0 4px 0 12px}"
       "</style></head><body><h1>raft_chaos: <span class=\"" +
       std::string(r.passed ? "pass\">PASS" : "fail\">FAIL") + "</span></h1><p>" +
-      html_escape(r.summary) + "</p><pre>" + html_escape(safe_dump(r.config, 1)) + "</pre>" +
+      html_escape(r.summary) + "</p>" +
       (problems.empty() ? "" : "<h2>Problems</h2><ul>" + problems + "</ul>") +
-      "<h2>Checker, per key</h2><table><tr><th>key</th><th>verdict</th><th>ops</th>"
-      "<th>configurations</th><th>seconds</th><th>explanation</th></tr>" +
-      verdict_rows +
-      "</table><h2>Timeline</h2><p class=\"key\">"
+      "<h2>Timeline</h2><p class=\"key\">"
       "<span style=\"background:#4e79a7\"></span>write<span style=\"background:#76b7b2\"></span>"
       "read<span style=\"background:#59a14f\"></span>cas swapped"
       "<span style=\"background:#edc948\"></span>cas 409<span style=\"background:#e15759\"></span>"
-      "unknown<span style=\"background:#cccccc\"></span>failed (not applied). "
-      "Hover for details.</p><div class=\"scroll\">" +
-      svg + "</div></body></html>\n";
+      "unknown<span style=\"background:#cccccc\"></span>failed (not applied). Leaders are "
+      "coloured by rank. Hover for details.</p><div class=\"scroll\">" +
+      svg +
+      "</div><h2>Checker, per key</h2><table><tr><th>key</th><th>verdict</th><th>ops</th>"
+      "<th>configurations</th><th>seconds</th><th>explanation</th></tr>" +
+      verdict_rows + "</table><details><summary>Configuration</summary><pre>" +
+      html_escape(safe_dump(r.config, 1)) + "</pre></details></body></html>\n";
   return page;
 }
 
