@@ -54,12 +54,38 @@
     return typeof url === "string" && /^https?:\/\/[^\s"'<>]+$/.test(url) ? url : null;
   }
 
+  // The cluster's auth token, needed for commands and writes when the node
+  // was started with one (several machines). It comes in the URL fragment
+  // (#token=..., never sent to a server), is kept for this tab only, and is
+  // asked for once when the node answers 401.
+  const TOKEN_KEY = "raft_auth_token";
+  (function takeTokenFromFragment() {
+    const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+    if (!m) return;
+    try { sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1])); } catch (_) { /* private mode */ }
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+  })();
+  function authToken() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (_) { return ""; }
+  }
+
   /// fetch with a deadline; never throws. {ok, status, body (JSON or null), text, error}
-  async function request(path, options = {}, timeoutMs = 5000) {
+  /// A 401 asks for the token once and retries.
+  async function request(path, options = {}, timeoutMs = 5000, retried = false) {
+    const token = authToken();
+    if (token) options = {...options, headers: {...(options.headers || {}), Authorization: `Bearer ${token}`}};
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
       const response = await fetch(path, {cache: "no-store", ...options, signal: controller.signal});
+      if (response.status === 401 && !retried) {
+        const given = window.prompt("This node needs the cluster's auth token (printed by launch_cluster):");
+        if (given) {
+          try { sessionStorage.setItem(TOKEN_KEY, given.trim()); } catch (_) { /* private mode */ }
+          clearTimeout(timer);
+          return request(path, options, timeoutMs, true);
+        }
+      }
       if (response.type === "opaqueredirect") {
         return {ok: false, status: 307, redirected: true, body: null, text: ""};
       }
