@@ -45,7 +45,7 @@ struct KeyVerdict {
   /// valid order, and how far the deepest partial linearization got.
   int stuck_op = -1;
   std::size_t deepest_prefix = 0;
-  std::vector<int> deepest_order;  ///< op ids of that deepest partial linearization
+  std::vector<int> deepest_order;  ///< the last (up to 20) op ids of that partial order
   std::string explanation;
 };
 

@@ -53,22 +53,33 @@ bool step(const SearchOp& op, int state, int* next) {
   return false;
 }
 
+/// A configuration of the search: which ops are linearized and the register
+/// value. The set is kept as a 128-bit Zobrist hash (the XOR of two random
+/// words per linearized op), updated in O(1) as ops are linearized and undone,
+/// so memory stays ~40 bytes per configuration however long the history is.
+/// Two different sets collide with probability ~2^-128 per pair; a collision
+/// could only hide a valid order (a false alarm), never hide a violation.
 struct Configuration {
-  std::vector<std::uint64_t> bits;
-  int state = kAbsent;
+  std::uint64_t a = 0, b = 0;
   bool operator==(const Configuration&) const = default;
 };
 
 struct ConfigurationHash {
-  std::size_t operator()(const Configuration& c) const {
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(c.state + 1);
-    for (std::uint64_t w : c.bits) {
-      h ^= w + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-      h *= 0xff51afd7ed558ccdULL;
-    }
-    return static_cast<std::size_t>(h ^ (h >> 33));
-  }
+  std::size_t operator()(const Configuration& c) const { return static_cast<std::size_t>(c.a); }
 };
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+/// The configuration of linearized set (hashes a, b) with register `state`.
+Configuration with_state(std::uint64_t a, std::uint64_t b, int state) {
+  const auto s = static_cast<std::uint64_t>(static_cast<std::int64_t>(state) + 2);
+  return {a ^ splitmix64(s * 2 + 0x5151), b ^ splitmix64(s * 2 + 0x7373)};
+}
 
 std::string describe(const Operation& op) {
   std::string s = "op #" + std::to_string(op.id) + " (client " + std::to_string(op.client) + ", " +
@@ -171,12 +182,16 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
     if (events[e].next != kNil) events[events[e].next].prev = e;
   };
 
-  Configuration config;
-  config.bits.assign((ops.size() + 63) / 64, 0);
+  std::vector<std::uint64_t> zobrist_a(ops.size()), zobrist_b(ops.size());
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    zobrist_a[i] = splitmix64(2 * i + 1);
+    zobrist_b[i] = splitmix64(2 * i + 2 + (std::uint64_t{1} << 62));
+  }
+  std::uint64_t set_a = 0, set_b = 0;  // the linearized set
   std::unordered_set<Configuration, ConfigurationHash> seen;
-  const std::size_t bytes_per_configuration = config.bits.size() * 8 + 64;
+  constexpr std::size_t kBytesPerConfiguration = 48;  // node, key, bucket
   const std::size_t max_configurations =
-      std::min(options.max_configurations, options.max_bytes / bytes_per_configuration);
+      std::min(options.max_configurations, options.max_bytes / kBytesPerConfiguration);
   struct Frame {
     int call_event;
     int state_before;
@@ -192,9 +207,8 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
       const SearchOp& op = ops[ev.op];
       int next_state = state;
       if (step(op, state, &next_state)) {
-        config.bits[ev.op / 64] |= std::uint64_t{1} << (ev.op % 64);
-        config.state = next_state;
-        if (seen.insert(config).second) {
+        if (seen.insert(with_state(set_a ^ zobrist_a[ev.op], set_b ^ zobrist_b[ev.op], next_state))
+                .second) {
           if (seen.size() > max_configurations ||
               ((seen.size() & 0xffff) == 0 &&
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >
@@ -204,6 +218,8 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
           }
           stack.push_back({cursor, state});
           state = next_state;
+          set_a ^= zobrist_a[ev.op];
+          set_b ^= zobrist_b[ev.op];
           unlink(cursor);
           if (ev.match != kNil) unlink(ev.match);
           if (stack.size() > verdict.deepest_prefix) {
@@ -213,7 +229,6 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
           cursor = events[0].next;
           continue;
         }
-        config.bits[ev.op / 64] &= ~(std::uint64_t{1} << (ev.op % 64));
       }
       cursor = ev.next;
       continue;
@@ -221,8 +236,12 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
     // A return whose op is not linearized yet: this prefix cannot be extended.
     if (stack.size() == verdict.deepest_prefix && stuck_event == kNil) {
       stuck_event = cursor;
+      // The last ops of the order are what a reader needs (and copying the
+      // whole stack at every new depth would make long histories quadratic).
       verdict.deepest_order.clear();
-      for (const Frame& f : stack) verdict.deepest_order.push_back(ops[events[f.call_event].op].id);
+      const std::size_t tail = std::min<std::size_t>(stack.size(), 20);
+      for (std::size_t i = stack.size() - tail; i < stack.size(); ++i)
+        verdict.deepest_order.push_back(ops[events[stack[i].call_event].op].id);
     }
     if (stack.empty()) break;
     const Frame frame = stack.back();
@@ -231,7 +250,8 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
     if (call.match != kNil) relink(call.match);
     relink(frame.call_event);
     state = frame.state_before;
-    config.bits[call.op / 64] &= ~(std::uint64_t{1} << (call.op % 64));
+    set_a ^= zobrist_a[call.op];
+    set_b ^= zobrist_b[call.op];
     cursor = call.next;
   }
 
@@ -289,6 +309,14 @@ std::vector<KeyVerdict> check_history(const std::vector<Operation>& history,
 std::vector<LostWrite> find_lost_writes(const std::vector<Operation>& history,
                                         const std::map<std::string, FinalRead>& final_reads) {
   std::vector<LostWrite> lost;
+  // (key, value) -> the first op that may have written it.
+  std::map<std::pair<std::string, std::string>, const Operation*> writers;
+  for (const Operation& f : history) {
+    if (f.kind != OpKind::Read && f.outcome != Outcome::Fail &&
+        !(f.kind == OpKind::Cas && f.outcome == Outcome::Ok && !f.cas_swapped)) {
+      writers.emplace(std::make_pair(f.key, f.value), &f);
+    }
+  }
   for (const Operation& w : history) {
     const bool acknowledged = w.outcome == Outcome::Ok &&
                               (w.kind == OpKind::Write || (w.kind == OpKind::Cas && w.cas_swapped));
@@ -305,15 +333,8 @@ std::vector<LostWrite> find_lost_writes(const std::vector<Operation>& history,
     }
     if (*final_read.value == w.value) continue;
     // Who wrote the final value, and could that write come after this one?
-    const Operation* writer = nullptr;
-    for (const Operation& f : history) {
-      if (f.key == w.key && f.kind != OpKind::Read && f.outcome != Outcome::Fail &&
-          !(f.kind == OpKind::Cas && f.outcome == Outcome::Ok && !f.cas_swapped) &&
-          f.value == *final_read.value) {
-        writer = &f;
-        break;
-      }
-    }
+    auto found = writers.find(std::make_pair(w.key, *final_read.value));
+    const Operation* writer = found == writers.end() ? nullptr : found->second;
     if (writer == nullptr) {
       l.explanation = "the final value '" + *final_read.value +
                       "' was written by no operation that may have taken effect";
