@@ -201,8 +201,18 @@ TEST_F(AuthEndpoints, DiscoveryWantsTheTokenForItsWrites) {
 
 TEST_F(AuthEndpoints, TheMonitorChecksTheTokenAndPassesItOn) {
   const std::string cmd = json{{"cmd", "check_timers"}}.dump();
+  // The monitor knows node 0 once it registered and a poll round saw it.
   ASSERT_TRUE(wait_until(
-      [] { return request(monitor_port_, "GET", "/api/cluster", "", "").status == 200; }, 10s));
+      [] {
+        const json c =
+            json::parse(request(monitor_port_, "GET", "/api/cluster", "", "").body, nullptr, false);
+        if (!c.is_object() || !c.contains("nodes") || !c["nodes"].is_array()) return false;
+        for (const json& n : c["nodes"]) {
+          if (n.value("reachable", false)) return true;
+        }
+        return false;
+      },
+      10s));
   expect_refused(request(monitor_port_, "POST", "/api/nodes/0/command", cmd, ""), "monitor cmd");
   expect_refused(request(monitor_port_, "PUT", "/api/kv/colour", "blue", ""), "monitor PUT");
   const Answer forwarded = request(monitor_port_, "POST", "/api/nodes/0/command", cmd, kToken);
