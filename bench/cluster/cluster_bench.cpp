@@ -4,7 +4,7 @@
 // cluster, side by side in one run. Writes JSON and two SVG charts.
 // Usage: raft_cluster_bench [--nodes 3] [--seconds 5] [--fsync always,never]
 //          [--concurrency 1,8,64,256] [--idle_seconds 10] [--json out.json]
-//          [--svg_prefix bench/results/kv]
+//          [--svg_prefix bench/results/kv] [--replot saved.json (with --svg_prefix)]
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -89,15 +89,16 @@ Json run_mode(int nodes, const std::string& fsync, const std::vector<int>& level
 }
 
 void write_charts(const Json& out, const std::string& prefix) {
-  const LoadAverage l = load_average();
   char note[200];
-  std::snprintf(note, sizeof note, "%d ranks, %s, %u cores shared, load average %.1f",
-                out["nodes"].get<int>(), out["machine"]["cpu_model"].get<std::string>().c_str(),
-                out["machine"]["nproc"].get<unsigned>(), l.one);
+  std::snprintf(note, sizeof note, "%d ranks, %s, %u cores shared, %s", out["nodes"].get<int>(),
+                out["machine"]["cpu_model"].get<std::string>().c_str(),
+                out["machine"]["nproc"].get<unsigned>(), load_note(out).c_str());
   std::vector<Series> rate, latency;
   for (const Json& mode : out["modes"]) {
     const std::string f = "fsync " + mode["fsync"].get<std::string>();
-    Series r{f, {}, false}, p50{f + " p50", {}, false}, p99{f + " p99", {}, false};
+    const std::string color = rate.size() % 2 == 0 ? "#1f77b4" : "#d62728";
+    Series r{f, {}, false, false, color};
+    Series p50{f + " p50", {}, false, false, color}, p99{f + " p99", {}, false, true, color};
     for (const Json& level : mode["kv_put"]) {
       const double x = level["concurrency"].get<double>();
       r.points.emplace_back(x, level["writes_per_s"].get<double>());
@@ -130,7 +131,7 @@ int main(int argc, char** argv) {
   double idle_seconds = 10;
   std::vector<std::string> modes = {"always"};
   std::vector<int> levels = {1, 8, 64};
-  std::string json_path, svg_prefix;
+  std::string json_path, svg_prefix, replot;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -149,10 +150,17 @@ int main(int argc, char** argv) {
       json_path = value;
     } else if (flag == "--svg_prefix") {
       svg_prefix = value;
+    } else if (flag == "--replot") {
+      replot = value;  // redraw the charts of a saved result, run nothing
     } else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
     }
+  }
+  if (!replot.empty()) {
+    if (svg_prefix.empty()) return 2;
+    write_charts(Json::parse(std::ifstream(replot)), svg_prefix);
+    return 0;
   }
   Json out = {{"bench", "raft_cluster_bench"},
               {"nodes", nodes},

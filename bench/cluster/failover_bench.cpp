@@ -7,7 +7,7 @@
 // for the configured timeout range, and counts split votes.
 // Usage: raft_failover_bench [--nodes 3] [--trials 50] [--min_election_timeout 150]
 //          [--max_election_timeout 300] [--heartbeat_interval 50] [--fsync always]
-//          [--json out.json] [--svg out.svg]
+//          [--json out.json] [--svg out.svg] [--replot saved.json (with --svg)]
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -176,11 +176,15 @@ Json summary(const std::vector<double>& v) {
           {"min_ms", v.empty() ? 0 : *std::min_element(v.begin(), v.end())}};
 }
 
-void write_chart(const Json& out, const std::vector<double>& leader,
-                 const std::vector<double>& write, const std::string& path) {
+void write_chart(const Json& out, const std::string& path) {
+  std::vector<double> leader, write;
+  for (const Json& t : out["trials"]) {
+    if (t["leader_ms"].get<double>() >= 0) leader.push_back(t["leader_ms"].get<double>());
+    if (t["write_ms"].get<double>() >= 0) write.push_back(t["write_ms"].get<double>());
+  }
   const auto ecdf = [](std::vector<double> v, const std::string& name) {
     std::sort(v.begin(), v.end());
-    Series s{name, {}, true};
+    Series s{name, {}, true, false, {}};
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (i == 0) s.points.emplace_back(v[0], 0.0);
       s.points.emplace_back(v[i], static_cast<double>(i + 1) / static_cast<double>(v.size()));
@@ -197,10 +201,9 @@ void write_chart(const Json& out, const std::vector<double>& leader,
                 cfg["max_election_timeout_ms"].get<int>());
   spec.title = title;
   char note[200];
-  std::snprintf(note, sizeof note,
-                "%zu trials, heartbeat %d ms, %u cores shared, load average %.1f", leader.size(),
-                cfg["heartbeat_interval_ms"].get<int>(), out["machine"]["nproc"].get<unsigned>(),
-                load_average().one);
+  std::snprintf(note, sizeof note, "%zu trials, heartbeat %d ms, %u cores shared, %s",
+                leader.size(), cfg["heartbeat_interval_ms"].get<int>(),
+                out["machine"]["nproc"].get<unsigned>(), load_note(out).c_str());
   spec.note = note;
   spec.x_label = "ms after the pause was sent";
   spec.y_label = "fraction of trials";
@@ -215,7 +218,7 @@ void write_chart(const Json& out, const std::vector<double>& leader,
 
 int main(int argc, char** argv) {
   Config cfg;
-  std::string json_path, svg_path;
+  std::string json_path, svg_path, replot;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -235,10 +238,17 @@ int main(int argc, char** argv) {
       json_path = value;
     } else if (flag == "--svg") {
       svg_path = value;
+    } else if (flag == "--replot") {
+      replot = value;  // redraw the chart of a saved result, run nothing
     } else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
     }
+  }
+  if (!replot.empty()) {
+    if (svg_path.empty()) return 2;
+    write_chart(Json::parse(std::ifstream(replot)), svg_path);
+    return 0;
   }
   const int k = cfg.nodes - 1;  // followers left to time out
   const double e_min = cfg.min_ms + static_cast<double>(cfg.max_ms - cfg.min_ms) / (k + 1);
@@ -313,6 +323,6 @@ int main(int argc, char** argv) {
       "split votes:   %d trials needed more than one term, %d had more than one candidate\n",
       more_terms, more_candidates);
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
-  if (!svg_path.empty()) write_chart(out, leader_ms, write_ms, svg_path);
+  if (!svg_path.empty()) write_chart(out, svg_path);
   return 0;
 }

@@ -2,6 +2,9 @@
 
 #include <sys/utsname.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <string>
@@ -43,12 +46,30 @@ nlohmann::json machine_json() {
   std::strftime(utc, sizeof utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
   const LoadAverage l = load_average();
   const std::string mem = proc_field("/proc/meminfo", "MemTotal");
-  return {{"nproc", std::thread::hardware_concurrency()},
-          {"cpu_model", proc_field("/proc/cpuinfo", "model name")},
-          {"mem_total_kib", mem.empty() ? 0L : std::stol(mem)},
-          {"kernel", std::string(u.sysname) + " " + u.release},
-          {"utc", utc},
-          {"loadavg", {l.one, l.five, l.fifteen}}};
+  nlohmann::json out = {{"nproc", std::thread::hardware_concurrency()},
+                        {"cpu_model", proc_field("/proc/cpuinfo", "model name")},
+                        {"mem_total_kib", mem.empty() ? 0L : std::stol(mem)},
+                        {"kernel", std::string(u.sysname) + " " + u.release},
+                        {"utc", utc},
+                        {"loadavg", {l.one, l.five, l.fifteen}}};
+  // The commit measured, when the runner script knows it.
+  if (const char* commit = std::getenv("RAFT_BENCH_COMMIT"); commit && *commit) {
+    out["commit"] = commit;
+  }
+  return out;
+}
+
+std::string load_note(const nlohmann::json& result) {
+  double lo = result["machine"]["loadavg"][0].get<double>();
+  double hi = lo;
+  if (result.contains("loadavg_at_end")) {
+    const double end = result["loadavg_at_end"][0].get<double>();
+    lo = std::min(lo, end);
+    hi = std::max(hi, end);
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "load average %.1f-%.1f", lo, hi);
+  return buf;
 }
 
 }  // namespace raft::bench

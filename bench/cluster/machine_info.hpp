@@ -3,6 +3,8 @@
 /// read from /proc so a figure is never quoted without its machine. The load
 /// average matters here: the bench machine is shared and noisy.
 
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 namespace raft::bench {
@@ -13,7 +15,12 @@ struct LoadAverage {
 };
 LoadAverage load_average();
 
-/// {"nproc", "cpu_model", "mem_total_kib", "kernel", "utc", "loadavg": [1, 5, 15]}.
+/// {"nproc", "cpu_model", "mem_total_kib", "kernel", "utc", "loadavg": [1, 5, 15]},
+/// plus "commit" from $RAFT_BENCH_COMMIT when set.
 nlohmann::json machine_json();
+
+/// "load average A-B" from a result's machine.loadavg (start) and
+/// loadavg_at_end (1-minute values), for chart captions.
+std::string load_note(const nlohmann::json& result);
 
 }  // namespace raft::bench

@@ -190,7 +190,8 @@ std::string line_chart_svg(const ChartSpec& spec, const std::vector<Series>& ser
   // Series and legend.
   for (std::size_t i = 0; i < series.size(); ++i) {
     const Series& s = series[i];
-    const std::string color = kColors[i % std::size(kColors)];
+    const std::string color = s.color.empty() ? kColors[i % std::size(kColors)] : s.color;
+    const std::string dash = s.dashed ? "\" stroke-dasharray=\"7,4" : "";
     std::string path;
     for (std::size_t k = 0; k < s.points.size(); ++k) {
       const double px = x.map(s.points[k].first);
@@ -204,7 +205,8 @@ std::string line_chart_svg(const ChartSpec& spec, const std::vector<Series>& ser
       }
     }
     if (!path.empty()) {
-      o += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\"/>\n";
+      o += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + color + dash +
+           "\" stroke-width=\"2\"/>\n";
     }
     if (!s.step) {
       for (auto [vx, vy] : s.points) {
@@ -214,7 +216,7 @@ std::string line_chart_svg(const ChartSpec& spec, const std::vector<Series>& ser
     }
     const double ly = kTop + 10 + 20 * static_cast<double>(i);
     o += "<line x1=\"" + num(plot_right + 12) + "\" y1=\"" + num(ly) + "\" x2=\"" +
-         num(plot_right + 36) + "\" y2=\"" + num(ly) + "\" stroke=\"" + color +
+         num(plot_right + 36) + "\" y2=\"" + num(ly) + "\" stroke=\"" + color + dash +
          "\" stroke-width=\"3\"/>\n";
     o += "<text x=\"" + num(plot_right + 42) + "\" y=\"" + num(ly + 4) + "\">" + escape(s.name) +
          "</text>\n";

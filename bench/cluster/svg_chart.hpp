@@ -14,6 +14,8 @@ struct Series {
   std::string name;
   std::vector<std::pair<double, double>> points;  ///< (x, y), drawn in this order
   bool step = false;                              ///< draw as a staircase (for an empirical CDF)
+  bool dashed = false;  ///< e.g. p99 beside a solid p50 of the same colour
+  std::string color;    ///< empty: the next colour of the palette
 };
 
 struct ReferenceLine {
