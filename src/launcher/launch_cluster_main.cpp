@@ -3,6 +3,12 @@
 // they answer, starts `mpirun -n N raft_node`, waits for a leader, prints the
 // URLs, and on Ctrl+C / SIGTERM stops everything it started and exits 0. If a
 // child dies on its own it names it, stops the rest and exits 1.
+//
+// With --hostfile or --host the ranks run on other machines: discovery and
+// the monitor listen on --bind (which must then be reachable), the nodes on
+// --node_bind (0.0.0.0) and register the address that routes to discovery,
+// every server requires an auth token (generated unless given), and mpirun
+// talks TCP on --mpi_if (see launcher/mpi_command.hpp).
 #include <signal.h>
 #include <unistd.h>
 
@@ -238,7 +244,9 @@ int main(int argc, char** argv) {
   app.add_option("--data_dir", f.data_dir, "durable state: <data_dir>/node-<rank>/")
       ->capture_default_str();
   app.add_flag("--fresh", f.fresh, "wipe the data_dir's node state and discovery registry first");
-  app.add_option("--bind", f.bind, "address every server listens on")->capture_default_str();
+  app.add_option("--bind", f.bind,
+                 "address discovery, the monitor and (on one host) the nodes listen on")
+      ->capture_default_str();
   app.add_option("--node_bind", f.node_bind,
                  "address the nodes listen on (default: --bind; 0.0.0.0 with several hosts)");
   app.add_option("--advertise_host", f.advertise_host,
