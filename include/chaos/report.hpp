@@ -43,6 +43,7 @@ struct RunReport {
   std::vector<KeyVerdict> verdicts;
   std::vector<LostWrite> lost_writes;
   std::vector<std::string> log_problems;  ///< committed indexes the nodes disagree on
+  std::size_t log_indexes_compared = 0;   ///< (index, node pair) comparisons made
   std::vector<std::string> errors;        ///< the run itself went wrong (cluster never up, ...)
   bool passed = false;
   std::string summary;  ///< one line

@@ -155,6 +155,13 @@ void Nemesis::one_fault(const std::atomic<bool>& stop) {
     int target = random_rank();
     if (target == leader) target = (target + 1) % n;
     record(start, "transfer", command(leader, "transfer_leadership " + std::to_string(target)));
+  } else if (kind == "elect") {
+    // A forced election (no PreVote, no lease) from a node that does not lead:
+    // terms move on while writes and reads are in flight.
+    const int leader = current_leader();
+    int r = random_rank();
+    if (r == leader) r = (r + 1) % n;
+    record(start, "elect", command(r, "trigger_election"));
   } else if (kind == "snapshot") {
     const int r = random_rank();
     record(start, "snapshot", command(r, "snapshot"));

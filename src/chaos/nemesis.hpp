@@ -2,7 +2,8 @@
 // Nemesis: injects one fault at a time at random (seeded) moments and undoes
 // it after a random hold: pause/resume, crash/restart, partitions (one node
 // isolated, the leader isolated, a majority split, or a "bridge" where only
-// two nodes lose each other), leadership transfer, snapshots, and kill -9 of
+// two nodes lose each other), leadership transfer, forced elections, snapshots,
+// and kill -9 of
 // the whole MPI job followed by a relaunch on the same data. Every action is
 // recorded with its time and the nodes' answers. Runs on its own thread.
 
@@ -23,7 +24,7 @@ struct NemesisOptions {
   Clock::time_point epoch;
   std::chrono::milliseconds min_gap{500}, max_gap{2500};    ///< quiet time between faults
   std::chrono::milliseconds min_hold{300}, max_hold{3000};  ///< how long a fault lasts
-  std::vector<std::string> kinds;  ///< allowed: pause crash partition transfer snapshot kill9
+  std::vector<std::string> kinds;  ///< pause crash partition transfer elect snapshot kill9
 };
 
 class Nemesis {

@@ -124,12 +124,19 @@ json report_json(const RunReport& r) {
   for (const Operation& op : r.history) {
     counts[std::string(kind_name(op.kind)) + "_" + std::string(outcome_name(op.outcome))]++;
   }
-  return {{"passed", r.passed},  {"summary", r.summary},
-          {"config", r.config},  {"duration_s", static_cast<double>(r.duration_us) / 1e6},
-          {"op_counts", counts}, {"verdicts", verdicts},
-          {"lost_writes", lost}, {"log_problems", r.log_problems},
-          {"errors", r.errors},  {"final_values", finals},
-          {"nemesis", nemesis},  {"leaders", leaders},
+  return {{"passed", r.passed},
+          {"summary", r.summary},
+          {"config", r.config},
+          {"duration_s", static_cast<double>(r.duration_us) / 1e6},
+          {"op_counts", counts},
+          {"verdicts", verdicts},
+          {"lost_writes", lost},
+          {"log_problems", r.log_problems},
+          {"log_indexes_compared", r.log_indexes_compared},
+          {"errors", r.errors},
+          {"final_values", finals},
+          {"nemesis", nemesis},
+          {"leaders", leaders},
           {"history", history}};
 }
 
