@@ -52,6 +52,7 @@ class HistoryRecorder {
  public:
   int next_id();
   void add(Operation op);
+  std::size_t size() const;
   /// All operations so far, ordered by id.
   std::vector<Operation> snapshot() const;
 

@@ -336,7 +336,7 @@ int run_chaos(const ChaosOptions& o) {
     const int elapsed = static_cast<int>(since(epoch) / 1'000'000);
     if (elapsed >= last_report + 10) {
       last_report = elapsed;
-      std::printf("  %d s: %zu ops, %zu faults\n", elapsed, history.snapshot().size(),
+      std::printf("  %d s: %zu ops, %zu faults\n", elapsed, history.size(),
                   nemesis.events().size());
       std::fflush(stdout);
     }

@@ -91,6 +91,11 @@ void HistoryRecorder::add(Operation op) {
   ops_.push_back(std::move(op));
 }
 
+std::size_t HistoryRecorder::size() const {
+  std::lock_guard lock(mutex_);
+  return ops_.size();
+}
+
 std::vector<Operation> HistoryRecorder::snapshot() const {
   std::vector<Operation> out;
   {
