@@ -64,9 +64,11 @@ class DiscoveryClient {
     int poll_interval_s = 5;
     /// How often the node re-registers, which is its heartbeat (50..60000 ms).
     int heartbeat_interval_ms = 1000;
-    /// How often leader_source is read to notice a change of leadership
-    /// (10..heartbeat_interval_ms). A change is reported at once.
-    int leader_check_interval_ms = 100;
+    /// How often leader_source is read to notice a change of leadership that
+    /// nobody announced with notify_leadership_changed() (10..heartbeat_interval_ms).
+    /// raft_node announces every change, so this is only a safety net, kept
+    /// slow because every wake-up of an idle node costs CPU.
+    int leader_check_interval_ms = 1000;
     int connect_timeout_ms = 300;
     int read_timeout_ms = 1000;
     /// Longest wait between retries while discovery is unreachable.

@@ -47,6 +47,10 @@ struct NodeOptions {
   std::size_t snapshot_every_entries = 10'000;
   /// Upper bound on writes waiting for their entry to be applied.
   std::size_t max_pending_writes = 100'000;
+  /// Called on the loop thread right after a status with a new role, term,
+  /// leader, or pause/crash state is published (the discovery client reports
+  /// leadership at once instead of polling for it). Must not block.
+  std::function<void()> on_leadership_change;
 };
 
 /// The commands of SPEC.md that the loop executes (show_known_nodes and

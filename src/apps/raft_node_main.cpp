@@ -4,6 +4,7 @@
 // until SIGINT/SIGTERM.
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -205,6 +206,11 @@ int main(int argc, char** argv) {
   options.node_dir = node_dir;
   options.fsync = f.fsync == "always";
   options.snapshot_every_entries = static_cast<std::size_t>(f.snapshot_every);
+  // The discovery client is made later; until then there is nobody to tell.
+  std::atomic<raft::discovery::DiscoveryClient*> leadership_listener{nullptr};
+  options.on_leadership_change = [&leadership_listener] {
+    if (auto* client = leadership_listener.load()) client->notify_leadership_changed();
+  };
 
   std::unique_ptr<raft::runtime::NodeDriver> driver;
   try {
@@ -230,6 +236,7 @@ int main(int argc, char** argv) {
     mpi.abort(kExitBadFlags);
   }
   raft::discovery::DiscoveryClient discovery(discovery_options, logging.logger);
+  leadership_listener = &discovery;  // the loop runs after this; run() ends before it dies
   DiscoveryNodes known_nodes(discovery);
 
   raft::http::NodeServerOptions http_options;

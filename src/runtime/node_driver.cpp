@@ -417,9 +417,14 @@ void NodeDriver::Impl::publish(bool force) {
   const transport::TransportStats ts = transport->stats();
   metrics->decode_errors = ts.decode_errors;
 
+  const bool leadership_news =
+      changed || !last_status || last_status->paused != paused || last_status->crashed != crashed;
   last_status = s;
-  std::lock_guard lock(status_mutex);
-  status = std::move(s);
+  {
+    std::lock_guard lock(status_mutex);
+    status = std::move(s);
+  }
+  if (leadership_news && options.on_leadership_change) options.on_leadership_change();
 }
 
 // ---- thread-safe entry points ------------------------------------------------
