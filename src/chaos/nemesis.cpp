@@ -146,7 +146,17 @@ void Nemesis::one_fault(const std::atomic<bool>& stop) {
       for (int x : side) detail += "; " + command(x, "partition " + list(rest));
       for (int x : rest) detail += "; " + command(x, "partition " + list(side));
     }
-    sleep_for(hold, stop);
+    if (rng_() % 3 == 0) {
+      // Faults overlap in real life: crash a node inside the partition and
+      // restart it before the heal, so it recovers while traffic is cut.
+      const int r = random_rank();
+      detail += "; and " + command(r, "crash");
+      sleep_for(hold / 2, stop);
+      detail += "; " + command(r, "restart");
+      sleep_for(hold / 2, stop);
+    } else {
+      sleep_for(hold, stop);
+    }
     for (int r = 0; r < n; ++r) detail += "; " + command(r, "heal");
     record(start, "partition", detail);
   } else if (kind == "transfer") {
