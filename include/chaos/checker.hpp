@@ -78,4 +78,11 @@ struct LostWrite {
 std::vector<LostWrite> find_lost_writes(const std::vector<Operation>& history,
                                         const std::map<std::string, FinalRead>& final_reads);
 
+/// For a self-check on a real history: makes the last ok read of `key` return
+/// the value of an acknowledged write that a later acknowledged write had
+/// certainly replaced before the read began (values are unique), which no
+/// linearizable history can contain. Returns the id of the changed read, or
+/// -1 if the history has no such read and writes.
+int plant_stale_read(std::vector<Operation>& history, const std::string& key);
+
 }  // namespace raft::chaos

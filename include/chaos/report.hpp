@@ -44,6 +44,7 @@ struct RunReport {
   std::vector<LostWrite> lost_writes;
   std::vector<std::string> log_problems;  ///< committed indexes the nodes disagree on
   std::size_t log_indexes_compared = 0;   ///< (index, node pair) comparisons made
+  int self_checks = 0;                    ///< planted stale reads the checker rejected
   std::vector<std::string> errors;        ///< the run itself went wrong (cluster never up, ...)
   bool passed = false;
   std::string summary;  ///< one line

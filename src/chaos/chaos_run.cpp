@@ -233,6 +233,25 @@ int run_chaos(const ChaosOptions& o) {
   for (const std::string& e : nemesis.errors()) report.errors.push_back(e);
   report.verdicts = check_history(report.history);
   report.lost_writes = find_lost_writes(report.history, report.final_reads);
+  // Self-check on this very history: a planted stale read must be rejected,
+  // or the checker proves nothing. (A short budget: refuting or giving up
+  // both count as "not accepted".)
+  CheckOptions quick;
+  quick.max_seconds = 5;
+  for (int k = 0; k < o.keys; ++k) {
+    std::vector<Operation> planted;
+    for (const Operation& op : report.history) {
+      if (op.key == key_name(k)) planted.push_back(op);
+    }
+    const int read = plant_stale_read(planted, key_name(k));
+    if (read < 0) continue;
+    if (!check_key(key_name(k), planted, quick).linearizable) {
+      ++report.self_checks;
+    } else {
+      report.errors.push_back("checker self-check: a stale read planted in op #" +
+                              std::to_string(read) + " of " + key_name(k) + " was accepted");
+    }
+  }
 
   std::size_t ok = 0, unknown = 0, failed = 0, bad_keys = 0, undecided = 0;
   for (const Operation& op : report.history) {
@@ -266,7 +285,8 @@ int run_chaos(const ChaosOptions& o) {
                    std::to_string(report.lost_writes.size()) + " lost writes, " +
                    std::to_string(report.log_problems.size()) + " log problems (" +
                    std::to_string(report.log_indexes_compared) + " index pairs compared), " +
-                   std::to_string(report.errors.size()) + " run errors";
+                   std::to_string(report.errors.size()) + " run errors; " +
+                   std::to_string(report.self_checks) + " planted stale reads caught";
   for (const KeyVerdict& v : report.verdicts) {
     if (!v.linearizable) std::printf("  key %s: %s\n", v.key.c_str(), v.explanation.c_str());
   }

@@ -351,4 +351,31 @@ std::vector<LostWrite> find_lost_writes(const std::vector<Operation>& history,
   return lost;
 }
 
+int plant_stale_read(std::vector<Operation>& history, const std::string& key) {
+  const auto is_ack_write = [&](const Operation& op) {
+    return op.key == key && op.outcome == Outcome::Ok &&
+           (op.kind == OpKind::Write || (op.kind == OpKind::Cas && op.cas_swapped));
+  };
+  for (auto read = history.rbegin(); read != history.rend(); ++read) {
+    if (read->key != key || read->kind != OpKind::Read || read->outcome != Outcome::Ok) continue;
+    // The latest-finishing write W2 that completed before the read, then a
+    // write W that completed before W2 was invoked: W was overwritten.
+    const Operation* w2 = nullptr;
+    for (const Operation& op : history) {
+      if (is_ack_write(op) && op.complete_us < read->invoke_us &&
+          (!w2 || op.complete_us > w2->complete_us))
+        w2 = &op;
+    }
+    if (!w2) return -1;
+    for (const Operation& op : history) {
+      if (is_ack_write(op) && op.complete_us < w2->invoke_us && op.value != read->read_value) {
+        read->read_value = op.value;
+        return read->id;
+      }
+    }
+    return -1;
+  }
+  return -1;
+}
+
 }  // namespace raft::chaos

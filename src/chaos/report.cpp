@@ -133,6 +133,7 @@ json report_json(const RunReport& r) {
           {"lost_writes", lost},
           {"log_problems", r.log_problems},
           {"log_indexes_compared", r.log_indexes_compared},
+          {"self_checks", r.self_checks},
           {"errors", r.errors},
           {"final_values", finals},
           {"nemesis", nemesis},

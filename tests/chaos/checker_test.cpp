@@ -248,6 +248,18 @@ TEST(Checker, ThousandsOfConcurrentOpsCheckQuickly) {
   EXPECT_FALSE(check_key("k", h.ops, small).linearizable);
 }
 
+TEST(Checker, PlantedStaleReadIsCaught) {
+  H h;
+  h.write(0, "a", 0, 10).write(1, "b", 20, 30).read(2, "b", 40, 50);
+  ASSERT_TRUE(h.check().linearizable);
+  EXPECT_EQ(plant_stale_read(h.ops, "k"), 2);
+  EXPECT_EQ(h.ops[2].read_value, "a");
+  EXPECT_FALSE(h.check().linearizable);
+  H nothing;  // no write was certainly overwritten before the read
+  nothing.write(0, "a", 0, 10).read(2, "a", 40, 50);
+  EXPECT_EQ(plant_stale_read(nothing.ops, "k"), -1);
+}
+
 TEST(History, JsonRoundTrip) {
   H h;
   h.cas(3, "a", "b", true, 1, 2).read(1, std::nullopt, 3, 4).write(2, "x", 5, 6, Outcome::Unknown);
