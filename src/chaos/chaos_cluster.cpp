@@ -165,10 +165,12 @@ void ChaosCluster::kill_job() {
   std::lock_guard lock(job_mutex_);
   if (!job_) return;
   const pid_t group = job_->pid();
-  // All at once: the ranks first (by PID), then mpirun's group.
+  // All at once: mpirun's group, then the ranks by PID (found first: once
+  // mpirun is gone they belong to init). mpirun goes first so it cannot
+  // report the ranks' deaths as a failed job in nodes.log.
   const std::vector<pid_t> ranks = children_of(group);
-  for (pid_t r : ranks) ::kill(r, SIGKILL);
   ::kill(-group, SIGKILL);
+  for (pid_t r : ranks) ::kill(r, SIGKILL);
   job_->stop(std::chrono::milliseconds(0));  // reaps mpirun
   // Wait until no rank is left, so the relaunched ranks find their ports and
   // files free.
