@@ -42,13 +42,17 @@ inline bool eventually(const std::function<bool()>& condition,
 /// The folder holding the built binaries (set by CMake).
 inline fs::path bin_dir() { return fs::path(RAFT_BIN_DIR); }
 
-/// A base port with `count` free ports after it, away from the defaults.
+/// A base port with `count` free ports after it, away from the defaults and
+/// below the kernel's ephemeral range (32768-60999 on Linux): a port there
+/// that is free when checked can be taken by any outgoing connection before
+/// the node binds it (seen with 25 ranks: "Address already in use").
 inline int free_port_range(int count) {
-  static int next = 20000 + static_cast<int>(::getpid() % 2000) * 10;
+  constexpr int kFirst = 20000, kEnd = 32700;
+  static int next = kFirst + static_cast<int>(::getpid() % 1000) * 12;
   for (int attempt = 0; attempt < 2000; ++attempt) {
+    if (next + count > kEnd) next = kFirst;
     const int base = next;
     next += count + 1;
-    if (next > 60000) next = 20000;
     bool all_free = true;
     for (int p = base; p < base + count && all_free; ++p)
       all_free = launcher::port_is_free("127.0.0.1", p);
