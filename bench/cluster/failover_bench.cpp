@@ -304,12 +304,13 @@ int main(int argc, char** argv) {
                                {"pre_votes_started", t.pre_votes}});
     }
   } catch (const std::exception& e) {
+    // Keep the trials done so far: the summary below covers them.
     std::cerr << "raft_failover_bench: " << e.what() << "\n";
-    return 1;
+    out["error"] = e.what();
   }
   out["new_leader"] = summary(leader_ms);
   out["first_write"] = summary(write_ms);
-  out["failed_trials"] = cfg.trials - static_cast<int>(write_ms.size());
+  out["failed_trials"] = static_cast<int>(out["trials"].size()) - static_cast<int>(write_ms.size());
   out["split_votes"] = {{"trials_needing_more_than_one_term", more_terms},
                         {"trials_with_more_than_one_candidate", more_candidates}};
   out["loadavg_at_end"] = {load_average().one, load_average().five, load_average().fifteen};
@@ -324,5 +325,5 @@ int main(int argc, char** argv) {
       more_terms, more_candidates);
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
   if (!svg_path.empty()) write_chart(out, svg_path);
-  return 0;
+  return out.contains("error") ? 1 : 0;
 }

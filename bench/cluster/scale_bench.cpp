@@ -207,14 +207,20 @@ int main(int argc, char** argv) {
               {"sizes", Json::array()}};
   std::printf("%5s %9s %9s %9s %9s %9s %9s %9s %10s %6s\n", "ranks", "up s", "leader s", "agreed s",
               "cpu %", "mpirun %", "msgs/s", "expected", "elections", "load");
-  try {
-    for (int n : sizes) out["sizes"].push_back(run_size(n, window_s));
-  } catch (const std::exception& e) {
-    std::cerr << "raft_scale_bench: " << e.what() << "\n";
-    return 1;
+  // A size that fails is recorded and the others still run: one bad launch
+  // should not throw away an hour of measurements.
+  int failures = 0;
+  for (int n : sizes) {
+    try {
+      out["sizes"].push_back(run_size(n, window_s));
+    } catch (const std::exception& e) {
+      std::cerr << "raft_scale_bench: " << e.what() << "\n";
+      out["failed_sizes"].push_back({{"nodes", n}, {"error", e.what()}});
+      ++failures;
+    }
   }
   out["loadavg_at_end"] = {load_average().one, load_average().five, load_average().fifteen};
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
   if (!svg_prefix.empty()) write_charts(out, svg_prefix);
-  return 0;
+  return failures == 0 ? 0 : 1;
 }
