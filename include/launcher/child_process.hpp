@@ -30,7 +30,9 @@ class ChildProcess {
   /// Reaps the child if it has exited; returns a description once it has.
   std::optional<std::string> poll_exit();
 
-  /// SIGTERM to the group, then SIGKILL after `grace`; waits for the child.
+  /// SIGTERM to the group, then SIGKILL after `grace` to the group and to
+  /// every descendant seen at the start (mpirun's ranks have groups of their
+  /// own); waits for the child.
   void stop(std::chrono::milliseconds grace);
 
  private:

@@ -10,8 +10,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <httplib.h>
 
@@ -100,19 +104,67 @@ std::optional<std::string> ChildProcess::poll_exit() {
   return name_ + " (pid " + std::to_string(pid_) + ") " + describe_status(*exit_status_);
 }
 
+namespace {
+
+/// A process's start time (field 22 of /proc/PID/stat), which tells a PID
+/// apart from a later process that reuses it; 0 if it is gone.
+unsigned long long start_time(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) return std::stoull(field);
+  }
+  return 0;
+}
+
+/// Every descendant of `pid` with its start time, from /proc/PID/task/TID/children.
+std::vector<std::pair<pid_t, unsigned long long>> descendants(pid_t pid) {
+  std::vector<std::pair<pid_t, unsigned long long>> out;
+  std::vector<pid_t> todo = {pid};
+  while (!todo.empty() && out.size() < 4096) {
+    const pid_t parent = todo.back();
+    todo.pop_back();
+    std::error_code ec;
+    const std::filesystem::path tasks = "/proc/" + std::to_string(parent) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream children(task.path() / "children");
+      pid_t child = 0;
+      while (children >> child) {
+        out.emplace_back(child, start_time(child));
+        todo.push_back(child);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void ChildProcess::stop(std::chrono::milliseconds grace) {
   if (!running()) {
     kill(-pid_, SIGKILL);  // leftovers of its group, if any
     return;
   }
+  // mpirun puts every rank in a process group of its own, so the group
+  // signal below does not reach them: remember them by PID while mpirun still
+  // knows them, in case it hangs and they must be killed one by one.
+  const auto family = descendants(pid_);
   kill(-pid_, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
     if (poll_exit()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // Whatever is left in the group (a rank that ignored SIGTERM) goes now.
+  // Whatever is left (a rank that ignored SIGTERM, a hung mpirun) goes now;
+  // a PID whose start time changed belongs to someone else by now.
   kill(-pid_, SIGKILL);
+  for (const auto& [pid, started] : family) {
+    if (started != 0 && start_time(pid) == started) kill(pid, SIGKILL);
+  }
   if (running()) {
     int status = 0;
     waitpid(pid_, &status, 0);

@@ -1,0 +1,92 @@
+// ChildProcess stops what it started: a child that obeys SIGTERM ends with
+// it; one that ignores it is killed after the grace period; and a descendant
+// that left the group and ignores SIGTERM (as mpirun's ranks have groups of
+// their own) is killed by PID all the same.
+#include "launcher/child_process.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace raft::launcher {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+/// Alive and not a zombie (a killed orphan may wait to be reaped by init).
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && stat.size() > close + 2 && stat[close + 2] != 'Z';
+}
+
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds limit = 10s) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+fs::path temp_file(const std::string& name) {
+  return fs::temp_directory_path() /
+         ("child_process_test_" + std::to_string(::getpid()) + "_" + name);
+}
+
+pid_t read_pid(const fs::path& file) {
+  pid_t pid = 0;
+  eventually([&] {
+    std::ifstream in(file);
+    return static_cast<bool>(in >> pid) && pid > 0;
+  });
+  return pid;
+}
+
+TEST(ChildProcess, AChildThatObeysSigtermEndsWithIt) {
+  ChildProcess child("sleeper", {"/bin/sleep", "1000"});
+  const auto started = std::chrono::steady_clock::now();
+  child.stop(5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
+  ASSERT_TRUE(child.poll_exit().has_value());
+  EXPECT_NE(child.poll_exit()->find("Terminated"), std::string::npos) << *child.poll_exit();
+}
+
+TEST(ChildProcess, AChildThatIgnoresSigtermIsKilledAfterTheGrace) {
+  ChildProcess child("stubborn", {"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"});
+  std::this_thread::sleep_for(200ms);  // let the shell install its trap
+  child.stop(300ms);
+  ASSERT_TRUE(child.poll_exit().has_value());
+  EXPECT_NE(child.poll_exit()->find("Killed"), std::string::npos) << *child.poll_exit();
+}
+
+TEST(ChildProcess, ADescendantInAGroupOfItsOwnIsKilledByPid) {
+  const fs::path pid_file = temp_file("grandchild.pid");
+  fs::remove(pid_file);
+  // The grandchild leaves the group (setsid) and ignores SIGTERM; its parent
+  // ignores SIGTERM too, like an mpirun that hangs while stopping.
+  const std::string script = "trap '' TERM; setsid /bin/sh -c 'trap \"\" TERM; echo $$ > " +
+                             pid_file.string() + "; while :; do sleep 0.05; done' & wait";
+  ChildProcess child("parent", {"/bin/sh", "-c", script});
+  const pid_t grandchild = read_pid(pid_file);
+  ASSERT_GT(grandchild, 0);
+  ASSERT_TRUE(alive(grandchild));
+  ASSERT_NE(::getpgid(grandchild), child.pid()) << "the grandchild must be outside the group";
+  child.stop(300ms);
+  EXPECT_TRUE(eventually([&] { return !alive(grandchild); })) << "pid " << grandchild;
+  if (alive(grandchild)) ::kill(grandchild, SIGKILL);  // never leave it behind
+  fs::remove(pid_file);
+}
+
+}  // namespace
+}  // namespace raft::launcher
