@@ -180,8 +180,11 @@ bool port_is_free(const std::string& host, int port) {
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
   if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1)
     addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  // No SO_REUSEADDR: a listener (or a socket still in TIME_WAIT with a
-  // listener) makes bind fail, which is what "taken" means to our servers too.
+  // SO_REUSEADDR, as our servers set it: a listener still makes bind fail,
+  // but the TIME_WAIT connections a cluster stopped a moment ago leave behind
+  // do not (without it, Ctrl+C and an immediate relaunch said "in use").
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   const bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   close(fd);
   return free;

@@ -4,7 +4,10 @@
 // their own) is killed by PID all the same.
 #include "launcher/child_process.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -86,6 +89,49 @@ TEST(ChildProcess, ADescendantInAGroupOfItsOwnIsKilledByPid) {
   EXPECT_TRUE(eventually([&] { return !alive(grandchild); })) << "pid " << grandchild;
   if (alive(grandchild)) ::kill(grandchild, SIGKILL);  // never leave it behind
   fs::remove(pid_file);
+}
+
+/// A loopback listener on a free port, with SO_REUSEADDR as our servers set
+/// it (Linux lets a TIME_WAIT socket be rebound only if its owner had it);
+/// -1 if none could be made.
+int listen_on_free_port(int* port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 4) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+TEST(PortIsFree, AListenerTakesThePortButTimeWaitLeftoversDoNot) {
+  int port = 0;
+  const int listener = listen_on_free_port(&port);
+  ASSERT_GE(listener, 0);
+  EXPECT_FALSE(port_is_free("127.0.0.1", port));
+
+  // A connection the server side closes first stays in TIME_WAIT on the
+  // server's port, as after stopping a cluster its clients were talking to.
+  const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int accepted = ::accept(listener, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  ::close(accepted);
+  ::close(listener);
+  std::this_thread::sleep_for(50ms);
+  ::close(client);
+  EXPECT_TRUE(port_is_free("127.0.0.1", port)) << "TIME_WAIT must not count as taken";
 }
 
 }  // namespace
