@@ -27,6 +27,7 @@
 #include "discovery/address.hpp"
 #include "discovery/registry.hpp"
 #include "discovery_http.hpp"
+#include "http/listen_backlog.hpp"
 
 namespace {
 
@@ -167,6 +168,7 @@ int main(int argc, char** argv) {
     return fail(1, "cannot listen on " + flags.bind + ":" + std::to_string(flags.port) +
                        " (port in use, or the address is not local)");
   }
+  raft::http::widen_listen_backlog(flags.port);  // httplib's backlog of 5 overflows
   if (!is_loopback(*host) && auth_token.empty()) {
     logger->warn("listening on {}: anyone who can reach it can change the registry", *host);
   }

@@ -16,6 +16,7 @@
 
 #include "auth/http_auth.hpp"
 #include "http/json_views.hpp"
+#include "http/listen_backlog.hpp"
 #include "http/node_assets.hpp"
 #include "http/request_parsing.hpp"
 #include "http/utf8.hpp"
@@ -588,6 +589,7 @@ bool NodeServer::start(std::string* error) {
                 (err != 0 ? std::string(std::strerror(err))
                           : std::string("the address is in use or not available")));
   }
+  widen_listen_backlog(s.port);  // httplib's backlog of 5 overflows under bursts
   s.started = true;
   s.thread = std::thread([&s] { s.server.listen_after_bind(); });
   // stop() only takes effect once the server runs: wait for it (briefly).

@@ -22,6 +22,7 @@
 #include "auth/http_auth.hpp"
 #include "discovery/address.hpp"
 #include "http/json_views.hpp"
+#include "http/listen_backlog.hpp"
 #include "http/request_parsing.hpp"
 #include "monitor/cluster_poller.hpp"
 #include "monitor/monitor_assets.hpp"
@@ -619,6 +620,7 @@ bool MonitorServer::start(std::string* error) {
                 (err != 0 ? std::string(std::strerror(err))
                           : std::string("the address is in use or not available")));
   }
+  raft::http::widen_listen_backlog(s.port);  // httplib's backlog of 5 overflows under bursts
   s.started = true;
   s.thread = std::thread([&s] { s.server.listen_after_bind(); });
   // stop() only takes effect once the server runs: wait for it (briefly).
