@@ -1,5 +1,6 @@
 #include "launcher/mpi_command.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace raft::launcher {
@@ -62,7 +63,16 @@ std::vector<std::string> mpirun_argv(const MpiCommandOptions& o) {
   if (static_cast<unsigned>(o.ranks) > o.cores || o.multi_host()) {
     argv.push_back("--oversubscribe");
   }
-  if (o.multi_host()) argv.insert(argv.end(), {"--mca", "btl", "self,tcp"});
+  const bool user_btl = std::any_of(o.extra_mca.begin(), o.extra_mca.end(),
+                                    [](const auto& param) { return param.first == "btl"; });
+  if (o.multi_host()) {
+    argv.insert(argv.end(), {"--mca", "btl", "self,tcp"});
+  } else if (!user_btl) {
+    // One host: shared memory only. Open MPI's default also loads its TCP
+    // transport, and every rank then listens on a port of every interface,
+    // which a loopback-only demo has no use for.
+    argv.insert(argv.end(), {"--mca", "btl", "self,vader"});
+  }
   if (!o.mpi_if.empty()) {
     argv.insert(argv.end(), {"--mca", "btl_tcp_if_include", o.mpi_if});
     argv.insert(argv.end(), {"--mca", "oob_tcp_if_include", o.mpi_if});

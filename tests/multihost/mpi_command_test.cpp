@@ -29,6 +29,8 @@ TEST(MpiCommand, OneHostUsesOpenMpiDefaults) {
   EXPECT_TRUE(has_run(argv, {"-n", "3", "--bind-to", "none"}));
   EXPECT_TRUE(has_run(argv, {"-x", "SERVICE_DISCOVERY_URL", "/bin/raft_node", "--bind"}));
   EXPECT_FALSE(has_run(argv, {"--mca", "btl", "self,tcp"}));
+  // Shared memory only: no rank listens on the network.
+  EXPECT_TRUE(has_run(argv, {"--mca", "btl", "self,vader"}));
   EXPECT_FALSE(has_run(argv, {"--oversubscribe"}));
   EXPECT_FALSE(has_run(argv, {"--allow-run-as-root"}));
 }
