@@ -55,6 +55,8 @@ void NodeDriver::Impl::open_and_recover() {
   store = std::make_unique<storage::FileStore>(options.node_dir, store_options);
   RecoveredState recovered = store->load();  // throws StorageError naming the file
   for (const std::string& w : store->warnings()) log->warn("storage: {}", w);
+  durable_term = recovered.hard_state.term;
+  durable_vote = recovered.hard_state.voted_for;
 
   kv = std::make_unique<KvStateMachine>();
   if (recovered.snapshot) {
@@ -158,7 +160,10 @@ void NodeDriver::Impl::handle_ready() {
     bool dirty = false;
     if (rd.hard_state) {
       store->save_hard_state(*rd.hard_state);
-      dirty = true;
+      // A new commit index alone rides on the next sync: nothing sent or
+      // answered depends on it being durable (a leader's one-client write
+      // used to wait for a second fsync here).
+      dirty = rd.hard_state->term != durable_term || rd.hard_state->voted_for != durable_vote;
     }
     if (rd.snapshot) {
       store->install_snapshot(*rd.snapshot);
@@ -173,6 +178,10 @@ void NodeDriver::Impl::handle_ready() {
       store->sync();
       metrics->fsync_seconds.observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (rd.hard_state) {
+        durable_term = rd.hard_state->term;
+        durable_vote = rd.hard_state->voted_for;
+      }
     }
   } catch (const std::exception& e) {
     // Nothing that depends on the failed write may leave the node.

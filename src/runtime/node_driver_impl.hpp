@@ -77,6 +77,11 @@ struct NodeDriver::Impl {
   std::uint64_t paused_total_ms = 0;
   std::set<NodeId> partitioned;
   std::string storage_error;
+  /// Term and vote of the last hard state made durable: a hard state that
+  /// differs only in its commit index needs no sync of its own (as etcd's
+  /// MustSync): the commit index is re-learned from the leader after a crash.
+  Term durable_term = 0;
+  NodeId durable_vote = kNoNode;
   Role last_role = Role::Initial;
   std::map<Index, PendingWrite> pending_writes;
   std::map<std::uint64_t, PendingRead> pending_reads;
