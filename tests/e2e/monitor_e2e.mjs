@@ -93,6 +93,8 @@ try {
   });
   console.log('e2e: the key is in every node\'s log');
   if (await page.locator('#logs b, #cards b').count() !== 0) throw new Error('user text was rendered as HTML');
+  // The clicks scrolled the page; from the top, the sticky header stays on top.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(`e2e: screenshot ${screenshot}`);
   if (pageErrors.length) throw new Error('page errors: ' + pageErrors.join('; '));
