@@ -16,8 +16,8 @@ RouteLookup fixed_route(std::optional<std::string> answer, std::string* asked_ho
 
 TEST(Advertise, AnExplicitHostWins) {
   std::string error;
-  EXPECT_EQ(choose_advertise_host("10.0.0.5", "0.0.0.0", "10.0.0.1", 5000,
-                                  fixed_route("10.9.9.9"), &error),
+  EXPECT_EQ(choose_advertise_host("10.0.0.5", "0.0.0.0", "10.0.0.1", 5000, fixed_route("10.9.9.9"),
+                                  &error),
             "10.0.0.5");
   EXPECT_EQ(choose_advertise_host("fd00::5", "::", "fd00::1", 5000, fixed_route("x"), &error),
             "[fd00::5]");
@@ -25,9 +25,9 @@ TEST(Advertise, AnExplicitHostWins) {
 
 TEST(Advertise, AConcreteBindIsTheOnlyAddressTheNodeListensOn) {
   std::string error;
-  EXPECT_EQ(choose_advertise_host("", "127.0.0.1", "127.0.0.1", 5000, fixed_route("10.9.9.9"),
-                                  &error),
-            "127.0.0.1");
+  EXPECT_EQ(
+      choose_advertise_host("", "127.0.0.1", "127.0.0.1", 5000, fixed_route("10.9.9.9"), &error),
+      "127.0.0.1");
   EXPECT_EQ(choose_advertise_host("", "::1", "::1", 5000, fixed_route("x"), &error), "[::1]");
 }
 
@@ -44,8 +44,8 @@ TEST(Advertise, AWildcardBindAdvertisesTheInterfaceThatRoutesToDiscovery) {
 
 TEST(Advertise, NoRouteIsOneSentenceNamingTheFlag) {
   std::string error;
-  EXPECT_FALSE(choose_advertise_host("", "0.0.0.0", "10.199.7.1", 5000, fixed_route(std::nullopt),
-                                     &error));
+  EXPECT_FALSE(
+      choose_advertise_host("", "0.0.0.0", "10.199.7.1", 5000, fixed_route(std::nullopt), &error));
   EXPECT_NE(error.find("--advertise_host"), std::string::npos) << error;
   EXPECT_NE(error.find("unreachable"), std::string::npos) << error;
 }

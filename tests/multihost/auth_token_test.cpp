@@ -27,7 +27,7 @@ TEST(AuthToken, AMissingOrWrongTokenIsRefusedWithOneSentence) {
        {std::optional<std::string_view>(), std::optional<std::string_view>("Bearer wrong"),
         std::optional<std::string_view>("Basic Zm9vOmJhcg=="),
         std::optional<std::string_view>(kToken), std::optional<std::string_view>("Bearer "),
-        std::optional<std::string_view>("Bearer 0123456789abcdef012"),     // a prefix
+        std::optional<std::string_view>("Bearer 0123456789abcdef012"),       // a prefix
         std::optional<std::string_view>("Bearer 0123456789abcdef01234")}) {  // longer
     const std::optional<std::string> why = check_authorization(kToken, header);
     ASSERT_TRUE(why) << (header ? *header : "(none)");

@@ -23,7 +23,8 @@ TEST(MonitorTargets, RegisteredAddressesWinAndUnknownRanksAreNotGuessed) {
   EXPECT_FALSE(targets[1].registered);
   EXPECT_EQ(targets[2].api_url, "http://10.199.3.12:7002");
 
-  const nlohmann::json entry = node_json(targets[1], NodeProbe{false, {}, "not registered with discovery yet"});
+  const nlohmann::json entry =
+      node_json(targets[1], NodeProbe{false, {}, "not registered with discovery yet"});
   EXPECT_EQ(entry.value("state", ""), "offline");
 }
 
