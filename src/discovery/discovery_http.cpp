@@ -61,13 +61,7 @@ void install_routes(httplib::Server& server, Registry& registry, std::function<T
   server.set_read_timeout(2, 0);
   server.set_write_timeout(2, 0);
   server.set_keep_alive_timeout(2);
-  // httplib's default also sets SO_REUSEPORT, which would let a second
-  // discovery_server bind the same port and split the registry between two
-  // processes. SO_REUSEADDR alone still allows a quick restart.
-  server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
+  // Socket options (no SO_REUSEPORT) are set by http::bind_server.
 
   auto clock = std::make_shared<std::function<TimeMs()>>(std::move(now_ms));
   auto token = std::make_shared<const std::string>(std::move(auth_token));

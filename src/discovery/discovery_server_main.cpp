@@ -27,7 +27,7 @@
 #include "discovery/address.hpp"
 #include "discovery/registry.hpp"
 #include "discovery_http.hpp"
-#include "http/listen_backlog.hpp"
+#include "http/server_socket.hpp"
 
 namespace {
 
@@ -164,11 +164,9 @@ int main(int argc, char** argv) {
   httplib::Server server;
   server.set_tcp_nodelay(true);  // answers are small: no Nagle + delayed-ACK stalls
   raft::discovery::install_routes(server, registry, steady_now_ms, auth_token);
-  if (!server.bind_to_port(*host, flags.port)) {
-    return fail(1, "cannot listen on " + flags.bind + ":" + std::to_string(flags.port) +
-                       " (port in use, or the address is not local)");
+  if (std::string why; raft::http::bind_server(server, *host, flags.port, &why) == 0) {
+    return fail(1, why);
   }
-  raft::http::widen_listen_backlog(flags.port);  // httplib's backlog of 5 overflows
   if (!is_loopback(*host) && auth_token.empty()) {
     logger->warn("listening on {}: anyone who can reach it can change the registry", *host);
   }

@@ -16,9 +16,9 @@
 
 #include "auth/http_auth.hpp"
 #include "http/json_views.hpp"
-#include "http/listen_backlog.hpp"
 #include "http/node_assets.hpp"
 #include "http/request_parsing.hpp"
+#include "http/server_socket.hpp"
 #include "http/utf8.hpp"
 #include "runtime/kv_command.hpp"
 #include "runtime/logging.hpp"
@@ -557,7 +557,6 @@ bool NodeServer::start(std::string* error) {
     return false;
   };
   if (s.started) return fail("the HTTP server was already started");
-  const std::string address = s.options.bind + ":" + std::to_string(s.options.port);
 
   const std::size_t threads = std::max<std::size_t>(1, s.options.threads);
   s.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -569,27 +568,11 @@ bool NodeServer::start(std::string* error) {
   s.server.set_keep_alive_timeout(2);
   s.server.set_keep_alive_max_count(100);
   s.server.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
-  // httplib's default also sets SO_REUSEPORT, which lets a second server bind
-  // a port already in use; SO_REUSEADDR alone allows quick restarts only.
-  s.server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
   s.install_routes();
 
-  errno = 0;
-  if (s.options.port == 0) {
-    s.port = std::max(0, s.server.bind_to_any_port(s.options.bind));
-  } else if (s.server.bind_to_port(s.options.bind, s.options.port)) {
-    s.port = s.options.port;
-  }
-  if (s.port == 0) {
-    const int err = errno;
-    return fail("cannot listen on " + address + ": " +
-                (err != 0 ? std::string(std::strerror(err))
-                          : std::string("the address is in use or not available")));
-  }
-  widen_listen_backlog(s.port);  // httplib's backlog of 5 overflows under bursts
+  std::string why;
+  s.port = bind_server(s.server, s.options.bind, s.options.port, &why);
+  if (s.port == 0) return fail(why);
   s.started = true;
   s.thread = std::thread([&s] { s.server.listen_after_bind(); });
   // stop() only takes effect once the server runs: wait for it (briefly).

@@ -1,8 +1,6 @@
 // widen_listen_backlog: a listening socket created with a tiny backlog (as
 // Debian's cpp-httplib does, with 5) takes a burst of connections once
 // widened; before, most of the burst waits in SYN retries.
-#include "http/listen_backlog.hpp"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,6 +13,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "http/server_socket.hpp"
 
 namespace raft::http {
 namespace {

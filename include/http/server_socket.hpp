@@ -1,4 +1,7 @@
 #pragma once
+/// How every HTTP server of this project (node, discovery, monitor) takes its
+/// port: bind_server() below. Header-only so each program's library can use it.
+///
 /// Debian's compiled cpp-httplib listens with a backlog of 5
 /// (CPPHTTPLIB_LISTEN_BACKLOG is fixed inside the library), so a burst of new
 /// connections, such as 64 benchmark clients or 25 nodes re-registering at
@@ -12,8 +15,13 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <string>
+
+#include <httplib.h>
 
 namespace raft::http {
 
@@ -43,6 +51,37 @@ inline int widen_listen_backlog(int port) {
     if (local_port == port && ::listen(fd, SOMAXCONN) == 0) ++widened;
   }
   return widened;
+}
+
+/// Binds `server` to bind:port (port 0: any free port) and widens its accept
+/// queue. httplib's default socket options also set SO_REUSEPORT, which would
+/// let a second server bind a port already in use (two discovery servers
+/// splitting one registry); SO_REUSEADDR alone still allows quick restarts.
+/// Returns the port, or 0 with `*error` saying why in one line.
+inline int bind_server(httplib::Server& server, const std::string& bind, int port,
+                       std::string* error) {
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  errno = 0;
+  int bound = 0;
+  if (port == 0) {
+    bound = std::max(0, server.bind_to_any_port(bind));
+  } else if (server.bind_to_port(bind, port)) {
+    bound = port;
+  }
+  if (bound == 0) {
+    const int err = errno;
+    if (error != nullptr) {
+      *error = "cannot listen on " + bind + ":" + std::to_string(port) + ": " +
+               (err != 0 ? std::string(std::strerror(err))
+                         : std::string("the address is in use or not available"));
+    }
+    return 0;
+  }
+  widen_listen_backlog(bound);
+  return bound;
 }
 
 }  // namespace raft::http
