@@ -66,9 +66,14 @@ TEST(ChildProcess, AChildThatObeysSigtermEndsWithIt) {
 }
 
 TEST(ChildProcess, AChildThatIgnoresSigtermIsKilledAfterTheGrace) {
-  ChildProcess child("stubborn", {"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"});
-  std::this_thread::sleep_for(200ms);  // let the shell install its trap
+  const fs::path ready = temp_file("stubborn.ready");
+  fs::remove(ready);
+  ChildProcess child(
+      "stubborn", {"/bin/sh", "-c",
+                   "trap '' TERM; echo $$ > " + ready.string() + "; while :; do sleep 0.05; done"});
+  ASSERT_GT(read_pid(ready), 0) << "the shell never installed its trap";
   child.stop(300ms);
+  fs::remove(ready);
   ASSERT_TRUE(child.poll_exit().has_value());
   EXPECT_NE(child.poll_exit()->find("Killed"), std::string::npos) << *child.poll_exit();
 }
