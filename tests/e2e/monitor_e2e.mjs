@@ -23,9 +23,12 @@ function portFree(port) {
   });
 }
 
+// Ports below the kernel's ephemeral range (32768-60999): one free when
+// checked there could be taken by an outgoing connection (or mpirun's own
+// listeners) before the cluster binds it.
 async function freeRange(count) {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 30000 + Math.floor(Math.random() * 20000);
+    const base = 20000 + Math.floor(Math.random() * (12700 - count));
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
     if (ok) return base;

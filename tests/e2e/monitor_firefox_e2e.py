@@ -37,8 +37,11 @@ def port_free(port):
 
 
 def free_range(count):
+    """Ports below the kernel's ephemeral range (32768-60999): one free when
+    checked there could be taken by an outgoing connection (or mpirun's own
+    listeners) before the cluster binds it."""
     for _ in range(200):
-        base = random.randint(30000, 50000)
+        base = random.randint(20000, 32700 - count)
         if all(port_free(p) for p in range(base, base + count)):
             return base
     raise RuntimeError("no free ports")
@@ -47,19 +50,17 @@ def free_range(count):
 class Marionette:
     """Just enough of Marionette: length-prefixed JSON over TCP."""
 
-    def __init__(self, port):
-        deadline = time.monotonic() + DEADLINE_S
-        while True:
-            try:
-                self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE_S)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("Firefox did not open its Marionette port")
-                time.sleep(0.2)
+    def __init__(self, port, timeout_s):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout_s)
         self.buf = b""
         self.next_id = 0
-        self._read()  # the greeting
+        try:
+            greeting = self._read()
+        except socket.timeout:
+            raise RuntimeError(f"port {port} sent no Marionette greeting in {timeout_s:.0f} s")
+        # Whatever answers must be Firefox's Marionette and nothing else.
+        if greeting.get("applicationType") != "gecko":
+            raise RuntimeError(f"port {port} answered {greeting!r}, not Marionette")
 
     def _read(self):
         while b":" not in self.buf:
@@ -80,8 +81,11 @@ class Marionette:
     def call(self, name, params):
         self.next_id += 1
         message = json.dumps([0, self.next_id, name, params]).encode()
-        self.sock.sendall(str(len(message)).encode() + b":" + message)
-        reply = self._read()
+        try:
+            self.sock.sendall(str(len(message)).encode() + b":" + message)
+            reply = self._read()
+        except socket.timeout:
+            raise RuntimeError(f"{name}: Firefox did not answer in {self.sock.gettimeout():.0f} s")
         if reply[2]:
             raise RuntimeError(f"{name}: {reply[2].get('message', reply[2])}")
         return reply[3]
@@ -99,20 +103,100 @@ class Marionette:
         raise RuntimeError(f"timed out waiting for {what}")
 
 
+class Firefox:
+    """One headless Firefox in its own profile and process group, with its
+    output kept in a log. Marionette listens on a port the kernel picks
+    (marionette.port 0) and Firefox writes it to MarionetteActivePort: a port
+    we chose could be taken meanwhile by any process on the machine."""
+
+    START_S = 45
+
+    def __init__(self, binary):
+        self.profile = tempfile.mkdtemp(prefix="raft-e2e-ff-profile-")
+        with open(os.path.join(self.profile, "user.js"), "w") as f:
+            f.write('user_pref("marionette.port", 0);\n')
+            f.write('user_pref("browser.shell.checkDefaultBrowser", false);\n')
+            f.write('user_pref("datareporting.policy.dataSubmissionEnabled", false);\n')
+            f.write('user_pref("app.update.disabledForTesting", true);\n')
+        self.log_path = os.path.join(self.profile, "firefox.log")
+        env = dict(os.environ, HOME=self.profile, MOZ_CRASHREPORTER_DISABLE="1")
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [binary, "--headless", "--marionette", "--no-remote", "--profile", self.profile,
+                 "--window-size=1400,1000"],
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+    def connect(self):
+        """Waits for Marionette and opens a session; returns the Marionette."""
+        deadline = time.monotonic() + self.START_S
+        port_file = os.path.join(self.profile, "MarionetteActivePort")
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Firefox exited with {self.process.returncode}")
+            try:
+                with open(port_file) as f:
+                    port = int(f.read().strip())
+                break
+            except (OSError, ValueError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Firefox wrote no Marionette port in {self.START_S} s")
+                time.sleep(0.1)
+        m = Marionette(port, max(1.0, deadline - time.monotonic()))
+        caps = m.call("WebDriver:NewSession", {"capabilities": {}})["capabilities"]
+        m.sock.settimeout(DEADLINE_S)
+        print(f"e2e-firefox: {caps.get('browserName')} {caps.get('browserVersion')}")
+        return m
+
+    def log_tail(self, lines=20):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        """SIGTERM lets Firefox close its content processes. Its PID is not
+        reaped until whatever is left of its process group got SIGKILL, so the
+        group's ID cannot have been reused by then."""
+        pid = self.process.pid
+        if self.process.returncode is None:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                    break
+                time.sleep(0.05)
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def open_firefox(binary, attempts=2):
+    """Starts Firefox and opens a Marionette session. A start that hangs is
+    retried once with a fresh profile, and its log is printed: the browser's
+    start is the harness, not the cluster under test."""
+    for attempt in range(1, attempts + 1):
+        browser = Firefox(binary)
+        try:
+            return browser, browser.connect()
+        except Exception as e:  # noqa: BLE001 - any start failure is retried
+            print(f"e2e-firefox: start {attempt} of {attempts} failed: {e}\n"
+                  f"--- firefox log ---\n{browser.log_tail()}--- end ---")
+            browser.stop()
+            if attempt == attempts:
+                raise
+
+
 def main():
     bin_dir, screenshot = sys.argv[1], sys.argv[2]
+    sys.stdout.reconfigure(line_buffering=True)  # ctest's pipe keeps the order of steps
     firefox = os.environ.get("FIREFOX", "firefox-esr")
     ports = free_range(5)
     discovery_port, monitor_port, base_port = ports, ports + 1, ports + 2
     data_dir = tempfile.mkdtemp(prefix="raft-e2e-ff-")
-    profile = tempfile.mkdtemp(prefix="raft-e2e-ff-profile-")
-    marionette_port = free_range(1)
-    with open(os.path.join(profile, "user.js"), "w") as f:
-        f.write(f'user_pref("marionette.port", {marionette_port});\n')
-        f.write('user_pref("browser.shell.checkDefaultBrowser", false);\n')
-        f.write('user_pref("datareporting.policy.dataSubmissionEnabled", false);\n')
-        f.write('user_pref("app.update.disabledForTesting", true);\n')
-
     launcher = subprocess.Popen(
         [os.path.join(bin_dir, "launch_cluster"), "--nodes", "3",
          "--discovery_port", str(discovery_port), "--monitor_port", str(monitor_port),
@@ -139,14 +223,7 @@ def main():
             if launcher.poll() is not None:
                 raise RuntimeError("launch_cluster exited early")
 
-        env = dict(os.environ, HOME=profile, MOZ_CRASHREPORTER_DISABLE="1")
-        browser = subprocess.Popen(
-            [firefox, "--headless", "--marionette", "--no-remote", "--profile", profile,
-             "--window-size=1400,1000"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        m = Marionette(marionette_port)
-        caps = m.call("WebDriver:NewSession", {"capabilities": {}})["capabilities"]
-        print(f"e2e-firefox: {caps.get('browserName')} {caps.get('browserVersion')}")
+        browser, m = open_firefox(firefox)
         m.call("WebDriver:Navigate", {"url": f"http://127.0.0.1:{monitor_port}/"})
 
         m.wait("return document.querySelectorAll('#cards .card').length === 3", "3 node cards")
@@ -187,14 +264,11 @@ def main():
     except Exception as e:  # noqa: BLE001 - report any failure as one line
         failed = True
         print(f"e2e-firefox FAILED: {e}", file=sys.stderr)
+        if browser is not None:
+            print(f"--- firefox log ---\n{browser.log_tail()}--- end ---", file=sys.stderr)
     finally:
         if browser is not None:
-            browser.terminate()
-            try:
-                browser.wait(10)
-            except subprocess.TimeoutExpired:
-                browser.kill()
-                browser.wait()
+            browser.stop()
         if launcher.poll() is None:
             launcher.send_signal(signal.SIGINT)
         try:
@@ -207,7 +281,6 @@ def main():
             print(f"e2e-firefox FAILED: launch_cluster exited with {code} after SIGINT",
                   file=sys.stderr)
         shutil.rmtree(data_dir, ignore_errors=True)
-        shutil.rmtree(profile, ignore_errors=True)
     sys.exit(1 if failed else 0)
 
 
