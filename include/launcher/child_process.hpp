@@ -44,6 +44,16 @@ class ChildProcess {
 /// True if nothing listens on host:port (we can bind it ourselves).
 bool port_is_free(const std::string& host, int port);
 
+/// A base port with `count` free loopback ports after it, for tests and tools
+/// that start throwaway clusters; 0 if none was found. The ports lie in
+/// 20000-32700: away from the defaults (5000, 7000+, 8080) and below the
+/// kernel's ephemeral range (32768-60999 on Linux), where a port free when
+/// checked can be taken by any outgoing connection or by mpirun's own
+/// listeners before the node binds it (seen with 25 ranks: "Address already
+/// in use"). Successive calls in one process walk on, so they do not return
+/// the same range twice; the start depends on the PID, so processes differ.
+int free_port_range(int count);
+
 /// GETs http://host:port/healthz until it answers 200 or `limit` passes.
 /// Gives up early (false) if `child` exits meanwhile.
 bool wait_healthy(const std::string& host, int port, std::chrono::milliseconds limit,

@@ -16,29 +16,14 @@ namespace raft::chaos {
 
 namespace fs = std::filesystem;
 
-int free_port_range(int count) {
-  // Above the defaults (5000, 7000+, 8080) and the cluster tests' 20000-40000.
-  static int next = 41000 + static_cast<int>(::getpid() % 1000) * 16;
-  for (int attempt = 0; attempt < 4000; ++attempt) {
-    const int base = next;
-    next += count + 1;
-    if (next > 60000) next = 41000;
-    bool all_free = true;
-    for (int p = base; p < base + count && all_free; ++p)
-      all_free = launcher::port_is_free("127.0.0.1", p);
-    if (all_free) return base;
-  }
-  return 0;
-}
-
 ChaosCluster::ChaosCluster(ClusterOptions options) : options_(std::move(options)) {}
 
 ChaosCluster::~ChaosCluster() { stop(); }
 
 bool ChaosCluster::start(std::string* error) {
   fs::create_directories(options_.work_dir / "data");
-  discovery_port_ = free_port_range(1);
-  base_port_ = free_port_range(options_.nodes);
+  discovery_port_ = launcher::free_port_range(1);
+  base_port_ = launcher::free_port_range(options_.nodes);
   if (discovery_port_ == 0 || base_port_ == 0) {
     *error = "no free ports found";
     return false;

@@ -75,7 +75,4 @@ class ChaosCluster {
   std::unique_ptr<launcher::ChildProcess> job_;
 };
 
-/// A base port with `count` free loopback ports from it, away from the defaults.
-int free_port_range(int count);
-
 }  // namespace raft::chaos

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -188,6 +189,22 @@ bool port_is_free(const std::string& host, int port) {
   const bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   close(fd);
   return free;
+}
+
+int free_port_range(int count) {
+  constexpr int kFirst = 20000, kEnd = 32700;
+  static std::mutex mutex;
+  static int next = kFirst + static_cast<int>(::getpid() % 1000) * 12;
+  const std::lock_guard lock(mutex);
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    if (next + count > kEnd) next = kFirst;
+    const int base = next;
+    next += count + 1;
+    bool all_free = true;
+    for (int p = base; p < base + count && all_free; ++p) all_free = port_is_free("127.0.0.1", p);
+    if (all_free) return base;
+  }
+  return 0;
 }
 
 bool wait_healthy(const std::string& host, int port, std::chrono::milliseconds limit,

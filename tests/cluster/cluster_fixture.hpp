@@ -42,24 +42,7 @@ inline bool eventually(const std::function<bool()>& condition,
 /// The folder holding the built binaries (set by CMake).
 inline fs::path bin_dir() { return fs::path(RAFT_BIN_DIR); }
 
-/// A base port with `count` free ports after it, away from the defaults and
-/// below the kernel's ephemeral range (32768-60999 on Linux): a port there
-/// that is free when checked can be taken by any outgoing connection before
-/// the node binds it (seen with 25 ranks: "Address already in use").
-inline int free_port_range(int count) {
-  constexpr int kFirst = 20000, kEnd = 32700;
-  static int next = kFirst + static_cast<int>(::getpid() % 1000) * 12;
-  for (int attempt = 0; attempt < 2000; ++attempt) {
-    if (next + count > kEnd) next = kFirst;
-    const int base = next;
-    next += count + 1;
-    bool all_free = true;
-    for (int p = base; p < base + count && all_free; ++p)
-      all_free = launcher::port_is_free("127.0.0.1", p);
-    if (all_free) return base;
-  }
-  return 0;
-}
+using launcher::free_port_range;
 
 struct HttpReply {
   int status = 0;  // 0: no answer
