@@ -29,6 +29,12 @@ std::optional<std::string> address_error(std::string_view address);
 /// Returns nullopt when valid, else one sentence.
 std::optional<std::string> host_error(std::string_view host);
 
+/// A host to listen on, as a --bind flag gives it: a name, an IPv4 address,
+/// or an IPv6 address with or without brackets. Returns it without brackets,
+/// as getaddrinfo wants it; nullopt with one sentence in *error (if not null)
+/// when it is not a host.
+std::optional<std::string> parse_bind_host(std::string_view text, std::string* error);
+
 /// The parts of an "http://host[:port][/]" URL. `host` keeps the brackets of
 /// an IPv6 address out ("::1"), as httplib::Client wants it.
 struct HttpUrl {

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/auth_token.hpp"
+#include "discovery/address.hpp"
 #include "discovery/advertise.hpp"
 #include "discovery/discovery_client.hpp"
 #include "http/known_nodes_source.hpp"
@@ -128,6 +129,9 @@ int main(int argc, char** argv) {
     fail_flags("--discovery_poll_interval must be at least 1 second");
   if (f.snapshot_every < 0) fail_flags("--snapshot_every must not be negative");
   if (f.base_port < 1 || f.base_port > 65535) fail_flags("--base_port must be in 1..65535");
+  if (std::string why; !raft::discovery::parse_bind_host(f.bind, &why)) {
+    fail_flags("--bind '" + f.bind + "': " + why);
+  }
   if (f.http_port != -1 && (f.http_port < 1 || f.http_port > 65535)) {
     fail_flags("--http_port must be in 1..65535");
   }

@@ -77,6 +77,17 @@ std::optional<std::string> host_error(std::string_view host) {
   return std::nullopt;
 }
 
+std::optional<std::string> parse_bind_host(std::string_view text, std::string* error) {
+  const bool bare_ipv6 = text.find(':') != std::string_view::npos && text.front() != '[';
+  const std::string bracketed = bare_ipv6 ? "[" + std::string(text) + "]" : std::string(text);
+  if (auto why = host_error(bracketed)) {
+    if (error != nullptr) *error = *why;
+    return std::nullopt;
+  }
+  if (bracketed.front() == '[') return bracketed.substr(1, bracketed.size() - 2);
+  return bracketed;
+}
+
 std::optional<std::string> address_error(std::string_view address) {
   std::string_view host;
   std::string_view port;

@@ -25,6 +25,7 @@
 
 #include "auth/auth_token.hpp"
 #include "discovery/address.hpp"
+#include "discovery/advertise.hpp"
 #include "discovery/registry.hpp"
 #include "discovery_http.hpp"
 #include "http/server_socket.hpp"
@@ -58,25 +59,6 @@ TimeMs steady_now_ms() {
 int fail(int code, const std::string& line) {
   std::fprintf(stderr, "%s: %s\n", kProgram, line.c_str());
   return code;
-}
-
-/// A host to bind: a name or IPv4 address, or an IPv6 address with or
-/// without brackets (returned without them, as getaddrinfo wants it).
-std::optional<std::string> bind_host(std::string text) {
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
-    text = text.substr(1, text.size() - 2);
-  }
-  if (text.empty() || text.size() > raft::discovery::kHostLengthMax) return std::nullopt;
-  for (char c : text) {
-    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '.' || c == '-' || c == ':';
-    if (!ok) return std::nullopt;
-  }
-  return text;
-}
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 }  // namespace
@@ -113,8 +95,9 @@ int main(int argc, char** argv) {
   std::string token_problem;
   const std::string auth_token = raft::auth::resolve_token(flags.auth_token, &token_problem);
   if (!token_problem.empty()) return fail(2, token_problem);
-  auto host = bind_host(flags.bind);
-  if (!host) return fail(2, "--bind: '" + flags.bind + "' is not a host name or IP address");
+  std::string bind_problem;
+  const auto host = raft::discovery::parse_bind_host(flags.bind, &bind_problem);
+  if (!host) return fail(2, "--bind '" + flags.bind + "': " + bind_problem);
 
   fs::path state_file = !flags.state_file.empty() ? fs::path(flags.state_file)
                         : !flags.data_dir.empty()
@@ -167,7 +150,7 @@ int main(int argc, char** argv) {
   if (std::string why; raft::http::bind_server(server, *host, flags.port, &why) == 0) {
     return fail(1, why);
   }
-  if (!is_loopback(*host) && auth_token.empty()) {
+  if (!raft::discovery::is_loopback_host(*host) && auth_token.empty()) {
     logger->warn("listening on {}: anyone who can reach it can change the registry", *host);
   }
   logger->info("discovery server on http://{}:{} (state file {}, alive timeout {} ms{})",

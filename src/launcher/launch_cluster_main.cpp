@@ -133,6 +133,12 @@ void validate(const Flags& f) {
     std::string why;
     if (!raft::launcher::parse_mca(m, &why)) fail_flags(why);
   }
+  for (const auto& [flag, host] : {std::pair{"--bind", f.bind}, {"--node_bind", f.node_bind}}) {
+    std::string why;
+    if (!host.empty() && !raft::discovery::parse_bind_host(host, &why)) {
+      fail_flags(std::string(flag) + " '" + host + "': " + why);
+    }
+  }
   if (!f.advertise_host.empty()) {
     if (raft::discovery::is_wildcard_host(f.advertise_host)) {
       fail_flags("--advertise_host must be an address the other hosts can dial, not " +

@@ -22,6 +22,7 @@
 
 #include "auth/auth_token.hpp"
 #include "discovery/address.hpp"
+#include "discovery/advertise.hpp"
 #include "monitor/cluster_poller.hpp"
 #include "monitor/cluster_view.hpp"
 #include "monitor/monitor_server.hpp"
@@ -46,25 +47,6 @@ struct Flags {
 int fail(int code, const std::string& line) {
   std::fprintf(stderr, "%s: %s\n", kProgram, line.c_str());
   return code;
-}
-
-/// A host to bind: a name or IPv4 address, or an IPv6 address with or
-/// without brackets (returned without them, as getaddrinfo wants it).
-std::optional<std::string> bind_host(std::string text) {
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
-    text = text.substr(1, text.size() - 2);
-  }
-  if (text.empty() || text.size() > raft::discovery::kHostLengthMax) return std::nullopt;
-  for (char c : text) {
-    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    c == '.' || c == '-' || c == ':';
-    if (!ok) return std::nullopt;
-  }
-  return text;
-}
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 }  // namespace
@@ -115,16 +97,16 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
     return fail(2, std::string(e.what()) + " (see --help)");
   }
-  const std::optional<std::string> host = bind_host(flags.bind);
-  if (!host) return fail(2, "--bind: '" + flags.bind + "' is not a host name or IP address");
+  std::string host_problem;
+  const auto host = raft::discovery::parse_bind_host(flags.bind, &host_problem);
+  if (!host) return fail(2, "--bind '" + flags.bind + "': " + host_problem);
   std::string node_host = raft::monitor::fallback_host(*host);
   if (flags.node_host == "none") {
     node_host.clear();
   } else if (!flags.node_host.empty()) {
-    const std::optional<std::string> given = bind_host(flags.node_host);
+    const auto given = raft::discovery::parse_bind_host(flags.node_host, &host_problem);
     if (!given) {
-      return fail(2,
-                  "--node_host: '" + flags.node_host + "' is not a host name, IP address or none");
+      return fail(2, "--node_host '" + flags.node_host + "': " + host_problem + " (or 'none')");
     }
     node_host = raft::monitor::fallback_host(*given);
   }
@@ -178,7 +160,7 @@ int main(int argc, char** argv) {
   std::string error;
   if (!server.start(&error)) return fail(1, error);
   poller.start();
-  if (!is_loopback(*host) && auth_token.empty()) {
+  if (!raft::discovery::is_loopback_host(*host) && auth_token.empty()) {
     logger->warn("listening on {}: anyone who can reach it can send commands to the nodes", *host);
   }
   const std::string shown_host = host->find(':') != std::string::npos ? "[" + *host + "]" : *host;

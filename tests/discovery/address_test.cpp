@@ -88,5 +88,23 @@ TEST(ParseHttpUrl, RefusesOtherUrlsNamingTheUrl) {
   }
 }
 
+TEST(ParseBindHost, TakesNamesIpv4AndIpv6WithOrWithoutBrackets) {
+  EXPECT_EQ(parse_bind_host("127.0.0.1", nullptr), "127.0.0.1");
+  EXPECT_EQ(parse_bind_host("0.0.0.0", nullptr), "0.0.0.0");
+  EXPECT_EQ(parse_bind_host("node-1.example", nullptr), "node-1.example");
+  EXPECT_EQ(parse_bind_host("::1", nullptr), "::1");
+  EXPECT_EQ(parse_bind_host("[::1]", nullptr), "::1");
+  EXPECT_EQ(parse_bind_host("[::]", nullptr), "::");
+}
+
+TEST(ParseBindHost, RefusesWhatIsNotAHostWithAReason) {
+  for (const char* text : {"", "host name", "a/b", "[::1", "[]", "127.0.0.1:80x", "h\xc3\xa9"}) {
+    std::string error;
+    EXPECT_FALSE(parse_bind_host(text, &error)) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+  EXPECT_FALSE(parse_bind_host(std::string(300, 'a'), nullptr));
+}
+
 }  // namespace
 }  // namespace raft::discovery
