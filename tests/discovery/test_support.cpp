@@ -1,24 +1,13 @@
 #include "test_support.hpp"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
-#include <thread>
+#include <utility>
 
 #include <httplib.h>
-#include <spawn.h>
-
-extern char** environ;
 
 namespace raft::discovery::testing {
 
@@ -35,114 +24,9 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
-  auto end = std::chrono::steady_clock::now() + deadline;
-  while (true) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-namespace {
-
-pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log_file) {
-  std::vector<std::string> argv_text;
-  argv_text.push_back(DISCOVERY_SERVER_PATH);
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_text) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    throw std::runtime_error(std::string("cannot start discovery_server: ") + std::strerror(rc));
-  }
-  return pid;
-}
-
-std::optional<int> reap(pid_t pid, std::chrono::milliseconds deadline) {
-  std::optional<int> code;
-  wait_until(
-      [&] {
-        int status = 0;
-        pid_t done = ::waitpid(pid, &status, WNOHANG);
-        if (done != pid) return false;
-        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return true;
-      },
-      deadline);
-  return code;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
-DiscoveryProcess::DiscoveryProcess(std::vector<std::string> args, std::filesystem::path log_file)
-    : log_file_(std::move(log_file)) {
-  pid_ = spawn(args, log_file_);
-}
-
-DiscoveryProcess::~DiscoveryProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-}
-
-bool DiscoveryProcess::wait_healthy(int port, std::chrono::milliseconds deadline) {
-  return wait_until(
-      [&] {
-        if (pid_ <= 0) return false;
-        return http_get(port, "/healthz").status == 200;
-      },
-      deadline);
-}
-
-std::optional<int> DiscoveryProcess::stop(int signal, std::chrono::milliseconds deadline) {
-  if (pid_ <= 0) return std::nullopt;
-  ::kill(pid_, signal);
-  return wait_exit(deadline);
-}
-
-std::optional<int> DiscoveryProcess::wait_exit(std::chrono::milliseconds deadline) {
-  if (pid_ <= 0) return std::nullopt;
-  auto code = reap(pid_, deadline);
-  if (code) pid_ = -1;
-  return code;
-}
-
-std::string DiscoveryProcess::output() const { return read_file(log_file_); }
+DiscoveryProcess::DiscoveryProcess(const std::vector<std::string>& args,
+                                   std::filesystem::path log_file)
+    : ServerProcess(DISCOVERY_SERVER_PATH, args, std::move(log_file)) {}
 
 RunResult run_discovery_server(const std::vector<std::string>& args,
                                const std::filesystem::path& log_file,

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server_process.hpp"
+
 namespace raft::discovery::testing {
 
 /// A fresh directory under the system temp dir, removed with its contents.
@@ -29,34 +31,13 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// A loopback TCP port that was free a moment ago (bound to port 0, closed).
-int free_port();
-
-/// Polls `condition` every 10 ms until it holds or `deadline` passes.
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline);
+using raft::testing::free_port;
+using raft::testing::wait_until;
 
 /// A discovery_server child process. Its stdout and stderr go to `log_file`.
-class DiscoveryProcess {
+class DiscoveryProcess : public raft::testing::ServerProcess {
  public:
-  DiscoveryProcess(std::vector<std::string> args, std::filesystem::path log_file);
-  /// Kills the process (SIGKILL) if it still runs, and reaps it.
-  ~DiscoveryProcess();
-  DiscoveryProcess(const DiscoveryProcess&) = delete;
-  DiscoveryProcess& operator=(const DiscoveryProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  /// Waits for GET /healthz on 127.0.0.1:port to answer 200.
-  bool wait_healthy(int port, std::chrono::milliseconds deadline);
-  /// Sends `signal` and waits for the exit; returns the exit code, 128+signal
-  /// when killed by a signal, or nullopt if it did not exit in time.
-  std::optional<int> stop(int signal, std::chrono::milliseconds deadline);
-  /// Waits for the process to exit by itself (same return values as stop).
-  std::optional<int> wait_exit(std::chrono::milliseconds deadline);
-  std::string output() const;
-
- private:
-  pid_t pid_ = -1;
-  std::filesystem::path log_file_;
+  DiscoveryProcess(const std::vector<std::string>& args, std::filesystem::path log_file);
 };
 
 /// Runs discovery_server to completion (for flag and start-up errors).

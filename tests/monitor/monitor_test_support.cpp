@@ -1,51 +1,15 @@
 #include "monitor_test_support.hpp"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
-
-#include <spawn.h>
-
-extern char** environ;
 
 namespace raft::monitor::testing {
 
 using nlohmann::json;
-
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (true) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // ---- FakeServer -------------------------------------------------------------------
 
@@ -191,82 +155,23 @@ void FakeDiscovery::set_state(const json& state) {
 
 namespace {
 
-std::optional<int> reap(pid_t pid, std::chrono::milliseconds deadline) {
-  std::optional<int> code;
-  wait_until(
-      [&] {
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) != pid) return false;
-        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return true;
-      },
-      deadline);
-  return code;
-}
-
-}  // namespace
-
-MonitorProcess::MonitorProcess(const std::vector<std::string>& args) {
+std::filesystem::path temp_log_file() {
   std::string pattern =
       (std::filesystem::temp_directory_path() / "web-monitor-test-XXXXXX").string();
   const int fd = ::mkstemp(pattern.data());
   if (fd < 0) throw std::runtime_error(std::string("mkstemp failed: ") + std::strerror(errno));
   ::close(fd);
-  log_file_ = pattern;
-
-  std::vector<std::string> argv_text{WEB_MONITOR_PATH};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_text) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_file_.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0)
-    throw std::runtime_error(std::string("cannot start web_monitor: ") + std::strerror(rc));
+  return pattern;
 }
+
+}  // namespace
+
+MonitorProcess::MonitorProcess(const std::vector<std::string>& args)
+    : ServerProcess(WEB_MONITOR_PATH, args, temp_log_file()) {}
 
 MonitorProcess::~MonitorProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
   std::error_code ec;
-  std::filesystem::remove(log_file_, ec);
-}
-
-bool MonitorProcess::wait_healthy(int port, std::chrono::milliseconds deadline) {
-  return wait_until(
-      [&] {
-        if (pid_ <= 0) return false;
-        return http_request(port, "GET", "/healthz").status == 200;
-      },
-      deadline);
-}
-
-std::optional<int> MonitorProcess::stop(int signal, std::chrono::milliseconds deadline) {
-  if (pid_ <= 0) return std::nullopt;
-  ::kill(pid_, signal);
-  return wait_exit(deadline);
-}
-
-std::optional<int> MonitorProcess::wait_exit(std::chrono::milliseconds deadline) {
-  if (pid_ <= 0) return std::nullopt;
-  const std::optional<int> code = reap(pid_, deadline);
-  if (code) pid_ = -1;
-  return code;
-}
-
-std::string MonitorProcess::output() const {
-  std::ifstream in(log_file_);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::filesystem::remove(log_file(), ec);
 }
 
 // ---- HTTP ---------------------------------------------------------------------------------

@@ -21,13 +21,12 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "server_process.hpp"
+
 namespace raft::monitor::testing {
 
-/// Polls `condition` every 10 ms until it holds or `deadline` passes.
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline);
-
-/// A loopback TCP port that was free a moment ago (bound to port 0, closed).
-int free_port();
+using raft::testing::free_port;
+using raft::testing::wait_until;
 
 /// One request a fake server received.
 struct Received {
@@ -106,27 +105,12 @@ class FakeDiscovery : public FakeServer {
   std::string state_body_ = R"({"nodes":{},"leader":null,"members":{}})";
 };
 
-/// web_monitor as a child process; stdout and stderr go to a file.
-class MonitorProcess {
+/// web_monitor as a child process; stdout and stderr go to a temporary file,
+/// removed with it.
+class MonitorProcess : public raft::testing::ServerProcess {
  public:
   explicit MonitorProcess(const std::vector<std::string>& args);
-  /// Kills it (SIGKILL) if it still runs, reaps it, removes the output file.
-  ~MonitorProcess();
-  MonitorProcess(const MonitorProcess&) = delete;
-  MonitorProcess& operator=(const MonitorProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  /// Waits for GET /healthz on 127.0.0.1:port to answer 200.
-  bool wait_healthy(int port, std::chrono::milliseconds deadline);
-  /// Sends `signal` and waits for the exit: the exit code, 128 + signal when
-  /// killed by one, or nullopt if it did not exit in time.
-  std::optional<int> stop(int signal, std::chrono::milliseconds deadline);
-  std::optional<int> wait_exit(std::chrono::milliseconds deadline);
-  std::string output() const;
-
- private:
-  pid_t pid_ = -1;
-  std::filesystem::path log_file_;
+  ~MonitorProcess() override;
 };
 
 /// A short HTTP exchange with 127.0.0.1:port; status -1 when it failed.
