@@ -18,6 +18,8 @@ struct PeerStatus {
   Index next_index = 0;
   std::string progress_state;  ///< "probe", "replicate", "snapshot"
   bool partitioned = false;    ///< we drop traffic to and from it
+  bool dropping_from = false;  ///< we drop what it sends us (drop_from)
+  bool dropping_to = false;    ///< we drop what we send it (drop_to)
 };
 
 struct NodeStatus {
@@ -36,8 +38,10 @@ struct NodeStatus {
   bool crashed = false;
   bool pre_voting = false;
   NodeId transfer_target = kNoNode;
-  std::vector<NodeId> partitioned;  ///< ranks whose traffic we drop
-  std::vector<PeerStatus> peers;    ///< filled on the leader
+  std::vector<NodeId> partitioned;    ///< ranks whose traffic we drop
+  std::vector<NodeId> dropping_from;  ///< ranks whose messages to us we drop
+  std::vector<NodeId> dropping_to;    ///< ranks our messages to which we drop
+  std::vector<PeerStatus> peers;      ///< filled on the leader
 
   // Timers, all in ms of the node's Raft clock (which stands still while paused).
   std::uint64_t election_timeout_ms = 0;      ///< current randomised timeout

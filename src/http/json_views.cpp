@@ -80,13 +80,17 @@ json status_json(const runtime::NodeStatus& s, std::uint64_t now_ms,
   out["pre_voting"] = s.pre_voting;
   out["transfer_target"] = node_id_json(s.transfer_target);
   out["partitioned"] = s.partitioned;
+  out["dropping_from"] = s.dropping_from;
+  out["dropping_to"] = s.dropping_to;
   json peers = json::array();
   for (const runtime::PeerStatus& p : s.peers) {
     peers.push_back({{"id", std::to_string(p.id)},
                      {"match_index", p.match_index},
                      {"next_index", p.next_index},
                      {"progress_state", p.progress_state},
-                     {"partitioned", p.partitioned}});
+                     {"partitioned", p.partitioned},
+                     {"dropping_from", p.dropping_from},
+                     {"dropping_to", p.dropping_to}});
   }
   out["peers"] = std::move(peers);
   out["storage_error"] =

@@ -145,7 +145,7 @@ bool NodeDriver::Impl::deliver(Message m) {
   const auto type = static_cast<std::size_t>(m.type);
   if (type < metrics->messages_received.size()) metrics->messages_received[type]++;
   // A paused or crashed node receives and drops, so no sender's request hangs.
-  if (!node || paused || storage_failed() || partitioned.count(m.from)) {
+  if (!node || paused || storage_failed() || partitioned.count(m.from) || drop_from.count(m.from)) {
     metrics->messages_dropped++;
     return false;
   }
@@ -193,7 +193,7 @@ void NodeDriver::Impl::handle_ready() {
 
   // 2. Send, now that what the messages promise is durable.
   for (const Message& m : rd.messages) {
-    if (partitioned.count(m.to) || !transport->send(m)) {
+    if (partitioned.count(m.to) || drop_to.count(m.to) || !transport->send(m)) {
       metrics->messages_dropped++;
       continue;
     }
@@ -375,6 +375,8 @@ void NodeDriver::Impl::publish(bool force) {
   s->paused = paused;
   s->crashed = crashed;
   s->partitioned.assign(partitioned.begin(), partitioned.end());
+  s->dropping_from.assign(drop_from.begin(), drop_from.end());
+  s->dropping_to.assign(drop_to.begin(), drop_to.end());
   s->heartbeat_interval_ms = options.raft.heartbeat_interval_ms;
   s->election_timeout_min_ms = options.raft.election_timeout_min_ms;
   s->election_timeout_max_ms = options.raft.election_timeout_max_ms;
@@ -409,7 +411,8 @@ void NodeDriver::Impl::publish(bool force) {
     s->peers.clear();
     for (const auto& [id, p] : node->progress()) {
       s->peers.push_back({id, p.match, p.next, std::string(progress_state_name(p.state)),
-                          partitioned.count(id) > 0});
+                          partitioned.count(id) > 0, drop_from.count(id) > 0,
+                          drop_to.count(id) > 0});
     }
     published_role = node->role();
     published_term = node->term();

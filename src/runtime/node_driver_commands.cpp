@@ -53,6 +53,32 @@ std::optional<NodeId> parse_rank(const std::string& text, int size) {
   return value;
 }
 
+/// Parses the ranks of partition, drop_from and drop_to: each must be a rank of
+/// this cluster other than `self`. On a bad one, `error` gets one sentence.
+std::optional<std::vector<NodeId>> parse_peer_ranks(const std::string& command,
+                                                    const std::vector<std::string>& args, int size,
+                                                    NodeId self, std::string* error) {
+  if (args.empty()) {
+    *error = command + " needs ranks: " + command + " R1 R2 ...";
+    return std::nullopt;
+  }
+  std::vector<NodeId> ranks;
+  for (const std::string& a : args) {
+    std::optional<NodeId> r = parse_rank(a, size);
+    if (!r) {
+      *error = "'" + a + "' is not a rank of this cluster (0.." + std::to_string(size - 1) + ")";
+      return std::nullopt;
+    }
+    if (*r == self) {
+      *error = command == "partition" ? "a node cannot partition itself from itself"
+                                      : "a node cannot " + command + " itself";
+      return std::nullopt;
+    }
+    ranks.push_back(*r);
+  }
+  return ranks;
+}
+
 std::string join(const std::vector<NodeId>& ids) {
   std::string out;
   for (NodeId id : ids) out += (out.empty() ? "" : ", ") + std::to_string(id);
@@ -62,20 +88,11 @@ std::string join(const std::vector<NodeId>& ids) {
 }  // namespace
 
 const std::vector<std::string>& driver_commands() {
-  static const std::vector<std::string> commands = {"trigger_election",
-                                                    "become_follower",
-                                                    "check_timers",
-                                                    "force_timeout",
-                                                    "state_details",
-                                                    "submit",
-                                                    "pause",
-                                                    "resume",
-                                                    "crash",
-                                                    "restart",
-                                                    "partition",
-                                                    "heal",
-                                                    "transfer_leadership",
-                                                    "snapshot"};
+  static const std::vector<std::string> commands = {
+      "trigger_election", "become_follower", "check_timers", "force_timeout", "state_details",
+      "submit",           "pause",           "resume",       "crash",         "restart",
+      "partition",        "drop_from",       "drop_to",      "heal",          "transfer_leadership",
+      "snapshot"};
   return commands;
 }
 
@@ -176,7 +193,9 @@ CommandReply NodeDriver::Impl::execute(const std::string& name,
                        {"match_index", p.match_index},
                        {"next_index", p.next_index},
                        {"state", p.progress_state},
-                       {"partitioned", p.partitioned}});
+                       {"partitioned", p.partitioned},
+                       {"dropping_from", p.dropping_from},
+                       {"dropping_to", p.dropping_to}});
     }
     nlohmann::json details = {{"rank", s.rank},
                               {"cluster_size", s.cluster_size},
@@ -194,6 +213,8 @@ CommandReply NodeDriver::Impl::execute(const std::string& name,
                               {"paused", s.paused},
                               {"crashed", s.crashed},
                               {"partitioned", s.partitioned},
+                              {"dropping_from", s.dropping_from},
+                              {"dropping_to", s.dropping_to},
                               {"transfer_target", node_json(s.transfer_target)},
                               {"peers", peers},
                               {"election_timeout_ms", s.election_timeout_ms},
@@ -258,27 +279,21 @@ CommandReply NodeDriver::Impl::execute(const std::string& name,
                   std::to_string(node->log().snapshot().last_index),
               {{"term", node->term()}, {"log_length", node->log().last_index()}});
   }
-  if (name == "partition") {
-    if (args.empty()) return refused("partition needs ranks: partition R1 R2 ...");
-    std::vector<NodeId> ranks;
-    for (const std::string& a : args) {
-      std::optional<NodeId> r = parse_rank(a, size);
-      if (!r) {
-        return refused("'" + a + "' is not a rank of this cluster (0.." + std::to_string(size - 1) +
-                       ")");
-      }
-      if (*r == options.raft.id) return refused("a node cannot partition itself from itself");
-      ranks.push_back(*r);
-    }
-    partitioned.insert(ranks.begin(), ranks.end());
-    std::vector<NodeId> all(partitioned.begin(), partitioned.end());
-    return ok("dropping all traffic to and from node(s) " + join(all), {{"partitioned", all}});
+  if (name == "partition" || name == "drop_from" || name == "drop_to") {
+    std::string error;
+    const auto ranks = parse_peer_ranks(name, args, size, options.raft.id, &error);
+    if (!ranks) return refused(error);
+    return cut(name, *ranks);
   }
   if (name == "heal") {
     if (!args.empty()) return refused("heal takes no arguments");
     partitioned.clear();
+    drop_from.clear();
+    drop_to.clear();
     return ok("healed: traffic flows to and from every node",
-              {{"partitioned", nlohmann::json::array()}});
+              {{"partitioned", nlohmann::json::array()},
+               {"dropping_from", nlohmann::json::array()},
+               {"dropping_to", nlohmann::json::array()}});
   }
   if (name == "transfer_leadership") {
     if (args.size() != 1)
@@ -299,6 +314,27 @@ CommandReply NodeDriver::Impl::execute(const std::string& name,
               {{"snapshot_index", node->log().snapshot().last_index}});
   }
   return refused("unknown command '" + name + "'");
+}
+
+CommandReply NodeDriver::Impl::cut(const std::string& name, const std::vector<NodeId>& ranks) {
+  // Each command adds to its own set; only heal empties them, so the three
+  // kinds of cut can be combined (a drop_to and a drop_from make a partition).
+  if (name == "partition") {
+    partitioned.insert(ranks.begin(), ranks.end());
+    std::vector<NodeId> all(partitioned.begin(), partitioned.end());
+    return ok("dropping all traffic to and from node(s) " + join(all), {{"partitioned", all}});
+  }
+  if (name == "drop_from") {
+    drop_from.insert(ranks.begin(), ranks.end());
+    std::vector<NodeId> all(drop_from.begin(), drop_from.end());
+    return ok(
+        "dropping every message received from node(s) " + join(all) + " (still sending to them)",
+        {{"dropping_from", all}});
+  }
+  drop_to.insert(ranks.begin(), ranks.end());
+  std::vector<NodeId> all(drop_to.begin(), drop_to.end());
+  return ok("dropping every message sent to node(s) " + join(all) + " (still receiving from them)",
+            {{"dropping_to", all}});
 }
 
 }  // namespace raft::runtime

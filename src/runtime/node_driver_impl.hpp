@@ -76,6 +76,10 @@ struct NodeDriver::Impl {
   std::uint64_t pause_started_ms = 0;
   std::uint64_t paused_total_ms = 0;
   std::set<NodeId> partitioned;
+  /// One-way cuts: what we receive from drop_from ranks, and what we send to
+  /// drop_to ranks, is dropped (an asymmetric link, as a broken route makes).
+  std::set<NodeId> drop_from;
+  std::set<NodeId> drop_to;
   std::string storage_error;
   /// Term and vote of the last hard state made durable: a hard state that
   /// differs only in its commit index needs no sync of its own (as etcd's
@@ -122,6 +126,8 @@ struct NodeDriver::Impl {
 
   // node_driver_commands.cpp
   CommandReply execute(const std::string& name, const std::vector<std::string>& args);
+  /// partition, drop_from or drop_to: adds the (validated) ranks to that set.
+  CommandReply cut(const std::string& name, const std::vector<NodeId>& ranks);
   void record_history(const std::string& line);
 };
 

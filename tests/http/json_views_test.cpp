@@ -29,8 +29,9 @@ runtime::NodeStatus leader_status() {
   s.election_elapsed_ms = 100;
   s.heartbeat_interval_ms = 750;
   s.published_at_ms = 1000;
-  s.peers = {{1, 12, 13, "replicate", false}, {2, 5, 6, "probe", true}};
+  s.peers = {{1, 12, 13, "replicate", false, true, false}, {2, 5, 6, "probe", true, false, false}};
   s.partitioned = {2};
+  s.dropping_from = {1};
   return s;
 }
 
@@ -85,6 +86,21 @@ TEST(StatusJson, ExtrasDescribePeersPartitionsAndTimers) {
   EXPECT_EQ(j["timers"]["election_timeout_ms"], 3000);
   EXPECT_EQ(j["timers"]["heartbeat_interval_ms"], 750);
   EXPECT_EQ(j["timers"]["running"], true);
+}
+
+TEST(StatusJson, OneWayCutsAreListedBesideThePartition) {
+  runtime::NodeStatus s = leader_status();
+  s.dropping_to = {1, 2};
+  const json j = status_json(s, 1000, std::nullopt);
+  EXPECT_EQ(j["partitioned"], json::array({2})) << "the two-way set is unchanged";
+  EXPECT_EQ(j["dropping_from"], json::array({1}));
+  EXPECT_EQ(j["dropping_to"], json::array({1, 2}));
+  EXPECT_EQ(j["peers"][0]["dropping_from"], true);
+  EXPECT_EQ(j["peers"][0]["dropping_to"], false);
+  EXPECT_EQ(j["peers"][1]["dropping_from"], false);
+  const json none = status_json(runtime::NodeStatus{}, 0, std::nullopt);
+  EXPECT_EQ(none["dropping_from"], json::array()) << "an empty set is [], never null";
+  EXPECT_EQ(none["dropping_to"], json::array());
 }
 
 TEST(StatusJson, TimersAgeSincePublicationUnlessTheClockStandsStill) {

@@ -307,7 +307,15 @@ TEST(NodeServer, EveryCommandAnswersWithOkAndResultOrError) {
   EXPECT_GT(b["index"].get<Index>(), 0u);
   expect_answer("partition 0", 400);  // itself
   expect_answer("partition 9", 400);  // not a rank
+  b = expect_answer("drop_to 0", 400);
+  EXPECT_EQ(b["error"], "a node cannot drop_to itself");
+  b = expect_answer("drop_from 9", 400);
+  EXPECT_EQ(b["error"], "'9' is not a rank of this cluster (0..0)");
+  b = expect_answer("drop_from", 400);
+  EXPECT_EQ(b["error"], "drop_from needs ranks: drop_from R1 R2 ...");
   expect_answer("heal", 200);
+  EXPECT_EQ(n.status()["dropping_from"], json::array());
+  EXPECT_EQ(n.status()["dropping_to"], json::array());
   expect_answer("pause", 200);
   expect_answer("pause", 400);
   EXPECT_EQ(n.status()["paused"], true);
@@ -374,10 +382,10 @@ TEST(NodeServer, UnknownCommandListsTheValidOnes) {
   EXPECT_EQ(b["ok"], false);
   EXPECT_EQ(b["error"], "unknown command 'make_coffee'");
   const auto valid = b["valid_commands"].get<std::vector<std::string>>();
-  for (const char* c :
-       {"trigger_election", "become_follower", "show_known_nodes", "sync_known_nodes",
-        "check_timers", "force_timeout", "state_details", "submit", "pause", "resume", "crash",
-        "restart", "partition", "heal", "transfer_leadership", "snapshot"}) {
+  for (const char* c : {"trigger_election", "become_follower", "show_known_nodes",
+                        "sync_known_nodes", "check_timers", "force_timeout", "state_details",
+                        "submit", "pause", "resume", "crash", "restart", "partition", "drop_from",
+                        "drop_to", "heal", "transfer_leadership", "snapshot"}) {
     EXPECT_NE(std::find(valid.begin(), valid.end(), c), valid.end()) << c;
   }
 }

@@ -14,7 +14,9 @@ namespace raft::testing {
 
 class InProcessHub : public std::enable_shared_from_this<InProcessHub> {
  public:
-  explicit InProcessHub(int size) : mailboxes_(static_cast<std::size_t>(size)) {}
+  explicit InProcessHub(int size)
+      : mailboxes_(static_cast<std::size_t>(size)),
+        posted_(static_cast<std::size_t>(size) * static_cast<std::size_t>(size), 0) {}
 
   std::unique_ptr<transport::Transport> transport_for(NodeId rank);
 
@@ -23,6 +25,13 @@ class InProcessHub : public std::enable_shared_from_this<InProcessHub> {
   void post(const Message& m) {
     std::lock_guard lock(mutex_);
     mailboxes_.at(static_cast<std::size_t>(m.to)).push_back(m);
+    posted_.at(link(m.from, m.to))++;
+  }
+  /// How many messages `from` has handed to the hub for `to`: what a one-way
+  /// cut lets through shows here, per direction.
+  std::size_t posted(NodeId from, NodeId to) {
+    std::lock_guard lock(mutex_);
+    return posted_.at(link(from, to));
   }
   std::size_t take(NodeId rank, std::vector<Message>& out, std::size_t max) {
     std::lock_guard lock(mutex_);
@@ -37,8 +46,13 @@ class InProcessHub : public std::enable_shared_from_this<InProcessHub> {
   }
 
  private:
+  std::size_t link(NodeId from, NodeId to) const {
+    return static_cast<std::size_t>(from) * mailboxes_.size() + static_cast<std::size_t>(to);
+  }
+
   std::mutex mutex_;
   std::vector<std::deque<Message>> mailboxes_;
+  std::vector<std::size_t> posted_;  ///< [from * size + to]
 };
 
 class InProcessTransport final : public transport::Transport {

@@ -52,7 +52,9 @@ class DriverCluster {
       o.snapshot_every_entries = 50;
       auto logger =
           std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-      drivers_.push_back(std::make_unique<NodeDriver>(o, hub_->transport_for(i), logger, nullptr));
+      metrics_.push_back(std::make_shared<Metrics>());
+      drivers_.push_back(
+          std::make_unique<NodeDriver>(o, hub_->transport_for(i), logger, metrics_.back()));
     }
     for (auto& d : drivers_) threads_.emplace_back([&d] { d->run(); });
   }
@@ -64,6 +66,9 @@ class DriverCluster {
   }
 
   NodeDriver& at(NodeId i) { return *drivers_.at(static_cast<std::size_t>(i)); }
+  Metrics& metrics(NodeId i) { return *metrics_.at(static_cast<std::size_t>(i)); }
+  /// Messages sent from one node to another so far (what left the sender).
+  std::size_t posted(NodeId from, NodeId to) { return hub_->posted(from, to); }
   int size() const { return static_cast<int>(drivers_.size()); }
 
   /// The one leader all running nodes agree on, or kNoNode.
@@ -98,6 +103,7 @@ class DriverCluster {
  private:
   fs::path dir_;
   std::shared_ptr<testing::InProcessHub> hub_;
+  std::vector<std::shared_ptr<Metrics>> metrics_;
   std::vector<std::unique_ptr<NodeDriver>> drivers_;
   std::vector<std::thread> threads_;
 };
@@ -179,6 +185,88 @@ TEST(NodeDriver, PartitionIsolatesAndHealRestores) {
   }));
   EXPECT_TRUE(wait_for([&] { return c.at(leader).status()->role != Role::Leader; }));
   ASSERT_TRUE(c.command(leader, "heal").ok);
+  EXPECT_TRUE(wait_for([&] { return c.agreed_leader() != kNoNode; }));
+}
+
+TEST(NodeDriver, OneWayCommandsRefuseBadRanks) {
+  DriverCluster c(3, "oneway_args");
+  for (const std::string cmd : {"drop_from", "drop_to"}) {
+    CommandReply none = c.command(0, cmd);
+    EXPECT_FALSE(none.ok);
+    EXPECT_EQ(none.http_status, 400);
+    EXPECT_EQ(none.error, cmd + " needs ranks: " + cmd + " R1 R2 ...");
+    EXPECT_EQ(c.command(0, cmd, {"3"}).error, "'3' is not a rank of this cluster (0..2)");
+    EXPECT_EQ(c.command(0, cmd, {"1", "x"}).error, "'x' is not a rank of this cluster (0..2)");
+    EXPECT_EQ(c.command(0, cmd, {"-1"}).http_status, 400);
+    EXPECT_EQ(c.command(0, cmd, {"0"}).error, "a node cannot " + cmd + " itself");
+  }
+  auto s = c.at(0).status();
+  EXPECT_TRUE(s->dropping_from.empty() && s->dropping_to.empty())
+      << "a refused command cuts nothing";
+  EXPECT_FALSE(c.command(0, "heal", {"1"}).ok) << "heal takes no arguments";
+}
+
+TEST(NodeDriver, OneWayCutsAddUpAndHealClearsEverySet) {
+  DriverCluster c(3, "oneway_sets");
+  CommandReply from = c.command(0, "drop_from", {"1"});
+  ASSERT_TRUE(from.ok) << from.error;
+  EXPECT_EQ(from.fields["dropping_from"], nlohmann::json::array({1}));
+  ASSERT_TRUE(c.command(0, "drop_from", {"2", "1"}).ok);
+  ASSERT_TRUE(c.command(0, "drop_to", {"2"}).ok);
+  ASSERT_TRUE(c.command(0, "partition", {"1"}).ok);
+  auto s = c.at(0).status();
+  EXPECT_EQ(s->dropping_from, (std::vector<NodeId>{1, 2}));
+  EXPECT_EQ(s->dropping_to, (std::vector<NodeId>{2}));
+  EXPECT_EQ(s->partitioned, (std::vector<NodeId>{1}));
+  CommandReply details = c.command(0, "state_details");
+  EXPECT_EQ(details.fields["details"]["dropping_to"], nlohmann::json::array({2}));
+  CommandReply heal = c.command(0, "heal");
+  ASSERT_TRUE(heal.ok) << heal.error;
+  s = c.at(0).status();
+  EXPECT_TRUE(s->partitioned.empty());
+  EXPECT_TRUE(s->dropping_from.empty());
+  EXPECT_TRUE(s->dropping_to.empty());
+}
+
+TEST(NodeDriver, DropToSilencesOneDirectionOnly) {
+  DriverCluster c(3, "oneway_dir");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId b = (leader + 1) % 3;
+  ASSERT_TRUE(c.command(leader, "drop_to", {std::to_string(b)}).ok);
+  // The command ran on the leader's loop, so every later send sees the cut.
+  const std::size_t to_b = c.posted(leader, b);
+  const std::size_t from_b = c.posted(b, leader);
+  const std::uint64_t dropped = c.metrics(leader).messages_dropped.load();
+  // Without heartbeats b times out and campaigns (PreVote): it keeps talking
+  // to the leader, which keeps hearing it, while nothing reaches b from it.
+  EXPECT_TRUE(wait_for([&] {
+    return c.posted(b, leader) >= from_b + 3 && c.metrics(leader).messages_dropped > dropped + 3;
+  }));
+  EXPECT_EQ(c.posted(leader, b), to_b) << "the leader sent nothing to b through the cut";
+  EXPECT_GT(c.posted(leader, (leader + 2) % 3), 0u);
+  ASSERT_TRUE(c.command(leader, "heal").ok);
+  EXPECT_TRUE(wait_for([&] { return c.posted(leader, b) > to_b; })) << "heal restores the link";
+  EXPECT_TRUE(wait_for([&] { return c.agreed_leader() != kNoNode; }));
+}
+
+TEST(NodeDriver, DropFromIgnoresOneDirectionOnly) {
+  DriverCluster c(3, "oneway_from");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId b = (leader + 1) % 3;
+  const std::uint64_t received =
+      c.metrics(b).messages_received[static_cast<std::size_t>(MessageType::AppendEntries)];
+  ASSERT_TRUE(c.command(b, "drop_from", {std::to_string(leader)}).ok);
+  const std::uint64_t dropped = c.metrics(b).messages_dropped.load();
+  const std::size_t from_b = c.posted(b, leader);
+  // b still receives the leader's heartbeats and drops them, so it stops
+  // answering them: what it sends the leader now is only its own campaign.
+  EXPECT_TRUE(wait_for([&] { return c.metrics(b).messages_dropped > dropped + 3; }));
+  EXPECT_GT(c.metrics(b).messages_received[static_cast<std::size_t>(MessageType::AppendEntries)],
+            received);
+  EXPECT_TRUE(wait_for([&] { return c.posted(b, leader) > from_b; })) << "b still sends";
+  ASSERT_TRUE(c.command(b, "heal").ok);
   EXPECT_TRUE(wait_for([&] { return c.agreed_leader() != kNoNode; }));
 }
 
