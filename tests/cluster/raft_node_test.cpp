@@ -1,6 +1,7 @@
 // raft_node as users run it: real `mpirun` jobs, real HTTP, real disks.
 #include <signal.h>
 
+#include <algorithm>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -140,6 +141,48 @@ TEST(RaftNode, PausingTheLeaderElectsANewOneAndResumeDoesNotDeposeIt) {
   }));
   EXPECT_EQ(c.agreed_leader(), next) << "PreVote: the resumed node must not depose the new leader";
   EXPECT_EQ((*c.status(next))["term"].get<long long>(), term);
+}
+
+TEST(RaftNode, LeaderThatCannotBeHeardIsReplacedAndHealBringsAgreement) {
+  Cluster c({.nodes = 3});
+  const int leader = c.wait_leader();
+  ASSERT_GE(leader, 0);
+  const auto term = (*c.status(leader))["term"].get<long long>();
+  const int a = std::min((leader + 1) % 3, (leader + 2) % 3);
+  const int b = std::max((leader + 1) % 3, (leader + 2) % 3);
+  // The leader still hears both followers, but its heartbeats never arrive.
+  HttpReply r = c.command(leader, "drop_to " + std::to_string(a) + " " + std::to_string(b));
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["dropping_to"], Json::array({a, b}));
+  auto s = c.status(leader);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ((*s)["dropping_to"], Json::array({a, b}));
+  EXPECT_EQ((*s)["partitioned"], Json::array()) << "a one-way cut is not a partition";
+
+  long long next_term = 0;
+  ASSERT_TRUE(eventually([&] {
+    for (int f : {a, b}) {
+      auto fs = c.status(f);
+      if (fs && (*fs)["state"] == "LEADER" && (*fs)["term"].get<long long>() > term) {
+        next_term = (*fs)["term"].get<long long>();
+        return true;
+      }
+    }
+    return false;
+  })) << "the followers, hearing nothing, must elect one of themselves";
+  // The old leader hears the new leader's higher term and follows it.
+  EXPECT_TRUE(eventually([&] {
+    auto old = c.status(leader);
+    return old && (*old)["state"] != "LEADER" && (*old)["term"].get<long long>() >= next_term;
+  }));
+
+  r = c.command(leader, "heal");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  s = c.status(leader);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ((*s)["dropping_to"], Json::array());
+  EXPECT_EQ((*s)["dropping_from"], Json::array());
+  expect_one_agreed_leader(c);
 }
 
 TEST(RaftNode, DiscoveryKilledAndRestartedLosesNoRegistration) {

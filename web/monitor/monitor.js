@@ -407,6 +407,25 @@
     return { root, stateBadge, badges, addr, values, fill, timerText, extra, error, buttons, picker, node: null };
   }
 
+  // One-way cuts as thin dotted lines, one per direction "from -> to" whose
+  // messages are lost (whichever end drops them), with the direction as a tooltip.
+  function drawOneWayCuts(nodes, pos, links) {
+    const drawn = new Set();
+    const draw = (from, to) => {
+      const key = from + '>' + to;
+      const a = pos.get(from), b = pos.get(to);
+      if (drawn.has(key) || !a || !b) return;
+      drawn.add(key);
+      const line = svg('line', { class: 'cut oneway', x1: a.x, y1: a.y, x2: b.x, y2: b.y }, links);
+      svg('title', null, line).textContent = 'messages from node ' + from + ' to node ' + to + ' are dropped';
+    };
+    for (const node of nodes) {
+      const id = String(node.node_id);
+      if (Array.isArray(node.dropping_to)) for (const other of node.dropping_to) draw(id, String(other));
+      if (Array.isArray(node.dropping_from)) for (const other of node.dropping_from) draw(String(other), id);
+    }
+  }
+
   function badge(cls, text, title) {
     const b = el('span', 'badge ' + cls, text);
     if (title) b.title = title;
@@ -455,6 +474,14 @@
     if (Array.isArray(node.partitioned) && node.partitioned.length > 0) {
       card.badges.append(badge('partitioned', 'partitioned from ' + node.partitioned.join(', '),
                                'drops all traffic to and from these ranks'));
+    }
+    if (Array.isArray(node.dropping_from) && node.dropping_from.length > 0) {
+      card.badges.append(badge('partitioned', 'deaf to ' + node.dropping_from.join(', '),
+                               'one way: drops every message from these ranks, still sends to them'));
+    }
+    if (Array.isArray(node.dropping_to) && node.dropping_to.length > 0) {
+      card.badges.append(badge('partitioned', 'silent to ' + node.dropping_to.join(', '),
+                               'one way: drops every message to these ranks, still hears them'));
     }
     if (node.pre_voting) card.badges.append(badge('prevote', 'pre-voting', 'asking whether it could win before raising its term'));
     if (node.transfer_target !== null && node.transfer_target !== undefined) {
@@ -728,6 +755,7 @@
         if (a && b) svg('line', { class: 'cut', x1: a.x, y1: a.y, x2: b.x, y2: b.y }, links);
       }
     }
+    drawOneWayCuts(nodes, pos, links);
 
     const seen = new Set();
     for (const node of nodes) {

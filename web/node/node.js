@@ -172,9 +172,9 @@
     $("badge-paused").hidden = !s.paused;
     $("badge-crashed").hidden = !s.crashed;
     $("badge-prevote").hidden = !s.pre_voting;
-    const cut = Array.isArray(s.partitioned) ? s.partitioned : [];
-    $("badge-partitioned").hidden = cut.length === 0;
-    setText("badge-partitioned", `cut off from ${cut.join(", ")}`);
+    showRanksBadge("badge-partitioned", s.partitioned, "cut off from");
+    showRanksBadge("badge-drop-from", s.dropping_from, "deaf to");
+    showRanksBadge("badge-drop-to", s.dropping_to, "silent to");
 
     const storageError = $("storage-error");
     storageError.hidden = !s.storage_error;
@@ -208,12 +208,27 @@
     renderPeers(s);
   }
 
+  // A badge listing ranks (partition or a one-way cut), hidden when there are none.
+  function showRanksBadge(id, ranks, label) {
+    const list = Array.isArray(ranks) ? ranks : [];
+    $(id).hidden = list.length === 0;
+    setText(id, `${label} ${list.join(", ")}`);
+  }
+
+  function peerCuts(p) {
+    const cuts = [];
+    if (p.partitioned) cuts.push("cut off");
+    if (p.dropping_from) cuts.push("not heard");
+    if (p.dropping_to) cuts.push("not sent to");
+    return cuts.length ? el("span", {class: "cut"}, ` (${cuts.join(", ")})`) : null;
+  }
+
   function renderPeers(s) {
     const body = $("peers");
     const peers = Array.isArray(s.peers) ? s.peers.filter((p) => String(p.id) !== String(s.rank)) : [];
     $("peers-note").hidden = peers.length > 0;
     const rows = peers.map((p) => el("tr", null,
-      el("td", null, `node ${p.id}`, p.partitioned ? el("span", {class: "cut"}, " (cut off)") : null),
+      el("td", null, `node ${p.id}`, peerCuts(p)),
       el("td", {class: "num"}, String(p.match_index)),
       el("td", {class: "num"}, String(p.next_index)),
       el("td", null, String(p.progress_state))));
@@ -531,6 +546,8 @@
     const forms = [
       ["form-transfer", "in-transfer", "transfer_leadership"],
       ["form-partition", "in-partition", "partition"],
+      ["form-drop-from", "in-drop-from", "drop_from"],
+      ["form-drop-to", "in-drop-to", "drop_to"],
       ["form-submit", "in-submit", "submit"],
       ["form-free", "in-free", ""],
     ];
