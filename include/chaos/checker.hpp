@@ -1,6 +1,9 @@
 #pragma once
 /// Linearizability checker for a history of register operations (read,
-/// write, compare-and-set) on many keys. Pure functions, thread-compatible.
+/// write, compare-and-set, delete) on many keys. Pure functions,
+/// thread-compatible. A delete makes the register absent (the value a read of a
+/// missing key, a 404, returns); its "found" answer, when known, must match
+/// whether the key existed at that point.
 ///
 /// The algorithm is Wing & Gong's search as improved by Lowe ("Testing for
 /// linearizability", 2017) and used by Porcupine and Knossos: walk the
@@ -73,8 +76,11 @@ struct LostWrite {
 /// Every acknowledged write (ok write, ok swapped cas) must be the final value
 /// of its key or be superseded: the final value must come from a write that
 /// could have taken effect after it (one that had not completed before the
-/// acknowledged write was invoked). Values are assumed unique per write, as
-/// raft_chaos generates them. Keys missing from `final_reads` are skipped.
+/// acknowledged write was invoked), or, if the key is absent, a delete must
+/// have been able to follow it. Likewise an acknowledged delete leaves the key
+/// absent unless the final value comes from a write that could follow it.
+/// Values are assumed unique per write, as raft_chaos generates them. Keys
+/// missing from `final_reads` are skipped.
 std::vector<LostWrite> find_lost_writes(const std::vector<Operation>& history,
                                         const std::map<std::string, FinalRead>& final_reads);
 

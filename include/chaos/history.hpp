@@ -14,7 +14,8 @@
 
 namespace raft::chaos {
 
-enum class OpKind : std::uint8_t { Read, Write, Cas };
+/// Delete makes the key absent (DELETE /kv/{key}).
+enum class OpKind : std::uint8_t { Read, Write, Cas, Delete };
 
 /// Ok: the cluster answered definitively. Fail: it certainly did not take
 /// effect (refused before it was proposed), so the checker ignores it.
@@ -26,13 +27,16 @@ struct Operation {
   int client = 0;
   std::string key;
   OpKind kind = OpKind::Read;
-  std::string value;     ///< write and cas: the new value
+  std::string value;     ///< write and cas: the new value (empty for delete)
   std::string expected;  ///< cas: the value the key must hold
   Outcome outcome = Outcome::Unknown;
   /// Read, ok: what it returned (nullopt: the key did not exist).
   std::optional<std::string> read_value;
   /// Cas, ok: true if it swapped, false if the cluster answered 409.
   bool cas_swapped = false;
+  /// Delete, ok: whether the key existed when the delete took effect (the
+  /// answer's "found"); nullopt when not known, which constrains nothing.
+  std::optional<bool> delete_found;
   std::int64_t invoke_us = 0;    ///< monotonic, since the run started
   std::int64_t complete_us = 0;  ///< when the outcome was known (or given up)
   int attempts = 0;

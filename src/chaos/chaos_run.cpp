@@ -34,8 +34,10 @@ std::int64_t since(Clock::time_point epoch) {
 
 std::string key_name(int i) { return "k" + std::to_string(i); }
 
-/// One client's workload: reads, writes with values unique in the run, and
-/// compare-and-set from the last value it saw, on random keys.
+/// One client's workload on random keys: reads (40 %), writes with values
+/// unique in the run (25 %), deletes (10 %: keys come and go, so reads of
+/// absent keys and resurrected values are checked too), and compare-and-set
+/// from the last value it saw (25 %; a read when it saw none).
 void client_loop(KvClient& client, int index, const ChaosOptions& o,
                  const std::atomic<bool>& stop) {
   std::mt19937_64 rng(o.seed * 1000003 + static_cast<std::uint64_t>(index));
@@ -43,16 +45,19 @@ void client_loop(KvClient& client, int index, const ChaosOptions& o,
   std::uint64_t counter = 0;
   while (!stop.load() && !g_interrupted.load()) {
     const std::string key = key_name(static_cast<int>(rng() % o.keys));
-    const int dice = static_cast<int>(rng() % 10);
+    const int dice = static_cast<int>(rng() % 20);
     const std::string fresh = "c" + std::to_string(index) + "-" + std::to_string(++counter);
     Operation op;
     auto known = seen.find(key);
-    if (dice < 4 || (dice >= 7 && (known == seen.end() || !known->second))) {
+    if (dice < 8 || (dice >= 15 && (known == seen.end() || !known->second))) {
       op = client.read(key);
       if (op.outcome == Outcome::Ok) seen[key] = op.read_value;
-    } else if (dice < 7) {
+    } else if (dice < 13) {
       op = client.write(key, fresh);
       if (op.outcome == Outcome::Ok) seen[key] = fresh;
+    } else if (dice < 15) {
+      op = client.remove(key);
+      if (op.outcome == Outcome::Ok) seen[key] = std::nullopt;
     } else {
       op = client.cas(key, *known->second, fresh);
       if (op.outcome == Outcome::Ok) {

@@ -24,8 +24,8 @@ struct ChaosOptions {
   int heartbeat_interval_ms = 30;
   int snapshot_every = 200;
   std::string fsync = "always";
-  std::vector<std::string> nemesis = {"pause", "crash",    "partition", "transfer",
-                                      "elect", "snapshot", "kill9"};
+  std::vector<std::string> nemesis = {"pause",    "crash", "partition", "oneway",
+                                      "transfer", "elect", "snapshot",  "kill9"};
 };
 
 /// Exit codes of raft_chaos.

@@ -21,6 +21,7 @@ struct SearchOp {
   int value = kAbsent;     ///< write/cas: new value; read: the value returned
   int expected = kAbsent;  ///< cas
   bool swapped = false;
+  int found = -1;  ///< delete: 1 the key existed, 0 it did not, -1 not known
 };
 
 /// One call or return event in a doubly linked list (Lowe's "dancing links":
@@ -49,6 +50,11 @@ bool step(const SearchOp& op, int state, int* next) {
         return true;
       }
       return state != op.expected;  // answered 409: the value differed
+    case OpKind::Delete:
+      // Its answer says whether the key existed when it took effect.
+      if (!op.unknown && op.found >= 0 && (state != kAbsent) != (op.found == 1)) return false;
+      *next = kAbsent;
+      return true;
   }
   return false;
 }
@@ -95,6 +101,13 @@ std::string describe(const Operation& op) {
             : op.cas_swapped               ? ", swapped"
                                            : ", refused (409)");
       break;
+    case OpKind::Delete:
+      if (op.outcome == Outcome::Unknown) {
+        s += ", outcome unknown";
+      } else if (op.delete_found) {
+        s += *op.delete_found ? ", found the key" : ", found no key";
+      }
+      break;
   }
   return s + ", " + std::to_string(op.invoke_us) + "-" + std::to_string(op.complete_us) + " us)";
 }
@@ -107,12 +120,23 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
   KeyVerdict verdict;
   verdict.key = key;
   std::unordered_set<std::string> observed;
+  bool absence_observed = false;  // what an unknown delete could explain
   for (const Operation& op : history) {
     if (op.kind == OpKind::Read && op.outcome == Outcome::Ok && op.read_value) {
       observed.insert(*op.read_value);
     }
+    if (op.kind == OpKind::Read && op.outcome == Outcome::Ok && !op.read_value) {
+      absence_observed = true;
+    }
+    if (op.kind == OpKind::Delete && op.outcome == Outcome::Ok && op.delete_found == false) {
+      absence_observed = true;
+    }
     if (op.kind == OpKind::Cas && op.outcome != Outcome::Fail) observed.insert(op.expected);
   }
+  const auto unobserved = [&](const Operation& op) {
+    if (op.outcome != Outcome::Unknown) return false;
+    return op.kind == OpKind::Delete ? !absence_observed : !observed.count(op.value);
+  };
 
   // Intern values; keep only the ops that constrain the register.
   std::unordered_map<std::string, int> value_ids;
@@ -124,13 +148,16 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
   for (const Operation& op : history) {
     if (op.outcome == Outcome::Fail) continue;
     if (op.outcome == Outcome::Unknown && op.kind == OpKind::Read) continue;
-    if (prune_unobserved && op.outcome == Outcome::Unknown && !observed.count(op.value)) continue;
+    if (prune_unobserved && unobserved(op)) continue;
     SearchOp s;
     s.id = op.id;
     s.kind = op.kind;
     s.unknown = op.outcome == Outcome::Unknown;
     if (op.kind == OpKind::Read) {
       s.value = op.read_value ? intern(*op.read_value) : kAbsent;
+    } else if (op.kind == OpKind::Delete) {
+      s.value = kAbsent;
+      if (op.delete_found) s.found = *op.delete_found ? 1 : 0;
     } else {
       s.value = intern(op.value);
     }
@@ -306,29 +333,70 @@ std::vector<KeyVerdict> check_history(const std::vector<Operation>& history,
   return out;
 }
 
+namespace {
+
+/// True if `later` (not failed) may have taken effect after `op`: it did not
+/// certainly complete before `op` was invoked.
+bool may_follow(const Operation& later, const Operation& op) {
+  return later.outcome != Outcome::Fail &&
+         !(later.outcome == Outcome::Ok && later.complete_us < op.invoke_us);
+}
+
+/// An acknowledged write whose key is absent at the end is lost unless a
+/// delete may have taken effect after it.
+std::optional<LostWrite> check_absent(const Operation& w, const std::vector<Operation>& history) {
+  for (const Operation& d : history) {
+    if (d.kind == OpKind::Delete && d.key == w.key && may_follow(d, w)) return std::nullopt;
+  }
+  return LostWrite{w.id, w.key, w.value,
+                   "acknowledged write of '" + w.value + "' (op #" + std::to_string(w.id) +
+                       ") but the key is absent after the final heal, and no delete may have "
+                       "followed it"};
+}
+
+/// An acknowledged delete is lost if the final value was written by an op
+/// that completed before the delete was invoked (values are unique per write).
+std::optional<LostWrite> check_delete(const Operation& d, const std::string& final_value,
+                                      const Operation* writer) {
+  if (writer == nullptr || may_follow(*writer, d)) return std::nullopt;
+  return LostWrite{d.id,
+                   d.key,
+                   {},
+                   "acknowledged delete (op #" + std::to_string(d.id) +
+                       ") is lost: the final value '" + final_value + "' comes from op #" +
+                       std::to_string(writer->id) + ", which completed before it was invoked"};
+}
+
+}  // namespace
+
 std::vector<LostWrite> find_lost_writes(const std::vector<Operation>& history,
                                         const std::map<std::string, FinalRead>& final_reads) {
   std::vector<LostWrite> lost;
   // (key, value) -> the first op that may have written it.
   std::map<std::pair<std::string, std::string>, const Operation*> writers;
   for (const Operation& f : history) {
-    if (f.kind != OpKind::Read && f.outcome != Outcome::Fail &&
+    const bool writes = f.kind == OpKind::Write || f.kind == OpKind::Cas;
+    if (writes && f.outcome != Outcome::Fail &&
         !(f.kind == OpKind::Cas && f.outcome == Outcome::Ok && !f.cas_swapped)) {
       writers.emplace(std::make_pair(f.key, f.value), &f);
     }
   }
   for (const Operation& w : history) {
-    const bool acknowledged = w.outcome == Outcome::Ok &&
-                              (w.kind == OpKind::Write || (w.kind == OpKind::Cas && w.cas_swapped));
-    if (!acknowledged) continue;
     auto fr = final_reads.find(w.key);
-    if (fr == final_reads.end()) continue;
+    if (w.outcome != Outcome::Ok || fr == final_reads.end()) continue;
     const FinalRead& final_read = fr->second;
+    if (w.kind == OpKind::Delete) {
+      if (!final_read.value) continue;
+      auto found = writers.find(std::make_pair(w.key, *final_read.value));
+      const Operation* writer = found == writers.end() ? nullptr : found->second;
+      if (auto l = check_delete(w, *final_read.value, writer)) lost.push_back(*l);
+      continue;
+    }
+    const bool acknowledged = w.kind == OpKind::Write || (w.kind == OpKind::Cas && w.cas_swapped);
+    if (!acknowledged) continue;
     LostWrite l{w.id, w.key, w.value, {}};
     if (!final_read.value) {
-      l.explanation = "acknowledged write of '" + w.value + "' (op #" + std::to_string(w.id) +
-                      ") but the key is absent after the final heal";
-      lost.push_back(l);
+      if (auto absent = check_absent(w, history)) lost.push_back(*absent);
       continue;
     }
     if (*final_read.value == w.value) continue;
@@ -341,7 +409,7 @@ std::vector<LostWrite> find_lost_writes(const std::vector<Operation>& history,
       lost.push_back(l);
       continue;
     }
-    if (writer->outcome == Outcome::Ok && writer->complete_us < w.invoke_us) {
+    if (!may_follow(*writer, w)) {
       l.explanation = "acknowledged write of '" + w.value + "' (op #" + std::to_string(w.id) +
                       ") is lost: the final value '" + *final_read.value + "' comes from op #" +
                       std::to_string(writer->id) + ", which completed before it was invoked";

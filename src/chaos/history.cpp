@@ -10,6 +10,7 @@ std::string_view kind_name(OpKind kind) {
     case OpKind::Read: return "read";
     case OpKind::Write: return "write";
     case OpKind::Cas: return "cas";
+    case OpKind::Delete: return "delete";
   }
   return "?";
 }
@@ -33,12 +34,13 @@ nlohmann::json to_json(const Operation& op) {
                       {"complete_us", op.complete_us},
                       {"attempts", op.attempts},
                       {"node", op.node}};
-  if (op.kind != OpKind::Read) j["value"] = op.value;
+  if (op.kind == OpKind::Write || op.kind == OpKind::Cas) j["value"] = op.value;
   if (op.kind == OpKind::Cas) j["expected"] = op.expected;
   if (op.kind == OpKind::Read && op.outcome == Outcome::Ok) {
     j["read"] = op.read_value ? nlohmann::json(*op.read_value) : nlohmann::json(nullptr);
   }
   if (op.kind == OpKind::Cas && op.outcome == Outcome::Ok) j["swapped"] = op.cas_swapped;
+  if (op.kind == OpKind::Delete && op.delete_found) j["found"] = *op.delete_found;
   if (!op.note.empty()) j["note"] = op.note;
   return j;
 }
@@ -55,6 +57,8 @@ Operation operation_from_json(const nlohmann::json& j) {
     op.kind = OpKind::Write;
   } else if (kind == "cas") {
     op.kind = OpKind::Cas;
+  } else if (kind == "delete") {
+    op.kind = OpKind::Delete;
   } else {
     throw std::invalid_argument("unknown operation kind '" + kind + "'");
   }
@@ -73,6 +77,8 @@ Operation operation_from_json(const nlohmann::json& j) {
   if (auto r = j.find("read"); r != j.end() && r->is_string())
     op.read_value = r->get<std::string>();
   op.cas_swapped = j.value("swapped", false);
+  if (auto f = j.find("found"); op.kind == OpKind::Delete && f != j.end() && f->is_boolean())
+    op.delete_found = f->get<bool>();
   op.invoke_us = j.at("invoke_us").get<std::int64_t>();
   op.complete_us = j.at("complete_us").get<std::int64_t>();
   op.attempts = j.value("attempts", 0);

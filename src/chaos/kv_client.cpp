@@ -84,6 +84,25 @@ Operation KvClient::cas(const std::string& key, const std::string& expected,
   return run(std::move(op));
 }
 
+Operation KvClient::remove(const std::string& key) {
+  Operation op;
+  op.id = history_.next_id();
+  op.kind = OpKind::Delete;
+  op.key = key;
+  return run(std::move(op));
+}
+
+httplib::Result KvClient::send(httplib::Client& c, const Operation& op, const std::string& path,
+                               const httplib::Headers& headers, const std::string& body) {
+  switch (op.kind) {
+    case OpKind::Read: return c.Get(path, headers);
+    case OpKind::Write: return c.Put(path, headers, body, "text/plain");
+    case OpKind::Cas: return c.Post(path, headers, body, "application/json");
+    case OpKind::Delete: return c.Delete(path, headers);
+  }
+  return c.Get(path, headers);
+}
+
 Operation KvClient::run(Operation op) {
   op.client = options_.index;
   const bool is_write = op.kind != OpKind::Read;
@@ -119,10 +138,7 @@ Operation KvClient::run(Operation op) {
     ++op.attempts;
     const int rank = target_;
     httplib::Client& c = client_for(rank);
-    httplib::Result r = op.kind == OpKind::Read ? c.Get(path, headers)
-                        : op.kind == OpKind::Write
-                            ? c.Put(path, headers, body, "text/plain")
-                            : c.Post(path, headers, body, "application/json");
+    httplib::Result r = send(c, op, path, headers, body);
     if (!r) {
       // A failed connect sent nothing; any later failure may have delivered it.
       if (r.error() != httplib::Error::Connection) maybe_applied = maybe_applied || is_write;
@@ -155,6 +171,9 @@ Operation KvClient::run(Operation op) {
           op.read_value = answer.value("value", std::string());
         } else if (op.kind == OpKind::Cas) {
           op.cas_swapped = true;
+        } else if (op.kind == OpKind::Delete && answer.is_object() && answer.contains("found") &&
+                   answer["found"].is_boolean()) {
+          op.delete_found = answer["found"].get<bool>();
         }
         done = true;
         break;

@@ -40,9 +40,13 @@ class KvClient {
   Operation read(const std::string& key);
   Operation write(const std::string& key, const std::string& value);
   Operation cas(const std::string& key, const std::string& expected, const std::string& value);
+  /// DELETE /kv/{key}: 200 with "found" whether or not the key existed.
+  Operation remove(const std::string& key);
 
  private:
   Operation run(Operation op);
+  httplib::Result send(httplib::Client& c, const Operation& op, const std::string& path,
+                       const httplib::Headers& headers, const std::string& body);
   httplib::Client& client_for(int rank);
   std::int64_t now_us() const;
 

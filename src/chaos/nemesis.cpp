@@ -159,6 +159,8 @@ void Nemesis::one_fault(const std::atomic<bool>& stop) {
     }
     for (int r = 0; r < n; ++r) detail += "; " + command(r, "heal");
     record(start, "partition", detail);
+  } else if (kind == "oneway") {
+    oneway_fault(start, hold, stop);
   } else if (kind == "transfer") {
     const int leader = current_leader();
     if (leader < 0) return;
@@ -190,6 +192,44 @@ void Nemesis::one_fault(const std::atomic<bool>& stop) {
       errors_.push_back("relaunch after kill -9 failed: " + error);
     }
   }
+}
+
+void Nemesis::oneway_fault(std::int64_t start, std::chrono::milliseconds hold,
+                           const std::atomic<bool>& stop) {
+  const int n = cluster_.size();
+  if (n < 2) return;
+  const int leader = current_leader();
+  // Half the time the leader is the node whose link breaks: a leader that
+  // cannot be heard must be replaced, one that cannot hear must step down.
+  const int x = leader >= 0 && rng_() % 2 == 0 ? leader : random_rank();
+  std::string others;
+  for (int r = 0; r < n; ++r) {
+    if (r != x) others += (others.empty() ? "" : " ") + std::to_string(r);
+  }
+  std::string detail;
+  switch (rng_() % 3) {
+    case 0: {
+      // One ordered pair x -> y loses its messages; the sender or the
+      // receiver does the dropping, which must make no difference.
+      int y = random_rank();
+      if (y == x) y = (y + 1) % n;
+      detail = std::to_string(x) + " -> " + std::to_string(y) + " cut: " +
+               (rng_() % 2 == 0 ? command(x, "drop_to " + std::to_string(y))
+                                : command(y, "drop_from " + std::to_string(x)));
+      break;
+    }
+    case 1:
+      detail = std::to_string(x) +
+               " unheard (sends to nobody, hears all): " + command(x, "drop_to " + others);
+      break;
+    default:
+      detail = std::to_string(x) +
+               " deaf (hears nobody, sends to all): " + command(x, "drop_from " + others);
+      break;
+  }
+  sleep_for(hold, stop);
+  for (int r = 0; r < n; ++r) detail += "; " + command(r, "heal");
+  record(start, "oneway", detail);
 }
 
 void Nemesis::heal_all() {

@@ -2,8 +2,9 @@
 // Nemesis: injects one fault at a time at random (seeded) moments and undoes
 // it after a random hold: pause/resume, crash/restart, partitions (one node
 // isolated, the leader isolated, a majority split, or a "bridge" where only
-// two nodes lose each other), leadership transfer, forced elections, snapshots,
-// and kill -9 of
+// two nodes lose each other), one-way partitions (a link that carries traffic
+// in one direction only: a pair, or a node that cannot be heard or cannot
+// hear), leadership transfer, forced elections, snapshots, and kill -9 of
 // the whole MPI job followed by a relaunch on the same data. Every action is
 // recorded with its time and the nodes' answers. Runs on its own thread.
 
@@ -24,7 +25,8 @@ struct NemesisOptions {
   Clock::time_point epoch;
   std::chrono::milliseconds min_gap{500}, max_gap{2500};    ///< quiet time between faults
   std::chrono::milliseconds min_hold{300}, max_hold{3000};  ///< how long a fault lasts
-  std::vector<std::string> kinds;  ///< pause crash partition transfer elect snapshot kill9
+  /// pause crash partition oneway transfer elect snapshot kill9
+  std::vector<std::string> kinds;
 };
 
 class Nemesis {
@@ -49,6 +51,9 @@ class Nemesis {
   std::string command(int rank, const std::string& cmd);
   void record(std::int64_t start, std::string kind, std::string detail);
   void one_fault(const std::atomic<bool>& stop);
+  /// Cuts traffic in one direction with drop_to / drop_from, holds, heals.
+  void oneway_fault(std::int64_t start, std::chrono::milliseconds hold,
+                    const std::atomic<bool>& stop);
 
   NemesisOptions options_;
   ChaosCluster& cluster_;

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
 #ifdef RAFT_MPIEXEC
   o.mpirun = RAFT_MPIEXEC;
 #endif
-  std::string nemesis = "pause,crash,partition,transfer,elect,snapshot,kill9";
+  std::string nemesis = "pause,crash,partition,oneway,transfer,elect,snapshot,kill9";
   std::string check_file;
 
   CLI::App app{
@@ -55,9 +55,10 @@ int main(int argc, char** argv) {
   app.add_option("--bin-dir", o.bin_dir, "folder with raft_node and discovery_server")
       ->capture_default_str();
   app.add_option("--mpirun", o.mpirun, "mpirun to start the job with")->capture_default_str();
-  app.add_option("--nemesis", nemesis,
-                 "comma-separated faults: pause,crash,partition,transfer,elect,snapshot,kill9 "
-                 "(or none)")
+  app.add_option(
+         "--nemesis", nemesis,
+         "comma-separated faults: pause,crash,partition,oneway,transfer,elect,snapshot,kill9 "
+         "(or none)")
       ->capture_default_str();
   app.add_option("--min_election_timeout", o.min_election_timeout_ms, "ms")->capture_default_str();
   app.add_option("--max_election_timeout", o.max_election_timeout_ms, "ms")->capture_default_str();
@@ -89,15 +90,15 @@ int main(int argc, char** argv) {
     bad_flag("--heartbeat_interval must be at least 1 and below --min_election_timeout");
   if (o.snapshot_every < 0) bad_flag("--snapshot_every must not be negative");
   if (o.fsync != "always" && o.fsync != "never") bad_flag("--fsync must be always or never");
-  static const std::set<std::string> kinds = {"pause", "crash",    "partition", "transfer",
-                                              "elect", "snapshot", "kill9"};
+  static const std::set<std::string> kinds = {"pause",    "crash", "partition", "oneway",
+                                              "transfer", "elect", "snapshot",  "kill9"};
   o.nemesis.clear();
   if (nemesis != "none") {
     std::stringstream in(nemesis);
     for (std::string kind; std::getline(in, kind, ',');) {
       if (!kinds.count(kind)) {
         bad_flag("--nemesis: unknown fault '" + kind +
-                 "' (known: pause,crash,partition,transfer,elect,snapshot,kill9, or none)");
+                 "' (known: pause,crash,partition,oneway,transfer,elect,snapshot,kill9, or none)");
       }
       o.nemesis.push_back(kind);
     }

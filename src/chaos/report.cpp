@@ -38,6 +38,7 @@ const char* op_colour(const Operation& op) {
     case OpKind::Read: return "#76b7b2";
     case OpKind::Write: return "#4e79a7";
     case OpKind::Cas: return op.cas_swapped ? "#59a14f" : "#edc948";
+    case OpKind::Delete: return "#b07aa1";
   }
   return "#000000";
 }
@@ -53,6 +54,8 @@ std::string op_title(const Operation& op) {
   }
   if (op.kind == OpKind::Cas && op.outcome == Outcome::Ok)
     t += op.cas_swapped ? ": swapped" : ": 409";
+  if (op.kind == OpKind::Delete && op.outcome == Outcome::Ok && op.delete_found)
+    t += *op.delete_found ? ": found" : ": was absent";
   t += "] " + fixed(static_cast<double>(op.invoke_us) / 1e6, 3) + "-" +
        fixed(static_cast<double>(op.complete_us) / 1e6, 3) + " s, " + std::to_string(op.attempts) +
        " attempt(s)";
@@ -248,7 +251,8 @@ std::string timeline_html(const RunReport& r) {
       "<h2>Timeline</h2><p class=\"key\">"
       "<span style=\"background:#4e79a7\"></span>write<span style=\"background:#76b7b2\"></span>"
       "read<span style=\"background:#59a14f\"></span>cas swapped"
-      "<span style=\"background:#edc948\"></span>cas 409<span style=\"background:#e15759\"></span>"
+      "<span style=\"background:#edc948\"></span>cas 409<span style=\"background:#b07aa1\"></span>"
+      "delete<span style=\"background:#e15759\"></span>"
       "unknown<span style=\"background:#cccccc\"></span>failed (not applied). Leaders are "
       "coloured by rank. Hover for details.</p><div class=\"scroll\">" +
       svg +

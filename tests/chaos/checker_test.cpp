@@ -34,6 +34,14 @@ class H {
     ops.push_back(op);
     return *this;
   }
+  /// `found`: the answer's "found" (nullopt: not recorded).
+  H& del(int client, std::int64_t a, std::int64_t b, Outcome o = Outcome::Ok,
+         std::optional<bool> found = std::nullopt) {
+    Operation op = base(client, OpKind::Delete, a, b, o);
+    op.delete_found = found;
+    ops.push_back(op);
+    return *this;
+  }
   KeyVerdict check() const { return check_key("k", ops); }
   std::vector<Operation> ops;
 
@@ -183,6 +191,81 @@ TEST(LostWrites, SupersededWritesAreFine) {
   EXPECT_TRUE(find_lost_writes(concurrent.ops, {{"k", FinalRead{"a", 100}}}).empty());
 }
 
+TEST(CheckerDeletes, DeleteMakesTheKeyAbsent) {
+  H h;
+  h.write(0, "a", 0, 10)
+      .read(1, "a", 11, 12)
+      .del(0, 20, 30, Outcome::Ok, true)
+      .read(1, std::nullopt, 40, 50)  // a 404 after the delete
+      .del(1, 51, 52, Outcome::Ok, false)
+      .write(0, "b", 60, 70)
+      .read(1, "b", 80, 90);
+  const KeyVerdict v = h.check();
+  EXPECT_TRUE(v.linearizable) << v.explanation;
+}
+
+TEST(CheckerDeletes, ConcurrentDeleteMayComeBeforeOrAfterARead) {
+  H h;  // the read overlaps the delete: it may see the value or its absence
+  h.write(0, "a", 0, 10).del(0, 20, 40).read(1, "a", 25, 35);
+  EXPECT_TRUE(h.check().linearizable);
+  H absent;
+  absent.write(0, "a", 0, 10).del(0, 20, 40).read(1, std::nullopt, 25, 35);
+  EXPECT_TRUE(absent.check().linearizable);
+}
+
+TEST(CheckerDeletes, ReadOfTheValueAfterAnAcknowledgedDeleteIsReported) {
+  // The delete completed and no write followed, yet a read returns a.
+  H h;
+  h.write(0, "a", 0, 10).del(0, 20, 30).read(1, "a", 40, 50);
+  const KeyVerdict v = h.check();
+  EXPECT_FALSE(v.linearizable);
+  EXPECT_FALSE(v.gave_up);
+  EXPECT_EQ(v.stuck_op, 2);
+  EXPECT_NE(v.explanation.find("read returned 'a'"), std::string::npos) << v.explanation;
+}
+
+TEST(CheckerDeletes, DeleteFoundAnswerMustMatchTheState) {
+  H missing;  // "found": true, but nothing was ever written
+  missing.del(0, 0, 10, Outcome::Ok, true);
+  EXPECT_FALSE(missing.check().linearizable);
+  H present;  // "found": false right after an acknowledged write
+  present.write(0, "a", 0, 10).del(0, 20, 30, Outcome::Ok, false);
+  EXPECT_FALSE(present.check().linearizable);
+}
+
+TEST(CheckerDeletes, UnknownDeleteMayTakeEffectLateOrNever) {
+  H late;  // the unknown delete explains the absence after the read of a
+  late.write(0, "a", 0, 10)
+      .del(1, 20, 30, Outcome::Unknown)
+      .read(0, "a", 40, 50)
+      .read(0, std::nullopt, 60, 70);
+  EXPECT_TRUE(late.check().linearizable);
+  H never;
+  never.write(0, "a", 0, 10).del(1, 20, 30, Outcome::Unknown).read(0, "a", 40, 50);
+  EXPECT_TRUE(never.check().linearizable);
+  H failed;  // a failed delete did not happen: the absence is unexplained
+  failed.write(0, "a", 0, 10).del(1, 20, 30, Outcome::Fail).read(0, std::nullopt, 40, 50);
+  EXPECT_FALSE(failed.check().linearizable);
+}
+
+TEST(LostWrites, AcknowledgedDeleteMeansAbsentUnlessALaterWrite) {
+  H h;
+  h.write(0, "a", 0, 10).del(1, 20, 30);
+  EXPECT_TRUE(find_lost_writes(h.ops, {{"k", FinalRead{std::nullopt, 100}}}).empty())
+      << "the delete followed the write";
+  const auto resurrected = find_lost_writes(h.ops, {{"k", FinalRead{"a", 100}}});
+  ASSERT_EQ(resurrected.size(), 1u);
+  EXPECT_EQ(resurrected[0].op_id, 1) << "the delete is the lost op";
+  h.write(2, "b", 40, 50);
+  EXPECT_TRUE(find_lost_writes(h.ops, {{"k", FinalRead{"b", 100}}}).empty());
+  EXPECT_EQ(find_lost_writes(h.ops, {{"k", FinalRead{std::nullopt, 100}}}).size(), 1u)
+      << "b was acknowledged after the delete, so absence loses it";
+  H concurrent;  // a delete concurrent with the write may come last
+  concurrent.write(0, "a", 0, 10).del(1, 5, 15, Outcome::Unknown);
+  EXPECT_TRUE(find_lost_writes(concurrent.ops, {{"k", FinalRead{std::nullopt, 100}}}).empty());
+  EXPECT_TRUE(find_lost_writes(concurrent.ops, {{"k", FinalRead{"a", 100}}}).empty());
+}
+
 TEST(Checker, ThousandsOfConcurrentOpsCheckQuickly) {
   // 4 clients, 5000 ops, overlapping in pairs, plus unknown writes: generated
   // from a real register so the history is linearizable by construction.
@@ -263,6 +346,7 @@ TEST(Checker, PlantedStaleReadIsCaught) {
 TEST(History, JsonRoundTrip) {
   H h;
   h.cas(3, "a", "b", true, 1, 2).read(1, std::nullopt, 3, 4).write(2, "x", 5, 6, Outcome::Unknown);
+  h.del(0, 7, 8, Outcome::Ok, true).del(1, 9, 10, Outcome::Unknown);
   for (const Operation& op : h.ops) {
     const Operation back = operation_from_json(to_json(op));
     EXPECT_EQ(to_json(back), to_json(op));
