@@ -56,41 +56,31 @@ httplib::Client& KvClient::client_for(int rank) {
   return *c;
 }
 
-Operation KvClient::read(const std::string& key) {
+Operation KvClient::begin(OpKind kind, const std::string& key) {
   Operation op;
   op.id = history_.next_id();
-  op.kind = OpKind::Read;
+  op.kind = kind;
   op.key = key;
-  return run(std::move(op));
+  return op;
 }
 
+Operation KvClient::read(const std::string& key) { return run(begin(OpKind::Read, key)); }
+
 Operation KvClient::write(const std::string& key, const std::string& value) {
-  Operation op;
-  op.id = history_.next_id();
-  op.kind = OpKind::Write;
-  op.key = key;
+  Operation op = begin(OpKind::Write, key);
   op.value = value;
   return run(std::move(op));
 }
 
 Operation KvClient::cas(const std::string& key, const std::string& expected,
                         const std::string& value) {
-  Operation op;
-  op.id = history_.next_id();
-  op.kind = OpKind::Cas;
-  op.key = key;
+  Operation op = begin(OpKind::Cas, key);
   op.expected = expected;
   op.value = value;
   return run(std::move(op));
 }
 
-Operation KvClient::remove(const std::string& key) {
-  Operation op;
-  op.id = history_.next_id();
-  op.kind = OpKind::Delete;
-  op.key = key;
-  return run(std::move(op));
-}
+Operation KvClient::remove(const std::string& key) { return run(begin(OpKind::Delete, key)); }
 
 httplib::Result KvClient::send(httplib::Client& c, const Operation& op, const std::string& path,
                                const httplib::Headers& headers, const std::string& body) {

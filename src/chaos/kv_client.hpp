@@ -44,6 +44,8 @@ class KvClient {
   Operation remove(const std::string& key);
 
  private:
+  /// A new operation of `kind` on `key`, with the history's next id.
+  Operation begin(OpKind kind, const std::string& key);
   Operation run(Operation op);
   httplib::Result send(httplib::Client& c, const Operation& op, const std::string& path,
                        const httplib::Headers& headers, const std::string& body);
