@@ -64,9 +64,11 @@ struct NodeServerOptions {
   /// How long a request waits for the node's loop (writes: until committed
   /// and applied) before answering 504.
   int request_timeout_ms = 5000;
-  /// Worker threads. Each keep-alive connection holds one while open, and a
-  /// write holds one until it commits, so this bounds concurrent clients.
-  std::size_t threads = 64;
+  /// Most worker threads. Each keep-alive connection holds one while open,
+  /// and a write holds one until it commits, so this bounds the clients
+  /// served at once (the rest wait in order). Workers start on demand and
+  /// idle ones end, so an idle node runs only a few.
+  std::size_t threads = 256;
   /// When not empty, POST /command and every /kv write need
   /// `Authorization: Bearer <auth_token>` (else 401); reads stay open.
   std::string auth_token;

@@ -15,6 +15,7 @@
 #include <httplib.h>
 
 #include "auth/http_auth.hpp"
+#include "http/elastic_thread_pool.hpp"
 #include "http/json_views.hpp"
 #include "http/node_assets.hpp"
 #include "http/request_parsing.hpp"
@@ -34,6 +35,10 @@ using nlohmann::json;
 constexpr std::string_view kShowKnownNodes = "show_known_nodes";
 constexpr std::string_view kSyncKnownNodes = "sync_known_nodes";
 constexpr std::size_t kHistoryLines = 100;
+/// HTTP workers an idle node keeps; more start on demand up to
+/// NodeServerOptions::threads and end after this long without work.
+constexpr std::size_t kIdleHttpThreads = 8;
+constexpr std::chrono::milliseconds kHttpThreadIdleExit{10'000};
 
 /// No inline script or style, nothing from other origins: the page is
 /// self-contained, and injected markup could not run even if it got in.
@@ -559,7 +564,10 @@ bool NodeServer::start(std::string* error) {
   if (s.started) return fail("the HTTP server was already started");
 
   const std::size_t threads = std::max<std::size_t>(1, s.options.threads);
-  s.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  const std::size_t min_threads = std::min<std::size_t>(threads, kIdleHttpThreads);
+  s.server.new_task_queue = [threads, min_threads] {
+    return new ElasticThreadPool(min_threads, threads, kHttpThreadIdleExit);
+  };
   s.server.set_payload_max_length(s.options.max_body_bytes);
   // Headers and body go out as separate writes: without TCP_NODELAY, Nagle
   // plus the client's delayed ACK adds ~40 ms to every answer.
