@@ -32,10 +32,31 @@ struct MpiCommandOptions {
   bool multi_host() const { return !hostfile.empty() || !hosts.empty(); }
 };
 
+/// The flags launch_cluster, raft_chaos and the cluster tests give raft_node.
+/// Empty strings and negative numbers leave raft_node's own default.
+struct RaftNodeFlags {
+  std::string binary;  ///< path of raft_node
+  int min_election_timeout_ms = -1;
+  int max_election_timeout_ms = -1;
+  int heartbeat_interval_ms = -1;
+  int initial_delay_ms = -1;
+  int base_port = -1;
+  int snapshot_every = -1;
+  std::string bind;
+  std::string data_dir;
+  std::string discovery_url;
+  std::string fsync;
+  std::string log_level;
+};
+
+/// raft_node and its flags, for MpiCommandOptions::program.
+std::vector<std::string> raft_node_argv(const RaftNodeFlags& flags);
+
 /// The full argv. Across hosts it sets `--mca btl self,tcp` (shared memory
 /// does not cross machines, and no other fabric is assumed) and, with mpi_if,
 /// `btl_tcp_if_include` and `oob_tcp_if_include` (both the data and the
-/// control channel stay on that network). --oversubscribe is added when the
+/// control channel stay on that network). On one host it turns off shared
+/// memory's single-copy mechanism (see mpi_command.cpp). --oversubscribe is added when the
 /// ranks outnumber this host's cores or the hosts' slots are unknown.
 std::vector<std::string> mpirun_argv(const MpiCommandOptions& options);
 

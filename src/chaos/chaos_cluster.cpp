@@ -52,35 +52,26 @@ bool ChaosCluster::start_job(std::string* error) {
   mpi.ranks = options_.nodes;
   mpi.as_root = ::geteuid() == 0;
   mpi.cores = 1;  // always --oversubscribe: the machine is shared with other jobs
-  mpi.program = {(options_.bin_dir / "raft_node").string(),
-                 "--min_election_timeout",
-                 std::to_string(options_.min_election_timeout_ms),
-                 "--max_election_timeout",
-                 std::to_string(options_.max_election_timeout_ms),
-                 "--heartbeat_interval",
-                 std::to_string(options_.heartbeat_interval_ms),
-                 "--initial_delay_ms",
-                 "100",
-                 "--base_port",
-                 std::to_string(base_port_),
-                 "--data_dir",
-                 (options_.work_dir / "data").string(),
-                 "--discovery_url",
-                 "http://127.0.0.1:" + std::to_string(discovery_port_),
-                 "--fsync",
-                 options_.fsync,
-                 "--snapshot_every",
-                 std::to_string(options_.snapshot_every),
-                 "--log_level",
-                 "warn"};
+  launcher::RaftNodeFlags node;
+  node.binary = (options_.bin_dir / "raft_node").string();
+  node.min_election_timeout_ms = options_.min_election_timeout_ms;
+  node.max_election_timeout_ms = options_.max_election_timeout_ms;
+  node.heartbeat_interval_ms = options_.heartbeat_interval_ms;
+  node.initial_delay_ms = 100;
+  node.base_port = base_port_;
+  node.data_dir = (options_.work_dir / "data").string();
+  node.discovery_url = "http://127.0.0.1:" + std::to_string(discovery_port_);
+  node.fsync = options_.fsync;
+  node.snapshot_every = options_.snapshot_every;
+  node.log_level = "warn";
+  mpi.program = launcher::raft_node_argv(node);
   std::vector<std::string> args = {"/bin/sh", "-c", "exec \"$0\" \"$@\" >>\"$CHAOS_LOG\" 2>&1"};
   for (std::string& a : launcher::mpirun_argv(mpi)) args.push_back(std::move(a));
   try {
     auto job = std::make_unique<launcher::ChildProcess>(
         "mpirun", args,
         std::map<std::string, std::string>{
-            {"CHAOS_LOG", (options_.work_dir / "nodes.log").string()},
-            {"OMPI_MCA_btl_vader_single_copy_mechanism", "none"}});
+            {"CHAOS_LOG", (options_.work_dir / "nodes.log").string()}});
     std::lock_guard lock(job_mutex_);
     job_ = std::move(job);
   } catch (const std::exception& e) {

@@ -394,31 +394,21 @@ int main(int argc, char** argv) {
       mpi.extra_mca.push_back(*raft::launcher::parse_mca(m, nullptr));
     mpi.forwarded_env = {"SERVICE_DISCOVERY_URL"};
     if (!auth_token.empty()) mpi.forwarded_env.push_back(raft::auth::kTokenEnv);
-    mpi.program = {(bin_dir / "raft_node").string(),
-                   "--min_election_timeout",
-                   std::to_string(f.min_election_timeout),
-                   "--max_election_timeout",
-                   std::to_string(f.max_election_timeout),
-                   "--heartbeat_interval",
-                   std::to_string(f.heartbeat_interval),
-                   "--initial_delay_ms",
-                   std::to_string(f.initial_delay_ms),
-                   "--base_port",
-                   std::to_string(f.base_port),
-                   "--bind",
-                   node_bind,
-                   "--data_dir",
-                   data_dir.string(),
-                   "--fsync",
-                   f.fsync,
-                   "--log_level",
-                   f.log_level,
-                   "--discovery_url",
-                   discovery_url};
-    std::map<std::string, std::string> mpi_env = child_env;
-    mpi_env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
+    raft::launcher::RaftNodeFlags node;
+    node.binary = (bin_dir / "raft_node").string();
+    node.min_election_timeout_ms = f.min_election_timeout;
+    node.max_election_timeout_ms = f.max_election_timeout;
+    node.heartbeat_interval_ms = f.heartbeat_interval;
+    node.initial_delay_ms = f.initial_delay_ms;
+    node.base_port = f.base_port;
+    node.bind = node_bind;
+    node.data_dir = data_dir.string();
+    node.fsync = f.fsync;
+    node.log_level = f.log_level;
+    node.discovery_url = discovery_url;
+    mpi.program = raft::launcher::raft_node_argv(node);
     children.push_back(std::make_unique<ChildProcess>("raft_node job (mpirun)",
-                                                      raft::launcher::mpirun_argv(mpi), mpi_env));
+                                                      raft::launcher::mpirun_argv(mpi), child_env));
 
     // Wait for a leader that discovery knows about.
     const int leader_timeout_ms = f.leader_timeout_s > 0

@@ -73,6 +73,13 @@ std::vector<std::string> mpirun_argv(const MpiCommandOptions& o) {
     // which a loopback-only demo has no use for.
     argv.insert(argv.end(), {"--mca", "btl", "self,vader"});
   }
+  if (!o.multi_host()) {
+    // Shared memory's single copy (Linux CMA) reads another rank's memory
+    // with process_vm_readv, which needs ptrace rights that containers and
+    // hardened kernels often deny; plain copies through the shared segment
+    // always work.
+    argv.insert(argv.end(), {"--mca", "btl_vader_single_copy_mechanism", "none"});
+  }
   if (!o.mpi_if.empty()) {
     argv.insert(argv.end(), {"--mca", "btl_tcp_if_include", o.mpi_if});
     argv.insert(argv.end(), {"--mca", "oob_tcp_if_include", o.mpi_if});
@@ -81,6 +88,28 @@ std::vector<std::string> mpirun_argv(const MpiCommandOptions& o) {
   argv.insert(argv.end(), {"-n", std::to_string(o.ranks), "--bind-to", "none"});
   for (const std::string& name : o.forwarded_env) argv.insert(argv.end(), {"-x", name});
   argv.insert(argv.end(), o.program.begin(), o.program.end());
+  return argv;
+}
+
+std::vector<std::string> raft_node_argv(const RaftNodeFlags& f) {
+  std::vector<std::string> argv = {f.binary};
+  const auto number = [&](const char* flag, int value) {
+    if (value >= 0) argv.insert(argv.end(), {flag, std::to_string(value)});
+  };
+  const auto text = [&](const char* flag, const std::string& value) {
+    if (!value.empty()) argv.insert(argv.end(), {flag, value});
+  };
+  number("--min_election_timeout", f.min_election_timeout_ms);
+  number("--max_election_timeout", f.max_election_timeout_ms);
+  number("--heartbeat_interval", f.heartbeat_interval_ms);
+  number("--initial_delay_ms", f.initial_delay_ms);
+  number("--base_port", f.base_port);
+  number("--snapshot_every", f.snapshot_every);
+  text("--bind", f.bind);
+  text("--data_dir", f.data_dir);
+  text("--discovery_url", f.discovery_url);
+  text("--fsync", f.fsync);
+  text("--log_level", f.log_level);
   return argv;
 }
 

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "launcher/child_process.hpp"
+#include "launcher/mpi_command.hpp"
 
 namespace raft::cluster_test {
 
@@ -111,36 +112,27 @@ class Cluster {
     eventually([&] { return discovery_->poll_exit().has_value(); });
   }
 
+  /// The job as launch_cluster starts it (same mpirun settings), with the
+  /// tests' timeouts.
   void start_nodes() {
-    std::vector<std::string> args = {MPIEXEC_PATH};
-    if (::geteuid() == 0) args.push_back("--allow-run-as-root");
-    args.insert(args.end(), {"--oversubscribe",
-                             "--bind-to",
-                             "none",
-                             "-n",
-                             std::to_string(options_.nodes),
-                             (bin_dir() / "raft_node").string(),
-                             "--min_election_timeout",
-                             std::to_string(options_.min_election_timeout),
-                             "--max_election_timeout",
-                             std::to_string(options_.max_election_timeout),
-                             "--heartbeat_interval",
-                             std::to_string(options_.heartbeat_interval),
-                             "--initial_delay_ms",
-                             std::to_string(options_.initial_delay_ms),
-                             "--base_port",
-                             std::to_string(base_port_),
-                             "--data_dir",
-                             (data_dir_ / "data").string(),
-                             "--discovery_url",
-                             "http://127.0.0.1:" + std::to_string(discovery_port_),
-                             "--fsync",
-                             fsync_,
-                             "--log_level",
-                             "warn"});
-    nodes_ = std::make_unique<launcher::ChildProcess>(
-        "mpirun", args,
-        std::map<std::string, std::string>{{"OMPI_MCA_btl_vader_single_copy_mechanism", "none"}});
+    launcher::RaftNodeFlags node;
+    node.binary = (bin_dir() / "raft_node").string();
+    node.min_election_timeout_ms = options_.min_election_timeout;
+    node.max_election_timeout_ms = options_.max_election_timeout;
+    node.heartbeat_interval_ms = options_.heartbeat_interval;
+    node.initial_delay_ms = options_.initial_delay_ms;
+    node.base_port = base_port_;
+    node.data_dir = (data_dir_ / "data").string();
+    node.discovery_url = "http://127.0.0.1:" + std::to_string(discovery_port_);
+    node.fsync = fsync_;
+    node.log_level = "warn";
+    launcher::MpiCommandOptions mpi;
+    mpi.mpirun = MPIEXEC_PATH;
+    mpi.ranks = options_.nodes;
+    mpi.as_root = ::geteuid() == 0;
+    mpi.cores = 1;  // always --oversubscribe: the machine is shared with other jobs
+    mpi.program = launcher::raft_node_argv(node);
+    nodes_ = std::make_unique<launcher::ChildProcess>("mpirun", launcher::mpirun_argv(mpi));
   }
 
   launcher::ChildProcess& mpirun() { return *nodes_; }

@@ -31,6 +31,7 @@ TEST(MpiCommand, OneHostUsesOpenMpiDefaults) {
   EXPECT_FALSE(has_run(argv, {"--mca", "btl", "self,tcp"}));
   // Shared memory only: no rank listens on the network.
   EXPECT_TRUE(has_run(argv, {"--mca", "btl", "self,vader"}));
+  EXPECT_TRUE(has_run(argv, {"--mca", "btl_vader_single_copy_mechanism", "none"}));
   EXPECT_FALSE(has_run(argv, {"--oversubscribe"}));
   EXPECT_FALSE(has_run(argv, {"--allow-run-as-root"}));
 }
@@ -70,6 +71,21 @@ TEST(MpiCommand, AHostListIsPassedOn) {
   const std::vector<std::string> argv = mpirun_argv(o);
   EXPECT_TRUE(has_run(argv, {"--host", "a,b,c"}));
   EXPECT_TRUE(has_run(argv, {"--mca", "btl", "self,tcp"}));
+  EXPECT_FALSE(has_run(argv, {"--mca", "btl_vader_single_copy_mechanism", "none"}));
+}
+
+TEST(MpiCommand, RaftNodeFlagsGiveOnlyWhatIsSet) {
+  RaftNodeFlags f;
+  f.binary = "/bin/raft_node";
+  EXPECT_EQ(raft_node_argv(f), std::vector<std::string>{"/bin/raft_node"});
+  f.min_election_timeout_ms = 150;
+  f.initial_delay_ms = 0;  // zero is a value, not "unset"
+  f.data_dir = "/tmp/d";
+  f.log_level = "warn";
+  EXPECT_EQ(raft_node_argv(f),
+            (std::vector<std::string>{"/bin/raft_node", "--min_election_timeout", "150",
+                                      "--initial_delay_ms", "0", "--data_dir", "/tmp/d",
+                                      "--log_level", "warn"}));
 }
 
 TEST(MpiCommand, McaParsing) {
