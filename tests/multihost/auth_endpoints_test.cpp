@@ -4,9 +4,6 @@
 // endpoint answers 401 without it and works with it; reads stay open; the
 // monitor passes the client's header on to the node. Processes are started
 // in their own process groups and stopped by PID; ports are free ones.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +19,7 @@
 
 #include "auth/auth_token.hpp"
 #include "launcher/child_process.hpp"
+#include "launcher/mpi_command.hpp"
 
 namespace {
 
@@ -31,22 +29,6 @@ using raft::launcher::ChildProcess;
 namespace fs = std::filesystem;
 
 constexpr const char* kToken = "test-token-0123456789abcdef";
-
-/// A loopback port that was free a moment ago (bound to port 0, closed).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
   const auto end = std::chrono::steady_clock::now() + limit;
@@ -82,9 +64,10 @@ class AuthEndpoints : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = fs::temp_directory_path() / ("raft-auth-test-" + std::to_string(::getpid()));
     fs::create_directories(dir_);
-    discovery_port_ = free_port();
-    monitor_port_ = free_port();
-    node_port_ = free_port();
+    // Below the ephemeral range, where mpirun's own listeners cannot take them.
+    discovery_port_ = raft::launcher::free_port_range(1);
+    monitor_port_ = raft::launcher::free_port_range(1);
+    node_port_ = raft::launcher::free_port_range(1);
     const std::string discovery_url = "http://127.0.0.1:" + std::to_string(discovery_port_);
     const std::map<std::string, std::string> env = {{raft::auth::kTokenEnv, kToken}};
     discovery_ = std::make_unique<ChildProcess>(
@@ -97,21 +80,24 @@ class AuthEndpoints : public ::testing::Test {
       setup_error_ = "discovery_server did not become healthy";
       return;
     }
-    std::vector<std::string> node = {MPIRUN_PATH};
-    if (::geteuid() == 0) node.push_back("--allow-run-as-root");
-    for (const char* arg : {"-n", "1", "--bind-to", "none", "-x", raft::auth::kTokenEnv}) {
-      node.push_back(arg);
-    }
-    for (const std::string& arg :
-         {std::string(RAFT_NODE_PATH), std::string("--http_port"), std::to_string(node_port_),
-          std::string("--discovery_url"), discovery_url, std::string("--data_dir"),
-          (dir_ / "data").string(), std::string("--initial_delay_ms"), std::string("0"),
-          std::string("--min_election_timeout"), std::string("300"),
-          std::string("--max_election_timeout"), std::string("600"),
-          std::string("--heartbeat_interval"), std::string("100"), std::string("--fsync"),
-          std::string("never"), std::string("--log_level"), std::string("warn")}) {
-      node.push_back(arg);
-    }
+    raft::launcher::RaftNodeFlags flags;
+    flags.binary = RAFT_NODE_PATH;
+    flags.base_port = node_port_;  // one rank: rank 0 listens on the base port
+    flags.discovery_url = discovery_url;
+    flags.data_dir = (dir_ / "data").string();
+    flags.initial_delay_ms = 0;
+    flags.min_election_timeout_ms = 300;
+    flags.max_election_timeout_ms = 600;
+    flags.heartbeat_interval_ms = 100;
+    flags.fsync = "never";
+    flags.log_level = "warn";
+    raft::launcher::MpiCommandOptions mpi;
+    mpi.mpirun = MPIRUN_PATH;
+    mpi.ranks = 1;
+    mpi.as_root = ::geteuid() == 0;
+    mpi.forwarded_env = {raft::auth::kTokenEnv};
+    mpi.program = raft::launcher::raft_node_argv(flags);
+    const std::vector<std::string> node = raft::launcher::mpirun_argv(mpi);
     node_ = std::make_unique<ChildProcess>("raft_node", node, env);
     monitor_ = std::make_unique<ChildProcess>(
         "web_monitor",
