@@ -259,7 +259,7 @@ CommandReply NodeDriver::Impl::execute(const std::string& name,
     fail_everything("the node crashed");
     node.reset();
     kv.reset();
-    store.reset();
+    file_store.reset();
     log->warn("crashed: all volatile state dropped; restart rebuilds it from {}",
               options.node_dir.string());
     return ok("crashed: volatile state dropped; 'restart' recovers from disk");
@@ -287,9 +287,7 @@ CommandReply NodeDriver::Impl::execute(const std::string& name,
   }
   if (name == "heal") {
     if (!args.empty()) return refused("heal takes no arguments");
-    partitioned.clear();
-    drop_from.clear();
-    drop_to.clear();
+    ready.links().heal();
     return ok("healed: traffic flows to and from every node",
               {{"partitioned", nlohmann::json::array()},
                {"dropping_from", nlohmann::json::array()},
@@ -319,20 +317,21 @@ CommandReply NodeDriver::Impl::execute(const std::string& name,
 CommandReply NodeDriver::Impl::cut(const std::string& name, const std::vector<NodeId>& ranks) {
   // Each command adds to its own set; only heal empties them, so the three
   // kinds of cut can be combined (a drop_to and a drop_from make a partition).
+  LinkFilter& links = ready.links();
   if (name == "partition") {
-    partitioned.insert(ranks.begin(), ranks.end());
-    std::vector<NodeId> all(partitioned.begin(), partitioned.end());
+    links.partitioned.insert(ranks.begin(), ranks.end());
+    std::vector<NodeId> all(links.partitioned.begin(), links.partitioned.end());
     return ok("dropping all traffic to and from node(s) " + join(all), {{"partitioned", all}});
   }
   if (name == "drop_from") {
-    drop_from.insert(ranks.begin(), ranks.end());
-    std::vector<NodeId> all(drop_from.begin(), drop_from.end());
+    links.drop_from.insert(ranks.begin(), ranks.end());
+    std::vector<NodeId> all(links.drop_from.begin(), links.drop_from.end());
     return ok(
         "dropping every message received from node(s) " + join(all) + " (still sending to them)",
         {{"dropping_from", all}});
   }
-  drop_to.insert(ranks.begin(), ranks.end());
-  std::vector<NodeId> all(drop_to.begin(), drop_to.end());
+  links.drop_to.insert(ranks.begin(), ranks.end());
+  std::vector<NodeId> all(links.drop_to.begin(), links.drop_to.end());
   return ok("dropping every message sent to node(s) " + join(all) + " (still receiving from them)",
             {{"dropping_to", all}});
 }
