@@ -328,6 +328,39 @@ void NodeDriver::Impl::fail_everything(const std::string& why) {
 
 // ---- status ------------------------------------------------------------------
 
+void NodeDriver::Impl::fill_raft_status(NodeStatus& s) const {
+  const std::uint64_t raft_now = raft_now_ms();
+  s.role = node->role();
+  s.term = node->term();
+  s.leader_id = node->leader();
+  s.voted_for = node->voted_for();
+  s.log_length = node->log().last_index();
+  s.first_index = node->log().first_index();
+  s.snapshot_index = node->log().snapshot().last_index;
+  s.commit_index = node->commit_index();
+  s.last_applied = kv->applied_index();
+  s.pre_voting = node->pre_voting();
+  s.transfer_target = node->transfer_target();
+  s.election_timeout_ms = node->election_timeout_ms();
+  s.election_elapsed_ms = node->role() == Role::Leader
+                              ? 0
+                              : raft_now - std::min(raft_now, node->election_timer_start_ms());
+  s.heard_from_leader = node->leader_contact_ms() != 0 || node->role() == Role::Leader;
+  s.since_leader_contact_ms =
+      node->role() == Role::Leader ? 0 : raft_now - std::min(raft_now, node->leader_contact_ms());
+  s.initial_remaining_ms = node->role() == Role::Initial && node->initial_deadline_ms() > raft_now
+                               ? node->initial_deadline_ms() - raft_now
+                               : 0;
+  s.kv_keys = kv->size();
+  s.peers.clear();
+  const LinkFilter& links = ready.links();
+  for (const auto& [id, p] : node->progress()) {
+    s.peers.push_back({id, p.match, p.next, std::string(progress_state_name(p.state)),
+                       links.partitioned.count(id) > 0, links.drop_from.count(id) > 0,
+                       links.drop_to.count(id) > 0});
+  }
+}
+
 void NodeDriver::Impl::publish(bool force) {
   const std::uint64_t now = steady_ms();
   const bool changed = node && (node->role() != published_role || node->term() != published_term ||
@@ -351,36 +384,7 @@ void NodeDriver::Impl::publish(bool force) {
   s->published_at_ms = now;
   s->uptime_ms = now - started_ms;
   if (node) {
-    const std::uint64_t raft_now = raft_now_ms();
-    s->role = node->role();
-    s->term = node->term();
-    s->leader_id = node->leader();
-    s->voted_for = node->voted_for();
-    s->log_length = node->log().last_index();
-    s->first_index = node->log().first_index();
-    s->snapshot_index = node->log().snapshot().last_index;
-    s->commit_index = node->commit_index();
-    s->last_applied = kv->applied_index();
-    s->pre_voting = node->pre_voting();
-    s->transfer_target = node->transfer_target();
-    s->election_timeout_ms = node->election_timeout_ms();
-    s->election_elapsed_ms = node->role() == Role::Leader
-                                 ? 0
-                                 : raft_now - std::min(raft_now, node->election_timer_start_ms());
-    s->heard_from_leader = node->leader_contact_ms() != 0 || node->role() == Role::Leader;
-    s->since_leader_contact_ms =
-        node->role() == Role::Leader ? 0 : raft_now - std::min(raft_now, node->leader_contact_ms());
-    s->initial_remaining_ms =
-        node->role() == Role::Initial && node->initial_deadline_ms() > raft_now
-            ? node->initial_deadline_ms() - raft_now
-            : 0;
-    s->kv_keys = kv->size();
-    s->peers.clear();
-    for (const auto& [id, p] : node->progress()) {
-      s->peers.push_back({id, p.match, p.next, std::string(progress_state_name(p.state)),
-                          links.partitioned.count(id) > 0, links.drop_from.count(id) > 0,
-                          links.drop_to.count(id) > 0});
-    }
+    fill_raft_status(*s);
     published_role = node->role();
     published_term = node->term();
     published_leader = node->leader();

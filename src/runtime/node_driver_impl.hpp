@@ -123,14 +123,14 @@ struct NodeDriver::Impl final : ReadyHost {
   bool take_snapshot(std::string* error);
   void fail_everything(const std::string& why);
   void publish(bool force);
+  /// The Raft part of a status: role, term, log, timers, peers.
+  void fill_raft_status(NodeStatus& s) const;
   void enqueue(std::function<void()> request);
   std::optional<KvReply> refuse_kv(bool write) const;
   bool storage_failed() const { return !storage_error.empty(); }
 
   // node_driver_commands.cpp
   CommandReply execute(const std::string& name, const std::vector<std::string>& args);
-  /// partition, drop_from or drop_to: adds the (validated) ranks to that set.
-  CommandReply cut(const std::string& name, const std::vector<NodeId>& ranks);
   void record_history(const std::string& line);
 };
 
