@@ -85,8 +85,11 @@ class NodeDriver {
   /// "15:04:05 - trigger_election", oldest first (the last 100).
   std::vector<std::string> command_history() const;
 
- private:
+  /// The loop's state (node_driver_impl.hpp); named here so the command
+  /// handlers of node_driver_commands.cpp can be free functions over it.
   struct Impl;
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 

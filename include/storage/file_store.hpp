@@ -89,6 +89,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -207,9 +208,42 @@ class FileStore final : public Storage {
     UniqueFd fd;
   };
 
+  /// The store's files by kind, as recovery finds them.
+  struct DirListing {
+    std::map<std::uint64_t, std::filesystem::path> segments;
+    std::map<std::uint64_t, std::filesystem::path> snapshots;
+    std::vector<std::filesystem::path> tmps;
+  };
+  /// What replaying the segments found beyond the RecoveredState.
+  struct Replay {
+    std::optional<format::SnapshotMarker> marker;
+    bool cut = false;  ///< the newest segment ends in a torn write
+    std::uint64_t cut_offset = 0;
+  };
+  /// Where a record lies, for EntryLoc and for error messages.
+  struct RecordAt {
+    const std::filesystem::path& path;
+    std::uint64_t seq = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t bytes = 0;
+  };
+
   void throw_if_failed() const;
   void ensure_loaded();
+  // Recovery, in order: list, find the base, replay, load the snapshot, clean up.
   RecoveredState recover();
+  DirListing list_directory();
+  std::uint64_t find_base_segment(const std::map<std::uint64_t, std::filesystem::path>& segments);
+  void replay_segment(const std::filesystem::path& path, std::uint64_t seq, std::uint64_t base_seq,
+                      bool last, RecoveredState& state, Replay& replay);
+  /// A bad record: throws unless it is a torn write at the end of the newest segment.
+  void cut_torn_tail(const std::filesystem::path& path, const std::string& data, std::size_t offset,
+                     std::uint64_t sealed_bytes, bool last, format::RecordStatus status);
+  void replay_record(const RecordAt& where, std::string_view payload, bool marker_allowed,
+                     RecoveredState& state, Replay& replay);
+  void replay_entry(const RecordAt& where, Entry entry, RecoveredState& state);
+  Snapshot load_snapshot_file(std::uint64_t base_seq, const format::SnapshotMarker& marker);
+  void remove_leftovers(const DirListing& files, std::uint64_t base_seq, bool has_marker);
   RecoveredState current_state();
   void collect_garbage_after_load(std::uint64_t base_seq);
 

@@ -72,14 +72,7 @@ class DiscoveryNodes final : public raft::http::KnownNodesSource {
   raft::discovery::DiscoveryClient& client_;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Flags f;
-  if (const char* url = std::getenv("SERVICE_DISCOVERY_URL"); url && *url) f.discovery_url = url;
-  if (f.discovery_url.empty()) f.discovery_url = "http://127.0.0.1:5000";
-
-  CLI::App app{"One Raft node per MPI rank: mpirun -n N raft_node [flags]"};
+void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--client_num_in_total", f.client_num_in_total,
                  "number of nodes (must equal the number of MPI ranks if given)");
   app.add_option("--min_election_timeout", f.min_election_timeout, "ms")->capture_default_str();
@@ -108,15 +101,15 @@ int main(int argc, char** argv) {
   app.add_option("--snapshot_every", f.snapshot_every,
                  "compact the log every N applied entries (0: never)")
       ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    if (const auto nl = what.find('\n'); nl != std::string::npos) what = what.substr(0, nl);
-    fail_flags(what);
-  }
+}
+
+/// What the flags mean once checked.
+struct Settings {
+  std::string auth_token;
+  raft::discovery::HttpUrl discovery_url;
+};
+
+void validate_timing(const Flags& f) {
   if (f.fsync != "always" && f.fsync != "never") fail_flags("--fsync must be 'always' or 'never'");
   if (f.min_election_timeout < 1 || f.min_election_timeout > f.max_election_timeout) {
     fail_flags("--min_election_timeout must be positive and not exceed --max_election_timeout");
@@ -125,9 +118,29 @@ int main(int argc, char** argv) {
     fail_flags("--heartbeat_interval must be positive and below --min_election_timeout");
   }
   if (f.initial_delay_ms < 0) fail_flags("--initial_delay_ms must not be negative");
-  if (f.discovery_poll_interval < 1)
+  if (f.discovery_poll_interval < 1) {
     fail_flags("--discovery_poll_interval must be at least 1 second");
+  }
   if (f.snapshot_every < 0) fail_flags("--snapshot_every must not be negative");
+  const spdlog::level::level_enum level = spdlog::level::from_str(f.log_level);
+  if (level == spdlog::level::off && f.log_level != "off") {
+    fail_flags("--log_level '" + f.log_level + "' is unknown");
+  }
+}
+
+void validate_advertise_host(const std::string& host) {
+  if (host.empty()) return;
+  const bool bare_ipv6 = host.find(':') != std::string::npos && host.front() != '[';
+  if (const auto why = raft::discovery::host_error(bare_ipv6 ? "[" + host + "]" : host)) {
+    fail_flags("--advertise_host '" + host + "': " + *why);
+  }
+  if (raft::discovery::is_wildcard_host(host)) {
+    fail_flags("--advertise_host must be an address other hosts can dial, not " + host);
+  }
+}
+
+Settings validate(const Flags& f) {
+  validate_timing(f);
   if (f.base_port < 1 || f.base_port > 65535) fail_flags("--base_port must be in 1..65535");
   if (std::string why; !raft::discovery::parse_bind_host(f.bind, &why)) {
     fail_flags("--bind '" + f.bind + "': " + why);
@@ -135,67 +148,38 @@ int main(int argc, char** argv) {
   if (f.http_port != -1 && (f.http_port < 1 || f.http_port > 65535)) {
     fail_flags("--http_port must be in 1..65535");
   }
-  std::string token_problem;
-  const std::string auth_token = raft::auth::resolve_token(f.auth_token, &token_problem);
-  if (!token_problem.empty()) fail_flags(token_problem);
-  if (!f.advertise_host.empty()) {
-    const bool bare_ipv6 =
-        f.advertise_host.find(':') != std::string::npos && f.advertise_host.front() != '[';
-    if (const auto why = raft::discovery::host_error(bare_ipv6 ? "[" + f.advertise_host + "]"
-                                                               : f.advertise_host)) {
-      fail_flags("--advertise_host '" + f.advertise_host + "': " + *why);
-    }
-    if (raft::discovery::is_wildcard_host(f.advertise_host)) {
-      fail_flags("--advertise_host must be an address other hosts can dial, not " +
-                 f.advertise_host);
-    }
-  }
-  std::string url_problem;
-  const std::optional<raft::discovery::HttpUrl> discovery_url =
-      raft::discovery::parse_http_url(f.discovery_url, &url_problem);
-  if (!discovery_url) fail_flags("--discovery_url: " + url_problem);
-  const spdlog::level::level_enum level = spdlog::level::from_str(f.log_level);
-  if (level == spdlog::level::off && f.log_level != "off")
-    fail_flags("--log_level '" + f.log_level + "' is unknown");
+  Settings settings;
+  std::string problem;
+  settings.auth_token = raft::auth::resolve_token(f.auth_token, &problem);
+  if (!problem.empty()) fail_flags(problem);
+  validate_advertise_host(f.advertise_host);
+  const std::optional<raft::discovery::HttpUrl> url =
+      raft::discovery::parse_http_url(f.discovery_url, &problem);
+  if (!url) fail_flags("--discovery_url: " + problem);
+  settings.discovery_url = *url;
+  return settings;
+}
 
-  // SIGINT/SIGTERM are taken by a dedicated thread with sigwait; block them
-  // before any thread starts so every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  raft::transport::MpiSession mpi(&argc, &argv);
-  const int rank = mpi.rank();
-  const int size = mpi.size();
-  if (f.client_num_in_total > 0 && f.client_num_in_total != size) {
-    fail_flags("--client_num_in_total " + std::to_string(f.client_num_in_total) +
-               " does not match the " + std::to_string(size) + " MPI ranks");
-  }
-  const int http_port = f.http_port != -1 ? f.http_port : f.base_port + rank;
-  if (http_port > 65535) fail_flags("--base_port + rank exceeds 65535");
-  std::string advertise_problem;
-  const std::optional<std::string> advertise = raft::discovery::choose_advertise_host(
-      f.advertise_host, f.bind, discovery_url->host, discovery_url->port,
-      raft::discovery::local_address_towards, &advertise_problem);
-  if (!advertise) {
-    std::cerr << "raft_node " << rank << ": " << advertise_problem << "\n";
-    mpi.abort(kExitBadFlags);  // every rank needs an address; do not hang the others
-  }
-
-  const std::filesystem::path node_dir =
-      std::filesystem::absolute(f.data_dir) / ("node-" + std::to_string(rank));
-  raft::runtime::NodeLogger logging;
+Flags parse_flags(int argc, char** argv) {
+  Flags f;
+  if (const char* url = std::getenv("SERVICE_DISCOVERY_URL"); url && *url) f.discovery_url = url;
+  if (f.discovery_url.empty()) f.discovery_url = "http://127.0.0.1:5000";
+  CLI::App app{"One Raft node per MPI rank: mpirun -n N raft_node [flags]"};
+  add_flags(app, f);
   try {
-    logging = raft::runtime::make_node_logger(rank, node_dir, f.log_level);
-  } catch (const std::exception& e) {
-    std::cerr << "raft_node " << rank << ": " << e.what() << "\n";
-    mpi.abort(1);  // returning would hang MPI_Finalize waiting for the other ranks
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    std::exit(app.exit(e));
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (const auto nl = what.find('\n'); nl != std::string::npos) what = what.substr(0, nl);
+    fail_flags(what);
   }
-  auto& log = *logging.logger;
-  auto metrics = std::make_shared<raft::runtime::Metrics>();
+  return f;
+}
 
+raft::runtime::NodeOptions node_options(const Flags& f, int rank, int size,
+                                        const std::filesystem::path& node_dir) {
   raft::runtime::NodeOptions options;
   options.raft.id = rank;
   for (int i = 0; i < size; ++i) options.raft.voters.push_back(i);
@@ -210,85 +194,171 @@ int main(int argc, char** argv) {
   options.node_dir = node_dir;
   options.fsync = f.fsync == "always";
   options.snapshot_every_entries = static_cast<std::size_t>(f.snapshot_every);
-  // The discovery client is made later; until then there is nobody to tell.
-  std::atomic<raft::discovery::DiscoveryClient*> leadership_listener{nullptr};
-  options.on_leadership_change = [&leadership_listener] {
-    if (auto* client = leadership_listener.load()) client->notify_leadership_changed();
-  };
+  return options;
+}
 
-  std::unique_ptr<raft::runtime::NodeDriver> driver;
+/// Everything one rank runs, built in order; `run()` serves until a signal.
+class NodeProgram {
+ public:
+  NodeProgram(const Flags& f, Settings settings, raft::transport::MpiSession& mpi)
+      : f_(f), settings_(std::move(settings)), mpi_(mpi), rank_(mpi.rank()) {}
+
+  int run(const sigset_t& stop_signals);
+
+ private:
+  [[noreturn]] void abort(int code) {
+    spdlog::shutdown();
+    mpi_.abort(code);  // returning would hang MPI_Finalize waiting for the other ranks
+  }
+  void start_logging();
+  void start_driver();
+  void start_discovery(const std::string& advertise_host);
+  void start_http();
+
+  const Flags& f_;
+  Settings settings_;
+  raft::transport::MpiSession& mpi_;
+  int rank_;
+  int http_port_ = 0;
+  std::string advertise_address_;  ///< host:port registered with discovery
+  std::filesystem::path node_dir_;
+  raft::runtime::NodeLogger logging_;
+  std::shared_ptr<raft::runtime::Metrics> metrics_ = std::make_shared<raft::runtime::Metrics>();
+  // The discovery client is made after the driver; until then there is
+  // nobody to tell of leadership changes.
+  std::atomic<raft::discovery::DiscoveryClient*> leadership_listener_{nullptr};
+  std::unique_ptr<raft::runtime::NodeDriver> driver_;
+  std::unique_ptr<raft::discovery::DiscoveryClient> discovery_;
+  std::unique_ptr<DiscoveryNodes> known_nodes_;
+  std::unique_ptr<raft::http::NodeServer> http_;
+};
+
+void NodeProgram::start_logging() {
+  node_dir_ = std::filesystem::absolute(f_.data_dir) / ("node-" + std::to_string(rank_));
+  try {
+    logging_ = raft::runtime::make_node_logger(rank_, node_dir_, f_.log_level);
+  } catch (const std::exception& e) {
+    std::cerr << "raft_node " << rank_ << ": " << e.what() << "\n";
+    mpi_.abort(1);
+  }
+}
+
+void NodeProgram::start_driver() {
+  raft::runtime::NodeOptions options = node_options(f_, rank_, mpi_.size(), node_dir_);
+  options.on_leadership_change = [this] {
+    if (auto* client = leadership_listener_.load()) client->notify_leadership_changed();
+  };
+  auto& log = *logging_.logger;
   try {
     auto transport = std::make_unique<raft::transport::MpiTransport>(
         [&log](const std::string& line) { log.warn("transport: {}", line); });
-    driver = std::make_unique<raft::runtime::NodeDriver>(options, std::move(transport),
-                                                         logging.logger, metrics);
+    driver_ = std::make_unique<raft::runtime::NodeDriver>(options, std::move(transport),
+                                                          logging_.logger, metrics_);
   } catch (const std::exception& e) {
     log.critical("cannot start: {}", e.what());
-    spdlog::shutdown();
-    mpi.abort(1);
+    abort(1);
   }
+}
 
-  raft::discovery::DiscoveryClient::Options discovery_options;
-  discovery_options.url = f.discovery_url;
-  discovery_options.rank = rank;
-  discovery_options.advertise_address = *advertise + ":" + std::to_string(http_port);
-  discovery_options.auth_token = auth_token;
-  discovery_options.poll_interval_s = f.discovery_poll_interval;
-  if (auto problem = discovery_options.validate()) {
-    log.critical("--discovery_url: {}", *problem);
-    spdlog::shutdown();
-    mpi.abort(kExitBadFlags);
+void NodeProgram::start_discovery(const std::string& advertise_host) {
+  raft::discovery::DiscoveryClient::Options o;
+  o.url = f_.discovery_url;
+  o.rank = rank_;
+  o.advertise_address = advertise_address_ = advertise_host + ":" + std::to_string(http_port_);
+  o.auth_token = settings_.auth_token;
+  o.poll_interval_s = f_.discovery_poll_interval;
+  if (auto problem = o.validate()) {
+    logging_.logger->critical("--discovery_url: {}", *problem);
+    abort(kExitBadFlags);
   }
-  raft::discovery::DiscoveryClient discovery(discovery_options, logging.logger);
-  leadership_listener = &discovery;  // the loop runs after this; run() ends before it dies
-  DiscoveryNodes known_nodes(discovery);
-
-  raft::http::NodeServerOptions http_options;
-  http_options.bind = f.bind;
-  http_options.port = http_port;
-  http_options.rank = rank;
-  http_options.base_port = f.base_port;
-  http_options.auth_token = auth_token;
-  raft::http::NodeServer http(http_options, *driver, &known_nodes, metrics, logging.ring);
-  std::string error;
-  if (!http.start(&error)) {
-    log.critical("cannot serve HTTP: {}", error);
-    spdlog::shutdown();
-    mpi.abort(1);
-  }
-  log.info("HTTP on http://{}:{} (advertised as {}), data in {}{}", f.bind, http_port,
-           discovery_options.advertise_address, node_dir.string(),
-           auth_token.empty() ? "" : "; commands and writes need the auth token");
-  if (raft::discovery::is_loopback_host(*advertise) &&
-      !raft::discovery::is_loopback_host(discovery_url->host)) {
-    log.warn(
+  discovery_ = std::make_unique<raft::discovery::DiscoveryClient>(o, logging_.logger);
+  leadership_listener_ = discovery_.get();  // run() ends before the client dies
+  known_nodes_ = std::make_unique<DiscoveryNodes>(*discovery_);
+  if (raft::discovery::is_loopback_host(advertise_host) &&
+      !raft::discovery::is_loopback_host(settings_.discovery_url.host)) {
+    logging_.logger->warn(
         "advertised as {} but discovery is at {}: other hosts cannot reach this node; give "
         "--bind 0.0.0.0 or --advertise_host",
-        discovery_options.advertise_address, f.discovery_url);
+        o.advertise_address, f_.discovery_url);
   }
+}
 
-  discovery.start([&driver] {
-    auto s = driver->status();
+void NodeProgram::start_http() {
+  raft::http::NodeServerOptions o;
+  o.bind = f_.bind;
+  o.port = http_port_;
+  o.rank = rank_;
+  o.base_port = f_.base_port;
+  o.auth_token = settings_.auth_token;
+  http_ = std::make_unique<raft::http::NodeServer>(o, *driver_, known_nodes_.get(), metrics_,
+                                                   logging_.ring);
+  std::string error;
+  if (!http_->start(&error)) {
+    logging_.logger->critical("cannot serve HTTP: {}", error);
+    abort(1);
+  }
+  logging_.logger->info(
+      "HTTP on http://{}:{} (advertised as {}), data in {}{}", f_.bind, http_port_,
+      advertise_address_, node_dir_.string(),
+      settings_.auth_token.empty() ? "" : "; commands and writes need the auth token");
+}
+
+int NodeProgram::run(const sigset_t& stop_signals) {
+  const int size = mpi_.size();
+  if (f_.client_num_in_total > 0 && f_.client_num_in_total != size) {
+    fail_flags("--client_num_in_total " + std::to_string(f_.client_num_in_total) +
+               " does not match the " + std::to_string(size) + " MPI ranks");
+  }
+  http_port_ = f_.http_port != -1 ? f_.http_port : f_.base_port + rank_;
+  if (http_port_ > 65535) fail_flags("--base_port + rank exceeds 65535");
+  std::string problem;
+  const std::optional<std::string> advertise = raft::discovery::choose_advertise_host(
+      f_.advertise_host, f_.bind, settings_.discovery_url.host, settings_.discovery_url.port,
+      raft::discovery::local_address_towards, &problem);
+  if (!advertise) {
+    std::cerr << "raft_node " << rank_ << ": " << problem << "\n";
+    mpi_.abort(kExitBadFlags);  // every rank needs an address; do not hang the others
+  }
+  start_logging();
+  start_driver();
+  start_discovery(*advertise);
+  start_http();
+  discovery_->start([this] {
+    auto s = driver_->status();
     return raft::discovery::LeaderInfo{
         s && s->role == raft::Role::Leader && !s->paused && !s->crashed, s ? s->term : 0};
   });
-
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    if (sig != 0) log.info("{} received, shutting down", strsignal(sig));
-    driver->stop();
+    if (sig != 0) logging_.logger->info("{} received, shutting down", strsignal(sig));
+    driver_->stop();
   });
-
-  driver->run();  // until stop(): a signal, or the signal thread's wake-up below
-
-  http.stop();
-  discovery.stop();  // deregisters
+  driver_->run();  // until stop(): a signal, or the signal thread's wake-up below
+  http_->stop();
+  discovery_->stop();  // deregisters
   // Wake the signal thread if the loop ended for another reason.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
-  driver.reset();  // the transport cancels unfinished sends before MPI_Finalize
-  log.info("stopped");
+  driver_.reset();  // the transport cancels unfinished sends before MPI_Finalize
+  logging_.logger->info("stopped");
   spdlog::shutdown();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Flags flags = parse_flags(argc, argv);
+  Settings settings = validate(flags);
+  // SIGINT/SIGTERM are taken by a dedicated thread with sigwait; block them
+  // before any thread starts so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  raft::transport::MpiSession mpi(&argc, &argv);
+  NodeProgram program(flags, std::move(settings), mpi);
+  return program.run(stop_signals);
 }

@@ -52,11 +52,10 @@ NodeDriver::~NodeDriver() = default;
 void NodeDriver::Impl::open_and_recover() {
   storage::FileStoreOptions store_options;
   store_options.fsync = options.fsync ? storage::FsyncMode::Always : storage::FsyncMode::Never;
-  store = std::make_unique<storage::FileStore>(options.node_dir, store_options);
-  RecoveredState recovered = store->load();  // throws StorageError naming the file
-  for (const std::string& w : store->warnings()) log->warn("storage: {}", w);
-  durable_term = recovered.hard_state.term;
-  durable_vote = recovered.hard_state.voted_for;
+  file_store = std::make_unique<storage::FileStore>(options.node_dir, store_options);
+  RecoveredState recovered = file_store->load();  // throws StorageError naming the file
+  for (const std::string& w : file_store->warnings()) log->warn("storage: {}", w);
+  ready.reset_durable(recovered.hard_state);
 
   kv = std::make_unique<KvStateMachine>();
   if (recovered.snapshot) {
@@ -116,7 +115,7 @@ void NodeDriver::run() {
 
     if (d.node && !d.paused && !d.storage_failed()) d.node->tick(d.raft_now_ms());
     while (d.node && !d.paused && !d.storage_failed() && d.node->has_ready()) {
-      d.handle_ready();
+      d.metrics->messages_dropped += d.ready.run(*d.node, d).dropped;
       active = true;
     }
     d.maybe_compact();
@@ -145,7 +144,7 @@ bool NodeDriver::Impl::deliver(Message m) {
   const auto type = static_cast<std::size_t>(m.type);
   if (type < metrics->messages_received.size()) metrics->messages_received[type]++;
   // A paused or crashed node receives and drops, so no sender's request hangs.
-  if (!node || paused || storage_failed() || partitioned.count(m.from) || drop_from.count(m.from)) {
+  if (!node || paused || storage_failed() || !ready.links().accepts_from(m.from)) {
     metrics->messages_dropped++;
     return false;
   }
@@ -153,73 +152,40 @@ bool NodeDriver::Impl::deliver(Message m) {
   return true;
 }
 
-void NodeDriver::Impl::handle_ready() {
-  Ready rd = node->ready();
-  // 1. Persist; one sync for everything this pass produced (group commit).
+void NodeDriver::Impl::sync() {
+  const auto t0 = std::chrono::steady_clock::now();
+  file_store->sync();
+  metrics->fsync_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+void NodeDriver::Impl::on_storage_failure(const std::string& what) {
+  storage_error = what;
+  log->critical("storage failed, the node stops taking part and refuses writes: {}", what);
+  fail_everything("storage failed: " + storage_error);
+}
+
+bool NodeDriver::Impl::send(Message m) {
+  const auto type = static_cast<std::size_t>(m.type);
+  if (!transport->send(m)) return false;
+  if (type < metrics->messages_sent.size()) metrics->messages_sent[type]++;
+  return true;
+}
+
+bool NodeDriver::Impl::restore(const Snapshot& snapshot) {
   try {
-    bool dirty = false;
-    if (rd.hard_state) {
-      store->save_hard_state(*rd.hard_state);
-      // A new commit index alone rides on the next sync: nothing sent or
-      // answered depends on it being durable (a leader's one-client write
-      // used to wait for a second fsync here).
-      dirty = rd.hard_state->term != durable_term || rd.hard_state->voted_for != durable_vote;
-    }
-    if (rd.snapshot) {
-      store->install_snapshot(*rd.snapshot);
-      dirty = true;
-    }
-    if (!rd.entries.empty()) {
-      store->append(std::move(rd.entries));
-      dirty = true;
-    }
-    if (dirty) {
-      const auto t0 = std::chrono::steady_clock::now();
-      store->sync();
-      metrics->fsync_seconds.observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      if (rd.hard_state) {
-        durable_term = rd.hard_state->term;
-        durable_vote = rd.hard_state->voted_for;
-      }
-    }
+    kv->restore(*snapshot.data, snapshot.meta.last_index);
   } catch (const std::exception& e) {
-    // Nothing that depends on the failed write may leave the node.
-    storage_error = e.what();
-    log->critical("storage failed, the node stops taking part and refuses writes: {}", e.what());
-    fail_everything("storage failed: " + storage_error);
-    return;
+    storage_error = std::string("snapshot from the leader is unreadable: ") + e.what();
+    log->critical("{}", storage_error);
+    fail_everything(storage_error);
+    return false;
   }
-
-  // 2. Send, now that what the messages promise is durable.
-  for (const Message& m : rd.messages) {
-    if (partitioned.count(m.to) || drop_to.count(m.to) || !transport->send(m)) {
-      metrics->messages_dropped++;
-      continue;
-    }
-    const auto type = static_cast<std::size_t>(m.type);
-    if (type < metrics->messages_sent.size()) metrics->messages_sent[type]++;
-  }
-
-  // 3. Apply.
-  if (rd.snapshot) {
-    try {
-      kv->restore(*rd.snapshot->data, rd.snapshot->meta.last_index);
-    } catch (const std::exception& e) {
-      storage_error = std::string("snapshot from the leader is unreadable: ") + e.what();
-      log->critical("{}", storage_error);
-      fail_everything(storage_error);
-      return;
-    }
-    metrics->snapshots_installed++;
-    // Writes whose entries were folded into the snapshot: the outcome is not
-    // known here; a retry with the same client id and sequence is safe.
-    resolve_writes_up_to(rd.snapshot->meta.last_index);
-  }
-  for (const Entry& e : rd.committed) apply(e);
-  for (const ReadState& r : rd.reads) on_read_state(r);
-  serve_ready_reads();
-  for (const Event& e : rd.events) on_event(e);
+  metrics->snapshots_installed++;
+  // Writes whose entries were folded into the snapshot: the outcome is not
+  // known here; a retry with the same client id and sequence is safe.
+  resolve_writes_up_to(snapshot.meta.last_index);
+  return true;
 }
 
 void NodeDriver::Impl::apply(const Entry& e) {
@@ -269,7 +235,7 @@ void NodeDriver::Impl::on_read_state(const ReadState& r) {
   it->second.confirmed = true;
 }
 
-void NodeDriver::Impl::serve_ready_reads() {
+void NodeDriver::Impl::serve_reads() {
   for (auto it = pending_reads.begin(); it != pending_reads.end();) {
     if (!it->second.confirmed || kv->applied_index() < it->second.read_index) {
       ++it;
@@ -338,8 +304,8 @@ bool NodeDriver::Impl::take_snapshot(std::string* error) {
     return false;
   }
   try {
-    store->install_snapshot(snap);
-    store->sync();
+    file_store->install_snapshot(snap);
+    file_store->sync();
   } catch (const std::exception& e) {
     storage_error = e.what();
     log->critical("storage failed while saving a snapshot: {}", e.what());
@@ -362,6 +328,39 @@ void NodeDriver::Impl::fail_everything(const std::string& why) {
 
 // ---- status ------------------------------------------------------------------
 
+void NodeDriver::Impl::fill_raft_status(NodeStatus& s) const {
+  const std::uint64_t raft_now = raft_now_ms();
+  s.role = node->role();
+  s.term = node->term();
+  s.leader_id = node->leader();
+  s.voted_for = node->voted_for();
+  s.log_length = node->log().last_index();
+  s.first_index = node->log().first_index();
+  s.snapshot_index = node->log().snapshot().last_index;
+  s.commit_index = node->commit_index();
+  s.last_applied = kv->applied_index();
+  s.pre_voting = node->pre_voting();
+  s.transfer_target = node->transfer_target();
+  s.election_timeout_ms = node->election_timeout_ms();
+  s.election_elapsed_ms = node->role() == Role::Leader
+                              ? 0
+                              : raft_now - std::min(raft_now, node->election_timer_start_ms());
+  s.heard_from_leader = node->leader_contact_ms() != 0 || node->role() == Role::Leader;
+  s.since_leader_contact_ms =
+      node->role() == Role::Leader ? 0 : raft_now - std::min(raft_now, node->leader_contact_ms());
+  s.initial_remaining_ms = node->role() == Role::Initial && node->initial_deadline_ms() > raft_now
+                               ? node->initial_deadline_ms() - raft_now
+                               : 0;
+  s.kv_keys = kv->size();
+  s.peers.clear();
+  const LinkFilter& links = ready.links();
+  for (const auto& [id, p] : node->progress()) {
+    s.peers.push_back({id, p.match, p.next, std::string(progress_state_name(p.state)),
+                       links.partitioned.count(id) > 0, links.drop_from.count(id) > 0,
+                       links.drop_to.count(id) > 0});
+  }
+}
+
 void NodeDriver::Impl::publish(bool force) {
   const std::uint64_t now = steady_ms();
   const bool changed = node && (node->role() != published_role || node->term() != published_term ||
@@ -374,9 +373,10 @@ void NodeDriver::Impl::publish(bool force) {
   s->cluster_size = static_cast<int>(options.raft.voters.size());
   s->paused = paused;
   s->crashed = crashed;
-  s->partitioned.assign(partitioned.begin(), partitioned.end());
-  s->dropping_from.assign(drop_from.begin(), drop_from.end());
-  s->dropping_to.assign(drop_to.begin(), drop_to.end());
+  const LinkFilter& links = ready.links();
+  s->partitioned.assign(links.partitioned.begin(), links.partitioned.end());
+  s->dropping_from.assign(links.drop_from.begin(), links.drop_from.end());
+  s->dropping_to.assign(links.drop_to.begin(), links.drop_to.end());
   s->heartbeat_interval_ms = options.raft.heartbeat_interval_ms;
   s->election_timeout_min_ms = options.raft.election_timeout_min_ms;
   s->election_timeout_max_ms = options.raft.election_timeout_max_ms;
@@ -384,36 +384,7 @@ void NodeDriver::Impl::publish(bool force) {
   s->published_at_ms = now;
   s->uptime_ms = now - started_ms;
   if (node) {
-    const std::uint64_t raft_now = raft_now_ms();
-    s->role = node->role();
-    s->term = node->term();
-    s->leader_id = node->leader();
-    s->voted_for = node->voted_for();
-    s->log_length = node->log().last_index();
-    s->first_index = node->log().first_index();
-    s->snapshot_index = node->log().snapshot().last_index;
-    s->commit_index = node->commit_index();
-    s->last_applied = kv->applied_index();
-    s->pre_voting = node->pre_voting();
-    s->transfer_target = node->transfer_target();
-    s->election_timeout_ms = node->election_timeout_ms();
-    s->election_elapsed_ms = node->role() == Role::Leader
-                                 ? 0
-                                 : raft_now - std::min(raft_now, node->election_timer_start_ms());
-    s->heard_from_leader = node->leader_contact_ms() != 0 || node->role() == Role::Leader;
-    s->since_leader_contact_ms =
-        node->role() == Role::Leader ? 0 : raft_now - std::min(raft_now, node->leader_contact_ms());
-    s->initial_remaining_ms =
-        node->role() == Role::Initial && node->initial_deadline_ms() > raft_now
-            ? node->initial_deadline_ms() - raft_now
-            : 0;
-    s->kv_keys = kv->size();
-    s->peers.clear();
-    for (const auto& [id, p] : node->progress()) {
-      s->peers.push_back({id, p.match, p.next, std::string(progress_state_name(p.state)),
-                          partitioned.count(id) > 0, drop_from.count(id) > 0,
-                          drop_to.count(id) > 0});
-    }
+    fill_raft_status(*s);
     published_role = node->role();
     published_term = node->term();
     published_leader = node->leader();

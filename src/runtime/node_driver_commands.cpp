@@ -3,6 +3,8 @@
 #include <charconv>
 #include <chrono>
 #include <ctime>
+#include <set>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -85,14 +87,280 @@ std::string join(const std::vector<NodeId>& ids) {
   return out;
 }
 
+using Args = std::vector<std::string>;
+using Impl = NodeDriver::Impl;
+
+// ---- elections ------------------------------------------------------------
+
+CommandReply trigger_election(Impl& d, const Args&) {
+  Result r = d.node->trigger_election();
+  return from_result(r, "election started for term " + std::to_string(d.node->term()));
+}
+
+CommandReply become_follower(Impl& d, const Args&) {
+  Result r = d.node->become_follower();
+  return from_result(r, "now FOLLOWER in term " + std::to_string(d.node->term()));
+}
+
+CommandReply force_timeout(Impl& d, const Args&) {
+  Result r = d.node->force_timeout();
+  return from_result(r, d.node->role() == Role::Candidate
+                            ? "election timer expired: election for term " +
+                                  std::to_string(d.node->term()) + " started"
+                            : "election timer expired: PreVote for term " +
+                                  std::to_string(d.node->term() + 1) + " started");
+}
+
+CommandReply transfer_leadership(Impl& d, const Args& args) {
+  if (args.size() != 1) {
+    return refused("transfer_leadership needs one rank: transfer_leadership R");
+  }
+  const int size = static_cast<int>(d.options.raft.voters.size());
+  std::optional<NodeId> target = parse_rank(args[0], size);
+  if (!target) {
+    return refused("'" + args[0] + "' is not a rank of this cluster (0.." +
+                   std::to_string(size - 1) + ")");
+  }
+  Result r = d.node->transfer_leadership(*target);
+  return from_result(r, "transferring leadership to node " + args[0]);
+}
+
+// ---- inspection -------------------------------------------------------------
+
+CommandReply check_timers(Impl& d, const Args&) {
+  const NodeStatus s = d.last_status ? *d.last_status : NodeStatus{};
+  nlohmann::json f = {
+      {"election_timeout_ms", s.election_timeout_ms},
+      {"election_elapsed_ms", s.election_elapsed_ms},
+      {"time_since_last_heartbeat_ms",
+       s.heard_from_leader ? nlohmann::json(s.since_leader_contact_ms) : nlohmann::json()},
+      {"heartbeat_interval_ms", s.heartbeat_interval_ms},
+      {"election_timeout_range_ms", {s.election_timeout_min_ms, s.election_timeout_max_ms}},
+      {"paused", d.paused}};
+  std::string since =
+      s.heard_from_leader ? std::to_string(s.since_leader_contact_ms) + " ms" : "never";
+  return ok("election timeout " + std::to_string(s.election_timeout_ms) + " ms (" +
+                std::to_string(s.election_elapsed_ms) + " ms elapsed), last heartbeat " + since +
+                (s.heard_from_leader ? " ago" : "") + ", heartbeat interval " +
+                std::to_string(s.heartbeat_interval_ms) + " ms",
+            std::move(f));
+}
+
+nlohmann::json peers_json(const NodeStatus& s) {
+  nlohmann::json peers = nlohmann::json::array();
+  for (const PeerStatus& p : s.peers) {
+    peers.push_back({{"id", std::to_string(p.id)},
+                     {"match_index", p.match_index},
+                     {"next_index", p.next_index},
+                     {"state", p.progress_state},
+                     {"partitioned", p.partitioned},
+                     {"dropping_from", p.dropping_from},
+                     {"dropping_to", p.dropping_to}});
+  }
+  return peers;
+}
+
+CommandReply state_details(Impl& d, const Args&) {
+  d.publish(/*force=*/true);
+  const NodeStatus& s = *d.last_status;
+  nlohmann::json details = {{"rank", s.rank},
+                            {"cluster_size", s.cluster_size},
+                            {"state", role_name(s.role)},
+                            {"term", s.term},
+                            {"voted_for", node_json(s.voted_for)},
+                            {"leader_id", node_json(s.leader_id)},
+                            {"pre_voting", s.pre_voting},
+                            {"log_first_index", s.first_index},
+                            {"log_last_index", s.log_length},
+                            {"snapshot_index", s.snapshot_index},
+                            {"commit_index", s.commit_index},
+                            {"last_applied", s.last_applied},
+                            {"kv_keys", s.kv_keys},
+                            {"paused", s.paused},
+                            {"crashed", s.crashed},
+                            {"partitioned", s.partitioned},
+                            {"dropping_from", s.dropping_from},
+                            {"dropping_to", s.dropping_to},
+                            {"transfer_target", node_json(s.transfer_target)},
+                            {"peers", peers_json(s)},
+                            {"election_timeout_ms", s.election_timeout_ms},
+                            {"election_elapsed_ms", s.election_elapsed_ms},
+                            {"heartbeat_interval_ms", s.heartbeat_interval_ms},
+                            {"data_dir", d.options.node_dir.string()},
+                            {"fsync", d.options.fsync ? "always" : "never"},
+                            {"storage_error", s.storage_error}};
+  return ok(std::string(role_name(s.role)) + " in term " + std::to_string(s.term),
+            {{"details", std::move(details)}});
+}
+
+// ---- the log ------------------------------------------------------------------
+
+CommandReply submit(Impl& d, const Args& args) {
+  if (args.empty() || args[0].empty()) return refused("submit needs text: submit TEXT");
+  if (args[0].size() > kMaxValueBytes) return refused("the text is larger than 1 MiB", 413);
+  Result r = d.node->propose(EntryType::Command, args[0]);
+  if (!r.ok()) return from_result(r, {});
+  return ok("appended at index " + std::to_string(r.index) + " in term " + std::to_string(r.term) +
+                "; it commits once a majority has it",
+            {{"index", r.index}, {"term", r.term}});
+}
+
+CommandReply snapshot(Impl& d, const Args&) {
+  std::string error;
+  if (!d.take_snapshot(&error)) return refused("no snapshot taken: " + error);
+  return ok("snapshot at index " + std::to_string(d.node->log().snapshot().last_index) +
+                "; the log now starts at " + std::to_string(d.node->log().first_index()),
+            {{"snapshot_index", d.node->log().snapshot().last_index}});
+}
+
+// ---- process faults -------------------------------------------------------------
+
+CommandReply pause(Impl& d, const Args&) {
+  if (d.paused) return refused("the node is already paused");
+  d.paused = true;
+  d.pause_started_ms = steady_ms();
+  d.log->warn(
+      "paused: Raft messages are received and dropped, nothing is sent, timers stand still");
+  return ok("paused: Raft messages are dropped and timers stand still");
+}
+
+CommandReply resume(Impl& d, const Args&) {
+  if (!d.paused) return refused("the node is not paused");
+  d.paused_total_ms += steady_ms() - d.pause_started_ms;
+  d.paused = false;
+  d.log->warn("resumed");
+  return ok("resumed");
+}
+
+CommandReply crash(Impl& d, const Args&) {
+  if (d.paused) {
+    d.paused_total_ms += steady_ms() - d.pause_started_ms;
+    d.paused = false;
+  }
+  d.crashed = true;
+  d.fail_everything("the node crashed");
+  d.node.reset();
+  d.kv.reset();
+  d.file_store.reset();
+  d.log->warn("crashed: all volatile state dropped; restart rebuilds it from {}",
+              d.options.node_dir.string());
+  return ok("crashed: volatile state dropped; 'restart' recovers from disk");
+}
+
+CommandReply restart(Impl& d, const Args&) {
+  if (!d.crashed) return refused("the node is not crashed");
+  try {
+    d.open_and_recover();
+  } catch (const std::exception& e) {
+    d.storage_error = e.what();
+    d.log->critical("restart failed: {}", e.what());
+    return refused(std::string("restart failed: ") + e.what(), 500);
+  }
+  d.crashed = false;
+  const RaftLog& log = d.node->log();
+  return ok("restarted from disk: term " + std::to_string(d.node->term()) + ", log up to index " +
+                std::to_string(log.last_index()) + ", snapshot at " +
+                std::to_string(log.snapshot().last_index),
+            {{"term", d.node->term()}, {"log_length", log.last_index()}});
+}
+
+// ---- network faults: each command adds to its own set of the LinkFilter;
+// only heal empties them, so the kinds of cut combine (a drop_to and a
+// drop_from make a partition).
+
+CommandReply cut(Impl& d, const std::string& name, const Args& args, std::set<NodeId>& set) {
+  std::string error;
+  const int size = static_cast<int>(d.options.raft.voters.size());
+  const auto ranks = parse_peer_ranks(name, args, size, d.options.raft.id, &error);
+  if (!ranks) return refused(error);
+  set.insert(ranks->begin(), ranks->end());
+  return ok({}, {{name == "partition" ? "partitioned" : "dropping_" + name.substr(5),
+                  std::vector<NodeId>(set.begin(), set.end())}});
+}
+
+std::string joined_ranks(const CommandReply& r) {
+  return join(r.fields.begin()->get<std::vector<NodeId>>());
+}
+
+CommandReply partition(Impl& d, const Args& args) {
+  CommandReply r = cut(d, "partition", args, d.ready.links().partitioned);
+  if (r.ok) r.result = "dropping all traffic to and from node(s) " + joined_ranks(r);
+  return r;
+}
+
+CommandReply drop_from(Impl& d, const Args& args) {
+  CommandReply r = cut(d, "drop_from", args, d.ready.links().drop_from);
+  if (r.ok) {
+    r.result = "dropping every message received from node(s) " + joined_ranks(r) +
+               " (still sending to them)";
+  }
+  return r;
+}
+
+CommandReply drop_to(Impl& d, const Args& args) {
+  CommandReply r = cut(d, "drop_to", args, d.ready.links().drop_to);
+  if (r.ok) {
+    r.result = "dropping every message sent to node(s) " + joined_ranks(r) +
+               " (still receiving from them)";
+  }
+  return r;
+}
+
+CommandReply heal(Impl& d, const Args& args) {
+  if (!args.empty()) return refused("heal takes no arguments");
+  d.ready.links().heal();
+  return ok("healed: traffic flows to and from every node",
+            {{"partitioned", nlohmann::json::array()},
+             {"dropping_from", nlohmann::json::array()},
+             {"dropping_to", nlohmann::json::array()}});
+}
+
+/// One row per operator command: the table that validation, dispatch and
+/// driver_commands() (the HTTP layer's list and help) all read. The order is
+/// the original demo's.
+struct CommandSpec {
+  std::string_view name;
+  /// Refused while paused: it needs the node's timers and messages.
+  bool needs_running;
+  /// Answers on a crashed node and on one whose storage failed.
+  bool read_only;
+  CommandReply (*handler)(Impl&, const Args&);
+};
+
+constexpr CommandSpec kCommands[] = {
+    {"trigger_election", true, false, trigger_election},
+    {"become_follower", true, false, become_follower},
+    {"check_timers", false, true, check_timers},
+    {"force_timeout", true, false, force_timeout},
+    {"state_details", false, true, state_details},
+    {"submit", true, false, submit},
+    {"pause", false, false, pause},
+    {"resume", false, false, resume},
+    {"crash", false, false, crash},
+    {"restart", false, false, restart},
+    {"partition", false, false, partition},
+    {"drop_from", false, false, drop_from},
+    {"drop_to", false, false, drop_to},
+    {"heal", false, false, heal},
+    {"transfer_leadership", true, false, transfer_leadership},
+    {"snapshot", false, false, snapshot},
+};
+
+const CommandSpec* find_command(std::string_view name) {
+  for (const CommandSpec& c : kCommands) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 const std::vector<std::string>& driver_commands() {
-  static const std::vector<std::string> commands = {
-      "trigger_election", "become_follower", "check_timers", "force_timeout", "state_details",
-      "submit",           "pause",           "resume",       "crash",         "restart",
-      "partition",        "drop_from",       "drop_to",      "heal",          "transfer_leadership",
-      "snapshot"};
+  static const std::vector<std::string> commands = [] {
+    std::vector<std::string> names;
+    for (const CommandSpec& c : kCommands) names.emplace_back(c.name);
+    return names;
+  }();
   return commands;
 }
 
@@ -131,210 +399,18 @@ void NodeDriver::Impl::record_history(const std::string& line) {
   while (history.size() > kHistoryLines) history.pop_front();
 }
 
-CommandReply NodeDriver::Impl::execute(const std::string& name,
-                                       const std::vector<std::string>& args) {
-  const auto& known = driver_commands();
-  if (std::find(known.begin(), known.end(), name) == known.end()) {
-    return refused("unknown command '" + name + "'");
-  }
-  const bool read_only = name == "state_details" || name == "check_timers";
-  if (crashed && name != "restart" && !read_only) {
+CommandReply NodeDriver::Impl::execute(const std::string& name, const Args& args) {
+  const CommandSpec* spec = find_command(name);
+  if (spec == nullptr) return refused("unknown command '" + name + "'");
+  // Only restart touches a crashed node, and a failed store takes no changes.
+  if (crashed && spec->handler != restart && !spec->read_only) {
     return refused("the node is crashed; restart it first");
   }
-  if (!crashed && storage_failed() && !read_only) {
+  if (!crashed && storage_failed() && !spec->read_only) {
     return refused("storage failed, the node refuses changes: " + storage_error);
   }
-  const bool needs_running = name == "trigger_election" || name == "become_follower" ||
-                             name == "force_timeout" || name == "submit" ||
-                             name == "transfer_leadership";
-  if (paused && needs_running) return refused("the node is paused; resume it first");
-  const int size = static_cast<int>(options.raft.voters.size());
-
-  if (name == "trigger_election") {
-    Result r = node->trigger_election();
-    return from_result(r, "election started for term " + std::to_string(node->term()));
-  }
-  if (name == "become_follower") {
-    Result r = node->become_follower();
-    return from_result(r, "now FOLLOWER in term " + std::to_string(node->term()));
-  }
-  if (name == "force_timeout") {
-    Result r = node->force_timeout();
-    return from_result(r, node->role() == Role::Candidate
-                              ? "election timer expired: election for term " +
-                                    std::to_string(node->term()) + " started"
-                              : "election timer expired: PreVote for term " +
-                                    std::to_string(node->term() + 1) + " started");
-  }
-  if (name == "check_timers") {
-    const NodeStatus s = last_status ? *last_status : NodeStatus{};
-    nlohmann::json f = {
-        {"election_timeout_ms", s.election_timeout_ms},
-        {"election_elapsed_ms", s.election_elapsed_ms},
-        {"time_since_last_heartbeat_ms",
-         s.heard_from_leader ? nlohmann::json(s.since_leader_contact_ms) : nlohmann::json()},
-        {"heartbeat_interval_ms", s.heartbeat_interval_ms},
-        {"election_timeout_range_ms", {s.election_timeout_min_ms, s.election_timeout_max_ms}},
-        {"paused", paused}};
-    std::string since =
-        s.heard_from_leader ? std::to_string(s.since_leader_contact_ms) + " ms" : "never";
-    return ok("election timeout " + std::to_string(s.election_timeout_ms) + " ms (" +
-                  std::to_string(s.election_elapsed_ms) + " ms elapsed), last heartbeat " + since +
-                  (s.heard_from_leader ? " ago" : "") + ", heartbeat interval " +
-                  std::to_string(s.heartbeat_interval_ms) + " ms",
-              std::move(f));
-  }
-  if (name == "state_details") {
-    publish(/*force=*/true);
-    const NodeStatus& s = *last_status;
-    nlohmann::json peers = nlohmann::json::array();
-    for (const PeerStatus& p : s.peers) {
-      peers.push_back({{"id", std::to_string(p.id)},
-                       {"match_index", p.match_index},
-                       {"next_index", p.next_index},
-                       {"state", p.progress_state},
-                       {"partitioned", p.partitioned},
-                       {"dropping_from", p.dropping_from},
-                       {"dropping_to", p.dropping_to}});
-    }
-    nlohmann::json details = {{"rank", s.rank},
-                              {"cluster_size", s.cluster_size},
-                              {"state", role_name(s.role)},
-                              {"term", s.term},
-                              {"voted_for", node_json(s.voted_for)},
-                              {"leader_id", node_json(s.leader_id)},
-                              {"pre_voting", s.pre_voting},
-                              {"log_first_index", s.first_index},
-                              {"log_last_index", s.log_length},
-                              {"snapshot_index", s.snapshot_index},
-                              {"commit_index", s.commit_index},
-                              {"last_applied", s.last_applied},
-                              {"kv_keys", s.kv_keys},
-                              {"paused", s.paused},
-                              {"crashed", s.crashed},
-                              {"partitioned", s.partitioned},
-                              {"dropping_from", s.dropping_from},
-                              {"dropping_to", s.dropping_to},
-                              {"transfer_target", node_json(s.transfer_target)},
-                              {"peers", peers},
-                              {"election_timeout_ms", s.election_timeout_ms},
-                              {"election_elapsed_ms", s.election_elapsed_ms},
-                              {"heartbeat_interval_ms", s.heartbeat_interval_ms},
-                              {"data_dir", options.node_dir.string()},
-                              {"fsync", options.fsync ? "always" : "never"},
-                              {"storage_error", s.storage_error}};
-    return ok(std::string(role_name(s.role)) + " in term " + std::to_string(s.term),
-              {{"details", std::move(details)}});
-  }
-  if (name == "submit") {
-    if (args.empty() || args[0].empty()) return refused("submit needs text: submit TEXT");
-    if (args[0].size() > kMaxValueBytes) return refused("the text is larger than 1 MiB", 413);
-    Result r = node->propose(EntryType::Command, args[0]);
-    if (!r.ok()) return from_result(r, {});
-    return ok("appended at index " + std::to_string(r.index) + " in term " +
-                  std::to_string(r.term) + "; it commits once a majority has it",
-              {{"index", r.index}, {"term", r.term}});
-  }
-  if (name == "pause") {
-    if (paused) return refused("the node is already paused");
-    paused = true;
-    pause_started_ms = steady_ms();
-    log->warn(
-        "paused: Raft messages are received and dropped, nothing is sent, timers stand still");
-    return ok("paused: Raft messages are dropped and timers stand still");
-  }
-  if (name == "resume") {
-    if (!paused) return refused("the node is not paused");
-    paused_total_ms += steady_ms() - pause_started_ms;
-    paused = false;
-    log->warn("resumed");
-    return ok("resumed");
-  }
-  if (name == "crash") {
-    if (paused) {
-      paused_total_ms += steady_ms() - pause_started_ms;
-      paused = false;
-    }
-    crashed = true;
-    fail_everything("the node crashed");
-    node.reset();
-    kv.reset();
-    store.reset();
-    log->warn("crashed: all volatile state dropped; restart rebuilds it from {}",
-              options.node_dir.string());
-    return ok("crashed: volatile state dropped; 'restart' recovers from disk");
-  }
-  if (name == "restart") {
-    if (!crashed) return refused("the node is not crashed");
-    try {
-      open_and_recover();
-    } catch (const std::exception& e) {
-      storage_error = e.what();
-      log->critical("restart failed: {}", e.what());
-      return refused(std::string("restart failed: ") + e.what(), 500);
-    }
-    crashed = false;
-    return ok("restarted from disk: term " + std::to_string(node->term()) + ", log up to index " +
-                  std::to_string(node->log().last_index()) + ", snapshot at " +
-                  std::to_string(node->log().snapshot().last_index),
-              {{"term", node->term()}, {"log_length", node->log().last_index()}});
-  }
-  if (name == "partition" || name == "drop_from" || name == "drop_to") {
-    std::string error;
-    const auto ranks = parse_peer_ranks(name, args, size, options.raft.id, &error);
-    if (!ranks) return refused(error);
-    return cut(name, *ranks);
-  }
-  if (name == "heal") {
-    if (!args.empty()) return refused("heal takes no arguments");
-    partitioned.clear();
-    drop_from.clear();
-    drop_to.clear();
-    return ok("healed: traffic flows to and from every node",
-              {{"partitioned", nlohmann::json::array()},
-               {"dropping_from", nlohmann::json::array()},
-               {"dropping_to", nlohmann::json::array()}});
-  }
-  if (name == "transfer_leadership") {
-    if (args.size() != 1)
-      return refused("transfer_leadership needs one rank: transfer_leadership R");
-    std::optional<NodeId> target = parse_rank(args[0], size);
-    if (!target) {
-      return refused("'" + args[0] + "' is not a rank of this cluster (0.." +
-                     std::to_string(size - 1) + ")");
-    }
-    Result r = node->transfer_leadership(*target);
-    return from_result(r, "transferring leadership to node " + args[0]);
-  }
-  if (name == "snapshot") {
-    std::string error;
-    if (!take_snapshot(&error)) return refused("no snapshot taken: " + error);
-    return ok("snapshot at index " + std::to_string(node->log().snapshot().last_index) +
-                  "; the log now starts at " + std::to_string(node->log().first_index()),
-              {{"snapshot_index", node->log().snapshot().last_index}});
-  }
-  return refused("unknown command '" + name + "'");
-}
-
-CommandReply NodeDriver::Impl::cut(const std::string& name, const std::vector<NodeId>& ranks) {
-  // Each command adds to its own set; only heal empties them, so the three
-  // kinds of cut can be combined (a drop_to and a drop_from make a partition).
-  if (name == "partition") {
-    partitioned.insert(ranks.begin(), ranks.end());
-    std::vector<NodeId> all(partitioned.begin(), partitioned.end());
-    return ok("dropping all traffic to and from node(s) " + join(all), {{"partitioned", all}});
-  }
-  if (name == "drop_from") {
-    drop_from.insert(ranks.begin(), ranks.end());
-    std::vector<NodeId> all(drop_from.begin(), drop_from.end());
-    return ok(
-        "dropping every message received from node(s) " + join(all) + " (still sending to them)",
-        {{"dropping_from", all}});
-  }
-  drop_to.insert(ranks.begin(), ranks.end());
-  std::vector<NodeId> all(drop_to.begin(), drop_to.end());
-  return ok("dropping every message sent to node(s) " + join(all) + " (still receiving from them)",
-            {{"dropping_to", all}});
+  if (paused && spec->needs_running) return refused("the node is paused; resume it first");
+  return spec->handler(*this, args);
 }
 
 }  // namespace raft::runtime

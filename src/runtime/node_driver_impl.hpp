@@ -19,6 +19,7 @@
 #include "raft/node.hpp"
 #include "runtime/kv_state_machine.hpp"
 #include "runtime/node_driver.hpp"
+#include "runtime/ready_step.hpp"
 #include "storage/file_store.hpp"
 
 namespace raft::runtime {
@@ -49,7 +50,10 @@ inline std::chrono::microseconds idle_wait_for(TimeMs heartbeat_interval_ms) {
 inline constexpr std::uint64_t kPublishEveryMs = 50;
 inline constexpr std::size_t kHistoryLines = 100;
 
-struct NodeDriver::Impl {
+/// The node's private state. It is the ReadyHost of its own Ready step: the
+/// effects (FileStore writes, MPI sends, the KV state machine, waiting HTTP
+/// requests) are its; the order is ReadyStep's.
+struct NodeDriver::Impl final : ReadyHost {
   struct PendingWrite {
     Term term = 0;
     std::shared_ptr<std::promise<KvReply>> promise;
@@ -68,24 +72,17 @@ struct NodeDriver::Impl {
   std::uint64_t started_ms = 0;
 
   // ---- loop thread only ----
-  std::unique_ptr<storage::FileStore> store;
+  std::unique_ptr<storage::FileStore> file_store;
   std::unique_ptr<Node> node;  ///< null while crashed
   std::unique_ptr<KvStateMachine> kv;
   bool paused = false;
   bool crashed = false;
   std::uint64_t pause_started_ms = 0;
   std::uint64_t paused_total_ms = 0;
-  std::set<NodeId> partitioned;
-  /// One-way cuts: what we receive from drop_from ranks, and what we send to
-  /// drop_to ranks, is dropped (an asymmetric link, as a broken route makes).
-  std::set<NodeId> drop_from;
-  std::set<NodeId> drop_to;
+  /// Persist, send, apply; it also holds the operator's partitions and
+  /// one-way cuts (its LinkFilter), which survive a crash and restart.
+  ReadyStep ready;
   std::string storage_error;
-  /// Term and vote of the last hard state made durable: a hard state that
-  /// differs only in its commit index needs no sync of its own (as etcd's
-  /// MustSync): the commit index is re-learned from the leader after a crash.
-  Term durable_term = 0;
-  NodeId durable_vote = kNoNode;
   Role last_role = Role::Initial;
   std::map<Index, PendingWrite> pending_writes;
   std::map<std::uint64_t, PendingRead> pending_reads;
@@ -110,24 +107,30 @@ struct NodeDriver::Impl {
   void open_and_recover();
   std::uint64_t raft_now_ms() const;
   bool deliver(Message m);
-  void handle_ready();
-  void apply(const Entry& e);
   void resolve_writes_up_to(Index index);
-  void on_read_state(const ReadState& r);
-  void serve_ready_reads();
-  void on_event(const Event& e);
+
+  // ReadyHost: the effects of a Ready, in ReadyStep's order.
+  Storage& store() override { return *file_store; }
+  void sync() override;
+  void on_storage_failure(const std::string& what) override;
+  bool send(Message m) override;
+  bool restore(const Snapshot& snapshot) override;
+  void apply(const Entry& e) override;
+  void on_read_state(const ReadState& r) override;
+  void serve_reads() override;
+  void on_event(const Event& e) override;
   void maybe_compact();
   bool take_snapshot(std::string* error);
   void fail_everything(const std::string& why);
   void publish(bool force);
+  /// The Raft part of a status: role, term, log, timers, peers.
+  void fill_raft_status(NodeStatus& s) const;
   void enqueue(std::function<void()> request);
   std::optional<KvReply> refuse_kv(bool write) const;
   bool storage_failed() const { return !storage_error.empty(); }
 
   // node_driver_commands.cpp
   CommandReply execute(const std::string& name, const std::vector<std::string>& args);
-  /// partition, drop_from or drop_to: adds the (validated) ranks to that set.
-  CommandReply cut(const std::string& name, const std::vector<NodeId>& ranks);
   void record_history(const std::string& line);
 };
 

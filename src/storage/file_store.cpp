@@ -250,32 +250,14 @@ RecoveredState FileStore::recover() {
   if (!fs::exists(status)) return state;  // a fresh node
   if (!fs::is_directory(status)) throw_corrupt(dir_, "exists but is not a directory");
 
-  std::map<std::uint64_t, fs::path> segment_files;
-  std::map<std::uint64_t, fs::path> snapshot_files;
-  std::vector<fs::path> tmp_files;
-  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (auto seq = parse_seq_name(name, kSegmentPrefix, kSegmentSuffix)) {
-      segment_files.emplace(*seq, it->path());
-    } else if (auto snap = parse_seq_name(name, kSnapshotPrefix, kSnapshotSuffix)) {
-      snapshot_files.emplace(*snap, it->path());
-    } else if (name.ends_with(kTmpSuffix)) {
-      tmp_files.push_back(it->path());
-    } else if (name == "node.log") {
-      // The node's own log file (spdlog) lives beside the store by design.
-    } else {
-      warnings_.push_back(it->path().string() + ": unknown file ignored");
-    }
-  }
-  if (ec) throw StorageError(dir_.string() + ": cannot list directory: " + ec.message());
-
-  if (segment_files.empty()) {
-    if (!snapshot_files.empty()) {
-      throw_corrupt(snapshot_files.begin()->second,
+  const DirListing files = list_directory();
+  if (files.segments.empty()) {
+    if (!files.snapshots.empty()) {
+      throw_corrupt(files.snapshots.begin()->second,
                     "snapshot file present but no log segment: refusing to start empty over "
                     "existing data");
     }
-    for (const fs::path& tmp : tmp_files) {
+    for (const fs::path& tmp : files.tmps) {
       if (::unlink(tmp.c_str()) == 0) {
         warnings_.push_back(tmp.string() + ": leftover of an interrupted write removed");
       }
@@ -283,157 +265,201 @@ RecoveredState FileStore::recover() {
     return state;
   }
 
-  // Find the base: the newest checkpoint, or segment 1, reading headers from
-  // the newest segment down.
-  const std::uint64_t last_seq = segment_files.rbegin()->first;
-  std::uint64_t base_seq = 0;
-  for (auto it = segment_files.rbegin(); it != segment_files.rend(); ++it) {
-    const auto [seq, path] = *it;
-    if (seq != last_seq && !segment_files.contains(seq + 1)) {
-      throw_corrupt(segment_path(seq + 1), "log segment is missing (" + path.filename().string() +
-                                               " exists and newer segments follow)");
-    }
-    const format::SegmentHeader header = read_segment_header(path, seq, read_file_prefix(path));
-    if (header.checkpoint() || seq == 1) {
-      base_seq = seq;
-      break;
-    }
-  }
-  if (base_seq == 0) {
-    const std::uint64_t oldest = segment_files.begin()->first;
-    throw_corrupt(segment_path(oldest - 1), "log segment is missing (" +
-                                                segment_path(oldest).filename().string() +
-                                                " is neither the first segment nor a checkpoint)");
-  }
-
-  // Replay base..last with MemoryStore's semantics.
-  std::optional<format::SnapshotMarker> marker;
-  std::uint64_t cut_offset = 0;
-  bool cut = false;
+  const std::uint64_t last_seq = files.segments.rbegin()->first;
+  const std::uint64_t base_seq = find_base_segment(files.segments);
+  Replay replay;
   for (std::uint64_t seq = base_seq; seq <= last_seq; ++seq) {
-    const fs::path& path = segment_files.at(seq);
-    const std::string data = read_file(path);
-    const format::SegmentHeader header = read_segment_header(path, seq, data);
-    const bool last = seq == last_seq;
-    if (header.sealed_bytes < format::kSegmentHeaderBytes + format::kRecordHeaderBytes ||
-        header.sealed_bytes > data.size()) {
-      throw_corrupt(path, "file holds " + std::to_string(data.size()) + " bytes but " +
-                              std::to_string(header.sealed_bytes) +
-                              " were sealed when it was created");
-    }
-    std::size_t offset = format::kSegmentHeaderBytes;
-    std::size_t record_no = 0;
-    while (offset < data.size()) {
-      const format::RecordView record = format::read_record(data, offset);
-      // Built only for messages: recovery reads millions of records.
-      const auto at = [offset] { return " at offset " + std::to_string(offset); };
-      if (record.status != format::RecordStatus::Ok) {
-        const std::string reason(format::record_status_name(record.status));
-        if (!last) throw_corrupt(path, reason + at() + " in a segment that is not the newest");
-        if (offset < header.sealed_bytes)
-          throw_corrupt(path, reason + at() + " in its sealed part");
-        if (auto valid = find_valid_record_after(data, offset)) {
-          throw_corrupt(path, reason + at() + " followed by a valid record at offset " +
-                                  std::to_string(*valid) + ": damage, not a torn write");
-        }
-        warnings_.push_back(path.string() + ": torn write" + at() + " cut off (" +
-                            std::to_string(data.size() - offset) + " bytes, " + reason + ")");
-        cut = true;
-        cut_offset = offset;
-        break;
-      }
-      const auto type = static_cast<format::RecordType>(record.payload[0]);
-      if (record_no == 0 && type != format::RecordType::HardState) {
-        throw_corrupt(path, "segment does not start with a hard state record");
-      }
-      if (record_no == 1 && header.checkpoint() && type != format::RecordType::SnapshotMarker) {
-        throw_corrupt(path, "checkpoint segment lacks its snapshot marker" + at());
-      }
-      switch (type) {
-        case format::RecordType::HardState: {
-          auto hs = format::decode_hard_state(record.payload);
-          if (!hs) throw_corrupt(path, "hard state record" + at() + " does not parse");
-          state.hard_state = *hs;
-          break;
-        }
-        case format::RecordType::SnapshotMarker: {
-          if (!(header.checkpoint() && record_no == 1 && seq == base_seq)) {
-            throw_corrupt(path, "unexpected snapshot marker" + at());
-          }
-          marker = format::decode_snapshot_marker(record.payload);
-          if (!marker) throw_corrupt(path, "snapshot marker" + at() + " does not parse");
-          first_index_ = marker->meta.last_index + 1;
-          break;
-        }
-        case format::RecordType::Entry: {
-          std::optional<Entry> entry = format::decode_entry(record.payload);
-          if (!entry) throw_corrupt(path, "entry record" + at() + " does not parse");
-          if (entry->index < first_index_) {
-            throw_corrupt(path, "entry " + std::to_string(entry->index) + at() +
-                                    " lies at or below the snapshot index " +
-                                    std::to_string(first_index_ - 1));
-          }
-          const Index pos = entry->index - first_index_;
-          if (pos > state.entries.size()) {
-            throw_corrupt(path, "entry " + std::to_string(entry->index) + at() +
-                                    " leaves a gap after entry " +
-                                    std::to_string(first_index_ + state.entries.size() - 1));
-          }
-          state.entries.resize(pos);  // conflict truncation, as when it was written
-          locs_.resize(pos);
-          locs_.push_back(EntryLoc{entry->term, seq, offset, record.total_bytes});
-          state.entries.push_back(std::move(*entry));
-          break;
-        }
-        default:
-          throw_corrupt(path, "unknown record type " +
-                                  std::to_string(static_cast<unsigned char>(record.payload[0])) +
-                                  at() + " (written by a newer version?)");
-      }
-      ++record_no;
-      offset += record.total_bytes;
-    }
-    if (record_no < (header.checkpoint() ? 2u : 1u)) {
-      throw_corrupt(path, "segment lacks its leading hard state / snapshot records");
-    }
-    Segment seg;
-    seg.seq = seq;
-    seg.checkpoint = header.checkpoint();
-    seg.on_disk = true;
-    seg.disk_bytes = last && cut ? cut_offset : data.size();
-    segments_.push_back(std::move(seg));
+    replay_segment(files.segments.at(seq), seq, base_seq, seq == last_seq, state, replay);
   }
-
-  if (marker) {
-    const fs::path path = snapshot_path(base_seq);
-    const std::string referenced_by = " (referenced by " + segment_path(base_seq).string() + ")";
-    if (!fs::exists(path, ec)) throw_corrupt(path, "snapshot file is missing" + referenced_by);
-    const std::string data = read_file(path);
-    const format::SnapshotHeaderResult result = format::decode_snapshot_header(data);
-    if (!result.header) throw_corrupt(path, result.error);
-    const format::SnapshotHeader& header = *result.header;
-    if (header.meta != marker->meta || header.data_bytes != marker->data_bytes ||
-        header.data_crc != marker->data_crc) {
-      throw_corrupt(path, "snapshot does not match its marker" + referenced_by);
-    }
-    if (data.size() - format::kSnapshotHeaderBytes != header.data_bytes) {
-      throw_corrupt(path, "snapshot data is " +
-                              std::to_string(data.size() - format::kSnapshotHeaderBytes) +
-                              " bytes, header says " + std::to_string(header.data_bytes));
-    }
-    auto bytes = std::make_shared<std::string>(data.substr(format::kSnapshotHeaderBytes));
-    if (crc32c(*bytes) != header.data_crc) throw_corrupt(path, "snapshot data checksum mismatch");
-    snapshot_ = Snapshot{header.meta, std::move(bytes)};
+  if (replay.marker) {
+    snapshot_ = load_snapshot_file(base_seq, *replay.marker);
     state.snapshot = snapshot_;
   }
 
   hard_state_ = state.hard_state;
   highest_seq_on_disk_ =
-      std::max(last_seq, snapshot_files.empty() ? 0 : snapshot_files.rbegin()->first);
-  if (cut) cut_seq_ = last_seq;
+      std::max(last_seq, files.snapshots.empty() ? 0 : files.snapshots.rbegin()->first);
+  if (replay.cut) cut_seq_ = last_seq;
+  remove_leftovers(files, base_seq, replay.marker.has_value());
+  return state;
+}
 
-  // Clean-up last, once everything checked out. Best effort: leftovers are
-  // harmless to later recoveries, and a read-only directory must still load.
+FileStore::DirListing FileStore::list_directory() {
+  DirListing files;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (auto seq = parse_seq_name(name, kSegmentPrefix, kSegmentSuffix)) {
+      files.segments.emplace(*seq, it->path());
+    } else if (auto snap = parse_seq_name(name, kSnapshotPrefix, kSnapshotSuffix)) {
+      files.snapshots.emplace(*snap, it->path());
+    } else if (name.ends_with(kTmpSuffix)) {
+      files.tmps.push_back(it->path());
+    } else if (name == "node.log") {
+      // The node's own log file (spdlog) lives beside the store by design.
+    } else {
+      warnings_.push_back(it->path().string() + ": unknown file ignored");
+    }
+  }
+  if (ec) throw StorageError(dir_.string() + ": cannot list directory: " + ec.message());
+  return files;
+}
+
+std::uint64_t FileStore::find_base_segment(const std::map<std::uint64_t, fs::path>& segments) {
+  // The base is the newest checkpoint, or segment 1; headers are read from
+  // the newest segment down.
+  const std::uint64_t last_seq = segments.rbegin()->first;
+  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+    const auto& [seq, path] = *it;
+    if (seq != last_seq && !segments.contains(seq + 1)) {
+      throw_corrupt(segment_path(seq + 1), "log segment is missing (" + path.filename().string() +
+                                               " exists and newer segments follow)");
+    }
+    const format::SegmentHeader header = read_segment_header(path, seq, read_file_prefix(path));
+    if (header.checkpoint() || seq == 1) return seq;
+  }
+  const std::uint64_t oldest = segments.begin()->first;
+  throw_corrupt(segment_path(oldest - 1), "log segment is missing (" +
+                                              segment_path(oldest).filename().string() +
+                                              " is neither the first segment nor a checkpoint)");
+}
+
+void FileStore::replay_segment(const fs::path& path, std::uint64_t seq, std::uint64_t base_seq,
+                               bool last, RecoveredState& state, Replay& replay) {
+  const std::string data = read_file(path);
+  const format::SegmentHeader header = read_segment_header(path, seq, data);
+  if (header.sealed_bytes < format::kSegmentHeaderBytes + format::kRecordHeaderBytes ||
+      header.sealed_bytes > data.size()) {
+    throw_corrupt(path, "file holds " + std::to_string(data.size()) + " bytes but " +
+                            std::to_string(header.sealed_bytes) +
+                            " were sealed when it was created");
+  }
+  std::size_t offset = format::kSegmentHeaderBytes;
+  std::size_t record_no = 0;
+  while (offset < data.size()) {
+    const format::RecordView record = format::read_record(data, offset);
+    if (record.status != format::RecordStatus::Ok) {
+      cut_torn_tail(path, data, offset, header.sealed_bytes, last, record.status);
+      replay.cut = true;
+      replay.cut_offset = offset;
+      break;
+    }
+    const auto type = static_cast<format::RecordType>(record.payload[0]);
+    if (record_no == 0 && type != format::RecordType::HardState) {
+      throw_corrupt(path, "segment does not start with a hard state record");
+    }
+    if (record_no == 1 && header.checkpoint() && type != format::RecordType::SnapshotMarker) {
+      throw_corrupt(
+          path, "checkpoint segment lacks its snapshot marker at offset " + std::to_string(offset));
+    }
+    const bool marker_allowed = header.checkpoint() && record_no == 1 && seq == base_seq;
+    RecordAt where{path, seq, offset, record.total_bytes};
+    replay_record(where, record.payload, marker_allowed, state, replay);
+    ++record_no;
+    offset += record.total_bytes;
+  }
+  if (record_no < (header.checkpoint() ? 2u : 1u)) {
+    throw_corrupt(path, "segment lacks its leading hard state / snapshot records");
+  }
+  Segment seg;
+  seg.seq = seq;
+  seg.checkpoint = header.checkpoint();
+  seg.on_disk = true;
+  seg.disk_bytes = last && replay.cut ? replay.cut_offset : data.size();
+  segments_.push_back(std::move(seg));
+}
+
+void FileStore::cut_torn_tail(const fs::path& path, const std::string& data, std::size_t offset,
+                              std::uint64_t sealed_bytes, bool last, format::RecordStatus status) {
+  const std::string reason(format::record_status_name(status));
+  const std::string at = " at offset " + std::to_string(offset);
+  if (!last) throw_corrupt(path, reason + at + " in a segment that is not the newest");
+  if (offset < sealed_bytes) throw_corrupt(path, reason + at + " in its sealed part");
+  if (auto valid = find_valid_record_after(data, offset)) {
+    throw_corrupt(path, reason + at + " followed by a valid record at offset " +
+                            std::to_string(*valid) + ": damage, not a torn write");
+  }
+  warnings_.push_back(path.string() + ": torn write" + at + " cut off (" +
+                      std::to_string(data.size() - offset) + " bytes, " + reason + ")");
+}
+
+void FileStore::replay_record(const RecordAt& where, std::string_view payload, bool marker_allowed,
+                              RecoveredState& state, Replay& replay) {
+  // Built only for messages: recovery reads millions of records.
+  const auto at = [&where] { return " at offset " + std::to_string(where.offset); };
+  switch (static_cast<format::RecordType>(payload[0])) {
+    case format::RecordType::HardState: {
+      auto hs = format::decode_hard_state(payload);
+      if (!hs) throw_corrupt(where.path, "hard state record" + at() + " does not parse");
+      state.hard_state = *hs;
+      return;
+    }
+    case format::RecordType::SnapshotMarker: {
+      if (!marker_allowed) throw_corrupt(where.path, "unexpected snapshot marker" + at());
+      replay.marker = format::decode_snapshot_marker(payload);
+      if (!replay.marker) throw_corrupt(where.path, "snapshot marker" + at() + " does not parse");
+      first_index_ = replay.marker->meta.last_index + 1;
+      return;
+    }
+    case format::RecordType::Entry: {
+      std::optional<Entry> entry = format::decode_entry(payload);
+      if (!entry) throw_corrupt(where.path, "entry record" + at() + " does not parse");
+      replay_entry(where, std::move(*entry), state);
+      return;
+    }
+    default:
+      throw_corrupt(where.path, "unknown record type " +
+                                    std::to_string(static_cast<unsigned char>(payload[0])) + at() +
+                                    " (written by a newer version?)");
+  }
+}
+
+void FileStore::replay_entry(const RecordAt& where, Entry entry, RecoveredState& state) {
+  const auto at = [&where] { return " at offset " + std::to_string(where.offset); };
+  if (entry.index < first_index_) {
+    throw_corrupt(where.path, "entry " + std::to_string(entry.index) + at() +
+                                  " lies at or below the snapshot index " +
+                                  std::to_string(first_index_ - 1));
+  }
+  const Index pos = entry.index - first_index_;
+  if (pos > state.entries.size()) {
+    throw_corrupt(where.path, "entry " + std::to_string(entry.index) + at() +
+                                  " leaves a gap after entry " +
+                                  std::to_string(first_index_ + state.entries.size() - 1));
+  }
+  state.entries.resize(pos);  // conflict truncation, as when it was written
+  locs_.resize(pos);
+  locs_.push_back(EntryLoc{entry.term, where.seq, where.offset, where.bytes});
+  state.entries.push_back(std::move(entry));
+}
+
+Snapshot FileStore::load_snapshot_file(std::uint64_t base_seq,
+                                       const format::SnapshotMarker& marker) {
+  const fs::path path = snapshot_path(base_seq);
+  const std::string referenced_by = " (referenced by " + segment_path(base_seq).string() + ")";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw_corrupt(path, "snapshot file is missing" + referenced_by);
+  const std::string data = read_file(path);
+  const format::SnapshotHeaderResult result = format::decode_snapshot_header(data);
+  if (!result.header) throw_corrupt(path, result.error);
+  const format::SnapshotHeader& header = *result.header;
+  if (header.meta != marker.meta || header.data_bytes != marker.data_bytes ||
+      header.data_crc != marker.data_crc) {
+    throw_corrupt(path, "snapshot does not match its marker" + referenced_by);
+  }
+  if (data.size() - format::kSnapshotHeaderBytes != header.data_bytes) {
+    throw_corrupt(path, "snapshot data is " +
+                            std::to_string(data.size() - format::kSnapshotHeaderBytes) +
+                            " bytes, header says " + std::to_string(header.data_bytes));
+  }
+  auto bytes = std::make_shared<std::string>(data.substr(format::kSnapshotHeaderBytes));
+  if (crc32c(*bytes) != header.data_crc) throw_corrupt(path, "snapshot data checksum mismatch");
+  return Snapshot{header.meta, std::move(bytes)};
+}
+
+void FileStore::remove_leftovers(const DirListing& files, std::uint64_t base_seq, bool has_marker) {
+  // Last, once everything checked out. Best effort: leftovers are harmless
+  // to later recoveries, and a read-only directory must still load.
   bool removed = false;
   auto remove = [&](const fs::path& path, std::string_view why) {
     if (::unlink(path.c_str()) == 0) {
@@ -444,12 +470,12 @@ RecoveredState FileStore::recover() {
                           ", but cannot remove it: " + errno_text(errno));
     }
   };
-  for (const fs::path& tmp : tmp_files) remove(tmp, "leftover of an interrupted write");
-  for (const auto& [seq, path] : segment_files) {
+  for (const fs::path& tmp : files.tmps) remove(tmp, "leftover of an interrupted write");
+  for (const auto& [seq, path] : files.segments) {
     if (seq < base_seq) remove(path, "segment older than checkpoint " + std::to_string(base_seq));
   }
-  for (const auto& [seq, path] : snapshot_files) {
-    if (seq == base_seq && marker) continue;
+  for (const auto& [seq, path] : files.snapshots) {
+    if (seq == base_seq && has_marker) continue;
     remove(path, seq > base_seq ? "snapshot of an install that never completed"
                                 : "snapshot superseded by checkpoint " + std::to_string(base_seq));
   }
@@ -460,7 +486,6 @@ RecoveredState FileStore::recover() {
       ::close(fd);
     }
   }
-  return state;
 }
 
 RecoveredState FileStore::current_state() {

@@ -159,29 +159,53 @@ void SimCluster::after_input(NodeId id) {
   if (s.node) checker_.after_step(id, *s.node);
 }
 
+/// The simulator's effects of a Ready: its disk, its network, its KvModel
+/// and the invariant checker; ReadyStep decides their order.
+class SimCluster::Host final : public runtime::ReadyHost {
+ public:
+  Host(SimCluster& cluster, NodeId id) : c_(cluster), id_(id), s_(cluster.slot(id)) {}
+
+  Storage& store() override { return s_.disk.store(); }
+  void on_entries(const std::vector<Entry>& entries) override {
+    c_.checker_.on_entries(id_, *s_.node, entries);
+  }
+  bool before_sync() override {
+    if (!s_.crash_before_sync) return true;
+    c_.crash_now(id_, "before syncing its writes");
+    return false;
+  }
+  void sync() override {
+    s_.disk.store().sync();
+    c_.checker_.on_synced(id_, s_.node->term());
+  }
+  void on_storage_failure(const std::string& what) override {
+    // A store that cannot take a valid write is a bug like any other.
+    c_.checker_.report("storage", name(id_) + ": " + what);
+  }
+  bool send(Message m) override {
+    c_.network_.send(std::move(m), c_.now_ms_);
+    return true;
+  }
+  bool restore(const Snapshot& snapshot) override {
+    c_.restore_snapshot(id_, snapshot);
+    return !c_.halted();
+  }
+  void apply(const Entry& entry) override { c_.apply(id_, entry); }
+  void on_read_state(const ReadState& read) override { c_.on_read_state(id_, read); }
+  void serve_reads() override { c_.serve_reads(id_); }
+  void on_event(const Event& event) override { c_.on_event(id_, event); }
+
+ private:
+  SimCluster& c_;
+  NodeId id_;
+  Slot& s_;
+};
+
 void SimCluster::process_ready(NodeId id) {
   Slot& s = slot(id);
+  Host host(*this, id);
   while (s.node && s.node->has_ready() && !halted()) {
-    Ready rd = s.node->ready();
-    if (rd.hard_state) s.disk.store().save_hard_state(*rd.hard_state);
-    if (rd.snapshot) s.disk.store().install_snapshot(*rd.snapshot);
-    if (!rd.entries.empty()) {
-      checker_.on_entries(id, *s.node, rd.entries);
-      s.disk.store().append(std::move(rd.entries));
-    }
-    if (s.crash_before_sync) {
-      crash_now(id, "before syncing its writes");
-      return;
-    }
-    s.disk.store().sync();
-    checker_.on_synced(id, s.node->term());
-    // Only now may anything that depends on those writes leave the node.
-    for (Message& m : rd.messages) network_.send(std::move(m), now_ms_);
-    if (rd.snapshot) restore_snapshot(id, *rd.snapshot);
-    for (const Entry& e : rd.committed) apply(id, e);
-    for (const ReadState& r : rd.reads) on_read_state(id, r);
-    serve_reads(id);
-    for (const Event& e : rd.events) on_event(id, e);
+    if (!s.ready.run(*s.node, host).completed) return;
     maybe_compact(id);
   }
 }
@@ -372,6 +396,7 @@ void SimCluster::restart(NodeId id) {
        std::to_string(recovered.hard_state.commit) + " entries " +
        std::to_string(recovered.entries.size()) + " snapshot " +
        std::to_string(recovered.snapshot ? recovered.snapshot->meta.last_index : 0));
+  s.ready.reset_durable(recovered.hard_state);
   s.kv = KvModel{};
   if (recovered.snapshot) restore_snapshot(id, *recovered.snapshot);
   checker_.on_restart(id, *s.node, recovered);

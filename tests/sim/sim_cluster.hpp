@@ -1,11 +1,11 @@
 #pragma once
 /// SimCluster: N raft::Nodes, each with a SimDisk (a MemoryStore, or a real
 /// FileStore in a directory) and a KvModel, on a
-/// SimNetwork, in virtual time. It runs every node's owner loop exactly as
-/// node.hpp prescribes (persist, sync, send, restore, apply, serve reads,
-/// compact) and feeds everything it sees to an InvariantChecker after every
-/// step. Faults: pauses (the node's clock stands still: each node has its own
-/// clock offset), crashes (volatile state lost, unsynced writes dropped,
+/// SimNetwork, in virtual time. Every node's Ready goes through the node
+/// loop's own runtime::ReadyStep (persist with production's sync rule, send,
+/// restore, apply, serve reads), then compacts, and everything it sees goes
+/// to an InvariantChecker after every step. Faults: pauses (the node's clock stands still: each
+/// node has its own clock offset), crashes (volatile state lost, unsynced writes dropped,
 /// optionally right before a sync), restarts from the store, and everything
 /// SimNetwork does. Deterministic for a given ClusterOptions::seed.
 /// Not thread-safe.
@@ -26,6 +26,7 @@
 #include "raft/config.hpp"
 #include "raft/node.hpp"
 #include "raft/rng.hpp"
+#include "runtime/ready_step.hpp"
 #include "sim_disk.hpp"
 #include "sim_network.hpp"
 #include "trace.hpp"
@@ -178,8 +179,11 @@ class SimCluster {
   std::string describe_nodes() const;
 
  private:
+  class Host;  // the ReadyHost of one node (sim_cluster.cpp)
+
   struct Slot {
     std::optional<Node> node;  ///< empty while crashed
+    runtime::ReadyStep ready;
     SimDisk disk;
     KvModel kv;
     bool paused = false;

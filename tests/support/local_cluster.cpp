@@ -1,5 +1,7 @@
 #include "local_cluster.hpp"
 
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace raft::testing {
@@ -16,33 +18,50 @@ Config config_for(Config base, int size, NodeId id) {
 LocalCluster::LocalCluster(int size, Config base) : base_(std::move(base)) {
   for (int i = 0; i < size; ++i) {
     stores_.push_back(std::make_unique<storage::MemoryStore>());
+    steps_.emplace_back();
     nodes_.push_back(std::make_unique<Node>(config_for(base_, size, i), now_ms_));
     applied_.emplace_back();
     reads_.emplace_back();
   }
 }
 
+/// A node's effects: its MemoryStore, the in-flight queue, and the list of
+/// applied entries and confirmed reads that tests look at.
+class LocalCluster::Host final : public runtime::ReadyHost {
+ public:
+  Host(LocalCluster& c, NodeId id) : c_(c), id_(id) {}
+
+  Storage& store() override { return *c_.stores_[id_]; }
+  void on_storage_failure(const std::string& what) override {
+    throw std::runtime_error("LocalCluster: node " + std::to_string(id_) + ": " + what);
+  }
+  bool send(Message m) override {
+    if (c_.record) c_.sent.push_back(m);
+    c_.in_flight_.push_back(std::move(m));
+    return true;
+  }
+  bool restore(const Snapshot& snapshot) override {
+    // The "state machine" here is the list of applied entries; a snapshot
+    // replaces the prefix it covers.
+    std::vector<Entry>& a = c_.applied_[id_];
+    while (!a.empty() && a.back().index > snapshot.meta.last_index) a.pop_back();
+    return true;
+  }
+  void apply(const Entry& entry) override { c_.applied_[id_].push_back(entry); }
+  void on_read_state(const ReadState& read) override { c_.reads_[id_].push_back(read); }
+  void serve_reads() override {}
+  void on_event(const Event&) override {}
+
+ private:
+  LocalCluster& c_;
+  NodeId id_;
+};
+
 void LocalCluster::process_ready(NodeId id) {
   Node& n = *nodes_[id];
   if (!n.has_ready()) return;
-  Ready rd = n.ready();
-  storage::MemoryStore& s = *stores_[id];
-  if (rd.hard_state) s.save_hard_state(*rd.hard_state);
-  if (rd.snapshot) s.install_snapshot(*rd.snapshot);
-  if (!rd.entries.empty()) s.append(std::move(rd.entries));
-  s.sync();
-  for (Message& m : rd.messages) {
-    if (record) sent.push_back(m);
-    in_flight_.push_back(std::move(m));
-  }
-  if (rd.snapshot) {
-    // The "state machine" here is the list of applied entries; a snapshot
-    // replaces the prefix it covers.
-    std::vector<Entry>& a = applied_[id];
-    while (!a.empty() && a.back().index > rd.snapshot->meta.last_index) a.pop_back();
-  }
-  for (Entry& e : rd.committed) applied_[id].push_back(std::move(e));
-  for (ReadState& r : rd.reads) reads_[id].push_back(r);
+  Host host(*this, id);
+  steps_[id].run(n, host);
 }
 
 void LocalCluster::settle() {
@@ -106,7 +125,9 @@ NodeId LocalCluster::elect(TimeMs limit_ms) {
 
 void LocalCluster::restart(NodeId id) {
   stores_[id]->crash();
-  nodes_[id] = std::make_unique<Node>(config_for(base_, size(), id), stores_[id]->load(), now_ms_);
+  const RecoveredState recovered = stores_[id]->load();
+  steps_[id].reset_durable(recovered.hard_state);
+  nodes_[id] = std::make_unique<Node>(config_for(base_, size(), id), recovered, now_ms_);
   applied_[id].clear();
   reads_[id].clear();
   down[id] = false;

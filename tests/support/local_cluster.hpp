@@ -1,8 +1,8 @@
 #pragma once
 /// LocalCluster: a few raft::Nodes wired together on a perfect, in-order,
 /// instant network in virtual time, each with a MemoryStore and a list of
-/// applied entries. For unit tests and the core benchmark; the fault-injecting
-/// simulator lives in tests/sim. Not thread-safe.
+/// applied entries; their Readies go through the node loop's ReadyStep. For unit tests and the core
+/// benchmark; the fault-injecting simulator lives in tests/sim. Not thread-safe.
 
 #include <cstdint>
 #include <deque>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "raft/node.hpp"
+#include "runtime/ready_step.hpp"
 #include "storage/memory_store.hpp"
 
 namespace raft::testing {
@@ -56,12 +57,14 @@ class LocalCluster {
   std::vector<Message> sent;
 
  private:
+  class Host;  // the ReadyHost of one node (local_cluster.cpp)
   void process_ready(NodeId id);
 
   Config base_;
   TimeMs now_ms_ = 0;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<storage::MemoryStore>> stores_;
+  std::vector<runtime::ReadyStep> steps_;
   std::vector<std::vector<Entry>> applied_;
   std::vector<std::vector<ReadState>> reads_;
   std::deque<Message> in_flight_;

@@ -1,0 +1,76 @@
+// ReadyStep: persist, send, apply, in that order (see ready_step.hpp).
+#include "runtime/ready_step.hpp"
+
+#include <cassert>
+#include <exception>
+#include <utility>
+
+namespace raft::runtime {
+
+bool ReadyStep::needs_sync(const Ready& ready, const HardState& durable) {
+  if (ready.snapshot || !ready.entries.empty()) return true;
+  return ready.hard_state && (ready.hard_state->term != durable.term ||
+                              ready.hard_state->voted_for != durable.voted_for);
+}
+
+ReadyOutcome ReadyStep::run(Node& node, ReadyHost& host) {
+  assert(node.has_ready());
+  Ready ready = node.ready();
+  ReadyOutcome outcome;
+  if (!persist(ready, host, outcome)) return outcome;
+  send(ready.messages, host, outcome);
+  outcome.completed = apply(ready, host);
+  return outcome;
+}
+
+bool ReadyStep::run_all(Node& node, ReadyHost& host) {
+  while (node.has_ready()) {
+    if (!run(node, host).completed) return false;
+  }
+  return true;
+}
+
+bool ReadyStep::persist(Ready& ready, ReadyHost& host, ReadyOutcome& outcome) {
+  const bool sync_needed = needs_sync(ready, durable_);
+  try {
+    Storage& store = host.store();
+    if (ready.hard_state) store.save_hard_state(*ready.hard_state);
+    // The snapshot goes first: it may drop the log the entries then extend.
+    if (ready.snapshot) store.install_snapshot(*ready.snapshot);
+    if (!ready.entries.empty()) {
+      host.on_entries(ready.entries);
+      store.append(std::move(ready.entries));
+    }
+    if (!host.before_sync()) return false;
+    if (sync_needed) {
+      host.sync();
+      outcome.synced = true;
+    }
+  } catch (const std::exception& e) {
+    host.on_storage_failure(e.what());
+    return false;
+  }
+  if (ready.hard_state && sync_needed) durable_ = *ready.hard_state;
+  return true;
+}
+
+void ReadyStep::send(std::vector<Message>& messages, ReadyHost& host, ReadyOutcome& outcome) const {
+  for (Message& m : messages) {
+    if (links_.allows_to(m.to) && host.send(std::move(m))) {
+      ++outcome.sent;
+    } else {
+      ++outcome.dropped;
+    }
+  }
+}
+
+bool ReadyStep::apply(Ready& ready, ReadyHost& host) {
+  if (ready.snapshot && !host.restore(*ready.snapshot)) return false;
+  for (const Entry& e : ready.committed) host.apply(e);
+  for (const ReadState& r : ready.reads) host.on_read_state(r);
+  host.serve_reads();
+  for (const Event& e : ready.events) host.on_event(e);
+  return true;
+}
+
+}  // namespace raft::runtime
