@@ -5,6 +5,8 @@
 #                                 ASan+UBSan build of the core + unit/sim/storage tests
 #   scripts/test.sh --quick       skip the sanitizer build
 #   scripts/test.sh --label L     run only tests whose ctest label matches L (a regex)
+#   scripts/test.sh --label sim-long   a million simulated schedules (about an
+#                                 hour on 2 cores); never part of the default run
 #
 # Build directories: build/ (RelWithDebInfo, -Werror) and build-asan/
 # (sanitizers, core only). Exits non-zero on the first failure and always
@@ -12,7 +14,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 quick=0
@@ -113,6 +115,8 @@ begin "ctest build/${label:+ (-L $label)}"
 ctest_args=(--test-dir build --output-on-failure --no-tests=error --timeout 600
   --parallel "$njobs")
 [[ -z "$label" ]] || ctest_args+=(-L "$label")
+# The long labels run only when named.
+[[ "$label" == *sim-long* ]] || ctest_args+=(-LE sim-long)
 ctest "${ctest_args[@]}"
 end
 
@@ -149,6 +153,6 @@ begin "ctest build-asan/ (-L $asan_label)"
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
   ctest --test-dir build-asan --output-on-failure --no-tests="$asan_no_tests" --timeout 600 \
-    --parallel "$njobs" -L "$asan_label"
+    --parallel "$njobs" -L "$asan_label" -LE sim-long
 )
 end

@@ -1,10 +1,15 @@
 #include "sim_runner.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -81,70 +86,131 @@ BatchOptions batch_options_from_env(std::uint64_t default_count, const char* cou
   BatchOptions o;
   o.count = env_u64(count_variable).value_or(default_count);
   o.first_seed = env_u64("RAFT_SIM_FIRST_SEED").value_or(1);
+  const unsigned cores = std::thread::hardware_concurrency();
+  o.jobs = env_u64("RAFT_SIM_JOBS").value_or(cores == 0 ? 1 : cores);
+  if (o.jobs == 0) {
+    std::fprintf(stderr, "sim: RAFT_SIM_JOBS=0: give at least 1\n");
+    std::exit(2);
+  }
   if (const auto seed = env_u64("RAFT_SIM_SEED")) {
     o.first_seed = *seed;
     o.count = 1;
+    o.jobs = 1;
     o.verbose = env_u64("RAFT_SIM_VERBOSE").value_or(0) != 0;
   }
   return o;
 }
 
-BatchTotals run_batch(const BatchOptions& options) {
+namespace {
+
+/// The shared state of one batch's workers: the next seed to take, and the
+/// totals, which only the holder of `mutex` touches.
+struct BatchState {
+  explicit BatchState(const BatchOptions& o) : options(o) {}
+  const BatchOptions& options;
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
   BatchTotals totals;
-  const auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+
+void print_progress(BatchState& b) {
   const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  for (std::uint64_t i = 0; i < options.count; ++i) {
+  const BatchTotals& t = b.totals;
+  const double elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - b.start).count();
+  const double rate = elapsed_s > 0 ? static_cast<double>(t.schedules) / elapsed_s : 0;
+  const double left_s = rate > 0 ? static_cast<double>(b.options.count - t.schedules) / rate : 0;
+  std::printf(
+      "sim: %llu of %llu schedules run, %llu violations so far, %.0f schedules/s, "
+      "about %.0f s to go\n",
+      u(t.schedules), u(b.options.count), u(t.violations), rate, left_s);
+  std::fflush(stdout);
+}
+
+/// Folds one schedule's result into the totals and reports a violation.
+void record(BatchState& b, const ScheduleParams& params, const ScheduleResult& r) {
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  const BatchOptions& options = b.options;
+  std::lock_guard lock(b.mutex);
+  BatchTotals& totals = b.totals;
+  ++totals.schedules;
+  if (r.on_disk) ++totals.disk_schedules;
+  add(totals.stats, r.stats);
+  add(totals.network, r.network);
+  totals.virtual_ms += r.virtual_ms;
+  if (options.verbose) std::printf("sim: seed %llu ends: %s\n", u(r.seed), r.nodes.c_str());
+  if (options.count >= 2 * kProgressEvery && totals.schedules % kProgressEvery == 0) {
+    print_progress(b);
+  }
+  if (!r.violation) return;
+  ++totals.violations;
+  totals.failures.push_back({r.seed, *r.violation});
+  if (totals.failures.size() <= options.max_reports) {
+    report(params, r, options.gtest_filter);
+  } else {
+    // Long hunts: one line per further failure is enough to come back to it.
+    std::printf("sim: VIOLATION in seed %llu: %s: %s\n  replay: %s\n", u(r.seed),
+                r.violation->invariant.c_str(), r.violation->details.c_str(),
+                replay_command(r.seed, options.gtest_filter).c_str());
+    std::fflush(stdout);
+  }
+  if (options.stop_at_first_violation) b.stop = true;
+}
+
+void run_worker(BatchState& b) {
+  const BatchOptions& options = b.options;
+  for (;;) {
+    const std::uint64_t i = b.next.fetch_add(1);
+    if (i >= options.count || b.stop) return;
     const std::uint64_t seed = options.first_seed + i;
     const ScheduleParams params = make_schedule(seed);
     if (options.verbose) {
-      std::printf("sim: seed %llu: %s\n", u(seed), params.describe().c_str());
+      std::printf("sim: seed %llu: %s\n", static_cast<unsigned long long>(seed),
+                  params.describe().c_str());
     }
     // Replaying one seed keeps a failed disk-backed schedule's files to look at.
-    const ScheduleResult r = run_schedule(params, options.verbose, options.count == 1);
-    ++totals.schedules;
-    if (r.on_disk) ++totals.disk_schedules;
-    add(totals.stats, r.stats);
-    add(totals.network, r.network);
-    totals.virtual_ms += r.virtual_ms;
-    if (options.verbose) std::printf("sim: seed %llu ends: %s\n", u(seed), r.nodes.c_str());
-    if (options.count >= 2 * kProgressEvery && totals.schedules % kProgressEvery == 0) {
-      std::printf("sim: %llu of %llu schedules run, %llu violations so far\n", u(totals.schedules),
-                  u(options.count), u(totals.violations));
-      std::fflush(stdout);
-    }
-    if (!r.violation) continue;
-    ++totals.violations;
-    totals.failures.push_back({seed, *r.violation});
-    if (totals.failures.size() <= options.max_reports) {
-      report(params, r, options.gtest_filter);
-    } else {
-      // Long hunts: one line per further failure is enough to come back to it.
-      std::printf("sim: VIOLATION in seed %llu: %s: %s\n  replay: %s\n", u(seed),
-                  r.violation->invariant.c_str(), r.violation->details.c_str(),
-                  replay_command(seed, options.gtest_filter).c_str());
-    }
-    if (options.stop_at_first_violation) break;
+    record(b, params, run_schedule(params, options.verbose, options.count == 1));
   }
-  totals.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return totals;
+}
+
+}  // namespace
+
+BatchTotals run_batch(const BatchOptions& options) {
+  BatchState b(options);
+  // Schedules are independent and each is deterministic in its seed, so
+  // workers take seeds from one counter; only the order of reports varies.
+  const std::uint64_t jobs = std::clamp<std::uint64_t>(options.jobs, 1, options.count);
+  std::vector<std::thread> workers;
+  for (std::uint64_t j = 1; j < jobs; ++j) workers.emplace_back(run_worker, std::ref(b));
+  run_worker(b);
+  for (std::thread& w : workers) w.join();
+  std::sort(b.totals.failures.begin(), b.totals.failures.end(),
+            [](const auto& x, const auto& y) { return x.seed < y.seed; });
+  b.totals.jobs = jobs;
+  b.totals.wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - b.start).count();
+  return std::move(b.totals);
 }
 
 std::string summary_line(const BatchTotals& t) {
   const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  char buf[640];
-  std::snprintf(buf, sizeof buf,
-                "sim: %llu schedules (%llu on disk: %llu restarts from files, %llu torn tails "
-                "cut), %llu violations, %llu steps, %llu messages delivered "
-                "(%llu lost, %llu duplicated, %llu cut), %llu elections, %llu leaders, "
-                "%llu crashes, %llu pauses, %llu compactions, %llu snapshots installed, "
-                "%llu writes acked, %llu reads checked; virtual %.1f s, wall %.1f s",
-                u(t.schedules), u(t.disk_schedules), u(t.stats.disk_restarts),
-                u(t.stats.torn_tails_cut), u(t.violations), u(t.stats.steps),
-                u(t.network.delivered), u(t.network.lost), u(t.network.duplicated),
-                u(t.network.cut), u(t.stats.elections), u(t.stats.leaders), u(t.stats.crashes),
-                u(t.stats.pauses), u(t.stats.compactions), u(t.stats.snapshots_installed),
-                u(t.stats.writes_acked), u(t.stats.reads_ok),
-                static_cast<double>(t.virtual_ms) / 1000.0, t.wall_s);
+  char buf[768];
+  std::snprintf(
+      buf, sizeof buf,
+      "sim: %llu schedules (%llu on disk: %llu restarts from files, %llu torn tails "
+      "cut), %llu violations, %llu steps, %llu messages delivered "
+      "(%llu lost, %llu duplicated, %llu cut), %llu elections, %llu leaders, "
+      "%llu crashes, %llu pauses, %llu compactions, %llu snapshots installed, "
+      "%llu writes acked, %llu reads checked; virtual %.1f s, wall %.1f s "
+      "(%llu jobs, %.0f schedules/s)",
+      u(t.schedules), u(t.disk_schedules), u(t.stats.disk_restarts), u(t.stats.torn_tails_cut),
+      u(t.violations), u(t.stats.steps), u(t.network.delivered), u(t.network.lost),
+      u(t.network.duplicated), u(t.network.cut), u(t.stats.elections), u(t.stats.leaders),
+      u(t.stats.crashes), u(t.stats.pauses), u(t.stats.compactions), u(t.stats.snapshots_installed),
+      u(t.stats.writes_acked), u(t.stats.reads_ok), static_cast<double>(t.virtual_ms) / 1000.0,
+      t.wall_s, u(t.jobs), t.wall_s > 0 ? static_cast<double>(t.schedules) / t.wall_s : 0.0);
   return buf;
 }
 

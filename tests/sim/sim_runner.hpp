@@ -6,6 +6,7 @@
 ///   RAFT_SIM_FIRST_SEED=S   start there (default 1)
 ///   RAFT_SIM_SEED=S         run exactly seed S (and print its whole trace if
 ///                           RAFT_SIM_VERBOSE=1)
+///   RAFT_SIM_JOBS=J         run J schedules at once (default: every core)
 ///   RAFT_SIM_DISK_DIR=D     where disk-backed schedules (every seed divisible
 ///                           by 10) keep their files; default: the temp folder
 
@@ -20,6 +21,9 @@ namespace raft::sim {
 struct BatchOptions {
   std::uint64_t first_seed = 1;
   std::uint64_t count = 2000;
+  /// Worker threads; schedules are independent, so the result does not
+  /// depend on it (only the order in which violations are printed does).
+  std::uint64_t jobs = 1;
   bool verbose = false;
   bool stop_at_first_violation = false;
   /// Violations printed in full (the rest are counted).
@@ -37,6 +41,7 @@ struct BatchTotals {
   std::uint64_t schedules = 0;
   std::uint64_t violations = 0;
   std::uint64_t disk_schedules = 0;  ///< run on real FileStores
+  std::uint64_t jobs = 1;
   ClusterStats stats;
   NetworkStats network;
   TimeMs virtual_ms = 0;
@@ -45,7 +50,7 @@ struct BatchTotals {
     std::uint64_t seed = 0;
     Violation violation;
   };
-  std::vector<Failure> failures;
+  std::vector<Failure> failures;  ///< by seed
 };
 
 BatchTotals run_batch(const BatchOptions& options);
