@@ -16,7 +16,7 @@ TEST(SimRandom, Schedules) {
   BatchOptions options = batch_options_from_env(kDefaultSchedules);
   options.gtest_filter = current_test_filter();
   const BatchTotals totals = run_batch(options);
-  std::printf("%s\n", summary_line(totals).c_str());
+  std::printf("%s\n%s\n", summary_line(totals).c_str(), coverage_lines(totals).c_str());
   EXPECT_EQ(totals.violations, 0u)
       << "see the VIOLATION reports above; each names its replay command";
 }

@@ -27,6 +27,10 @@ std::uint32_t& weight(ScheduleParams& p, FaultKind kind) {
 
 }  // namespace
 
+std::string_view fault_kind_name(FaultKind kind) {
+  return kFaultNames[static_cast<std::size_t>(kind)];
+}
+
 std::string ScheduleParams::describe() const {
   const Config& c = cluster.config;
   char buf[320];

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "sim_cluster.hpp"
 #include "sim_network.hpp"
@@ -56,6 +57,9 @@ struct ScheduleParams {
   /// One line: node count, timeouts, flags, fault mix.
   std::string describe() const;
 };
+
+/// "partition", "crash_before_sync", ...
+std::string_view fault_kind_name(FaultKind kind);
 
 /// Seeds divisible by this run on disk.
 inline constexpr std::uint64_t kDiskScheduleEvery = 10;

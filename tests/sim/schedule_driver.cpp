@@ -38,6 +38,7 @@ class Driver {
 
   void chaos();
   void heal_and_check_liveness();
+  const std::array<std::uint64_t, kFaultKindCount>& faults() const { return faults_; }
 
  private:
   void inject_fault();
@@ -54,6 +55,7 @@ class Driver {
   SimCluster& cluster_;
   Rng rng_;
   std::uint64_t next_value_ = 1;
+  std::array<std::uint64_t, kFaultKindCount> faults_{};
 };
 
 NodeId Driver::pick(const std::function<bool(NodeId)>& pred) {
@@ -104,6 +106,7 @@ void Driver::inject_fault() {
   std::size_t k = 0;
   while (draw >= params_.fault_weights[k]) draw -= params_.fault_weights[k++];
   const auto kind = static_cast<FaultKind>(k);
+  ++faults_[k];
 
   SimNetwork& net = cluster_.network();
   const std::size_t n = cluster_.size();
@@ -349,6 +352,7 @@ ScheduleResult run_schedule_in(const ScheduleParams& params, const ClusterOption
   result.stats = cluster.stats();
   result.network = cluster.network().stats();
   result.virtual_ms = cluster.now_ms();
+  result.faults = driver.faults();
   return result;
 }
 

@@ -10,6 +10,8 @@
 /// stops at the first violation. A disk-backed schedule (params.on_disk) runs
 /// in a fresh temporary directory, removed afterwards unless it failed.
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,8 @@ struct ScheduleResult {
   ClusterStats stats;
   NetworkStats network;
   TimeMs virtual_ms = 0;
+  /// Faults injected during the chaos, by FaultKind.
+  std::array<std::uint64_t, kFaultKindCount> faults{};
   bool on_disk = false;
   /// On disk, after a violation with keep_failed_disk: the nodes' directories.
   std::string disk_dir;

@@ -135,6 +135,9 @@ void SimCluster::deliver() {
     return;
   }
   trace_.message(now_ms_, "deliver", *m);
+  if (static_cast<std::size_t>(m->type) < stats_.delivered_by_type.size()) {
+    ++stats_.delivered_by_type[static_cast<std::size_t>(m->type)];
+  }
   s.node->step(*m);
   after_input(to);
 }

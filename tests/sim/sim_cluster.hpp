@@ -10,6 +10,7 @@
 /// SimNetwork does. Deterministic for a given ClusterOptions::seed.
 /// Not thread-safe.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -74,6 +75,8 @@ struct ClusterStats {
   std::uint64_t writes_acked = 0;  ///< applied by the leader that accepted them
   std::uint64_t reads_ok = 0;      ///< linearizable reads answered and checked
   std::uint64_t reads_failed = 0;
+  /// Messages delivered, by raft::MessageType (index 0 unused).
+  std::array<std::uint64_t, kMaxMessageType + 1> delivered_by_type{};
 };
 
 /// A client write a leader accepted.

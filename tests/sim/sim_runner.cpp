@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -129,6 +130,22 @@ void print_progress(BatchState& b) {
   std::fflush(stdout);
 }
 
+void add_coverage(Coverage& c, const ScheduleParams& params, const ScheduleResult& r) {
+  for (std::size_t k = 0; k < kFaultKindCount; ++k) c.faults[k] += r.faults[k] != 0 ? 1 : 0;
+  for (std::size_t t = 0; t < c.messages.size(); ++t) {
+    c.messages[t] += r.stats.delivered_by_type[t] != 0 ? 1 : 0;
+  }
+  const Config& config = params.cluster.config;
+  c.pre_vote_off += config.pre_vote ? 0 : 1;
+  c.check_quorum_off += config.check_quorum ? 0 : 1;
+  c.leader_churn += params.leader_churn ? 1 : 0;
+  c.compacting += params.cluster.snapshot_every_entries != 0 ? 1 : 0;
+  c.snapshot_installs += r.stats.snapshots_installed != 0 ? 1 : 0;
+  c.crashes_before_sync +=
+      r.faults[static_cast<std::size_t>(FaultKind::CrashBeforeSync)] != 0 ? 1 : 0;
+  c.disk_restarts += r.stats.disk_restarts != 0 ? 1 : 0;
+}
+
 /// Folds one schedule's result into the totals and reports a violation.
 void record(BatchState& b, const ScheduleParams& params, const ScheduleResult& r) {
   const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
@@ -139,6 +156,7 @@ void record(BatchState& b, const ScheduleParams& params, const ScheduleResult& r
   if (r.on_disk) ++totals.disk_schedules;
   add(totals.stats, r.stats);
   add(totals.network, r.network);
+  add_coverage(totals.coverage, params, r);
   totals.virtual_ms += r.virtual_ms;
   if (options.verbose) std::printf("sim: seed %llu ends: %s\n", u(r.seed), r.nodes.c_str());
   if (options.count >= 2 * kProgressEvery && totals.schedules % kProgressEvery == 0) {
@@ -212,6 +230,30 @@ std::string summary_line(const BatchTotals& t) {
       u(t.stats.writes_acked), u(t.stats.reads_ok), static_cast<double>(t.virtual_ms) / 1000.0,
       t.wall_s, u(t.jobs), t.wall_s > 0 ? static_cast<double>(t.schedules) / t.wall_s : 0.0);
   return buf;
+}
+
+std::string coverage_lines(const BatchTotals& t) {
+  const Coverage& c = t.coverage;
+  std::string never;
+  const auto item = [&never](std::string_view name, std::uint64_t count) {
+    if (count == 0) never += (never.empty() ? "" : ", ") + std::string(name);
+    return " " + std::string(name) + " " + std::to_string(count);
+  };
+  std::string out = "sim coverage (schedules): faults:";
+  for (std::size_t k = 0; k < kFaultKindCount; ++k) {
+    out += item(fault_kind_name(static_cast<FaultKind>(k)), c.faults[k]);
+  }
+  out += "\nsim coverage (schedules): messages delivered:";
+  for (std::size_t m = kMinMessageType; m <= kMaxMessageType; ++m) {
+    out += item(message_type_name(static_cast<MessageType>(m)), c.messages[m]);
+  }
+  out += "\nsim coverage (schedules): paths:" + item("pre_vote_off", c.pre_vote_off) +
+         item("check_quorum_off", c.check_quorum_off) + item("leader_churn", c.leader_churn) +
+         item("compacting", c.compacting) + item("snapshot_installed", c.snapshot_installs) +
+         item("crash_before_sync", c.crashes_before_sync) +
+         item("restart_from_files", c.disk_restarts);
+  out += "\nsim coverage: never taken: " + (never.empty() ? std::string("none") : never);
+  return out;
 }
 
 void set_program_path(std::string path) { program_path_storage() = std::move(path); }

@@ -10,6 +10,7 @@
 ///   RAFT_SIM_DISK_DIR=D     where disk-backed schedules (every seed divisible
 ///                           by 10) keep their files; default: the temp folder
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,6 +38,21 @@ struct BatchOptions {
 BatchOptions batch_options_from_env(std::uint64_t default_count,
                                     const char* count_variable = "RAFT_SIM_SCHEDULES");
 
+/// How many schedules took each path, so a path never taken is visible.
+struct Coverage {
+  /// Schedules in which at least one fault of each FaultKind was injected.
+  std::array<std::uint64_t, kFaultKindCount> faults{};
+  /// Schedules that delivered at least one message of each raft::MessageType.
+  std::array<std::uint64_t, kMaxMessageType + 1> messages{};
+  std::uint64_t pre_vote_off = 0;
+  std::uint64_t check_quorum_off = 0;
+  std::uint64_t leader_churn = 0;
+  std::uint64_t compacting = 0;         ///< schedules whose state machines take snapshots
+  std::uint64_t snapshot_installs = 0;  ///< schedules where a follower installed one
+  std::uint64_t crashes_before_sync = 0;
+  std::uint64_t disk_restarts = 0;  ///< schedules that recovered a node from files
+};
+
 struct BatchTotals {
   std::uint64_t schedules = 0;
   std::uint64_t violations = 0;
@@ -44,6 +60,7 @@ struct BatchTotals {
   std::uint64_t jobs = 1;
   ClusterStats stats;
   NetworkStats network;
+  Coverage coverage;
   TimeMs virtual_ms = 0;
   double wall_s = 0;
   struct Failure {
@@ -56,6 +73,9 @@ struct BatchTotals {
 BatchTotals run_batch(const BatchOptions& options);
 /// "sim: 2000 schedules, 0 violations, ... steps, ..."
 std::string summary_line(const BatchTotals& totals);
+/// "sim coverage: ..." lines: schedules per fault kind, message type and
+/// configuration, ending with what no schedule took ("never: ...").
+std::string coverage_lines(const BatchTotals& totals);
 
 /// argv[0], recorded by main(), for replay commands.
 void set_program_path(std::string path);
