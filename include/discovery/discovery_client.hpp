@@ -125,7 +125,16 @@ class DiscoveryClient {
     std::optional<NodeId> leader;
   };
 
+  struct Round;
+
   void run();
+  /// One round of the background thread: the heartbeat (/register) when due,
+  /// leadership news (/set_leader), the node list (/state) when due. False
+  /// with *error set when a request failed.
+  bool exchange(httplib::Client& http, Round& round, std::string* error);
+  bool report_leader(httplib::Client& http, Round& round, Term term, std::string* error);
+  /// leader_source_ (nothing known when there is none or it throws).
+  LeaderInfo read_leader() const;
   /// One request; on failure returns false and sets *error (one sentence).
   bool post_json(httplib::Client& http, const std::string& path, const std::string& body,
                  std::string* error);

@@ -164,6 +164,8 @@ class Registry {
     Term leader_term = 0;
   };
 
+  /// The state in a state file's `text`; throws RegistryError naming `path`.
+  static State parse_state(const std::string& text, const std::filesystem::path& path);
   /// Writes `next` atomically (if there is a state file); throws RegistryError.
   void save(const State& next) const;
   bool alive_locked(const Member& member, TimeMs now_ms) const;

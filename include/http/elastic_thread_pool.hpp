@@ -4,7 +4,8 @@
 /// keep-alive connection holds a worker while it is open: with 64 workers, 256
 /// clients meant 192 connections queued behind the others for seconds (p99 of
 /// 1.6-2.3 s, measured). Growing up to `max_threads` on demand serves them all
-/// at once, and an idle node keeps only `min_threads`.
+/// at once, and an idle server keeps only `min_threads`. Every server of the
+/// project (node, monitor, discovery) runs on it through http::Server.
 
 #include <chrono>
 #include <condition_variable>

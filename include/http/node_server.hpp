@@ -27,13 +27,15 @@
 /// /kv/{key} answer 401 {"ok":false,"error":...} (and WWW-Authenticate)
 /// unless the request carries that token (auth/auth_token.hpp).
 ///
-/// Robustness: every handler catches everything (500 with a one-line JSON
-/// error, no stack traces); bodies above max_body_bytes get 413 before being
-/// read; unknown paths 404, known paths with a wrong method 405 (with Allow),
-/// all as JSON. Every response is counted in Metrics::count_http_request.
+/// Routing, the error envelope, the auth guard, 404/405 (with Allow, computed
+/// from the route table), limits and the worker pool are http::Server's
+/// (http/server.hpp): every handler catches everything (500 with a one-line
+/// JSON error, no stack traces; 503 when the node's loop stopped while a
+/// request waited); bodies above max_body_bytes get 413 before being read.
+/// Every response is counted in Metrics::count_http_request.
 ///
 /// Thread-safety: start() and stop() from one owning thread; requests are
-/// served by the server's own pool of `threads` threads.
+/// served by the server's elastic pool of at most `threads` threads.
 
 #include <cstddef>
 #include <memory>

@@ -55,6 +55,10 @@ std::optional<std::uint64_t> parse_u64(std::string_view text);
 /// bare `?stale` works.
 std::optional<bool> parse_flag(std::string_view text);
 
+/// For a key-value value of `bytes` bytes: nullopt within
+/// runtime::kMaxValueBytes, else the sentence of the 413 answer.
+std::optional<std::string> value_too_large(std::size_t bytes);
+
 /// The body of POST /kv/{key}?cas=1: `{"expected":"old","value":"new"}`, both
 /// strings. The key must currently hold `expected`.
 struct CasBody {

@@ -71,6 +71,13 @@ struct NodeTarget {
 /// becomes 127.0.0.1, and an IPv6 address gets brackets.
 std::string fallback_host(std::string_view bind);
 
+/// The host for configured ranks discovery does not know (the monitor's
+/// --node_host): fallback_host(bind_host) when `flag` is empty, "" for
+/// "none" (nodes are on other machines: never guess), else fallback_host of
+/// `flag`. nullopt with one sentence in *error when `flag` is no valid host.
+std::optional<std::string> node_host_for(std::string_view bind_host, const std::string& flag,
+                                         std::string* error);
+
 /// The nodes to poll, ordered by id: every member discovery knows, at the
 /// address it registered (never port arithmetic when discovery knows better),
 /// plus the ranks 0..nodes-1 it does not know at host:base_port+rank. Ports

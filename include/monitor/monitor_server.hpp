@@ -6,15 +6,15 @@
 ///
 /// Reads come from the ClusterPoller's latest snapshot; forwarding opens one
 /// short-lived connection per request (see http_fetch.hpp) with deadlines.
-/// Robustness: every handler catches everything; every error is one line of
-/// JSON {"ok":false,"error":...}; unknown paths get 404 and known paths with
-/// the wrong method 405 (with Allow); bodies above kv_body_max get 413 from
+/// Routing, the auth guard, the error envelope {"ok":false,"error":...},
+/// 404 and 405 (with Allow, from the route table) and the worker pool are
+/// http::Server's (http/server.hpp). Bodies above kv_body_max get 413 from
 /// the server before a handler runs, command bodies above command_body_max
 /// get 413 from the handler.
 ///
 /// Thread-safety: start() and stop() from the owning thread; requests are
-/// served by the server's own pool. Each event stream holds one pool thread
-/// while open, hence the pool has max_sse_clients + api_threads threads and
+/// served by the server's elastic pool. Each event stream holds one worker
+/// while open, hence the pool grows to max_sse_clients + api_threads and
 /// further streams are refused with 503.
 
 #include <cstddef>

@@ -3,6 +3,7 @@
 /// /api/nodes/{id}/{action}, /api/kv/{key}, node addresses and redirect
 /// targets. Pure functions that never throw on any input; thread-safe.
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,10 @@
 #include "raft/types.hpp"
 
 namespace raft::monitor {
+
+/// What the monitor forwards to one node: /api/nodes/{id}/{action}.
+inline constexpr std::array<std::string_view, 5> kNodeActions = {"command", "status", "log",
+                                                                 "entries", "cmd_history"};
 
 /// A request under /api/nodes/: which node, and what of it.
 struct NodeRoute {
@@ -26,7 +31,9 @@ struct NodeRoute {
 /// server answers with 404 (there is no such resource).
 NodeRoute parse_node_route(std::string_view path);
 
-/// The methods an action accepts, for 405 and the Allow header.
+/// The methods an action accepts, as an Allow header: "POST" for command,
+/// else "GET, HEAD". The monitor's route table takes each action's method
+/// from here.
 std::string_view node_route_methods(std::string_view action);
 
 /// The path on the node that an action reads or writes: "/command", "/log",

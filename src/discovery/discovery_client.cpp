@@ -267,6 +267,18 @@ void DiscoveryClient::on_failure(const std::string& error) {
   last_error_ = error;
 }
 
+/// What the background thread keeps from one round to the next.
+struct DiscoveryClient::Round {
+  std::string register_body;
+  Clock::time_point next_heartbeat;
+  Clock::time_point next_poll;
+  bool up = false;
+  int backoff_ms = 0;
+  /// The leadership last reported successfully; a change is reported at once.
+  bool reported_leader = false;
+  Term reported_term = 0;
+};
+
 void DiscoveryClient::run() {
   httplib::Client http(url_.host, url_.port);
   configure(http, options_.read_timeout_ms);
@@ -274,90 +286,76 @@ void DiscoveryClient::run() {
     std::lock_guard lock(mutex_);
     active_http_ = &http;
   }
-  const std::string register_body = nlohmann::json{
-      {"node_id", std::to_string(options_.rank)},
-      {"address",
-       options_.advertise_address}}.dump();
-  auto leader_body = [&](Term term) {
-    return nlohmann::json{{"node_id", std::to_string(options_.rank)}, {"term", term}}.dump();
-  };
-  auto read_leader = [&]() -> LeaderInfo {
-    if (!leader_source_) return {};
-    try {
-      return leader_source_();
-    } catch (const std::exception& e) {
-      logger_->error("discovery: leader source failed: {}", e.what());
-      return {};
-    }
-  };
-
-  const milliseconds heartbeat(options_.heartbeat_interval_ms);
-  const milliseconds poll(std::chrono::seconds(options_.poll_interval_s));
-  const milliseconds leader_check(options_.leader_check_interval_ms);
-  Clock::time_point next_heartbeat = Clock::now();
-  Clock::time_point next_poll = next_heartbeat;
-  bool up = false;
-  int backoff_ms = 0;
-  // The leadership last reported successfully; a change is reported at once.
-  bool reported_leader = false;
-  Term reported_term = 0;
-
+  Round round;
+  round.register_body = nlohmann::json{{"node_id", std::to_string(options_.rank)},
+                                       {"address", options_.advertise_address}}
+                            .dump();
+  round.next_heartbeat = Clock::now();
+  round.next_poll = round.next_heartbeat;
   while (!stop_requested()) {
-    const Clock::time_point now = Clock::now();
-    const LeaderInfo info = read_leader();
-    if (!info.is_leader) reported_leader = false;
-    const bool leader_news = info.is_leader && !(reported_leader && reported_term == info.term);
     std::string error;
-    bool failed = false;
-    if (now >= next_heartbeat) {
-      bool ok = post_json(http, "/register", register_body, &error);
-      if (ok && info.is_leader) ok = post_json(http, "/set_leader", leader_body(info.term), &error);
-      if (ok) {
-        if (info.is_leader) {
-          reported_leader = true;
-          reported_term = info.term;
-        }
-        if (!up) next_poll = now;  // read the list at once after (re)connecting
-        up = true;
-        backoff_ms = 0;
-        next_heartbeat = now + heartbeat;
-        on_success();
-      } else {
-        failed = true;
-      }
-    } else if (leader_news && up) {
-      if (post_json(http, "/set_leader", leader_body(info.term), &error)) {
-        reported_leader = true;
-        reported_term = info.term;
-      } else {
-        failed = true;
-      }
-    }
-    if (!failed && up && now >= next_poll) {
-      if (read_state(http, &error)) {
-        next_poll = now + poll;
-      } else {
-        failed = true;
-      }
-    }
-    if (failed) {
+    if (!exchange(http, round, &error)) {
       if (stop_requested()) break;  // aborted by stop(): not an outage
-      up = false;
-      backoff_ms =
-          backoff_ms == 0 ? kBackoffFirstMs : std::min(backoff_ms * 2, options_.backoff_max_ms);
-      next_heartbeat = Clock::now() + milliseconds(backoff_ms);
+      round.up = false;
+      round.backoff_ms = round.backoff_ms == 0
+                             ? kBackoffFirstMs
+                             : std::min(round.backoff_ms * 2, options_.backoff_max_ms);
+      round.next_heartbeat = Clock::now() + milliseconds(round.backoff_ms);
       on_failure(error);
     }
-
-    Clock::time_point deadline = std::min(next_heartbeat, Clock::now() + leader_check);
-    if (up) deadline = std::min(deadline, next_poll);
+    Clock::time_point deadline = std::min(
+        round.next_heartbeat, Clock::now() + milliseconds(options_.leader_check_interval_ms));
+    if (round.up) deadline = std::min(deadline, round.next_poll);
     std::unique_lock lock(mutex_);
     wake_cv_.wait_until(lock, deadline, [&] { return stop_requested_ || wake_requested_; });
     wake_requested_ = false;
   }
-
   std::lock_guard lock(mutex_);
   active_http_ = nullptr;
+}
+
+bool DiscoveryClient::exchange(httplib::Client& http, Round& round, std::string* error) {
+  const Clock::time_point now = Clock::now();
+  const LeaderInfo info = read_leader();
+  if (!info.is_leader) round.reported_leader = false;
+  const bool leader_news =
+      info.is_leader && !(round.reported_leader && round.reported_term == info.term);
+  if (now >= round.next_heartbeat) {
+    if (!post_json(http, "/register", round.register_body, error)) return false;
+    if (info.is_leader && !report_leader(http, round, info.term, error)) return false;
+    if (!round.up) round.next_poll = now;  // read the list at once after (re)connecting
+    round.up = true;
+    round.backoff_ms = 0;
+    round.next_heartbeat = now + milliseconds(options_.heartbeat_interval_ms);
+    on_success();
+  } else if (leader_news && round.up) {
+    if (!report_leader(http, round, info.term, error)) return false;
+  }
+  if (round.up && now >= round.next_poll) {
+    if (!read_state(http, error)) return false;
+    round.next_poll = now + milliseconds(std::chrono::seconds(options_.poll_interval_s));
+  }
+  return true;
+}
+
+bool DiscoveryClient::report_leader(httplib::Client& http, Round& round, Term term,
+                                    std::string* error) {
+  const std::string body =
+      nlohmann::json{{"node_id", std::to_string(options_.rank)}, {"term", term}}.dump();
+  if (!post_json(http, "/set_leader", body, error)) return false;
+  round.reported_leader = true;
+  round.reported_term = term;
+  return true;
+}
+
+LeaderInfo DiscoveryClient::read_leader() const {
+  if (!leader_source_) return {};
+  try {
+    return leader_source_();
+  } catch (const std::exception& e) {
+    logger_->error("discovery: leader source failed: {}", e.what());
+    return {};
+  }
 }
 
 }  // namespace raft::discovery

@@ -50,6 +50,32 @@ class Fd {
                       std::strerror(error_number));
 }
 
+RegistryError corrupt_file(const std::filesystem::path& path, const std::string& why) {
+  return RegistryError("discovery state file " + path.string() + " is corrupt: " + why +
+                       " (repair or delete it, or start with --reset)");
+}
+
+/// The state file's text (at most kStateFileBytesMax bytes); nullopt when
+/// there is no file yet. Throws RegistryError.
+std::optional<std::string> read_state_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (ec) throw_file_error(path, "cannot access", ec.value());
+    return std::nullopt;
+  }
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw_file_error(path, "cannot read", ec.value());
+  if (size > kStateFileBytesMax) {
+    throw corrupt_file(path, "it is larger than " + std::to_string(kStateFileBytesMax) + " bytes");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_file_error(path, "cannot open", errno);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw_file_error(path, "cannot read", errno);
+  return text.str();
+}
+
 /// A node id from JSON: a string of digits or a non-negative integer.
 std::optional<NodeId> node_id_from_json(const nlohmann::json& value) {
   if (value.is_string()) return parse_node_id(value.get_ref<const std::string&>());
@@ -178,77 +204,67 @@ void Registry::load() {
   if (std::filesystem::remove(tmp, ec) && options_.logger) {
     options_.logger->warn("removed {} left over by an interrupted save", tmp.string());
   }
-
-  if (!std::filesystem::exists(path, ec)) {
-    if (ec) throw_file_error(path, "cannot access", ec.value());
+  const std::optional<std::string> text = read_state_file(path);
+  if (!text) {
     if (options_.logger) {
       options_.logger->info("no state file {} yet: starting with an empty registry", path.string());
     }
     return;
   }
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw_file_error(path, "cannot read", ec.value());
-  auto corrupt = [&](const std::string& why) {
-    return RegistryError("discovery state file " + path.string() + " is corrupt: " + why +
-                         " (repair or delete it, or start with --reset)");
-  };
-  if (size > kStateFileBytesMax) {
-    throw corrupt("it is larger than " + std::to_string(kStateFileBytesMax) + " bytes");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_file_error(path, "cannot open", errno);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw_file_error(path, "cannot read", errno);
-
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw corrupt("not valid JSON (error at byte " + std::to_string(e.byte) + ")");
-  }
-  if (!doc.is_object()) throw corrupt("not a JSON object");
-  auto format = doc.find("format");
-  if (format == doc.end() || !format->is_string() ||
-      format->get_ref<const std::string&>() != kFormatName)
-    throw corrupt("not a discovery state file");
-  auto version = doc.find("version");
-  if (version == doc.end() || *version != kFormatVersion) {
-    throw corrupt("unknown format version (this build reads version " +
-                  std::to_string(kFormatVersion) + ")");
-  }
-  auto nodes = doc.find("nodes");
-  if (nodes == doc.end() || !nodes->is_object()) throw corrupt("\"nodes\" is not an object");
-  State loaded;
-  for (const auto& [key, value] : nodes->items()) {
-    auto id = parse_node_id(key);
-    if (!id) throw corrupt("bad node id \"" + key + "\"");
-    if (!value.is_string() || address_error(value.get_ref<const std::string&>())) {
-      throw corrupt("bad address for node " + key);
-    }
-    if (loaded.members.size() >= kMembersMax) {
-      throw corrupt("it lists more than " + std::to_string(kMembersMax) + " nodes");
-    }
-    loaded.members[*id] = Member{value.get<std::string>(), std::nullopt, false};
-  }
-  auto leader = doc.find("leader");
-  if (leader == doc.end()) throw corrupt("\"leader\" is missing");
-  if (!leader->is_null()) {
-    auto id = node_id_from_json(*leader);
-    if (!id) throw corrupt("bad leader id");
-    loaded.leader = *id;
-  }
-  auto term = doc.find("leader_term");
-  if (term == doc.end() || !term->is_number_unsigned()) {
-    throw corrupt("\"leader_term\" is not a non-negative integer");
-  }
-  loaded.leader_term = term->get<Term>();
-  state_ = std::move(loaded);
+  state_ = parse_state(*text, path);
   if (options_.logger) {
     options_.logger->info("loaded {} node(s) from {}; leader {} (term {})", state_.members.size(),
                           path.string(), state_.leader ? id_text(*state_.leader) : "none",
                           state_.leader_term);
   }
+}
+
+Registry::State Registry::parse_state(const std::string& text, const std::filesystem::path& path) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw corrupt_file(path, "not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+  }
+  if (!doc.is_object()) throw corrupt_file(path, "not a JSON object");
+  auto format = doc.find("format");
+  if (format == doc.end() || !format->is_string() ||
+      format->get_ref<const std::string&>() != kFormatName)
+    throw corrupt_file(path, "not a discovery state file");
+  auto version = doc.find("version");
+  if (version == doc.end() || *version != kFormatVersion) {
+    throw corrupt_file(path, "unknown format version (this build reads version " +
+                                 std::to_string(kFormatVersion) + ")");
+  }
+  auto nodes = doc.find("nodes");
+  if (nodes == doc.end() || !nodes->is_object()) {
+    throw corrupt_file(path, "\"nodes\" is not an object");
+  }
+  State loaded;
+  for (const auto& [key, value] : nodes->items()) {
+    auto id = parse_node_id(key);
+    if (!id) throw corrupt_file(path, "bad node id \"" + key + "\"");
+    if (!value.is_string() || address_error(value.get_ref<const std::string&>())) {
+      throw corrupt_file(path, "bad address for node " + key);
+    }
+    if (loaded.members.size() >= kMembersMax) {
+      throw corrupt_file(path, "it lists more than " + std::to_string(kMembersMax) + " nodes");
+    }
+    loaded.members[*id] = Member{value.get<std::string>(), std::nullopt, false};
+  }
+  auto leader = doc.find("leader");
+  if (leader == doc.end()) throw corrupt_file(path, "\"leader\" is missing");
+  if (!leader->is_null()) {
+    auto id = node_id_from_json(*leader);
+    if (!id) throw corrupt_file(path, "bad leader id");
+    loaded.leader = *id;
+  }
+  auto term = doc.find("leader_term");
+  if (term == doc.end() || !term->is_number_unsigned()) {
+    throw corrupt_file(path, "\"leader_term\" is not a non-negative integer");
+  }
+  loaded.leader_term = term->get<Term>();
+  return loaded;
 }
 
 void Registry::save(const State& next) const {

@@ -1,25 +1,18 @@
 #include "http/node_server.hpp"
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 #include <deque>
 #include <future>
 #include <mutex>
-#include <thread>
 #include <utility>
 
 #include <httplib.h>
 
-#include "auth/http_auth.hpp"
-#include "http/elastic_thread_pool.hpp"
 #include "http/json_views.hpp"
 #include "http/node_assets.hpp"
 #include "http/request_parsing.hpp"
-#include "http/server_socket.hpp"
+#include "http/server.hpp"
 #include "http/utf8.hpp"
 #include "runtime/kv_command.hpp"
 #include "runtime/logging.hpp"
@@ -35,28 +28,6 @@ using nlohmann::json;
 constexpr std::string_view kShowKnownNodes = "show_known_nodes";
 constexpr std::string_view kSyncKnownNodes = "sync_known_nodes";
 constexpr std::size_t kHistoryLines = 100;
-/// HTTP workers an idle node keeps; more start on demand up to
-/// NodeServerOptions::threads and end after this long without work.
-constexpr std::size_t kIdleHttpThreads = 8;
-constexpr std::chrono::milliseconds kHttpThreadIdleExit{10'000};
-
-/// No inline script or style, nothing from other origins: the page is
-/// self-contained, and injected markup could not run even if it got in.
-constexpr const char* kPageSecurityPolicy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// The methods each known path accepts (for 405 and Allow); empty = unknown.
-std::string allowed_methods(const std::string& path) {
-  if (path == "/" || path == "/node.css" || path == "/node.js" || path == "/status" ||
-      path == "/log" || path == "/cmd_history" || path == "/entries" || path == "/metrics" ||
-      path == "/healthz") {
-    return "GET, HEAD";
-  }
-  if (path == "/command") return "POST";
-  if (path.rfind("/kv/", 0) == 0) return "GET, HEAD, PUT, DELETE, POST";
-  return {};
-}
 
 /// Method names become metric labels: anything unusual is folded so a client
 /// cannot inject text into the Prometheus output.
@@ -67,26 +38,15 @@ std::string method_label(const std::string& method) {
   return "OTHER";
 }
 
-void send_json(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(dump_json(body), "application/json");
-}
-
 void send_answer(httplib::Response& res, const JsonAnswer& answer) {
   send_json(res, answer.http_status, answer.body);
-}
-
-std::optional<std::string> param(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return std::nullopt;
-  return req.get_param_value(name);
 }
 
 /// Header first, then query parameter.
 std::optional<std::string> header_or_param(const httplib::Request& req, const char* header,
                                            const char* name) {
   if (req.has_header(header)) return req.get_header_value(header);
-  return param(req, name);
+  return query_param(req, name);
 }
 
 std::string clock_prefix() {
@@ -98,10 +58,14 @@ std::string clock_prefix() {
   return buf;
 }
 
-/// One line of an exception's message, for a 500 answer.
-std::string one_line(std::string_view what) {
-  std::string_view first = what.substr(0, what.find_first_of("\r\n"));
-  return quote_for_error(first, 200);
+/// ?name=true|false, false when absent; nullopt after answering 400.
+std::optional<bool> flag_param(const httplib::Request& req, httplib::Response& res,
+                               const char* name) {
+  const std::optional<std::string> text = query_param(req, name);
+  if (!text) return false;
+  const std::optional<bool> flag = parse_flag(*text);
+  if (!flag) send_error(res, 400, std::string(name) + " must be true or false");
+  return flag;
 }
 
 template <typename T>
@@ -119,7 +83,13 @@ struct NodeServer::Impl {
 
   Impl(NodeServerOptions o, runtime::NodeDriver& d, KnownNodesSource* k,
        std::shared_ptr<runtime::Metrics> m, std::shared_ptr<runtime::LogRing> r)
-      : options(std::move(o)), driver(d), known(k), metrics(std::move(m)), ring(std::move(r)) {
+      : options(std::move(o)),
+        driver(d),
+        known(k),
+        metrics(std::move(m)),
+        ring(std::move(r)),
+        server(server_options(options)) {
+    install_routes();
     loop_commands = runtime::driver_commands();
     // The original's order: the two discovery commands follow become_follower.
     for (const std::string& name : loop_commands) {
@@ -143,33 +113,30 @@ struct NodeServer::Impl {
   std::vector<std::string> loop_commands;
   std::vector<std::string> valid_commands;
 
-  httplib::Server server;
-  std::thread thread;
-  int port = 0;
-  bool started = false;
-
   std::mutex history_mutex;
   std::deque<std::string> local_history;  ///< discovery commands, oldest first
 
+  Server server;  ///< last: its handlers use everything above
+
   // ---- helpers -------------------------------------------------------------
 
-  /// A mutating request without the configured token gets 401 here (false).
-  bool authorized(const httplib::Request& req, httplib::Response& res) const {
-    const std::optional<std::string> problem = auth::refusal(options.auth_token, req, res);
-    if (problem) send_json(res, 401, error_json(*problem));
-    return !problem;
+  static ServerOptions server_options(const NodeServerOptions& o) {
+    ServerOptions s;
+    s.bind = o.bind;
+    s.port = o.port;
+    s.auth_token = o.auth_token;
+    s.body_bytes_max = o.max_body_bytes;
+    s.threads_max = o.threads;  // 8 idle ones stay (ServerOptions::threads_idle)
+    return s;
   }
 
-  httplib::Server::Handler guard(Method method) {
+  /// A handler of this node; a loop that stopped while it waited is a 503.
+  Handler handle(Method method) {
     return [this, method](const httplib::Request& req, httplib::Response& res) {
       try {
         (this->*method)(req, res);
       } catch (const std::future_error&) {
-        send_json(res, 503, error_json("the node is shutting down"));
-      } catch (const std::exception& e) {
-        send_json(res, 500, error_json("internal error: " + one_line(e.what())));
-      } catch (...) {
-        send_json(res, 500, error_json("internal error"));
+        send_error(res, 503, "the node is shutting down");
       }
     };
   }
@@ -201,25 +168,6 @@ struct NodeServer::Impl {
     return false;
   }
 
-  // ---- static content -------------------------------------------------------
-
-  void page(const httplib::Request&, httplib::Response& res) {
-    res.set_header("Content-Security-Policy", kPageSecurityPolicy);
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(assets::kNodeHtml.data(), assets::kNodeHtml.size(), "text/html; charset=utf-8");
-  }
-  void css(const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(assets::kNodeCss.data(), assets::kNodeCss.size(), "text/css; charset=utf-8");
-  }
-  void js(const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(assets::kNodeJs.data(), assets::kNodeJs.size(),
-                    "text/javascript; charset=utf-8");
-  }
-  void healthz(const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok", "text/plain");
-  }
   void prometheus(const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
     res.set_content(metrics ? metrics->render_prometheus() : std::string(),
@@ -231,7 +179,7 @@ struct NodeServer::Impl {
   void status(const httplib::Request&, httplib::Response& res) {
     const std::shared_ptr<const runtime::NodeStatus> s = driver.status();
     if (!s) {
-      send_json(res, 503, error_json("the node is starting; try again shortly"));
+      send_error(res, 503, "the node is starting; try again shortly");
       return;
     }
     std::optional<std::string> leader_url;
@@ -240,9 +188,9 @@ struct NodeServer::Impl {
   }
 
   void log(const httplib::Request& req, httplib::Response& res) {
-    const std::optional<std::size_t> limit = parse_log_limit(param(req, "limit"));
+    const std::optional<std::size_t> limit = parse_log_limit(query_param(req, "limit"));
     if (!limit) {
-      send_json(res, 400, error_json("limit must be a positive integer (at most 1000 are kept)"));
+      send_error(res, 400, "limit must be a positive integer (at most 1000 are kept)");
       return;
     }
     json lines = json::array();
@@ -268,10 +216,9 @@ struct NodeServer::Impl {
   }
 
   void command(const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(req, res)) return;
     const ParsedCommand parsed = parse_command_body(req.body);
     if (!parsed.ok()) {
-      send_json(res, 400, error_json(parsed.error));
+      send_error(res, 400, parsed.error);
       return;
     }
     if (parsed.name == kShowKnownNodes) {
@@ -291,7 +238,7 @@ struct NodeServer::Impl {
     std::future<runtime::CommandReply> future = driver.command(parsed.name, parsed.args);
     const std::optional<runtime::CommandReply> reply = wait_for(future, options.request_timeout_ms);
     if (!reply) {
-      send_json(res, 504, error_json("timed out waiting for the node's loop to run the command"));
+      send_error(res, 504, "timed out waiting for the node's loop to run the command");
       return;
     }
     send_answer(res, command_answer(*reply));
@@ -323,7 +270,7 @@ struct NodeServer::Impl {
   void sync_known_nodes(httplib::Response& res) {
     record_local(kSyncKnownNodes);
     if (known == nullptr) {
-      send_json(res, 400, error_json("discovery is not configured on this node"));
+      send_error(res, 400, "discovery is not configured on this node");
       return;
     }
     std::string error;
@@ -341,20 +288,14 @@ struct NodeServer::Impl {
   }
 
   void entries(const httplib::Request& req, httplib::Response& res) {
-    const EntriesQuery query = parse_entries_query(param(req, "from"), param(req, "limit"));
+    const EntriesQuery query =
+        parse_entries_query(query_param(req, "from"), query_param(req, "limit"));
     if (!query.ok()) {
-      send_json(res, 400, error_json(query.error));
+      send_error(res, 400, query.error);
       return;
     }
-    bool full = false;
-    if (const std::optional<std::string> f = param(req, "full")) {
-      const std::optional<bool> flag = parse_flag(*f);
-      if (!flag) {
-        send_json(res, 400, error_json("full must be true or false"));
-        return;
-      }
-      full = *flag;
-    }
+    const std::optional<bool> full = flag_param(req, res, "full");
+    if (!full) return;
     Index from = 1;
     if (query.from) {
       from = std::max<Index>(1, *query.from);
@@ -364,10 +305,10 @@ struct NodeServer::Impl {
     std::future<runtime::EntriesReply> future = driver.entries(from, query.limit);
     const std::optional<runtime::EntriesReply> reply = wait_for(future, options.request_timeout_ms);
     if (!reply) {
-      send_json(res, 504, error_json("timed out waiting for the node's loop"));
+      send_error(res, 504, "timed out waiting for the node's loop");
       return;
     }
-    send_answer(res, entries_answer(*reply, full ? std::string::npos : kDefaultEntryDataBytes));
+    send_answer(res, entries_answer(*reply, *full ? std::string::npos : kDefaultEntryDataBytes));
   }
 
   // ---- key-value store -------------------------------------------------------
@@ -375,19 +316,12 @@ struct NodeServer::Impl {
   void kv_get(const httplib::Request& req, httplib::Response& res) {
     const KvKey key = parse_kv_key(req.target);
     if (!key.ok()) {
-      send_json(res, key.http_status, error_json(key.error));
+      send_error(res, key.http_status, key.error);
       return;
     }
-    bool stale = false;
-    if (const std::optional<std::string> s = param(req, "stale")) {
-      const std::optional<bool> flag = parse_flag(*s);
-      if (!flag) {
-        send_json(res, 400, error_json("stale must be true or false"));
-        return;
-      }
-      stale = *flag;
-    }
-    std::future<runtime::KvReply> future = driver.kv_read(key.key, stale);
+    const std::optional<bool> stale = flag_param(req, res, "stale");
+    if (!stale) return;
+    std::future<runtime::KvReply> future = driver.kv_read(key.key, *stale);
     finish_kv(req, res, future, KvRequestKind::Read, key.key);
   }
 
@@ -398,68 +332,66 @@ struct NodeServer::Impl {
     kv_write(req, res, runtime::KvOp::Delete);
   }
   void kv_post(const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(req, res)) return;
-    const std::optional<std::string> cas = param(req, "cas");
+    const std::optional<std::string> cas = query_param(req, "cas");
     const std::optional<bool> flag = cas ? parse_flag(*cas) : std::nullopt;
     if (!flag || !*flag) {
-      json body = error_json(
-          "POST /kv/{key} is compare-and-set: add ?cas=1 and send "
-          "{\"expected\":\"old\",\"value\":\"new\"}; use PUT to write a value");
-      send_json(res, 400, body);
+      send_error(res, 400,
+                 "POST /kv/{key} is compare-and-set: add ?cas=1 and send "
+                 "{\"expected\":\"old\",\"value\":\"new\"}; use PUT to write a value");
       return;
     }
     kv_write(req, res, runtime::KvOp::Cas);
   }
 
   void kv_write(const httplib::Request& req, httplib::Response& res, runtime::KvOp op) {
-    if (!authorized(req, res)) return;
     const KvKey key = parse_kv_key(req.target);
     if (!key.ok()) {
-      send_json(res, key.http_status, error_json(key.error));
+      send_error(res, key.http_status, key.error);
       return;
     }
     runtime::KvCommand command;
     command.op = op;
     command.key = key.key;
     if (op == runtime::KvOp::Put) {
-      if (req.body.size() > runtime::kMaxValueBytes) {
-        send_json(res, 413,
-                  error_json("the value is " + std::to_string(req.body.size()) +
-                             " bytes; the limit is " + std::to_string(runtime::kMaxValueBytes)));
+      if (const std::optional<std::string> problem = value_too_large(req.body.size())) {
+        send_error(res, 413, *problem);
         return;
       }
       command.value = req.body;
     } else if (op == runtime::KvOp::Cas) {
       CasBody cas = parse_cas_body(req.body);
       if (!cas.ok()) {
-        send_json(res, cas.http_status, error_json(cas.error));
+        send_error(res, cas.http_status, cas.error);
         return;
       }
       command.expected = std::move(cas.expected);
       command.value = std::move(cas.value);
     }
-    if (std::optional<std::string> client = header_or_param(req, "X-Client-Id", "client_id")) {
-      const std::optional<std::string> seq_text = header_or_param(req, "X-Request-Seq", "seq");
-      if (!seq_text) {
-        send_json(res, 400,
-                  error_json("X-Client-Id needs X-Request-Seq (a number that grows with "
-                             "each new request of that client)"));
-        return;
-      }
-      const std::optional<std::uint64_t> seq = parse_u64(*seq_text);
-      if (!seq) {
-        send_json(res, 400, error_json("X-Request-Seq must be a non-negative integer"));
-        return;
-      }
-      command.client_id = std::move(*client);
-      command.seq = *seq;
-    }
-    if (const std::string problem = runtime::validate_kv_command(command); !problem.empty()) {
-      send_json(res, 400, error_json(problem));
+    std::string problem = read_request_id(req, command);
+    if (problem.empty()) problem = runtime::validate_kv_command(command);
+    if (!problem.empty()) {
+      send_error(res, 400, problem);
       return;
     }
     std::future<runtime::KvReply> future = driver.kv_write(std::move(command));
     finish_kv(req, res, future, KvRequestKind::Write, key.key);
+  }
+
+  /// X-Client-Id and X-Request-Seq (or ?client_id=&seq=), for exactly-once
+  /// writes. Returns the problem, or "" when they are absent or valid.
+  static std::string read_request_id(const httplib::Request& req, runtime::KvCommand& command) {
+    std::optional<std::string> client = header_or_param(req, "X-Client-Id", "client_id");
+    if (!client) return {};
+    const std::optional<std::string> seq_text = header_or_param(req, "X-Request-Seq", "seq");
+    if (!seq_text) {
+      return "X-Client-Id needs X-Request-Seq (a number that grows with each new request of "
+             "that client)";
+    }
+    const std::optional<std::uint64_t> seq = parse_u64(*seq_text);
+    if (!seq) return "X-Request-Seq must be a non-negative integer";
+    command.client_id = std::move(*client);
+    command.seq = *seq;
+    return {};
   }
 
   void finish_kv(const httplib::Request& req, httplib::Response& res,
@@ -476,72 +408,22 @@ struct NodeServer::Impl {
     send_answer(res, answer);
   }
 
-  // ---- errors ----------------------------------------------------------------
-
-  /// Any path with any method not routed above: 405 on a known path, else 404.
-  void fallback(const httplib::Request& req, httplib::Response& res) {
-    const std::string allow = allowed_methods(req.path);
-    if (allow.empty()) {
-      send_json(res, 404, error_json("no such path: " + quote_for_error(req.path)));
-      return;
-    }
-    res.set_header("Allow", allow);
-    if (req.method == "OPTIONS") {
-      res.status = 204;
-      return;
-    }
-    send_json(res, 405,
-              error_json("method " + quote_for_error(req.method, 16) +
-                         " is not allowed on this path; allowed: " + allow));
-  }
-
   void install_routes() {
-    server.Get("/", guard(&Impl::page));
-    server.Get("/node.css", guard(&Impl::css));
-    server.Get("/node.js", guard(&Impl::js));
-    server.Get("/healthz", guard(&Impl::healthz));
-    server.Get("/metrics", guard(&Impl::prometheus));
-    server.Get("/status", guard(&Impl::status));
-    server.Get("/log", guard(&Impl::log));
-    server.Get("/cmd_history", guard(&Impl::cmd_history));
-    server.Get("/entries", guard(&Impl::entries));
-    server.Post("/command", guard(&Impl::command));
-    // [\s\S] rather than '.': decoded keys may contain line breaks.
-    const std::string kv = R"(/kv/[\s\S]*)";
-    server.Get(kv, guard(&Impl::kv_get));
-    server.Put(kv, guard(&Impl::kv_put));
-    server.Delete(kv, guard(&Impl::kv_delete));
-    server.Post(kv, guard(&Impl::kv_post));
-    const std::string any = R"([\s\S]*)";
-    server.Get(any, guard(&Impl::fallback));
-    server.Post(any, guard(&Impl::fallback));
-    server.Put(any, guard(&Impl::fallback));
-    server.Delete(any, guard(&Impl::fallback));
-    server.Patch(any, guard(&Impl::fallback));
-    server.Options(any, guard(&Impl::fallback));
-
-    // httplib calls this for every answer >= 400, ours included: only fill in
-    // a body where httplib itself answered (bad request line, 413, ...).
-    server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      std::string message;
-      switch (res.status) {
-        case 400: message = "malformed HTTP request"; break;
-        case 404: message = "no such path: " + quote_for_error(req.path); break;
-        case 413:
-          message = "the request body is too large (the limit is " +
-                    std::to_string(options.max_body_bytes) + " bytes)";
-          break;
-        case 414: message = "the request URI is too long"; break;
-        default: message = "HTTP error " + std::to_string(res.status); break;
-      }
-      send_json(res, res.status, error_json(message));
-    });
-    server.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-          send_json(res, 500, error_json("internal error"));
-        });
-    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    server.asset("/", assets::kNodeHtml, "text/html; charset=utf-8");
+    server.asset("/node.css", assets::kNodeCss, "text/css; charset=utf-8");
+    server.asset("/node.js", assets::kNodeJs, "text/javascript; charset=utf-8");
+    server.healthz();
+    server.route("GET", "/metrics", handle(&Impl::prometheus));
+    server.route("GET", "/status", handle(&Impl::status));
+    server.route("GET", "/log", handle(&Impl::log));
+    server.route("GET", "/cmd_history", handle(&Impl::cmd_history));
+    server.route("GET", "/entries", handle(&Impl::entries));
+    server.route("POST", "/command", handle(&Impl::command), true);
+    server.route("GET", "/kv/*", handle(&Impl::kv_get));
+    server.route("PUT", "/kv/*", handle(&Impl::kv_put), true);
+    server.route("DELETE", "/kv/*", handle(&Impl::kv_delete), true);
+    server.route("POST", "/kv/*", handle(&Impl::kv_post), true);
+    server.on_answered([this](const httplib::Request& req, const httplib::Response& res) {
       if (metrics) metrics->count_http_request(method_label(req.method), res.status);
     });
   }
@@ -555,50 +437,10 @@ NodeServer::NodeServer(NodeServerOptions options, runtime::NodeDriver& driver,
 
 NodeServer::~NodeServer() { stop(); }
 
-bool NodeServer::start(std::string* error) {
-  Impl& s = *impl_;
-  const auto fail = [&](const std::string& message) {
-    if (error) *error = message;
-    return false;
-  };
-  if (s.started) return fail("the HTTP server was already started");
+bool NodeServer::start(std::string* error) { return impl_->server.start(error); }
 
-  const std::size_t threads = std::max<std::size_t>(1, s.options.threads);
-  const std::size_t min_threads = std::min<std::size_t>(threads, kIdleHttpThreads);
-  s.server.new_task_queue = [threads, min_threads] {
-    return new ElasticThreadPool(min_threads, threads, kHttpThreadIdleExit);
-  };
-  s.server.set_payload_max_length(s.options.max_body_bytes);
-  // Headers and body go out as separate writes: without TCP_NODELAY, Nagle
-  // plus the client's delayed ACK adds ~40 ms to every answer.
-  s.server.set_tcp_nodelay(true);
-  // Few threads: an idle keep-alive connection should not hold one for long.
-  s.server.set_keep_alive_timeout(2);
-  s.server.set_keep_alive_max_count(100);
-  s.server.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
-  s.install_routes();
+void NodeServer::stop() { impl_->server.stop(); }
 
-  std::string why;
-  s.port = bind_server(s.server, s.options.bind, s.options.port, &why);
-  if (s.port == 0) return fail(why);
-  s.started = true;
-  s.thread = std::thread([&s] { s.server.listen_after_bind(); });
-  // stop() only takes effect once the server runs: wait for it (briefly).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!s.server.is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
-
-void NodeServer::stop() {
-  Impl& s = *impl_;
-  if (!s.thread.joinable()) return;
-  // start() waited until the server runs, so this stop() takes effect.
-  s.server.stop();
-  s.thread.join();
-}
-
-int NodeServer::port() const { return impl_->port; }
+int NodeServer::port() const { return impl_->server.port(); }
 
 }  // namespace raft::http

@@ -45,6 +45,12 @@ ParsedCommand command_error(std::string message) {
 
 }  // namespace
 
+std::optional<std::string> value_too_large(std::size_t bytes) {
+  if (bytes <= runtime::kMaxValueBytes) return std::nullopt;
+  return "the value is " + std::to_string(bytes) + " bytes; the limit is " +
+         std::to_string(runtime::kMaxValueBytes);
+}
+
 std::string quote_for_error(std::string_view text, std::size_t max_bytes) {
   const std::string_view cut = truncate_utf8(text, max_bytes);
   std::string out = escape_invalid_utf8(cut);

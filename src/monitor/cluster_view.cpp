@@ -114,6 +114,15 @@ std::string fallback_host(std::string_view bind) {
   return std::string(bind);
 }
 
+std::optional<std::string> node_host_for(std::string_view bind_host, const std::string& flag,
+                                         std::string* error) {
+  if (flag.empty()) return fallback_host(bind_host);
+  if (flag == "none") return std::string();
+  const std::optional<std::string> given = discovery::parse_bind_host(flag, error);
+  if (!given) return std::nullopt;
+  return fallback_host(*given);
+}
+
 std::vector<NodeTarget> merge_targets(const DiscoveryState& discovery, std::string_view host,
                                       int base_port, int nodes) {
   std::map<NodeId, NodeTarget> by_id;

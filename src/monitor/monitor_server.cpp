@@ -1,17 +1,11 @@
 #include "monitor/monitor_server.hpp"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,27 +13,19 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "auth/http_auth.hpp"
 #include "discovery/address.hpp"
 #include "http/json_views.hpp"
 #include "http/request_parsing.hpp"
-#include "http/server_socket.hpp"
+#include "http/server.hpp"
 #include "monitor/cluster_poller.hpp"
 #include "monitor/monitor_assets.hpp"
 #include "monitor/routing.hpp"
-#include "runtime/kv_command.hpp"
 
 namespace raft::monitor {
 
 namespace {
 
 using nlohmann::json;
-
-/// No inline script or style and nothing from other origins: the page is
-/// self-contained, and markup that slipped in could not run.
-constexpr const char* kPageSecurityPolicy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Exactly this string: httplib would gzip a chunked answer of any other
 /// text/ type (and a browser would then see events only when zlib flushes).
@@ -49,20 +35,8 @@ constexpr const char* kEventStreamType = "text/event-stream";
 /// all (only while connections are refused, so nothing is sent twice).
 constexpr std::size_t kKvAttemptsMax = 3;
 
-void send_json(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(http::dump_json(body), "application/json");
-}
-
-void send_error(httplib::Response& res, int status, std::string_view message) {
-  send_json(res, status, http::error_json(message));
-}
-
-std::optional<std::string> param(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return std::nullopt;
-  return req.get_param_value(name);
-}
+using http::send_error;
+using http::send_json;
 
 /// A node's answer, passed on with its status and body unchanged. Only the
 /// content type is restricted: whatever a node sends must not become a page
@@ -85,10 +59,6 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-std::string one_line(std::string_view what) {
-  return http::quote_for_error(what.substr(0, what.find_first_of("\r\n")), 200);
-}
-
 std::string known_ids(const ClusterSnapshot* snapshot) {
   if (snapshot == nullptr || snapshot->targets.empty()) return "none";
   std::string out;
@@ -99,45 +69,36 @@ std::string known_ids(const ClusterSnapshot* snapshot) {
   return out;
 }
 
-/// The methods each fixed path accepts; empty = not a path of ours.
-std::string allowed_methods(const std::string& path) {
-  if (path == "/" || path == "/monitor.css" || path == "/monitor.js" || path == "/healthz" ||
-      path == "/favicon.ico" || path == "/api/cluster" || path == "/api/events") {
-    return "GET, HEAD";
-  }
-  if (path.rfind("/api/kv/", 0) == 0) return "GET, HEAD, PUT, DELETE";
-  if (path.rfind("/api/nodes/", 0) == 0) {
-    const NodeRoute route = parse_node_route(path);
-    if (route.ok()) return std::string(node_route_methods(route.action));
-  }
-  return {};
-}
-
 }  // namespace
 
 struct MonitorServer::Impl {
   using Method = void (Impl::*)(const httplib::Request&, httplib::Response&);
 
-  Impl(MonitorOptions o, ClusterPoller& p) : options(std::move(o)), poller(p) {}
+  Impl(MonitorOptions o, ClusterPoller& p)
+      : options(std::move(o)), poller(p), server(server_options(options)) {
+    install_routes();
+  }
 
   MonitorOptions options;
   ClusterPoller& poller;
-  httplib::Server server;
-  std::thread thread;
-  int port = 0;
-  bool started = false;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> sse_clients{0};
+  http::Server server;  ///< last: its handlers use everything above
 
-  httplib::Server::Handler guard(Method method) {
+  /// Each event stream holds a worker while open, hence api_threads more.
+  static http::ServerOptions server_options(const MonitorOptions& o) {
+    http::ServerOptions s;
+    s.bind = o.bind;
+    s.port = o.port;
+    s.auth_token = o.auth_token;
+    s.body_bytes_max = o.kv_body_max;
+    s.threads_max = std::max<std::size_t>(1, o.api_threads) + o.max_sse_clients;
+    return s;
+  }
+
+  http::Handler handle(Method method) {
     return [this, method](const httplib::Request& req, httplib::Response& res) {
-      try {
-        (this->*method)(req, res);
-      } catch (const std::exception& e) {
-        send_error(res, 500, "internal error: " + one_line(e.what()));
-      } catch (...) {
-        send_error(res, 500, "internal error");
-      }
+      (this->*method)(req, res);
     };
   }
 
@@ -155,13 +116,6 @@ struct MonitorServer::Impl {
     return snap;
   }
 
-  /// A mutating request without the configured token gets 401 here (false).
-  bool authorized(const httplib::Request& req, httplib::Response& res) const {
-    const std::optional<std::string> problem = auth::refusal(options.auth_token, req, res);
-    if (problem) send_error(res, 401, *problem);
-    return !problem;
-  }
-
   /// The client's Authorization travels on to the node, which checks it too.
   static void forward_authorization(const httplib::Request& req, FetchRequest& request) {
     if (req.has_header("Authorization")) {
@@ -169,29 +123,7 @@ struct MonitorServer::Impl {
     }
   }
 
-  // ---- page ------------------------------------------------------------------
-
-  void page(const httplib::Request&, httplib::Response& res) {
-    res.set_header("Content-Security-Policy", kPageSecurityPolicy);
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(assets::kIndexHtml.data(), assets::kIndexHtml.size(),
-                    "text/html; charset=utf-8");
-  }
-  void css(const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(assets::kMonitorCss.data(), assets::kMonitorCss.size(),
-                    "text/css; charset=utf-8");
-  }
-  void js(const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(assets::kMonitorJs.data(), assets::kMonitorJs.size(),
-                    "text/javascript; charset=utf-8");
-  }
   void favicon(const httplib::Request&, httplib::Response& res) { res.status = 204; }
-  void healthz(const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-store");
-    res.set_content("ok", "text/plain");
-  }
 
   // ---- cluster state -------------------------------------------------------------
 
@@ -262,70 +194,21 @@ struct MonitorServer::Impl {
 
   // ---- one node ----------------------------------------------------------------
 
+  /// The table matched the path, so parse_node_route(req.path) is ok.
   void node_request(const httplib::Request& req, httplib::Response& res) {
     const NodeRoute route = parse_node_route(req.path);
-    if (!route.ok()) {
-      send_error(res, 404, route.error);
-      return;
-    }
     const bool is_command = route.action == "command";
-    const bool method_ok =
-        is_command ? req.method == "POST" : (req.method == "GET" || req.method == "HEAD");
-    if (!method_ok) {
-      method_not_allowed(req, res, std::string(node_route_methods(route.action)));
-      return;
-    }
-    if (is_command && !authorized(req, res)) return;
     if (is_command && req.body.size() > options.command_body_max) {
       send_error(res, 413,
                  "the command body is " + std::to_string(req.body.size()) +
                      " bytes; the limit is " + std::to_string(options.command_body_max));
       return;
     }
-
     FetchRequest request;
-    request.path = node_path_for(route.action);
-    FetchOptions fetch_options = options.read_fetch;
-    if (is_command) {
-      forward_authorization(req, request);
-      request.method = "POST";
-      request.body = req.body;
-      request.content_type = "application/json";
-      fetch_options = options.command_fetch;
-    } else if (route.action == "log") {
-      const std::optional<std::size_t> limit = http::parse_log_limit(param(req, "limit"));
-      if (!limit) {
-        send_error(res, 400, "limit must be a positive integer (at most 1000 lines are kept)");
-        return;
-      }
-      request.path += "?limit=" + std::to_string(*limit);
-    } else if (route.action == "entries") {
-      const http::EntriesQuery query =
-          http::parse_entries_query(param(req, "from"), param(req, "limit"));
-      if (!query.ok()) {
-        send_error(res, 400, query.error);
-        return;
-      }
-      request.path += "?limit=" + std::to_string(query.limit);
-      if (query.from) request.path += "&from=" + std::to_string(*query.from);
-    }
-
-    const std::shared_ptr<const ClusterSnapshot> snap = snapshot(false);
-    const NodeTarget* target = snap ? snap->find(route.id) : nullptr;
-    if (target == nullptr) {
-      send_error(res, 404,
-                 "no node with id " + std::to_string(route.id) +
-                     " (known: " + known_ids(snap.get()) + ")");
-      return;
-    }
-    const std::optional<Endpoint> endpoint = parse_address(target->address);
-    if (!endpoint) {
-      send_error(res, 502,
-                 "node " + std::to_string(route.id) +
-                     (target->address.empty() ? " has not registered with discovery yet"
-                                              : " has no valid address"));
-      return;
-    }
+    const FetchOptions fetch_options = is_command ? options.command_fetch : options.read_fetch;
+    if (!node_fetch_request(req, res, route.action, request)) return;
+    const std::optional<Endpoint> endpoint = node_endpoint(res, route.id);
+    if (!endpoint) return;
     const FetchResult answer = fetch(*endpoint, request, fetch_options);
     if (is_command) {
       const http::ParsedCommand parsed = http::parse_command_body(req.body);
@@ -338,6 +221,56 @@ struct MonitorServer::Impl {
       return;
     }
     send_forwarded(res, answer, route.id);
+  }
+
+  /// What to ask the node for `action`; false after answering a bad query.
+  static bool node_fetch_request(const httplib::Request& req, httplib::Response& res,
+                                 const std::string& action, FetchRequest& request) {
+    request.path = node_path_for(action);
+    if (action == "command") {
+      forward_authorization(req, request);
+      request.method = "POST";
+      request.body = req.body;
+      request.content_type = "application/json";
+    } else if (action == "log") {
+      const std::optional<std::size_t> limit =
+          http::parse_log_limit(http::query_param(req, "limit"));
+      if (!limit) {
+        send_error(res, 400, "limit must be a positive integer (at most 1000 lines are kept)");
+        return false;
+      }
+      request.path += "?limit=" + std::to_string(*limit);
+    } else if (action == "entries") {
+      const http::EntriesQuery query = http::parse_entries_query(http::query_param(req, "from"),
+                                                                 http::query_param(req, "limit"));
+      if (!query.ok()) {
+        send_error(res, 400, query.error);
+        return false;
+      }
+      request.path += "?limit=" + std::to_string(query.limit);
+      if (query.from) request.path += "&from=" + std::to_string(*query.from);
+    }
+    return true;
+  }
+
+  /// Where node `id` listens; nullopt after answering 404 or 502.
+  std::optional<Endpoint> node_endpoint(httplib::Response& res, NodeId id) {
+    const std::shared_ptr<const ClusterSnapshot> snap = snapshot(false);
+    const NodeTarget* target = snap ? snap->find(id) : nullptr;
+    if (target == nullptr) {
+      send_error(
+          res, 404,
+          "no node with id " + std::to_string(id) + " (known: " + known_ids(snap.get()) + ")");
+      return std::nullopt;
+    }
+    std::optional<Endpoint> endpoint = parse_address(target->address);
+    if (!endpoint) {
+      send_error(res, 502,
+                 "node " + std::to_string(id) +
+                     (target->address.empty() ? " has not registered with discovery yet"
+                                              : " has no valid address"));
+    }
+    return endpoint;
   }
 
   static void send_unreachable(httplib::Response& res, NodeId id, const FetchResult& answer) {
@@ -371,35 +304,17 @@ struct MonitorServer::Impl {
   }
 
   void kv(const httplib::Request& req, httplib::Response& res) {
-    const KvRoute route = parse_kv_route(req.target, param(req, "stale"));
+    const KvRoute route = parse_kv_route(req.target, http::query_param(req, "stale"));
     if (!route.ok()) {
       send_error(res, route.http_status, route.error);
       return;
     }
-    const bool is_write = req.method != "GET" && req.method != "HEAD";
-    if (is_write && !authorized(req, res)) return;
-    if (req.method == "PUT" && req.body.size() > runtime::kMaxValueBytes) {
-      send_error(res, 413,
-                 "the value is " + std::to_string(req.body.size()) + " bytes; the limit is " +
-                     std::to_string(runtime::kMaxValueBytes));
-      return;
-    }
-    FetchRequest request;
-    request.method = req.method == "HEAD" ? "GET" : req.method;
-    request.path = route.node_path;
     if (req.method == "PUT") {
-      request.body = req.body;
-      // The value is bytes whatever the browser called it; a form type would
-      // make the node's server parse (and cap) it as a form.
-      request.content_type = "application/octet-stream";
+      if (const std::optional<std::string> problem = http::value_too_large(req.body.size())) {
+        send_error(res, 413, *problem);
+        return;
+      }
     }
-    forward_authorization(req, request);
-    // Exactly-once writes: the client's id and sequence number travel along.
-    for (const char* header : {"X-Client-Id", "X-Request-Seq"}) {
-      if (req.has_header(header))
-        request.headers.emplace_back(header, req.get_header_value(header));
-    }
-
     const std::shared_ptr<const ClusterSnapshot> snap = snapshot(false);
     if (!snap) {
       send_error(res, 503, "no leader known: the monitor has not reached the cluster yet");
@@ -419,7 +334,34 @@ struct MonitorServer::Impl {
       send_error(res, 503, "no leader known, and no node is reachable");
       return;
     }
+    kv_to_candidates(req, res, *snap, candidates, leader, kv_fetch_request(req, route));
+  }
 
+  static FetchRequest kv_fetch_request(const httplib::Request& req, const KvRoute& route) {
+    FetchRequest request;
+    request.method = req.method == "HEAD" ? "GET" : req.method;
+    request.path = route.node_path;
+    if (req.method == "PUT") {
+      request.body = req.body;
+      // The value is bytes whatever the browser called it; a form type would
+      // make the node's server parse (and cap) it as a form.
+      request.content_type = "application/octet-stream";
+    }
+    forward_authorization(req, request);
+    // Exactly-once writes: the client's id and sequence number travel along.
+    for (const char* header : {"X-Client-Id", "X-Request-Seq"}) {
+      if (req.has_header(header))
+        request.headers.emplace_back(header, req.get_header_value(header));
+    }
+    return request;
+  }
+
+  /// Tries the candidates in order while connections are refused (nothing
+  /// was sent, so a write cannot be applied twice), then answers.
+  void kv_to_candidates(const httplib::Request& req, httplib::Response& res,
+                        const ClusterSnapshot& snap,
+                        const std::vector<const NodeTarget*>& candidates, const NodeTarget* leader,
+                        const FetchRequest& request) {
     std::string failures;
     for (const NodeTarget* target : candidates) {
       const std::optional<Endpoint> endpoint = parse_address(target->address);
@@ -427,7 +369,6 @@ struct MonitorServer::Impl {
       const FetchResult answer = fetch(*endpoint, request, options.kv_fetch);
       if (!answer.ok()) {
         if (answer.connect_failed) {
-          // Nothing was sent: trying another node cannot apply a write twice.
           failures += (failures.empty() ? "" : "; ") + std::string("node ") +
                       std::to_string(target->id) + ": " + answer.error;
           continue;
@@ -439,7 +380,7 @@ struct MonitorServer::Impl {
         send_forwarded(res, answer, target->id);
         return;
       }
-      follow_redirect(req, res, *snap, *target, answer, request);
+      follow_redirect(req, res, snap, *target, answer, request);
       return;
     }
     json body = http::error_json(leader != nullptr
@@ -495,84 +436,32 @@ struct MonitorServer::Impl {
     send_json(res, 502, body);
   }
 
-  // ---- errors --------------------------------------------------------------------
-
-  void method_not_allowed(const httplib::Request& req, httplib::Response& res,
-                          const std::string& allow) {
-    res.set_header("Allow", allow);
-    if (req.method == "OPTIONS") {
-      res.status = 204;
-      return;
-    }
-    send_error(res, 405,
-               "method " + http::quote_for_error(req.method, 16) +
-                   " is not allowed on this path; allowed: " + allow);
-  }
-
-  /// Any path and method not routed above: 405 on a known path, else 404.
-  void fallback(const httplib::Request& req, httplib::Response& res) {
-    const std::string allow = allowed_methods(req.path);
-    if (allow.empty()) {
-      send_error(res, 404, "no such path: " + http::quote_for_error(req.path));
-      return;
-    }
-    method_not_allowed(req, res, allow);
-  }
-
   void install_routes() {
-    server.Get("/", guard(&Impl::page));
-    server.Get("/monitor.css", guard(&Impl::css));
-    server.Get("/monitor.js", guard(&Impl::js));
-    server.Get("/favicon.ico", guard(&Impl::favicon));
-    server.Get("/healthz", guard(&Impl::healthz));
-    server.Get("/api/cluster", guard(&Impl::cluster));
-    server.Get("/api/events", guard(&Impl::events));
-    // [\s\S] rather than '.': decoded paths may contain line breaks.
-    const std::string nodes = R"(/api/nodes/[\s\S]*)";
-    server.Get(nodes, guard(&Impl::node_request));
-    server.Post(nodes, guard(&Impl::node_request));
-    const std::string kv = R"(/api/kv/[\s\S]*)";
-    server.Get(kv, guard(&Impl::kv));
-    server.Put(kv, guard(&Impl::kv));
-    server.Delete(kv, guard(&Impl::kv));
-    const std::string any = R"([\s\S]*)";
-    server.Get(any, guard(&Impl::fallback));
-    server.Post(any, guard(&Impl::fallback));
-    server.Put(any, guard(&Impl::fallback));
-    server.Delete(any, guard(&Impl::fallback));
-    server.Patch(any, guard(&Impl::fallback));
-    server.Options(any, guard(&Impl::fallback));
-
-    // httplib calls this for every answer >= 400, ours included: only fill
-    // in a body where httplib itself answered (bad request line, 413, ...).
-    server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty() || res.is_chunked_content_provider_) return;
-      std::string message;
-      switch (res.status) {
-        case 400: message = "malformed HTTP request"; break;
-        case 404: message = "no such path: " + http::quote_for_error(req.path); break;
-        case 405: message = "method not allowed"; break;
-        case 413:
-          // httplib caps form-encoded bodies far below our own limit.
-          if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) ==
-              0) {
-            message =
-                "form-encoded bodies are limited to 8192 bytes; send application/json or "
-                "application/octet-stream";
-          } else {
-            message = "the request body is too large (the limit is " +
-                      std::to_string(options.kv_body_max) + " bytes)";
-          }
-          break;
-        case 414: message = "the request URI is too long"; break;
-        default: message = "HTTP error " + std::to_string(res.status); break;
-      }
-      send_error(res, res.status, message);
+    server.asset("/", assets::kIndexHtml, "text/html; charset=utf-8");
+    server.asset("/monitor.css", assets::kMonitorCss, "text/css; charset=utf-8");
+    server.asset("/monitor.js", assets::kMonitorJs, "text/javascript; charset=utf-8");
+    server.route("GET", "/favicon.ico", handle(&Impl::favicon));
+    server.healthz();
+    server.route("GET", "/api/cluster", handle(&Impl::cluster));
+    server.route("GET", "/api/events", handle(&Impl::events));
+    for (const std::string_view action : kNodeActions) {
+      const std::string_view methods = node_route_methods(action);  // "POST" or "GET, HEAD"
+      const std::string method(methods.substr(0, methods.find(',')));
+      server.route(http::Route{method, "/api/nodes/{id}/" + std::string(action),
+                               handle(&Impl::node_request), method != "GET",
+                               [action](std::string_view path) {
+                                 const NodeRoute route = parse_node_route(path);
+                                 return route.ok() && route.action == action;
+                               }});
+    }
+    server.route("GET", "/api/kv/*", handle(&Impl::kv));
+    server.route("PUT", "/api/kv/*", handle(&Impl::kv), true);
+    server.route("DELETE", "/api/kv/*", handle(&Impl::kv), true);
+    // A malformed node path says what is wrong with it.
+    server.on_not_found([](const httplib::Request& req) {
+      return req.path.rfind("/api/nodes/", 0) == 0 ? parse_node_route(req.path).error
+                                                   : std::string();
     });
-    server.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-          send_error(res, 500, "internal error");
-        });
   }
 };
 
@@ -581,51 +470,19 @@ MonitorServer::MonitorServer(MonitorOptions options, ClusterPoller& poller)
 
 MonitorServer::~MonitorServer() { stop(); }
 
-bool MonitorServer::start(std::string* error) {
-  Impl& s = *impl_;
-  const auto fail = [&](const std::string& message) {
-    if (error != nullptr) *error = message;
-    return false;
-  };
-  if (s.started) return fail("the monitor's HTTP server was already started");
-
-  const std::size_t threads =
-      std::max<std::size_t>(1, s.options.api_threads) + s.options.max_sse_clients;
-  s.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.server.set_payload_max_length(s.options.kv_body_max);
-  s.server.set_tcp_nodelay(true);  // no Nagle + delayed-ACK stalls (see node_server.cpp)
-  // An idle keep-alive connection holds a pool thread: let it go soon.
-  s.server.set_keep_alive_timeout(2);
-  s.server.set_keep_alive_max_count(100);
-  s.server.set_default_headers(
-      {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
-  s.install_routes();
-
-  std::string why;
-  s.port = http::bind_server(s.server, s.options.bind, s.options.port, &why);
-  if (s.port == 0) return fail(why);
-  s.started = true;
-  s.thread = std::thread([&s] { s.server.listen_after_bind(); });
-  // stop() only takes effect once the server runs: wait for it (briefly).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!s.server.is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+bool MonitorServer::start(std::string* error) { return impl_->server.start(error); }
 
 void MonitorServer::stop() {
   Impl& s = *impl_;
-  if (!s.thread.joinable()) return;
-  // End the event streams first: each holds a pool thread that stop() joins.
+  if (s.server.port() == 0) return;  // never started
+  // End the event streams first: each holds a worker that stop() joins.
   s.stopping = true;
   s.poller.interrupt_waiters();
   s.server.stop();
-  s.thread.join();
 }
 
-int MonitorServer::port() const { return impl_->port; }
+int MonitorServer::port() const { return impl_->server.port(); }
 
-bool MonitorServer::running() const { return impl_->server.is_running(); }
+bool MonitorServer::running() const { return impl_->server.running(); }
 
 }  // namespace raft::monitor

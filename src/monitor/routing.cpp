@@ -11,8 +11,6 @@ namespace {
 
 constexpr std::string_view kNodesPrefix = "/api/nodes/";
 constexpr std::string_view kKvPrefix = "/api/kv/";
-constexpr std::array<std::string_view, 5> kActions = {"command", "status", "log", "entries",
-                                                      "cmd_history"};
 
 bool unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -42,7 +40,7 @@ NodeRoute parse_node_route(std::string_view path) {
     return route;
   }
   bool known = false;
-  for (std::string_view a : kActions) known = known || a == action;
+  for (std::string_view a : kNodeActions) known = known || a == action;
   if (!known) {
     route.error = "unknown action '" + http::quote_for_error(action) +
                   "'; use command, status, log, entries or cmd_history";

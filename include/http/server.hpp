@@ -1,0 +1,167 @@
+#pragma once
+/// http::Server: the one HTTP skeleton of the project's three servers (the
+/// node API, the web monitor, the discovery server). Each declares its routes
+/// here; the skeleton does the rest the same way for all three:
+///
+/// - routing from one route table (method, path, handler, whether it
+///   mutates), which also computes 405 and its `Allow` header (and the 204
+///   answer to OPTIONS) for a known path with another method: never a hand
+///   list of methods;
+/// - the one error envelope, {"ok":false,"error":"one sentence"}, for every
+///   error the skeleton answers (401, 404, 405, 413, 414, 400, 500) and the
+///   helpers the servers use for theirs (send_json, send_error);
+/// - the auth guard: a mutating route answers 401 (with WWW-Authenticate)
+///   unless the request carries `Authorization: Bearer <auth_token>`
+///   (auth/http_auth.hpp); reads stay open;
+/// - every handler guarded: an exception becomes a 500 with one line;
+/// - the elastic worker pool (elastic_thread_pool.hpp), the body limit, the
+///   keep-alive and socket settings, bind_server (server_socket.hpp), and
+///   X-Content-Type-Options: nosniff and Referrer-Policy: no-referrer on
+///   every answer;
+/// - start() listens on a thread of its own; stop() joins it.
+///
+/// Host and Origin are not checked: no server of the project checks them
+/// today; this is where such a check would go.
+///
+/// Thread-safety: declare routes and hooks, then start(), then stop(), all
+/// from one owning thread. Handlers run on the pool, several at once.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace raft::http {
+
+using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+/// One line of the route table.
+struct Route {
+  /// "GET" (which serves HEAD too), "POST", "PUT", "DELETE" or "PATCH".
+  std::string method;
+  /// An exact path ("/status"), or a prefix ending in '*' ("/kv/*": "/kv/"
+  /// and every path below it). Also how the route is named in messages.
+  std::string path;
+  Handler handler;
+  /// Changes state: needs the auth token when one is configured.
+  bool mutates = false;
+  /// When set, decides which paths the route serves instead of `path` (for
+  /// paths with parts a pattern cannot check, such as a node id).
+  std::function<bool(std::string_view path)> matches;
+};
+
+/// How a server writes its JSON, the error envelope included.
+enum class JsonStyle {
+  /// dump_json(): keys in name order, no newline (the node, the monitor).
+  Compact,
+  /// Keys in the order written ({"ok":false,"error":...}) and a "\n" after:
+  /// the discovery API, as its clients have always read it.
+  Line,
+};
+
+struct ServerOptions {
+  /// Address to listen on; only this one (never a wildcard unless asked).
+  std::string bind = "127.0.0.1";
+  /// 0 picks a free port (see Server::port()).
+  int port = 0;
+  /// When not empty, mutating routes need `Authorization: Bearer <token>`.
+  std::string auth_token;
+  /// Larger request bodies get 413 before they are read.
+  std::size_t body_bytes_max = 64 * 1024;
+  /// Most worker threads. Each keep-alive connection (and each open event
+  /// stream) holds one while open, so this bounds the clients served at
+  /// once; the rest wait in order. Workers start on demand.
+  std::size_t threads_max = 64;
+  /// Workers kept while idle; the others end after `thread_idle_exit`.
+  std::size_t threads_idle = 8;
+  std::chrono::milliseconds thread_idle_exit{10'000};
+  /// Socket read and write timeouts: a slow client holds a worker no longer.
+  int io_timeout_s = 5;
+  JsonStyle json_style = JsonStyle::Compact;
+  /// Whether Allow names HEAD beside GET (HEAD is served wherever GET is,
+  /// either way), and whether OPTIONS on a known path is answered with 204
+  /// and Allow (else 405). The discovery API has always said neither.
+  bool allow_names_head = true;
+  bool options_answers_allow = true;
+};
+
+/// Security headers of a page: no inline script or style and nothing from
+/// other origins, so markup that slipped in could not run.
+inline constexpr const char* kPageSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// `text` (JSON) with Cache-Control: no-store.
+void send_json_text(httplib::Response& res, int status, std::string text);
+/// `body` in JsonStyle::Compact; never throws on invalid UTF-8 (dump_json).
+void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+/// The error envelope {"ok":false,"error":message} in JsonStyle::Compact.
+void send_error(httplib::Response& res, int status, std::string_view message);
+/// The value of query parameter `name`; nullopt when it is absent.
+std::optional<std::string> query_param(const httplib::Request& req, const char* name);
+/// The first line of an exception's message, cut to 200 bytes (for a 500).
+std::string one_line(std::string_view what);
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  /// Stops the server if it runs.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Adds a route; the first route that matches a request's method and path
+  /// serves it. Before start() only.
+  void route(Route route);
+  void route(std::string method, std::string path, Handler handler, bool mutates = false);
+  /// A GET route answering fixed bytes with Cache-Control: no-cache; an HTML
+  /// page also gets kPageSecurityPolicy. `bytes` must outlive the server
+  /// (embedded assets do).
+  void asset(std::string path, std::string_view bytes, std::string content_type);
+  /// GET /healthz: "ok" as text/plain.
+  void healthz();
+
+  /// The message of a 404 for a path no route serves; an empty answer (or
+  /// no hook) keeps the default "no such path: <path>".
+  void on_not_found(std::function<std::string(const httplib::Request&)> message);
+  /// Called after every answer (for metrics).
+  void on_answered(std::function<void(const httplib::Request&, const httplib::Response&)> hook);
+
+  /// The methods the route table serves on `path`, as an Allow header
+  /// ("GET, HEAD, PUT"); empty when no route serves it.
+  std::string allowed_methods(std::string_view path) const;
+  /// Every route as "METHOD path", comma-separated, in table order.
+  std::string describe_routes() const;
+  /// The error envelope in this server's JsonStyle.
+  void send_error(httplib::Response& res, int status, std::string_view message) const;
+
+  /// Binds bind:port and serves on the pool. Returns false with one line in
+  /// *error naming the address if it cannot bind. Call once.
+  bool start(std::string* error);
+  /// Stops accepting, finishes the requests in progress, joins the threads.
+  /// Idempotent.
+  void stop();
+  /// The bound port; 0 before start().
+  int port() const;
+  /// Whether the server accepts connections (false before start(), after
+  /// stop(), or when its accept loop ended by itself).
+  bool running() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace raft::http
