@@ -11,14 +11,13 @@
 #include <sstream>
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include "bench_cluster.hpp"
 #include "kv_load.hpp"
 #include "machine_info.hpp"
 #include "proc_cpu.hpp"
 #include "prometheus_text.hpp"
 #include "svg_chart.hpp"
 
-using namespace raft::cluster_test;
 using namespace raft::bench;
 
 namespace {
@@ -32,25 +31,25 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-std::string metrics_of(int port) { return http(port, "GET", "/metrics").raw; }
+std::string metrics_of(const raft::launcher::Cluster& c, int rank) {
+  return c.get(rank, "/metrics").raw;
+}
 
 /// One fresh cluster in one fsync mode: idle CPU, then the load levels.
 Json run_mode(int nodes, const std::string& fsync, const std::vector<int>& levels, double seconds,
               double idle_seconds) {
-  Cluster::Options o;
-  o.nodes = nodes;
-  // The product's default timeouts: what users run.
-  o.min_election_timeout = 2000;
-  o.max_election_timeout = 4000;
-  o.heartbeat_interval = 750;
-  o.initial_delay_ms = 200;
-  Cluster c(o, fsync);
-  const int leader = c.wait_leader();
+  // The product's default timeouts (ClusterSpec's): what users run.
+  ClusterSpec spec;
+  spec.nodes = nodes;
+  spec.fsync = fsync;
+  const auto cluster = start_cluster(spec);
+  const raft::launcher::Cluster& c = *cluster;
+  const int leader = wait_leader(c);
   if (leader < 0) throw std::runtime_error("no leader within the deadline");
   // Let start-up work (registration, first heartbeats) settle before measuring idle.
   std::this_thread::sleep_for(std::chrono::seconds(2));
 
-  const std::vector<pid_t> ranks = children_of(c.mpirun().pid());
+  const std::vector<pid_t> ranks = children_of(cluster->job().pid());
   const double cpu0 = cpu_seconds(ranks);
   const auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(idle_seconds));  // the window
@@ -64,9 +63,9 @@ Json run_mode(int nodes, const std::string& fsync, const std::vector<int>& level
   std::printf("%-12s %10s %10s %10s %10s %8s %12s\n", "concurrency", "writes/s", "p50 ms", "p99 ms",
               "max ms", "errors", "fsync avg ms");
   for (int concurrency : levels) {
-    const std::string m0 = metrics_of(c.port(leader));
+    const std::string m0 = metrics_of(c, leader);
     const LoadResult r = kv_write_load(c.port(leader), concurrency, seconds);
-    const std::string m1 = metrics_of(c.port(leader));
+    const std::string m1 = metrics_of(c, leader);
     const double syncs =
         metric_sum(m1, "raft_fsync_seconds_count") - metric_sum(m0, "raft_fsync_seconds_count");
     const double sync_s =

@@ -14,14 +14,16 @@
 #include <random>
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include <httplib.h>
+
+#include "bench_cluster.hpp"
 #include "machine_info.hpp"
 #include "prometheus_text.hpp"
 #include "stats.hpp"
 #include "svg_chart.hpp"
 
-using namespace raft::cluster_test;
 using namespace raft::bench;
+using raft::launcher::Cluster;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -52,7 +54,7 @@ double ms_since(Clock::time_point t0) {
 /// Quiet and agreed: every node answers, none paused, one leader every node
 /// names, one term everywhere, and every commit index equal to the leader's
 /// (so the last heartbeat has carried it). Returns the leader and its term.
-bool stable(Cluster& c, int* leader, long* term) {
+bool stable(const Cluster& c, int* leader, long* term) {
   std::vector<Json> s;
   for (int i = 0; i < c.size(); ++i) {
     auto st = c.status(i);
@@ -73,17 +75,17 @@ bool stable(Cluster& c, int* leader, long* term) {
 }
 
 /// Sum of a counter over every node but `skip`.
-double counter_sum(Cluster& c, const char* name, int skip) {
+double counter_sum(const Cluster& c, const char* name, int skip) {
   double total = 0;
   for (int i = 0; i < c.size(); ++i) {
-    if (i != skip) total += metric_sum(http(c.port(i), "GET", "/metrics").raw, name);
+    if (i != skip) total += metric_sum(c.get(i, "/metrics").raw, name);
   }
   return total;
 }
 
 /// Keeps sending one PUT to the live nodes from `t0` until one is
 /// acknowledged; follows a redirect unless it points at the paused node.
-double first_write_ms(Cluster& c, int paused, int trial, Clock::time_point t0, int poll_ms) {
+double first_write_ms(const Cluster& c, int paused, int trial, Clock::time_point t0, int poll_ms) {
   std::vector<int> live;
   for (int i = 0; i < c.size(); ++i) {
     if (i != paused) live.push_back(i);
@@ -116,9 +118,9 @@ double first_write_ms(Cluster& c, int paused, int trial, Clock::time_point t0, i
   return -1;
 }
 
-Trial run_trial(Cluster& c, const Config& cfg, int index, std::mt19937& rng) {
+Trial run_trial(const Cluster& c, const Config& cfg, int index, std::mt19937& rng) {
   Trial t;
-  if (!eventually([&] { return stable(c, &t.old_leader, &t.old_term); },
+  if (!poll_until([&] { return stable(c, &t.old_leader, &t.old_term); },
                   std::chrono::seconds(120))) {
     throw std::runtime_error("the cluster did not become stable before trial " +
                              std::to_string(index));
@@ -271,17 +273,18 @@ int main(int argc, char** argv) {
                 {"latest_single_round_ms", cfg.max_ms}}},
               {"trials", Json::array()}};
 
-  Cluster::Options o;
-  o.nodes = cfg.nodes;
-  o.min_election_timeout = cfg.min_ms;
-  o.max_election_timeout = cfg.max_ms;
-  o.heartbeat_interval = cfg.heartbeat_ms;
-  o.initial_delay_ms = 200;
+  ClusterSpec spec;
+  spec.nodes = cfg.nodes;
+  spec.min_election_timeout_ms = cfg.min_ms;
+  spec.max_election_timeout_ms = cfg.max_ms;
+  spec.heartbeat_interval_ms = cfg.heartbeat_ms;
+  spec.fsync = cfg.fsync;
   std::vector<double> leader_ms, write_ms;
   int more_terms = 0, more_candidates = 0;
   try {
-    Cluster c(o, cfg.fsync);
-    if (c.wait_leader() < 0) throw std::runtime_error("no first leader");
+    const auto cluster = start_cluster(spec);
+    const Cluster& c = *cluster;
+    if (wait_leader(c) < 0) throw std::runtime_error("no first leader");
     std::mt19937 rng(12345);
     std::printf("%5s %4s %4s %6s %10s %10s %6s %6s\n", "trial", "old", "new", "terms", "leader ms",
                 "write ms", "elect", "pre");

@@ -13,13 +13,12 @@
 #include <sstream>
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include "bench_cluster.hpp"
 #include "machine_info.hpp"
 #include "proc_cpu.hpp"
 #include "prometheus_text.hpp"
 #include "svg_chart.hpp"
 
-using namespace raft::cluster_test;
 using namespace raft::bench;
 using Clock = std::chrono::steady_clock;
 
@@ -38,10 +37,10 @@ struct Snapshot {
   bool complete = true;
 };
 
-Snapshot snapshot(Cluster& c) {
+Snapshot snapshot(const raft::launcher::Cluster& c) {
   Snapshot s;
   for (int i = 0; i < c.size(); ++i) {
-    const HttpReply r = http(c.port(i), "GET", "/metrics");
+    const HttpReply r = c.get(i, "/metrics");
     if (r.status != 200) s.complete = false;
     s.sent += metric_sum(r.raw, "raft_messages_sent_total");
     s.elections += metric_sum(r.raw, "raft_elections_started_total");
@@ -53,18 +52,20 @@ Snapshot snapshot(Cluster& c) {
 }
 
 Json run_size(int nodes, double window_s) {
-  Cluster::Options o;
-  o.nodes = nodes;
-  o.min_election_timeout = kMinTimeout;
-  o.max_election_timeout = kMaxTimeout;
-  o.heartbeat_interval = kHeartbeat;
-  o.initial_delay_ms = kInitialDelay;
+  ClusterSpec spec;
+  spec.nodes = nodes;
+  spec.min_election_timeout_ms = kMinTimeout;
+  spec.max_election_timeout_ms = kMaxTimeout;
+  spec.heartbeat_interval_ms = kHeartbeat;
+  spec.initial_delay_ms = kInitialDelay;
+  spec.fsync = "always";
   const auto launched = Clock::now();
-  Cluster c(o, "always");
+  const auto cluster = start_cluster(spec);
+  raft::launcher::Cluster& c = *cluster;
 
   // Launch -> every rank answers -> some rank leads -> all agree on it.
   double all_up_s = -1, first_leader_s = -1;
-  const bool agreed = eventually(
+  const bool agreed = poll_until(
       [&] {
         int answering = 0;
         for (int i = 0; i < c.size(); ++i) {
@@ -75,7 +76,7 @@ Json run_size(int nodes, double window_s) {
             first_leader_s = seconds_since(launched);
         }
         if (all_up_s < 0 && answering == c.size()) all_up_s = seconds_since(launched);
-        return first_leader_s >= 0 && c.agreed_leader() >= 0;
+        return first_leader_s >= 0 && c.agreed_leader().has_value();
       },
       std::chrono::seconds(120));
   if (!agreed) throw std::runtime_error(std::to_string(nodes) + " ranks: no agreed leader");
@@ -84,15 +85,15 @@ Json run_size(int nodes, double window_s) {
   // Registration with discovery and the followers' first catch-up happen in
   // the first seconds; the window starts after them.
   std::this_thread::sleep_for(std::chrono::seconds(5));
-  const std::vector<pid_t> ranks = children_of(c.mpirun().pid());
+  const std::vector<pid_t> ranks = children_of(c.job().pid());
   const Snapshot before = snapshot(c);
   const double rank_cpu0 = cpu_seconds(ranks);
-  const double mpirun_cpu0 = cpu_seconds(c.mpirun().pid());
+  const double mpirun_cpu0 = cpu_seconds(c.job().pid());
   const auto t0 = Clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(window_s));  // the measured window
   const double wall = seconds_since(t0);
   const double rank_cpu = cpu_seconds(ranks) - rank_cpu0;
-  const double mpirun_cpu = cpu_seconds(c.mpirun().pid()) - mpirun_cpu0;
+  const double mpirun_cpu = cpu_seconds(c.job().pid()) - mpirun_cpu0;
   const Snapshot after = snapshot(c);
 
   const bool terms_unchanged = before.terms == after.terms;
