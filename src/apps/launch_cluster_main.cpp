@@ -29,6 +29,7 @@
 #include "launcher/child_process.hpp"
 #include "launcher/cluster.hpp"
 #include "launcher/mpi_command.hpp"
+#include "parse_flags.hpp"
 
 namespace fs = std::filesystem;
 
@@ -36,29 +37,34 @@ namespace {
 
 constexpr int kExitBadFlags = 2;
 
+/// The command line as given (the seed's flag names).
 struct Flags {
+  // The cluster and its durable state.
   int nodes = 3;
-  int discovery_port = 5000;
-  int monitor_port = 8080;
+  std::string data_dir = "raft_data";
+  bool fresh = false;
+  std::string fsync = "always";
+  std::string log_level = "info";
+  // Raft's timing, in ms.
   int min_election_timeout = 2000;
   int max_election_timeout = 4000;
   int heartbeat_interval = 750;
-  int base_port = 7000;
   int initial_delay_ms = 3000;
-  std::string data_dir = "raft_data";
-  bool fresh = false;
+  int leader_timeout_s = 0;  // 0: derived from the timeouts
+  // Where the servers listen and how they are reached.
   std::string bind = "127.0.0.1";
+  int discovery_port = 5000;
+  int monitor_port = 8080;
+  int base_port = 7000;
   std::string node_bind;       // default: --bind, or 0.0.0.0 with several hosts
   std::string advertise_host;  // this machine as the nodes dial it; default: --bind
   std::string auth_token;      // default: $RAFT_AUTH_TOKEN; generated with several hosts
-  std::string mpi_if;
-  std::vector<std::string> mca;
+  // MPI, on one host or several.
+  std::string mpirun = "mpirun";
   std::string hostfile;
   std::string hosts;
-  std::string mpirun = "mpirun";
-  std::string fsync = "always";
-  std::string log_level = "info";
-  int leader_timeout_s = 0;  // 0: derived from the timeouts
+  std::string mpi_if;
+  std::vector<std::string> mca;
 
   /// Several machines: a hostfile or a host list was given.
   bool multi_host() const { return !hostfile.empty() || !hosts.empty(); }
@@ -208,9 +214,8 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--discovery_port", f.discovery_port, "discovery_server port")
       ->capture_default_str();
   app.add_option("--monitor_port", f.monitor_port, "web_monitor port")->capture_default_str();
-  app.add_option("--min_election_timeout", f.min_election_timeout, "ms")->capture_default_str();
-  app.add_option("--max_election_timeout", f.max_election_timeout, "ms")->capture_default_str();
-  app.add_option("--heartbeat_interval", f.heartbeat_interval, "ms")->capture_default_str();
+  raft::apps::add_timing_flags(app, f.min_election_timeout, f.max_election_timeout,
+                               f.heartbeat_interval);
   app.add_option("--base_port", f.base_port, "node i serves HTTP on base_port + i")
       ->capture_default_str();
   app.add_option("--initial_delay_ms", f.initial_delay_ms, "time a node stays INITIAL")
@@ -418,15 +423,7 @@ int main(int argc, char** argv) {
   Flags f;
   CLI::App app{"Start a Raft cluster: discovery_server, web_monitor and mpirun -n N raft_node"};
   add_flags(app, f);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    if (const auto nl = what.find('\n'); nl != std::string::npos) what = what.substr(0, nl);
-    fail_flags(what);
-  }
+  if (const auto code = raft::apps::parse_flags(app, argc, argv, fail_flags)) return *code;
   validate_numbers(f);
   validate_hosts(f);
   validate_reachable(f);

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "chaos/chaos_run.hpp"
+#include "parse_flags.hpp"
 
 namespace {
 
@@ -53,9 +54,8 @@ void add_flags(CLI::App& app, Flags& f) {
          "comma-separated faults: pause,crash,partition,oneway,transfer,elect,snapshot,kill9 "
          "(or none)")
       ->capture_default_str();
-  app.add_option("--min_election_timeout", o.min_election_timeout_ms, "ms")->capture_default_str();
-  app.add_option("--max_election_timeout", o.max_election_timeout_ms, "ms")->capture_default_str();
-  app.add_option("--heartbeat_interval", o.heartbeat_interval_ms, "ms")->capture_default_str();
+  raft::apps::add_timing_flags(app, o.min_election_timeout_ms, o.max_election_timeout_ms,
+                               o.heartbeat_interval_ms);
   app.add_option("--snapshot_every", o.snapshot_every, "nodes compact every N entries")
       ->capture_default_str();
   app.add_option("--fsync", o.fsync, "always|never (never may lose writes on kill -9)")
@@ -120,15 +120,7 @@ int main(int argc, char** argv) {
       "KV clients, then checks the history for linearizability, lost writes and log "
       "agreement, and writes report.json and timeline.html"};
   add_flags(app, f);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    if (const auto nl = what.find('\n'); nl != std::string::npos) what = what.substr(0, nl);
-    bad_flag(what);
-  }
+  if (const auto code = raft::apps::parse_flags(app, argc, argv, bad_flag)) return *code;
   if (!f.check_file.empty()) return raft::chaos::recheck_report(f.check_file);
   validate(f.options);
   f.options.nemesis = nemesis_kinds(f.nemesis);
