@@ -4,14 +4,8 @@
 
 namespace raft::bench {
 
-std::unique_ptr<launcher::Cluster> start_cluster(const ClusterSpec& spec) {
-  launcher::ClusterOptions c =
-      launcher::local_cluster_options(spec.nodes, RAFT_BIN_DIR, MPIEXEC_PATH);
-  c.node.min_election_timeout_ms = spec.min_election_timeout_ms;
-  c.node.max_election_timeout_ms = spec.max_election_timeout_ms;
-  c.node.heartbeat_interval_ms = spec.heartbeat_interval_ms;
-  c.node.initial_delay_ms = spec.initial_delay_ms;
-  c.node.fsync = spec.fsync;
+std::unique_ptr<launcher::Cluster> start_cluster(const launcher::LocalClusterSpec& spec) {
+  launcher::ClusterOptions c = launcher::local_cluster_options(spec, RAFT_BIN_DIR, MPIEXEC_PATH);
   auto cluster = std::make_unique<launcher::Cluster>(std::move(c));
   std::string error;
   if (!cluster->start(&error)) throw std::runtime_error("the cluster did not start: " + error);

@@ -1,7 +1,8 @@
 #pragma once
 /// The benchmarks' cluster: launcher::Cluster on this machine (free loopback
-/// ports, a temporary folder) with the timeouts and fsync mode a benchmark
-/// measures. Owned by the benchmark's main thread.
+/// ports, a temporary folder) with the timing and fsync mode a benchmark
+/// measures (launcher::LocalClusterSpec). Owned by the benchmark's main
+/// thread.
 
 #include <chrono>
 #include <memory>
@@ -20,18 +21,9 @@ using launcher::children_of;
 using launcher::HttpReply;
 using launcher::poll_until;
 
-struct ClusterSpec {
-  int nodes = 3;
-  int min_election_timeout_ms = 2000;
-  int max_election_timeout_ms = 4000;
-  int heartbeat_interval_ms = 750;
-  int initial_delay_ms = 200;
-  std::string fsync = "always";
-};
-
 /// Starts discovery and the MPI job (without waiting for the nodes). Throws
 /// std::runtime_error if it cannot start.
-std::unique_ptr<launcher::Cluster> start_cluster(const ClusterSpec& spec);
+std::unique_ptr<launcher::Cluster> start_cluster(const launcher::LocalClusterSpec& spec);
 
 /// The leader every node agrees on, waiting up to `limit_ms`; -1 if none.
 int wait_leader(const launcher::Cluster& cluster,

@@ -38,11 +38,13 @@ std::string metrics_of(const raft::launcher::Cluster& c, int rank) {
 /// One fresh cluster in one fsync mode: idle CPU, then the load levels.
 Json run_mode(int nodes, const std::string& fsync, const std::vector<int>& levels, double seconds,
               double idle_seconds) {
-  // The product's default timeouts (ClusterSpec's): what users run.
-  ClusterSpec spec;
-  spec.nodes = nodes;
-  spec.fsync = fsync;
-  const auto cluster = start_cluster(spec);
+  // The product's default timeouts: what users run.
+  const auto cluster = start_cluster({.nodes = nodes,
+                                      .min_election_timeout_ms = 2000,
+                                      .max_election_timeout_ms = 4000,
+                                      .heartbeat_interval_ms = 750,
+                                      .initial_delay_ms = 200,
+                                      .fsync = fsync});
   const raft::launcher::Cluster& c = *cluster;
   const int leader = wait_leader(c);
   if (leader < 0) throw std::runtime_error("no leader within the deadline");

@@ -51,20 +51,14 @@ Snapshot snapshot(const raft::launcher::Cluster& c) {
   return s;
 }
 
-Json run_size(int nodes, double window_s) {
-  ClusterSpec spec;
-  spec.nodes = nodes;
-  spec.min_election_timeout_ms = kMinTimeout;
-  spec.max_election_timeout_ms = kMaxTimeout;
-  spec.heartbeat_interval_ms = kHeartbeat;
-  spec.initial_delay_ms = kInitialDelay;
-  spec.fsync = "always";
-  const auto launched = Clock::now();
-  const auto cluster = start_cluster(spec);
-  raft::launcher::Cluster& c = *cluster;
+/// Seconds from launch until every rank answers, some rank leads, and all
+/// agree on it.
+struct Startup {
+  double all_up_s = -1, first_leader_s = -1, agreed_s = -1;
+};
 
-  // Launch -> every rank answers -> some rank leads -> all agree on it.
-  double all_up_s = -1, first_leader_s = -1;
+Startup time_startup(const raft::launcher::Cluster& c, Clock::time_point launched) {
+  Startup up;
   const bool agreed = poll_until(
       [&] {
         int answering = 0;
@@ -72,15 +66,30 @@ Json run_size(int nodes, double window_s) {
           auto s = c.status(i);
           if (!s) continue;
           ++answering;
-          if (first_leader_s < 0 && (*s)["state"] == "LEADER")
-            first_leader_s = seconds_since(launched);
+          if (up.first_leader_s < 0 && (*s)["state"] == "LEADER")
+            up.first_leader_s = seconds_since(launched);
         }
-        if (all_up_s < 0 && answering == c.size()) all_up_s = seconds_since(launched);
-        return first_leader_s >= 0 && c.agreed_leader().has_value();
+        if (up.all_up_s < 0 && answering == c.size()) up.all_up_s = seconds_since(launched);
+        return up.first_leader_s >= 0 && c.agreed_leader().has_value();
       },
       std::chrono::seconds(120));
-  if (!agreed) throw std::runtime_error(std::to_string(nodes) + " ranks: no agreed leader");
-  const double agreed_s = seconds_since(launched);
+  if (!agreed) throw std::runtime_error(std::to_string(c.size()) + " ranks: no agreed leader");
+  up.agreed_s = seconds_since(launched);
+  return up;
+}
+
+Json run_size(int nodes, double window_s) {
+  const auto launched = Clock::now();
+  const auto cluster = start_cluster({.nodes = nodes,
+                                      .min_election_timeout_ms = kMinTimeout,
+                                      .max_election_timeout_ms = kMaxTimeout,
+                                      .heartbeat_interval_ms = kHeartbeat,
+                                      .initial_delay_ms = kInitialDelay,
+                                      .fsync = "always"});
+  raft::launcher::Cluster& c = *cluster;
+
+  const Startup up = time_startup(c, launched);
+  const double all_up_s = up.all_up_s, first_leader_s = up.first_leader_s, agreed_s = up.agreed_s;
 
   // Registration with discovery and the followers' first catch-up happen in
   // the first seconds; the window starts after them.

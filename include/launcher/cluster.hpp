@@ -66,11 +66,22 @@ struct ClusterOptions {
   bool leader_from_discovery = false;
 };
 
-/// A throwaway cluster on this machine, as the tests, the benchmarks and the
-/// chaos tool start it: free loopback ports, a temporary folder, mpirun
-/// always oversubscribed (the machine is shared with other jobs) and nodes
-/// that log warnings only. Callers set the timeouts in `node`.
-ClusterOptions local_cluster_options(int nodes, const std::filesystem::path& bin_dir,
+/// A throwaway cluster on this machine: its size, Raft's timing (the cluster
+/// tests' short defaults) and the fsync mode.
+struct LocalClusterSpec {
+  int nodes = 3;
+  int min_election_timeout_ms = 300;
+  int max_election_timeout_ms = 600;
+  int heartbeat_interval_ms = 50;
+  int initial_delay_ms = 200;
+  std::string fsync = "never";
+};
+
+/// Options for `spec` as the tests, the benchmarks and the chaos tool start
+/// it: free loopback ports, a temporary folder, mpirun always oversubscribed
+/// (the machine is shared with other jobs) and nodes that log warnings only.
+ClusterOptions local_cluster_options(const LocalClusterSpec& spec,
+                                     const std::filesystem::path& bin_dir,
                                      const std::string& mpirun);
 
 struct Leader {

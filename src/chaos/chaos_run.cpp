@@ -101,16 +101,17 @@ json config_json(const ChaosOptions& o, const launcher::Cluster& cluster) {
 /// snapshots (so compaction and snapshot installs happen), and the children's
 /// output in nodes.log.
 launcher::ClusterOptions cluster_options(const ChaosOptions& o) {
-  launcher::ClusterOptions c = launcher::local_cluster_options(o.nodes, o.bin_dir, o.mpirun);
+  const launcher::LocalClusterSpec spec = {.nodes = o.nodes,
+                                           .min_election_timeout_ms = o.min_election_timeout_ms,
+                                           .max_election_timeout_ms = o.max_election_timeout_ms,
+                                           .heartbeat_interval_ms = o.heartbeat_interval_ms,
+                                           .initial_delay_ms = 100,
+                                           .fsync = o.fsync};
+  launcher::ClusterOptions c = launcher::local_cluster_options(spec, o.bin_dir, o.mpirun);
   c.node_data_dir = o.out / "data";
   c.discovery_state_file = o.out / "discovery.json";
   c.log_file = o.out / "nodes.log";
-  c.node.min_election_timeout_ms = o.min_election_timeout_ms;
-  c.node.max_election_timeout_ms = o.max_election_timeout_ms;
-  c.node.heartbeat_interval_ms = o.heartbeat_interval_ms;
-  c.node.initial_delay_ms = 100;
   c.node.snapshot_every = o.snapshot_every;
-  c.node.fsync = o.fsync;
   return c;
 }
 

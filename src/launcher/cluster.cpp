@@ -32,13 +32,18 @@ std::string seconds_text(std::chrono::milliseconds limit_ms) {
 
 }  // namespace
 
-ClusterOptions local_cluster_options(int nodes, const fs::path& bin_dir,
+ClusterOptions local_cluster_options(const LocalClusterSpec& spec, const fs::path& bin_dir,
                                      const std::string& mpirun) {
   ClusterOptions c;
-  c.nodes = nodes;
+  c.nodes = spec.nodes;
   c.bin_dir = bin_dir;
   c.mpi.mpirun = mpirun;
   c.mpi.cores = 1;
+  c.node.min_election_timeout_ms = spec.min_election_timeout_ms;
+  c.node.max_election_timeout_ms = spec.max_election_timeout_ms;
+  c.node.heartbeat_interval_ms = spec.heartbeat_interval_ms;
+  c.node.initial_delay_ms = spec.initial_delay_ms;
+  c.node.fsync = spec.fsync;
   c.node.log_level = "warn";
   return c;
 }

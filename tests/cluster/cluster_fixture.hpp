@@ -49,16 +49,10 @@ inline HttpReply http(int port, const std::string& method, const std::string& pa
 /// mpirun settings), with the tests' timeouts; leaders as ranks, -1 for none.
 class Cluster : public launcher::Cluster {
  public:
-  struct Options {
-    int nodes = 3;
-    int min_election_timeout = 300;
-    int max_election_timeout = 600;
-    int heartbeat_interval = 50;
-    int initial_delay_ms = 200;
-  };
+  using Options = launcher::LocalClusterSpec;
 
-  explicit Cluster(Options o, const std::string& fsync = "never")
-      : launcher::Cluster(options_for(o, fsync)) {
+  explicit Cluster(const Options& o)
+      : launcher::Cluster(launcher::local_cluster_options(o, bin_dir(), MPIEXEC_PATH)) {
     std::string error;
     if (!start(&error)) throw std::runtime_error("the cluster did not start: " + error);
   }
@@ -76,17 +70,6 @@ class Cluster : public launcher::Cluster {
   int wait_leader() const {
     const auto leader = launcher::Cluster::wait_leader(kDeadline);
     return leader ? leader->rank : -1;
-  }
-
- private:
-  static launcher::ClusterOptions options_for(const Options& o, const std::string& fsync) {
-    launcher::ClusterOptions c = launcher::local_cluster_options(o.nodes, bin_dir(), MPIEXEC_PATH);
-    c.node.min_election_timeout_ms = o.min_election_timeout;
-    c.node.max_election_timeout_ms = o.max_election_timeout;
-    c.node.heartbeat_interval_ms = o.heartbeat_interval;
-    c.node.initial_delay_ms = o.initial_delay_ms;
-    c.node.fsync = fsync;
-    return c;
   }
 };
 
