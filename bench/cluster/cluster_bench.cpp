@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "bench_cluster.hpp"
+#include "bench_flags.hpp"
 #include "kv_load.hpp"
 #include "machine_info.hpp"
 #include "proc_cpu.hpp"
@@ -132,37 +133,28 @@ int main(int argc, char** argv) {
   double idle_seconds = 10;
   std::vector<std::string> modes = {"always"};
   std::vector<int> levels = {1, 8, 64};
-  std::string json_path, svg_prefix, replot;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--nodes") {
-      nodes = std::stoi(value);
-    } else if (flag == "--seconds") {
-      seconds = std::stod(value);
-    } else if (flag == "--idle_seconds") {
-      idle_seconds = std::stod(value);
-    } else if (flag == "--fsync") {
-      modes = split(value);
-    } else if (flag == "--concurrency") {
-      levels.clear();
-      for (const std::string& s : split(value)) levels.push_back(std::stoi(s));
-    } else if (flag == "--json") {
-      json_path = value;
-    } else if (flag == "--svg_prefix") {
-      svg_prefix = value;
-    } else if (flag == "--replot") {
-      replot = value;  // redraw the charts of a saved result, run nothing
-    } else {
-      std::cerr << "unknown flag " << flag << "\n";
-      return 2;
-    }
-  }
-  if (!replot.empty()) {
-    if (svg_prefix.empty()) return 2;
-    write_charts(Json::parse(std::ifstream(replot)), svg_prefix);
-    return 0;
-  }
+  OutputFlags output;
+  const bool flags_ok = parse_flags(argc, argv, "--svg_prefix", output,
+                                    [&](const std::string& flag, const std::string& value) {
+                                      if (flag == "--nodes") {
+                                        nodes = std::stoi(value);
+                                      } else if (flag == "--seconds") {
+                                        seconds = std::stod(value);
+                                      } else if (flag == "--idle_seconds") {
+                                        idle_seconds = std::stod(value);
+                                      } else if (flag == "--fsync") {
+                                        modes = split(value);
+                                      } else if (flag == "--concurrency") {
+                                        levels.clear();
+                                        for (const std::string& s : split(value))
+                                          levels.push_back(std::stoi(s));
+                                      } else {
+                                        return false;
+                                      }
+                                      return true;
+                                    });
+  if (!flags_ok) return 2;
+  if (const auto code = replot(output, write_charts)) return *code;
   Json out = {{"bench", "raft_cluster_bench"},
               {"nodes", nodes},
               {"seconds_per_level", seconds},
@@ -177,7 +169,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   out["loadavg_at_end"] = {load_average().one, load_average().five, load_average().fifteen};
-  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
-  if (!svg_prefix.empty()) write_charts(out, svg_prefix);
+  write_outputs(output, out, write_charts);
   return 0;
 }

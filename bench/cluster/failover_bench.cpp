@@ -17,6 +17,7 @@
 #include <httplib.h>
 
 #include "bench_cluster.hpp"
+#include "bench_flags.hpp"
 #include "machine_info.hpp"
 #include "prometheus_text.hpp"
 #include "stats.hpp"
@@ -218,41 +219,22 @@ void write_chart(const Json& out, const std::string& path) {
                                               ecdf(write, "first write committed")}));
 }
 
-/// The command line: the cluster, the trials and where the results go.
-struct Args {
-  Config cfg;
-  std::string json_path, svg_path;
-  std::string replot;  ///< redraw the chart of a saved result, run nothing
-};
-
-/// False on an unknown flag.
-bool parse_args(int argc, char** argv, Args& a) {
-  Config& cfg = a.cfg;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--nodes") {
-      cfg.cluster.nodes = std::stoi(value);
-    } else if (flag == "--trials") {
-      cfg.trials = std::stoi(value);
-    } else if (flag == "--min_election_timeout") {
-      cfg.cluster.min_election_timeout_ms = std::stoi(value);
-    } else if (flag == "--max_election_timeout") {
-      cfg.cluster.max_election_timeout_ms = std::stoi(value);
-    } else if (flag == "--heartbeat_interval") {
-      cfg.cluster.heartbeat_interval_ms = std::stoi(value);
-    } else if (flag == "--fsync") {
-      cfg.cluster.fsync = value;
-    } else if (flag == "--json") {
-      a.json_path = value;
-    } else if (flag == "--svg") {
-      a.svg_path = value;
-    } else if (flag == "--replot") {
-      a.replot = value;
-    } else {
-      std::cerr << "unknown flag " << flag << "\n";
-      return false;
-    }
+/// The flags of this bench (the output flags are parse_flags' own).
+bool own_flag(Config& cfg, const std::string& flag, const std::string& value) {
+  if (flag == "--nodes") {
+    cfg.cluster.nodes = std::stoi(value);
+  } else if (flag == "--trials") {
+    cfg.trials = std::stoi(value);
+  } else if (flag == "--min_election_timeout") {
+    cfg.cluster.min_election_timeout_ms = std::stoi(value);
+  } else if (flag == "--max_election_timeout") {
+    cfg.cluster.max_election_timeout_ms = std::stoi(value);
+  } else if (flag == "--heartbeat_interval") {
+    cfg.cluster.heartbeat_interval_ms = std::stoi(value);
+  } else if (flag == "--fsync") {
+    cfg.cluster.fsync = value;
+  } else {
+    return false;
   }
   return true;
 }
@@ -351,16 +333,15 @@ void summarize(const Results& r, Json& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a;
-  if (!parse_args(argc, argv, a)) return 2;
-  if (!a.replot.empty()) {
-    if (a.svg_path.empty()) return 2;
-    write_chart(Json::parse(std::ifstream(a.replot)), a.svg_path);
-    return 0;
-  }
-  Json out = start_json(a.cfg);
-  summarize(run_trials(a.cfg, out), out);
-  if (!a.json_path.empty()) std::ofstream(a.json_path) << out.dump(2) << "\n";
-  if (!a.svg_path.empty()) write_chart(out, a.svg_path);
+  Config cfg;
+  OutputFlags output;
+  const auto own = [&](const std::string& flag, const std::string& value) {
+    return own_flag(cfg, flag, value);
+  };
+  if (!parse_flags(argc, argv, "--svg", output, own)) return 2;
+  if (const auto code = replot(output, write_chart)) return *code;
+  Json out = start_json(cfg);
+  summarize(run_trials(cfg, out), out);
+  write_outputs(output, out, write_chart);
   return out.contains("error") ? 1 : 0;
 }

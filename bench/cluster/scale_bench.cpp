@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bench_cluster.hpp"
+#include "bench_flags.hpp"
 #include "machine_info.hpp"
 #include "proc_cpu.hpp"
 #include "prometheus_text.hpp"
@@ -180,32 +181,23 @@ void write_charts(const Json& out, const std::string& prefix) {
 int main(int argc, char** argv) {
   std::vector<int> sizes = {3, 5, 9, 15, 25};
   double window_s = 60;
-  std::string json_path, svg_prefix, replot;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--sizes") {
-      sizes.clear();
-      std::istringstream in(value);
-      for (std::string s; std::getline(in, s, ',');) sizes.push_back(std::stoi(s));
-    } else if (flag == "--window") {
-      window_s = std::stod(value);
-    } else if (flag == "--json") {
-      json_path = value;
-    } else if (flag == "--svg_prefix") {
-      svg_prefix = value;
-    } else if (flag == "--replot") {
-      replot = value;  // redraw the charts of a saved result, run nothing
-    } else {
-      std::cerr << "unknown flag " << flag << "\n";
-      return 2;
-    }
-  }
-  if (!replot.empty()) {
-    if (svg_prefix.empty()) return 2;
-    write_charts(Json::parse(std::ifstream(replot)), svg_prefix);
-    return 0;
-  }
+  OutputFlags output;
+  const bool flags_ok = parse_flags(argc, argv, "--svg_prefix", output,
+                                    [&](const std::string& flag, const std::string& value) {
+                                      if (flag == "--sizes") {
+                                        sizes.clear();
+                                        std::istringstream in(value);
+                                        for (std::string s; std::getline(in, s, ',');)
+                                          sizes.push_back(std::stoi(s));
+                                      } else if (flag == "--window") {
+                                        window_s = std::stod(value);
+                                      } else {
+                                        return false;
+                                      }
+                                      return true;
+                                    });
+  if (!flags_ok) return 2;
+  if (const auto code = replot(output, write_charts)) return *code;
   Json out = {{"bench", "raft_scale_bench"},
               {"machine", machine_json()},
               {"config",
@@ -230,7 +222,6 @@ int main(int argc, char** argv) {
     }
   }
   out["loadavg_at_end"] = {load_average().one, load_average().five, load_average().fifteen};
-  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
-  if (!svg_prefix.empty()) write_charts(out, svg_prefix);
+  write_outputs(output, out, write_charts);
   return failures == 0 ? 0 : 1;
 }

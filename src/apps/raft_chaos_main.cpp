@@ -41,6 +41,8 @@ struct Flags {
 void add_flags(CLI::App& app, Flags& f) {
   raft::chaos::ChaosOptions& o = f.options;
   app.add_option("--nodes", o.nodes, "MPI ranks (3-9)")->capture_default_str();
+  raft::apps::add_timing_flags(app, o.min_election_timeout_ms, o.max_election_timeout_ms,
+                               o.heartbeat_interval_ms);
   app.add_option("--seconds", o.seconds, "how long clients and nemesis run")->capture_default_str();
   app.add_option("--seed", o.seed, "picks the workload and the nemesis schedule (default: clock)");
   app.add_option("--clients", o.clients, "concurrent clients (1-64)")->capture_default_str();
@@ -54,8 +56,6 @@ void add_flags(CLI::App& app, Flags& f) {
          "comma-separated faults: pause,crash,partition,oneway,transfer,elect,snapshot,kill9 "
          "(or none)")
       ->capture_default_str();
-  raft::apps::add_timing_flags(app, o.min_election_timeout_ms, o.max_election_timeout_ms,
-                               o.heartbeat_interval_ms);
   app.add_option("--snapshot_every", o.snapshot_every, "nodes compact every N entries")
       ->capture_default_str();
   app.add_option("--fsync", o.fsync, "always|never (never may lose writes on kill -9)")
