@@ -7,9 +7,10 @@
 ///
 /// Ownership: the Cluster owns every process it started and, when it made
 /// one, its temporary data folder; the destructor stops them all.
-/// Thread-safety: start, stop and the job's kill and start belong to one
-/// thread; job_exit(), the HTTP helpers and the leader probes may be called
-/// from any thread.
+/// Thread-safety: start, stop, the job's kill and start and discovery's are
+/// never to run at the same time (a chaos run hands them from the main
+/// thread to the nemesis and back); job_exit(), the HTTP helpers and the
+/// leader probes may be called from any thread meanwhile.
 /// Errors: start functions return false with one sentence in *error; nothing
 /// here throws once constructed.
 
@@ -100,13 +101,15 @@ class Cluster {
   /// answering /healthz before the next starts), then the MPI job, without
   /// waiting for the nodes (see wait_nodes_healthy).
   bool start(std::string* error);
-  /// Starts discovery on its port (again, after kill_discovery or
-  /// stop_discovery: the registry is read back from its state file).
+  /// Starts discovery again on its port, after start() and then
+  /// kill_discovery or stop_discovery (the registry is read back from its
+  /// state file).
   bool start_discovery(std::string* error);
   void stop_discovery();
   /// SIGKILL: whatever discovery had not saved is lost.
   void kill_discovery();
-  /// Starts `mpirun -n N raft_node` (again, after kill_job: same data).
+  /// Starts `mpirun -n N raft_node` again, after start() and kill_job, on
+  /// the same data.
   bool start_job(std::string* error);
   /// SIGKILL to mpirun and every rank at once; returns once no rank is left,
   /// so a new job finds the ports and files free.
@@ -118,9 +121,11 @@ class Cluster {
   /// data folder. Idempotent.
   void stop();
 
-  /// Set once the MPI job has exited (a rank died) without kill_job.
+  /// Set once the MPI job has exited (a rank died) without kill_job. Any
+  /// thread.
   std::optional<std::string> job_exit();
-  /// The first of every process started that has exited, described.
+  /// The first of every process started that has exited, described (owner
+  /// thread only).
   std::optional<std::string> first_exit();
   /// The MPI job's mpirun (owner thread only; start_job must have succeeded).
   ChildProcess& job();
