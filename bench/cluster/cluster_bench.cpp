@@ -11,14 +11,14 @@
 #include <sstream>
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include "bench_cluster.hpp"
+#include "bench_flags.hpp"
 #include "kv_load.hpp"
 #include "machine_info.hpp"
 #include "proc_cpu.hpp"
 #include "prometheus_text.hpp"
 #include "svg_chart.hpp"
 
-using namespace raft::cluster_test;
 using namespace raft::bench;
 
 namespace {
@@ -32,25 +32,27 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-std::string metrics_of(int port) { return http(port, "GET", "/metrics").raw; }
+std::string metrics_of(const raft::launcher::Cluster& c, int rank) {
+  return c.get(rank, "/metrics").raw;
+}
 
 /// One fresh cluster in one fsync mode: idle CPU, then the load levels.
 Json run_mode(int nodes, const std::string& fsync, const std::vector<int>& levels, double seconds,
               double idle_seconds) {
-  Cluster::Options o;
-  o.nodes = nodes;
   // The product's default timeouts: what users run.
-  o.min_election_timeout = 2000;
-  o.max_election_timeout = 4000;
-  o.heartbeat_interval = 750;
-  o.initial_delay_ms = 200;
-  Cluster c(o, fsync);
-  const int leader = c.wait_leader();
+  const auto cluster = start_cluster({.nodes = nodes,
+                                      .min_election_timeout_ms = 2000,
+                                      .max_election_timeout_ms = 4000,
+                                      .heartbeat_interval_ms = 750,
+                                      .initial_delay_ms = 200,
+                                      .fsync = fsync});
+  const raft::launcher::Cluster& c = *cluster;
+  const int leader = wait_leader(c);
   if (leader < 0) throw std::runtime_error("no leader within the deadline");
   // Let start-up work (registration, first heartbeats) settle before measuring idle.
   std::this_thread::sleep_for(std::chrono::seconds(2));
 
-  const std::vector<pid_t> ranks = children_of(c.mpirun().pid());
+  const std::vector<pid_t> ranks = children_of(cluster->job().pid());
   const double cpu0 = cpu_seconds(ranks);
   const auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(idle_seconds));  // the window
@@ -64,9 +66,9 @@ Json run_mode(int nodes, const std::string& fsync, const std::vector<int>& level
   std::printf("%-12s %10s %10s %10s %10s %8s %12s\n", "concurrency", "writes/s", "p50 ms", "p99 ms",
               "max ms", "errors", "fsync avg ms");
   for (int concurrency : levels) {
-    const std::string m0 = metrics_of(c.port(leader));
+    const std::string m0 = metrics_of(c, leader);
     const LoadResult r = kv_write_load(c.port(leader), concurrency, seconds);
-    const std::string m1 = metrics_of(c.port(leader));
+    const std::string m1 = metrics_of(c, leader);
     const double syncs =
         metric_sum(m1, "raft_fsync_seconds_count") - metric_sum(m0, "raft_fsync_seconds_count");
     const double sync_s =
@@ -131,37 +133,28 @@ int main(int argc, char** argv) {
   double idle_seconds = 10;
   std::vector<std::string> modes = {"always"};
   std::vector<int> levels = {1, 8, 64};
-  std::string json_path, svg_prefix, replot;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--nodes") {
-      nodes = std::stoi(value);
-    } else if (flag == "--seconds") {
-      seconds = std::stod(value);
-    } else if (flag == "--idle_seconds") {
-      idle_seconds = std::stod(value);
-    } else if (flag == "--fsync") {
-      modes = split(value);
-    } else if (flag == "--concurrency") {
-      levels.clear();
-      for (const std::string& s : split(value)) levels.push_back(std::stoi(s));
-    } else if (flag == "--json") {
-      json_path = value;
-    } else if (flag == "--svg_prefix") {
-      svg_prefix = value;
-    } else if (flag == "--replot") {
-      replot = value;  // redraw the charts of a saved result, run nothing
-    } else {
-      std::cerr << "unknown flag " << flag << "\n";
-      return 2;
-    }
-  }
-  if (!replot.empty()) {
-    if (svg_prefix.empty()) return 2;
-    write_charts(Json::parse(std::ifstream(replot)), svg_prefix);
-    return 0;
-  }
+  OutputFlags output;
+  const bool flags_ok = parse_flags(argc, argv, "--svg_prefix", output,
+                                    [&](const std::string& flag, const std::string& value) {
+                                      if (flag == "--nodes") {
+                                        nodes = std::stoi(value);
+                                      } else if (flag == "--seconds") {
+                                        seconds = std::stod(value);
+                                      } else if (flag == "--idle_seconds") {
+                                        idle_seconds = std::stod(value);
+                                      } else if (flag == "--fsync") {
+                                        modes = split(value);
+                                      } else if (flag == "--concurrency") {
+                                        levels.clear();
+                                        for (const std::string& s : split(value))
+                                          levels.push_back(std::stoi(s));
+                                      } else {
+                                        return false;
+                                      }
+                                      return true;
+                                    });
+  if (!flags_ok) return 2;
+  if (const auto code = replot(output, write_charts)) return *code;
   Json out = {{"bench", "raft_cluster_bench"},
               {"nodes", nodes},
               {"seconds_per_level", seconds},
@@ -176,7 +169,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   out["loadavg_at_end"] = {load_average().one, load_average().five, load_average().fifteen};
-  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
-  if (!svg_prefix.empty()) write_charts(out, svg_prefix);
+  write_outputs(output, out, write_charts);
   return 0;
 }

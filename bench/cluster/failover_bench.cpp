@@ -14,25 +14,29 @@
 #include <random>
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include <httplib.h>
+
+#include "bench_cluster.hpp"
+#include "bench_flags.hpp"
 #include "machine_info.hpp"
 #include "prometheus_text.hpp"
 #include "stats.hpp"
 #include "svg_chart.hpp"
 
-using namespace raft::cluster_test;
 using namespace raft::bench;
+using raft::launcher::Cluster;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 struct Config {
-  int nodes = 3;
   int trials = 50;
-  int min_ms = 150;
-  int max_ms = 300;
-  int heartbeat_ms = 50;
-  std::string fsync = "always";
+  raft::launcher::LocalClusterSpec cluster = {.nodes = 3,
+                                              .min_election_timeout_ms = 150,
+                                              .max_election_timeout_ms = 300,
+                                              .heartbeat_interval_ms = 50,
+                                              .initial_delay_ms = 200,
+                                              .fsync = "always"};
 };
 
 struct Trial {
@@ -52,7 +56,7 @@ double ms_since(Clock::time_point t0) {
 /// Quiet and agreed: every node answers, none paused, one leader every node
 /// names, one term everywhere, and every commit index equal to the leader's
 /// (so the last heartbeat has carried it). Returns the leader and its term.
-bool stable(Cluster& c, int* leader, long* term) {
+bool stable(const Cluster& c, int* leader, long* term) {
   std::vector<Json> s;
   for (int i = 0; i < c.size(); ++i) {
     auto st = c.status(i);
@@ -73,17 +77,17 @@ bool stable(Cluster& c, int* leader, long* term) {
 }
 
 /// Sum of a counter over every node but `skip`.
-double counter_sum(Cluster& c, const char* name, int skip) {
+double counter_sum(const Cluster& c, const char* name, int skip) {
   double total = 0;
   for (int i = 0; i < c.size(); ++i) {
-    if (i != skip) total += metric_sum(http(c.port(i), "GET", "/metrics").raw, name);
+    if (i != skip) total += metric_sum(c.get(i, "/metrics").raw, name);
   }
   return total;
 }
 
 /// Keeps sending one PUT to the live nodes from `t0` until one is
 /// acknowledged; follows a redirect unless it points at the paused node.
-double first_write_ms(Cluster& c, int paused, int trial, Clock::time_point t0, int poll_ms) {
+double first_write_ms(const Cluster& c, int paused, int trial, Clock::time_point t0, int poll_ms) {
   std::vector<int> live;
   for (int i = 0; i < c.size(); ++i) {
     if (i != paused) live.push_back(i);
@@ -116,9 +120,9 @@ double first_write_ms(Cluster& c, int paused, int trial, Clock::time_point t0, i
   return -1;
 }
 
-Trial run_trial(Cluster& c, const Config& cfg, int index, std::mt19937& rng) {
+Trial run_trial(const Cluster& c, const Config& cfg, int index, std::mt19937& rng) {
   Trial t;
-  if (!eventually([&] { return stable(c, &t.old_leader, &t.old_term); },
+  if (!poll_until([&] { return stable(c, &t.old_leader, &t.old_term); },
                   std::chrono::seconds(120))) {
     throw std::runtime_error("the cluster did not become stable before trial " +
                              std::to_string(index));
@@ -126,12 +130,13 @@ Trial run_trial(Cluster& c, const Config& cfg, int index, std::mt19937& rng) {
   // Heartbeats set followers' timers; stability is first seen right after one
   // arrived, so wait a random part of an interval: the pause then falls at a
   // uniformly random phase of the heartbeat, as an unplanned failure would.
-  std::uniform_int_distribution<int> phase(0, cfg.heartbeat_ms);
-  std::this_thread::sleep_for(std::chrono::milliseconds(cfg.heartbeat_ms + phase(rng)));
+  std::uniform_int_distribution<int> phase(0, cfg.cluster.heartbeat_interval_ms);
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(cfg.cluster.heartbeat_interval_ms + phase(rng)));
   const double elections0 = counter_sum(c, "raft_elections_started_total", t.old_leader);
   const double pre_votes0 = counter_sum(c, "raft_pre_votes_started_total", t.old_leader);
 
-  const int poll_ms = std::clamp(cfg.min_ms / 100, 1, 20);
+  const int poll_ms = std::clamp(cfg.cluster.min_election_timeout_ms / 100, 1, 20);
   const auto t0 = Clock::now();
   const HttpReply paused = c.command(t.old_leader, "pause");
   t.pause_rtt_ms = ms_since(t0);
@@ -214,74 +219,67 @@ void write_chart(const Json& out, const std::string& path) {
                                               ecdf(write, "first write committed")}));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Config cfg;
-  std::string json_path, svg_path, replot;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--nodes") {
-      cfg.nodes = std::stoi(value);
-    } else if (flag == "--trials") {
-      cfg.trials = std::stoi(value);
-    } else if (flag == "--min_election_timeout") {
-      cfg.min_ms = std::stoi(value);
-    } else if (flag == "--max_election_timeout") {
-      cfg.max_ms = std::stoi(value);
-    } else if (flag == "--heartbeat_interval") {
-      cfg.heartbeat_ms = std::stoi(value);
-    } else if (flag == "--fsync") {
-      cfg.fsync = value;
-    } else if (flag == "--json") {
-      json_path = value;
-    } else if (flag == "--svg") {
-      svg_path = value;
-    } else if (flag == "--replot") {
-      replot = value;  // redraw the chart of a saved result, run nothing
-    } else {
-      std::cerr << "unknown flag " << flag << "\n";
-      return 2;
-    }
+/// The flags of this bench (the output flags are parse_flags' own).
+bool own_flag(Config& cfg, const std::string& flag, const std::string& value) {
+  if (flag == "--nodes") {
+    cfg.cluster.nodes = std::stoi(value);
+  } else if (flag == "--trials") {
+    cfg.trials = std::stoi(value);
+  } else if (flag == "--min_election_timeout") {
+    cfg.cluster.min_election_timeout_ms = std::stoi(value);
+  } else if (flag == "--max_election_timeout") {
+    cfg.cluster.max_election_timeout_ms = std::stoi(value);
+  } else if (flag == "--heartbeat_interval") {
+    cfg.cluster.heartbeat_interval_ms = std::stoi(value);
+  } else if (flag == "--fsync") {
+    cfg.cluster.fsync = value;
+  } else {
+    return false;
   }
-  if (!replot.empty()) {
-    if (svg_path.empty()) return 2;
-    write_chart(Json::parse(std::ifstream(replot)), svg_path);
-    return 0;
-  }
-  const int k = cfg.nodes - 1;  // followers left to time out
-  const double e_min = cfg.min_ms + static_cast<double>(cfg.max_ms - cfg.min_ms) / (k + 1);
-  Json out = {{"bench", "raft_failover_bench"},
-              {"machine", machine_json()},
-              {"config",
-               {{"nodes", cfg.nodes},
-                {"trials", cfg.trials},
-                {"min_election_timeout_ms", cfg.min_ms},
-                {"max_election_timeout_ms", cfg.max_ms},
-                {"heartbeat_interval_ms", cfg.heartbeat_ms},
-                {"fsync", cfg.fsync}}},
-              {"theory",
-               {{"followers", k},
-                {"expected_min_timeout_ms", e_min},
-                // The followers' timers were last reset by a heartbeat, on
-                // average half an interval before the pause.
-                {"expected_first_timeout_after_pause_ms", e_min - cfg.heartbeat_ms / 2.0},
-                {"earliest_ms", std::max(0, cfg.min_ms - cfg.heartbeat_ms)},
-                {"latest_single_round_ms", cfg.max_ms}}},
-              {"trials", Json::array()}};
+  return true;
+}
 
-  Cluster::Options o;
-  o.nodes = cfg.nodes;
-  o.min_election_timeout = cfg.min_ms;
-  o.max_election_timeout = cfg.max_ms;
-  o.heartbeat_interval = cfg.heartbeat_ms;
-  o.initial_delay_ms = 200;
+/// The result document before the trials: machine, configuration, theory.
+Json start_json(const Config& cfg) {
+  const raft::launcher::LocalClusterSpec& c = cfg.cluster;
+  const int k = c.nodes - 1;  // followers left to time out
+  const double e_min =
+      c.min_election_timeout_ms +
+      static_cast<double>(c.max_election_timeout_ms - c.min_election_timeout_ms) / (k + 1);
+  return {{"bench", "raft_failover_bench"},
+          {"machine", machine_json()},
+          {"config",
+           {{"nodes", c.nodes},
+            {"trials", cfg.trials},
+            {"min_election_timeout_ms", c.min_election_timeout_ms},
+            {"max_election_timeout_ms", c.max_election_timeout_ms},
+            {"heartbeat_interval_ms", c.heartbeat_interval_ms},
+            {"fsync", c.fsync}}},
+          {"theory",
+           {{"followers", k},
+            {"expected_min_timeout_ms", e_min},
+            // The followers' timers were last reset by a heartbeat, on
+            // average half an interval before the pause.
+            {"expected_first_timeout_after_pause_ms", e_min - c.heartbeat_interval_ms / 2.0},
+            {"earliest_ms", std::max(0, c.min_election_timeout_ms - c.heartbeat_interval_ms)},
+            {"latest_single_round_ms", c.max_election_timeout_ms}}},
+          {"trials", Json::array()}};
+}
+
+/// What the trials measured, for the summary.
+struct Results {
   std::vector<double> leader_ms, write_ms;
   int more_terms = 0, more_candidates = 0;
+};
+
+/// Runs the trials on one cluster, printing and recording each; an error
+/// ends them early and is recorded, the trials done so far are kept.
+Results run_trials(const Config& cfg, Json& out) {
+  Results r;
   try {
-    Cluster c(o, cfg.fsync);
-    if (c.wait_leader() < 0) throw std::runtime_error("no first leader");
+    const auto cluster = start_cluster(cfg.cluster);
+    const Cluster& c = *cluster;
+    if (wait_leader(c) < 0) throw std::runtime_error("no first leader");
     std::mt19937 rng(12345);
     std::printf("%5s %4s %4s %6s %10s %10s %6s %6s\n", "trial", "old", "new", "terms", "leader ms",
                 "write ms", "elect", "pre");
@@ -289,10 +287,10 @@ int main(int argc, char** argv) {
       const Trial t = run_trial(c, cfg, i, rng);
       std::printf("%5d %4d %4d %6ld %10.1f %10.1f %6.0f %6.0f\n", i, t.old_leader, t.new_leader,
                   t.new_term - t.old_term, t.leader_ms, t.write_ms, t.elections, t.pre_votes);
-      if (t.leader_ms >= 0) leader_ms.push_back(t.leader_ms);
-      if (t.write_ms >= 0) write_ms.push_back(t.write_ms);
-      if (t.new_term - t.old_term > 1) ++more_terms;
-      if (t.elections > 1) ++more_candidates;
+      if (t.leader_ms >= 0) r.leader_ms.push_back(t.leader_ms);
+      if (t.write_ms >= 0) r.write_ms.push_back(t.write_ms);
+      if (t.new_term - t.old_term > 1) ++r.more_terms;
+      if (t.elections > 1) ++r.more_candidates;
       out["trials"].push_back({{"old_leader", t.old_leader},
                                {"new_leader", t.new_leader},
                                {"old_term", t.old_term},
@@ -304,26 +302,46 @@ int main(int argc, char** argv) {
                                {"pre_votes_started", t.pre_votes}});
     }
   } catch (const std::exception& e) {
-    // Keep the trials done so far: the summary below covers them.
     std::cerr << "raft_failover_bench: " << e.what() << "\n";
     out["error"] = e.what();
   }
-  out["new_leader"] = summary(leader_ms);
-  out["first_write"] = summary(write_ms);
-  out["failed_trials"] = static_cast<int>(out["trials"].size()) - static_cast<int>(write_ms.size());
-  out["split_votes"] = {{"trials_needing_more_than_one_term", more_terms},
-                        {"trials_with_more_than_one_candidate", more_candidates}};
+  return r;
+}
+
+/// The summary, into the document and on stdout.
+void summarize(const Results& r, Json& out) {
+  out["new_leader"] = summary(r.leader_ms);
+  out["first_write"] = summary(r.write_ms);
+  out["failed_trials"] =
+      static_cast<int>(out["trials"].size()) - static_cast<int>(r.write_ms.size());
+  out["split_votes"] = {{"trials_needing_more_than_one_term", r.more_terms},
+                        {"trials_with_more_than_one_candidate", r.more_candidates}};
   out["loadavg_at_end"] = {load_average().one, load_average().five, load_average().fifteen};
-  std::printf("new leader:    median %.0f ms, p99 %.0f ms, max %.0f ms\n", median(leader_ms),
-              percentile(leader_ms, 99), maximum(leader_ms));
-  std::printf("first write:   median %.0f ms, p99 %.0f ms, max %.0f ms\n", median(write_ms),
-              percentile(write_ms, 99), maximum(write_ms));
+  std::printf("new leader:    median %.0f ms, p99 %.0f ms, max %.0f ms\n", median(r.leader_ms),
+              percentile(r.leader_ms, 99), maximum(r.leader_ms));
+  std::printf("first write:   median %.0f ms, p99 %.0f ms, max %.0f ms\n", median(r.write_ms),
+              percentile(r.write_ms, 99), maximum(r.write_ms));
+  const Json& th = out["theory"];
   std::printf("theory:        E[min of %d timeouts] = %.0f ms; minus half a heartbeat = %.0f ms\n",
-              k, e_min, e_min - cfg.heartbeat_ms / 2.0);
+              th["followers"].get<int>(), th["expected_min_timeout_ms"].get<double>(),
+              th["expected_first_timeout_after_pause_ms"].get<double>());
   std::printf(
       "split votes:   %d trials needed more than one term, %d had more than one candidate\n",
-      more_terms, more_candidates);
-  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
-  if (!svg_path.empty()) write_chart(out, svg_path);
+      r.more_terms, r.more_candidates);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config cfg;
+  OutputFlags output;
+  const auto own = [&](const std::string& flag, const std::string& value) {
+    return own_flag(cfg, flag, value);
+  };
+  if (!parse_flags(argc, argv, "--svg", output, own)) return 2;
+  if (const auto code = replot(output, write_chart)) return *code;
+  Json out = start_json(cfg);
+  summarize(run_trials(cfg, out), out);
+  write_outputs(output, out, write_chart);
   return out.contains("error") ? 1 : 0;
 }

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -22,21 +21,6 @@ std::istringstream stat_fields(pid_t pid, bool* ok) {
 }
 
 }  // namespace
-
-std::vector<pid_t> children_of(pid_t parent) {
-  std::vector<pid_t> out;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const auto pid = static_cast<pid_t>(std::stol(name));
-    bool ok = false;
-    std::istringstream rest = stat_fields(pid, &ok);
-    std::string state;
-    long ppid = 0;
-    if (ok && (rest >> state >> ppid) && ppid == parent) out.push_back(pid);
-  }
-  return out;
-}
 
 double cpu_seconds(pid_t pid) {
   bool ok = false;

@@ -1,15 +1,13 @@
 #pragma once
 /// CPU time of processes from /proc/<pid>/stat: how the benchmarks measure
-/// what a whole MPI job costs (every rank is a child of mpirun).
+/// what a whole MPI job costs (every rank is a child of mpirun; see
+/// launcher::children_of).
 
 #include <sys/types.h>
 
 #include <vector>
 
 namespace raft::bench {
-
-/// The live children of `parent` (its MPI ranks, for mpirun).
-std::vector<pid_t> children_of(pid_t parent);
 
 /// user+system CPU seconds used so far by `pid` (0 if it is gone).
 double cpu_seconds(pid_t pid);

@@ -13,13 +13,13 @@
 #include <sstream>
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include "bench_cluster.hpp"
+#include "bench_flags.hpp"
 #include "machine_info.hpp"
 #include "proc_cpu.hpp"
 #include "prometheus_text.hpp"
 #include "svg_chart.hpp"
 
-using namespace raft::cluster_test;
 using namespace raft::bench;
 using Clock = std::chrono::steady_clock;
 
@@ -38,10 +38,10 @@ struct Snapshot {
   bool complete = true;
 };
 
-Snapshot snapshot(Cluster& c) {
+Snapshot snapshot(const raft::launcher::Cluster& c) {
   Snapshot s;
   for (int i = 0; i < c.size(); ++i) {
-    const HttpReply r = http(c.port(i), "GET", "/metrics");
+    const HttpReply r = c.get(i, "/metrics");
     if (r.status != 200) s.complete = false;
     s.sent += metric_sum(r.raw, "raft_messages_sent_total");
     s.elections += metric_sum(r.raw, "raft_elections_started_total");
@@ -52,47 +52,58 @@ Snapshot snapshot(Cluster& c) {
   return s;
 }
 
-Json run_size(int nodes, double window_s) {
-  Cluster::Options o;
-  o.nodes = nodes;
-  o.min_election_timeout = kMinTimeout;
-  o.max_election_timeout = kMaxTimeout;
-  o.heartbeat_interval = kHeartbeat;
-  o.initial_delay_ms = kInitialDelay;
-  const auto launched = Clock::now();
-  Cluster c(o, "always");
+/// Seconds from launch until every rank answers, some rank leads, and all
+/// agree on it.
+struct Startup {
+  double all_up_s = -1, first_leader_s = -1, agreed_s = -1;
+};
 
-  // Launch -> every rank answers -> some rank leads -> all agree on it.
-  double all_up_s = -1, first_leader_s = -1;
-  const bool agreed = eventually(
+Startup time_startup(const raft::launcher::Cluster& c, Clock::time_point launched) {
+  Startup up;
+  const bool agreed = poll_until(
       [&] {
         int answering = 0;
         for (int i = 0; i < c.size(); ++i) {
           auto s = c.status(i);
           if (!s) continue;
           ++answering;
-          if (first_leader_s < 0 && (*s)["state"] == "LEADER")
-            first_leader_s = seconds_since(launched);
+          if (up.first_leader_s < 0 && (*s)["state"] == "LEADER")
+            up.first_leader_s = seconds_since(launched);
         }
-        if (all_up_s < 0 && answering == c.size()) all_up_s = seconds_since(launched);
-        return first_leader_s >= 0 && c.agreed_leader() >= 0;
+        if (up.all_up_s < 0 && answering == c.size()) up.all_up_s = seconds_since(launched);
+        return up.first_leader_s >= 0 && c.agreed_leader().has_value();
       },
       std::chrono::seconds(120));
-  if (!agreed) throw std::runtime_error(std::to_string(nodes) + " ranks: no agreed leader");
-  const double agreed_s = seconds_since(launched);
+  if (!agreed) throw std::runtime_error(std::to_string(c.size()) + " ranks: no agreed leader");
+  up.agreed_s = seconds_since(launched);
+  return up;
+}
+
+Json run_size(int nodes, double window_s) {
+  const auto launched = Clock::now();
+  const auto cluster = start_cluster({.nodes = nodes,
+                                      .min_election_timeout_ms = kMinTimeout,
+                                      .max_election_timeout_ms = kMaxTimeout,
+                                      .heartbeat_interval_ms = kHeartbeat,
+                                      .initial_delay_ms = kInitialDelay,
+                                      .fsync = "always"});
+  raft::launcher::Cluster& c = *cluster;
+
+  const Startup up = time_startup(c, launched);
+  const double all_up_s = up.all_up_s, first_leader_s = up.first_leader_s, agreed_s = up.agreed_s;
 
   // Registration with discovery and the followers' first catch-up happen in
   // the first seconds; the window starts after them.
   std::this_thread::sleep_for(std::chrono::seconds(5));
-  const std::vector<pid_t> ranks = children_of(c.mpirun().pid());
+  const std::vector<pid_t> ranks = children_of(c.job().pid());
   const Snapshot before = snapshot(c);
   const double rank_cpu0 = cpu_seconds(ranks);
-  const double mpirun_cpu0 = cpu_seconds(c.mpirun().pid());
+  const double mpirun_cpu0 = cpu_seconds(c.job().pid());
   const auto t0 = Clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(window_s));  // the measured window
   const double wall = seconds_since(t0);
   const double rank_cpu = cpu_seconds(ranks) - rank_cpu0;
-  const double mpirun_cpu = cpu_seconds(c.mpirun().pid()) - mpirun_cpu0;
+  const double mpirun_cpu = cpu_seconds(c.job().pid()) - mpirun_cpu0;
   const Snapshot after = snapshot(c);
 
   const bool terms_unchanged = before.terms == after.terms;
@@ -170,32 +181,23 @@ void write_charts(const Json& out, const std::string& prefix) {
 int main(int argc, char** argv) {
   std::vector<int> sizes = {3, 5, 9, 15, 25};
   double window_s = 60;
-  std::string json_path, svg_prefix, replot;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--sizes") {
-      sizes.clear();
-      std::istringstream in(value);
-      for (std::string s; std::getline(in, s, ',');) sizes.push_back(std::stoi(s));
-    } else if (flag == "--window") {
-      window_s = std::stod(value);
-    } else if (flag == "--json") {
-      json_path = value;
-    } else if (flag == "--svg_prefix") {
-      svg_prefix = value;
-    } else if (flag == "--replot") {
-      replot = value;  // redraw the charts of a saved result, run nothing
-    } else {
-      std::cerr << "unknown flag " << flag << "\n";
-      return 2;
-    }
-  }
-  if (!replot.empty()) {
-    if (svg_prefix.empty()) return 2;
-    write_charts(Json::parse(std::ifstream(replot)), svg_prefix);
-    return 0;
-  }
+  OutputFlags output;
+  const bool flags_ok = parse_flags(argc, argv, "--svg_prefix", output,
+                                    [&](const std::string& flag, const std::string& value) {
+                                      if (flag == "--sizes") {
+                                        sizes.clear();
+                                        std::istringstream in(value);
+                                        for (std::string s; std::getline(in, s, ',');)
+                                          sizes.push_back(std::stoi(s));
+                                      } else if (flag == "--window") {
+                                        window_s = std::stod(value);
+                                      } else {
+                                        return false;
+                                      }
+                                      return true;
+                                    });
+  if (!flags_ok) return 2;
+  if (const auto code = replot(output, write_charts)) return *code;
   Json out = {{"bench", "raft_scale_bench"},
               {"machine", machine_json()},
               {"config",
@@ -220,7 +222,6 @@ int main(int argc, char** argv) {
     }
   }
   out["loadavg_at_end"] = {load_average().one, load_average().five, load_average().fifteen};
-  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
-  if (!svg_prefix.empty()) write_charts(out, svg_prefix);
+  write_outputs(output, out, write_charts);
   return failures == 0 ? 0 : 1;
 }

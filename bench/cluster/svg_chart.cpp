@@ -111,32 +111,41 @@ Axis make_axis(std::vector<double> values, bool log, bool from_zero) {
   return a;
 }
 
-}  // namespace
+/// The plot area and its two axes, fitted to the data and reference lines.
+struct Plot {
+  Axis x, y;
+  double right = kWidth - kRight;
+  double bottom = kHeight - kBottom;
+  std::vector<double> xs;  ///< every x, for ticks at the data
+};
 
-std::string line_chart_svg(const ChartSpec& spec, const std::vector<Series>& series) {
-  std::vector<double> xs, ys;
+Plot make_plot(const ChartSpec& spec, const std::vector<Series>& series) {
+  Plot p;
+  std::vector<double> ys;
   for (const Series& s : series) {
     for (auto [x, y] : s.points) {
-      xs.push_back(x);
+      p.xs.push_back(x);
       ys.push_back(y);
     }
   }
-  for (const ReferenceLine& r : spec.references) xs.push_back(r.x);
-  Axis x = make_axis(xs, spec.log_x, false);
-  Axis y = make_axis(ys, spec.log_y, spec.y_from_zero);
-  if (spec.x_ticks_at_data && !xs.empty()) {
+  for (const ReferenceLine& r : spec.references) p.xs.push_back(r.x);
+  p.x = make_axis(p.xs, spec.log_x, false);
+  p.y = make_axis(ys, spec.log_y, spec.y_from_zero);
+  if (spec.x_ticks_at_data && !p.xs.empty()) {
     // Tight range when the ticks are the data: no empty decade on either side.
-    x.lo = *std::min_element(xs.begin(), xs.end());
-    x.hi = *std::max_element(xs.begin(), xs.end());
-    if (x.hi <= x.lo) x.hi = x.lo + 1;
+    p.x.lo = *std::min_element(p.xs.begin(), p.xs.end());
+    p.x.hi = *std::max_element(p.xs.begin(), p.xs.end());
+    if (p.x.hi <= p.x.lo) p.x.hi = p.x.lo + 1;
   }
-  const double plot_right = kWidth - kRight;
-  const double plot_bottom = kHeight - kBottom;
-  x.pixel_lo = kLeft + 10;
-  x.pixel_hi = plot_right - 10;
-  y.pixel_lo = plot_bottom;
-  y.pixel_hi = kTop;
+  p.x.pixel_lo = kLeft + 10;
+  p.x.pixel_hi = p.right - 10;
+  p.y.pixel_lo = p.bottom;
+  p.y.pixel_hi = kTop;
+  return p;
+}
 
+/// The opening tag, background, title and note.
+std::string header_svg(const ChartSpec& spec) {
   std::string o;
   o += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(kWidth) + "\" height=\"" +
        num(kHeight) + "\" viewBox=\"0 0 " + num(kWidth) + " " + num(kHeight) +
@@ -148,81 +157,98 @@ std::string line_chart_svg(const ChartSpec& spec, const std::vector<Series>& ser
     o += "<text x=\"" + num(kWidth / 2) + "\" y=\"40\" text-anchor=\"middle\" font-size=\"10\" " +
          "fill=\"#555\">" + escape(spec.note) + "</text>\n";
   }
-  // Frame, grid and ticks.
-  o += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(kTop) + "\" width=\"" + num(plot_right - kLeft) +
-       "\" height=\"" + num(plot_bottom - kTop) + "\" fill=\"none\" stroke=\"#333\"/>\n";
+  return o;
+}
+
+/// Frame, grid, ticks and axis labels.
+std::string grid_svg(const ChartSpec& spec, const Plot& p) {
+  std::string o;
+  o += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(kTop) + "\" width=\"" + num(p.right - kLeft) +
+       "\" height=\"" + num(p.bottom - kTop) + "\" fill=\"none\" stroke=\"#333\"/>\n";
   std::vector<double> x_ticks;
   if (spec.x_ticks_at_data) {
-    const std::set<double> unique(xs.begin(), xs.end());
+    const std::set<double> unique(p.xs.begin(), p.xs.end());
     x_ticks.assign(unique.begin(), unique.end());
   } else {
-    x_ticks = x.ticks();
+    x_ticks = p.x.ticks();
   }
   for (double v : x_ticks) {
-    const double px = x.map(v);
+    const double px = p.x.map(v);
     o += "<line x1=\"" + num(px) + "\" y1=\"" + num(kTop) + "\" x2=\"" + num(px) + "\" y2=\"" +
-         num(plot_bottom) + "\" stroke=\"#e5e5e5\"/>\n";
-    o += "<text x=\"" + num(px) + "\" y=\"" + num(plot_bottom + 16) + "\" text-anchor=\"middle\">" +
+         num(p.bottom) + "\" stroke=\"#e5e5e5\"/>\n";
+    o += "<text x=\"" + num(px) + "\" y=\"" + num(p.bottom + 16) + "\" text-anchor=\"middle\">" +
          tick_label(v) + "</text>\n";
   }
-  for (double v : y.ticks()) {
-    const double py = y.map(v);
-    o += "<line x1=\"" + num(kLeft) + "\" y1=\"" + num(py) + "\" x2=\"" + num(plot_right) +
+  for (double v : p.y.ticks()) {
+    const double py = p.y.map(v);
+    o += "<line x1=\"" + num(kLeft) + "\" y1=\"" + num(py) + "\" x2=\"" + num(p.right) +
          "\" y2=\"" + num(py) + "\" stroke=\"#e5e5e5\"/>\n";
     o += "<text x=\"" + num(kLeft - 6) + "\" y=\"" + num(py + 4) + "\" text-anchor=\"end\">" +
          tick_label(v) + "</text>\n";
   }
-  o += "<text x=\"" + num((kLeft + plot_right) / 2) + "\" y=\"" + num(kHeight - 14) +
+  o += "<text x=\"" + num((kLeft + p.right) / 2) + "\" y=\"" + num(kHeight - 14) +
        "\" text-anchor=\"middle\">" + escape(spec.x_label) + "</text>\n";
-  o += "<text transform=\"translate(18," + num((kTop + plot_bottom) / 2) +
+  o += "<text transform=\"translate(18," + num((kTop + p.bottom) / 2) +
        ") rotate(-90)\" text-anchor=\"middle\">" + escape(spec.y_label) + "</text>\n";
+  return o;
+}
 
-  // Reference lines, dashed, labelled at the top.
+/// Reference lines, dashed, labelled at the top.
+std::string references_svg(const ChartSpec& spec, const Plot& p) {
+  std::string o;
   for (std::size_t i = 0; i < spec.references.size(); ++i) {
     const ReferenceLine& r = spec.references[i];
-    const double px = x.map(r.x);
+    const double px = p.x.map(r.x);
     o += "<line x1=\"" + num(px) + "\" y1=\"" + num(kTop) + "\" x2=\"" + num(px) + "\" y2=\"" +
-         num(plot_bottom) + "\" stroke=\"#555\" stroke-dasharray=\"5,4\"/>\n";
+         num(p.bottom) + "\" stroke=\"#555\" stroke-dasharray=\"5,4\"/>\n";
     o += "<text x=\"" + num(px + 4) + "\" y=\"" + num(kTop + 14 + 14 * static_cast<double>(i)) +
          "\" font-size=\"11\" fill=\"#333\">" + escape(r.label) + "</text>\n";
   }
-
-  // Series and legend.
-  for (std::size_t i = 0; i < series.size(); ++i) {
-    const Series& s = series[i];
-    const std::string color = s.color.empty() ? kColors[i % std::size(kColors)] : s.color;
-    const std::string dash = s.dashed ? "\" stroke-dasharray=\"7,4" : "";
-    std::string path;
-    for (std::size_t k = 0; k < s.points.size(); ++k) {
-      const double px = x.map(s.points[k].first);
-      const double py = y.map(s.points[k].second);
-      if (k == 0) {
-        path += "M" + num(px) + "," + num(py);
-      } else if (s.step) {
-        path += " H" + num(px) + " V" + num(py);
-      } else {
-        path += " L" + num(px) + "," + num(py);
-      }
-    }
-    if (!path.empty()) {
-      o += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + color + dash +
-           "\" stroke-width=\"2\"/>\n";
-    }
-    if (!s.step) {
-      for (auto [vx, vy] : s.points) {
-        o += "<circle cx=\"" + num(x.map(vx)) + "\" cy=\"" + num(y.map(vy)) +
-             "\" r=\"3.5\" fill=\"" + color + "\"/>\n";
-      }
-    }
-    const double ly = kTop + 10 + 20 * static_cast<double>(i);
-    o += "<line x1=\"" + num(plot_right + 12) + "\" y1=\"" + num(ly) + "\" x2=\"" +
-         num(plot_right + 36) + "\" y2=\"" + num(ly) + "\" stroke=\"" + color + dash +
-         "\" stroke-width=\"3\"/>\n";
-    o += "<text x=\"" + num(plot_right + 42) + "\" y=\"" + num(ly + 4) + "\">" + escape(s.name) +
-         "</text>\n";
-  }
-  o += "</svg>\n";
   return o;
+}
+
+/// Series number `i`: its line (or steps), its points and its legend entry.
+std::string series_svg(const Series& s, std::size_t i, const Plot& p) {
+  std::string o;
+  const std::string color = s.color.empty() ? kColors[i % std::size(kColors)] : s.color;
+  const std::string dash = s.dashed ? "\" stroke-dasharray=\"7,4" : "";
+  std::string path;
+  for (std::size_t k = 0; k < s.points.size(); ++k) {
+    const double px = p.x.map(s.points[k].first);
+    const double py = p.y.map(s.points[k].second);
+    if (k == 0) {
+      path += "M" + num(px) + "," + num(py);
+    } else if (s.step) {
+      path += " H" + num(px) + " V" + num(py);
+    } else {
+      path += " L" + num(px) + "," + num(py);
+    }
+  }
+  if (!path.empty()) {
+    o += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + color + dash +
+         "\" stroke-width=\"2\"/>\n";
+  }
+  if (!s.step) {
+    for (auto [vx, vy] : s.points) {
+      o += "<circle cx=\"" + num(p.x.map(vx)) + "\" cy=\"" + num(p.y.map(vy)) +
+           "\" r=\"3.5\" fill=\"" + color + "\"/>\n";
+    }
+  }
+  const double ly = kTop + 10 + 20 * static_cast<double>(i);
+  o += "<line x1=\"" + num(p.right + 12) + "\" y1=\"" + num(ly) + "\" x2=\"" + num(p.right + 36) +
+       "\" y2=\"" + num(ly) + "\" stroke=\"" + color + dash + "\" stroke-width=\"3\"/>\n";
+  o += "<text x=\"" + num(p.right + 42) + "\" y=\"" + num(ly + 4) + "\">" + escape(s.name) +
+       "</text>\n";
+  return o;
+}
+
+}  // namespace
+
+std::string line_chart_svg(const ChartSpec& spec, const std::vector<Series>& series) {
+  const Plot p = make_plot(spec, series);
+  std::string o = header_svg(spec) + grid_svg(spec, p) + references_svg(spec, p);
+  for (std::size_t i = 0; i < series.size(); ++i) o += series_svg(series[i], i, p);
+  return o + "</svg>\n";
 }
 
 bool write_text_file(const std::string& path, const std::string& text) {

@@ -1,6 +1,7 @@
-#include "chaos_run.hpp"
+#include "chaos/chaos_run.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -13,8 +14,8 @@
 
 #include "chaos/checker.hpp"
 #include "chaos/report.hpp"
-#include "chaos_cluster.hpp"
 #include "kv_client.hpp"
+#include "launcher/cluster.hpp"
 #include "nemesis.hpp"
 #include "node_observer.hpp"
 
@@ -78,7 +79,7 @@ std::string nemesis_flag(const std::vector<std::string>& kinds) {
   return " --nemesis " + (list.empty() ? std::string("none") : list);
 }
 
-json config_json(const ChaosOptions& o, const ChaosCluster& cluster) {
+json config_json(const ChaosOptions& o, const launcher::Cluster& cluster) {
   return {{"nodes", o.nodes},
           {"seconds", o.seconds},
           {"seed", o.seed},
@@ -96,95 +97,45 @@ json config_json(const ChaosOptions& o, const ChaosCluster& cluster) {
                          " --nodes " + std::to_string(o.nodes) + nemesis_flag(o.nemesis)}};
 }
 
-}  // namespace
+/// The cluster a run attacks: free loopback ports, short timeouts, small
+/// snapshots (so compaction and snapshot installs happen), and the children's
+/// output in nodes.log.
+launcher::ClusterOptions cluster_options(const ChaosOptions& o) {
+  const launcher::LocalClusterSpec spec = {.nodes = o.nodes,
+                                           .min_election_timeout_ms = o.min_election_timeout_ms,
+                                           .max_election_timeout_ms = o.max_election_timeout_ms,
+                                           .heartbeat_interval_ms = o.heartbeat_interval_ms,
+                                           .initial_delay_ms = 100,
+                                           .fsync = o.fsync};
+  launcher::ClusterOptions c = launcher::local_cluster_options(spec, o.bin_dir, o.mpirun);
+  c.node_data_dir = o.out / "data";
+  c.discovery_state_file = o.out / "discovery.json";
+  c.log_file = o.out / "nodes.log";
+  c.node.snapshot_every = o.snapshot_every;
+  return c;
+}
 
-int run_chaos(const ChaosOptions& o) {
-  ::signal(SIGINT, on_interrupt);
-  ::signal(SIGTERM, on_interrupt);
-  std::error_code ec;
-  fs::remove_all(o.out / "data", ec);
-  fs::create_directories(o.out, ec);
-  fs::remove(o.out / "nodes.log", ec);
-
-  ClusterOptions co;
-  co.nodes = o.nodes;
-  co.bin_dir = o.bin_dir;
-  co.work_dir = o.out;
-  co.mpirun = o.mpirun;
-  co.min_election_timeout_ms = o.min_election_timeout_ms;
-  co.max_election_timeout_ms = o.max_election_timeout_ms;
-  co.heartbeat_interval_ms = o.heartbeat_interval_ms;
-  co.snapshot_every = o.snapshot_every;
-  co.fsync = o.fsync;
-  ChaosCluster cluster(co);
-
-  RunReport report;
-  const Clock::time_point epoch = Clock::now();
-  const auto finish = [&](int code) {
-    report.duration_us = since(epoch);
-    std::string error;
-    if (!write_report(o.out, report, &error)) {
-      std::fprintf(stderr, "raft_chaos: %s\n", error.c_str());
-    }
-    std::printf("%s\nreport: %s, %s\n", report.summary.c_str(),
-                (o.out / "report.json").string().c_str(),
-                (o.out / "timeline.html").string().c_str());
-    std::fflush(stdout);
-    cluster.stop();
-    return code;
-  };
-
-  std::string error;
-  if (!cluster.start(&error)) {
-    report.config = config_json(o, cluster);
-    report.errors.push_back("the cluster did not start: " + error);
-    report.summary = "CANNOT RUN: " + report.errors.back();
-    return finish(kExitCannotRun);
+/// One client of the run: half of them are impatient and give up after
+/// 1.5 s, so faults leave writes of unknown outcome that the checker must
+/// place (or not).
+ClientOptions client_options(const ChaosOptions& o, const launcher::Cluster& cluster,
+                             Clock::time_point epoch, const std::string& id, int index) {
+  ClientOptions c;
+  c.index = index;
+  c.client_id = id;
+  c.base_port = cluster.base_port();
+  c.nodes = o.nodes;
+  c.epoch = epoch;
+  if (index % 2 == 1 && index < o.clients) {
+    c.write_deadline = std::chrono::milliseconds(1500);
+    c.read_deadline = std::chrono::milliseconds(1000);
   }
-  report.config = config_json(o, cluster);
-  if (wait_leader(cluster, std::chrono::seconds(60)) < 0) {
-    report.errors.push_back("no leader within 60 s of start");
-    report.summary = "CANNOT RUN: " + report.errors.back();
-    return finish(kExitCannotRun);
-  }
-  std::printf("raft_chaos: %d nodes on ports %d-%d, %d clients, %d keys, %.0f s, seed %llu\n",
-              o.nodes, cluster.base_port(), cluster.base_port() + o.nodes - 1, o.clients, o.keys,
-              o.seconds, static_cast<unsigned long long>(o.seed));
-  std::fflush(stdout);
+  return c;
+}
 
-  HistoryRecorder history;
-  std::atomic<bool> stop_clients{false}, stop_nemesis{false}, stop_sampler{false};
-  LeaderSampler sampler(cluster, epoch);
-  std::thread sampler_thread([&] { sampler.run(stop_sampler); });
-
-  NemesisOptions no;
-  no.seed = o.seed;
-  no.epoch = epoch;
-  no.kinds = o.nemesis;
-  Nemesis nemesis(no, cluster);
-  std::thread nemesis_thread([&] { nemesis.run(stop_nemesis); });
-
-  const std::string run_id = std::to_string(o.seed) + "-" + std::to_string(::getpid());
-  std::vector<std::unique_ptr<KvClient>> clients;
-  std::vector<std::thread> client_threads;
-  for (int i = 0; i < o.clients; ++i) {
-    ClientOptions c;
-    c.index = i;
-    c.client_id = "chaos-" + run_id + "-" + std::to_string(i);
-    c.base_port = cluster.base_port();
-    c.nodes = o.nodes;
-    c.epoch = epoch;
-    // Half the clients are impatient: they give up after 1.5 s, so faults
-    // leave writes of unknown outcome that the checker must place (or not).
-    if (i % 2 == 1) {
-      c.write_deadline = std::chrono::milliseconds(1500);
-      c.read_deadline = std::chrono::milliseconds(1000);
-    }
-    clients.push_back(std::make_unique<KvClient>(c, history));
-    client_threads.emplace_back(
-        [&, i] { client_loop(*clients[static_cast<std::size_t>(i)], i, o, stop_clients); });
-  }
-
+/// Prints progress every 10 s until the run's time is up or it is interrupted.
+void wait_run_end(const ChaosOptions& o, Clock::time_point epoch, const HistoryRecorder& history,
+                  const Nemesis& nemesis) {
   const auto end =
       epoch + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   int last_report = 0;
@@ -198,25 +149,55 @@ int run_chaos(const ChaosOptions& o) {
       std::fflush(stdout);
     }
   }
+}
+
+/// What the nemesis did and what went wrong for it, for the report.
+struct FaultLog {
+  std::vector<NemesisEvent> events;
+  std::vector<std::string> errors;
+};
+
+/// Clients and the nemesis against the cluster until the time is up; then
+/// the nemesis undoes its fault, clients finish the op in hand, everything is
+/// healed and a leader must come back.
+FaultLog run_workload(const ChaosOptions& o, launcher::Cluster& cluster, Clock::time_point epoch,
+                      const std::string& run_id, HistoryRecorder& history, RunReport& report) {
+  std::atomic<bool> stop_clients{false}, stop_nemesis{false};
+  NemesisOptions no;
+  no.seed = o.seed;
+  no.epoch = epoch;
+  no.kinds = o.nemesis;
+  Nemesis nemesis(no, cluster);
+  std::thread nemesis_thread([&] { nemesis.run(stop_nemesis); });
+
+  std::vector<std::unique_ptr<KvClient>> clients;
+  std::vector<std::thread> client_threads;
+  for (int i = 0; i < o.clients; ++i) {
+    const std::string id = "chaos-" + run_id + "-" + std::to_string(i);
+    clients.push_back(
+        std::make_unique<KvClient>(client_options(o, cluster, epoch, id, i), history));
+    client_threads.emplace_back(
+        [&, i] { client_loop(*clients[static_cast<std::size_t>(i)], i, o, stop_clients); });
+  }
+  wait_run_end(o, epoch, history, nemesis);
   if (g_interrupted.load()) report.errors.push_back("interrupted: the run was cut short");
 
-  // Wind down: the nemesis undoes its fault, clients finish the op in hand.
   stop_nemesis.store(true);
   stop_clients.store(true);
   nemesis_thread.join();
   for (std::thread& t : client_threads) t.join();
   nemesis.heal_all();
-  if (wait_leader(cluster, std::chrono::seconds(60)) < 0) {
+  if (!cluster.wait_leader(std::chrono::seconds(60))) {
     report.errors.push_back("no leader within 60 s of the final heal");
   }
+  return {nemesis.events(), nemesis.errors()};
+}
 
-  // The final read of every key, through the same client machinery.
-  ClientOptions fc;
-  fc.index = o.clients;
-  fc.client_id = "chaos-" + run_id + "-final";
-  fc.base_port = cluster.base_port();
-  fc.nodes = o.nodes;
-  fc.epoch = epoch;
+/// The final read of every key, through the same client machinery.
+void read_final_values(const ChaosOptions& o, const launcher::Cluster& cluster,
+                       Clock::time_point epoch, const std::string& run_id, HistoryRecorder& history,
+                       RunReport& report) {
+  ClientOptions fc = client_options(o, cluster, epoch, "chaos-" + run_id + "-final", o.clients);
   fc.read_deadline = std::chrono::seconds(30);
   KvClient final_client(fc, history);
   for (int k = 0; k < o.keys; ++k) {
@@ -227,20 +208,12 @@ int run_chaos(const ChaosOptions& o) {
       report.errors.push_back("the final read of " + op.key + " failed: " + op.note);
     }
   }
-  report.log_problems = compare_logs(cluster, &report.log_indexes_compared);
-  stop_sampler.store(true);
-  sampler_thread.join();
+}
 
-  report.history = history.snapshot();
-  report.nemesis = nemesis.events();
-  report.leaders = sampler.samples();
-  for (const std::string& p : sampler.problems()) report.log_problems.push_back(p);
-  for (const std::string& e : nemesis.errors()) report.errors.push_back(e);
-  report.verdicts = check_history(report.history);
-  report.lost_writes = find_lost_writes(report.history, report.final_reads);
-  // Self-check on this very history: a planted stale read must be rejected,
-  // or the checker proves nothing. (A short budget: refuting or giving up
-  // both count as "not accepted".)
+/// Self-check on this very history: a planted stale read must be rejected,
+/// or the checker proves nothing. (A short budget: refuting or giving up
+/// both count as "not accepted".)
+void self_check(const ChaosOptions& o, RunReport& report) {
   CheckOptions quick;
   quick.max_seconds = 5;
   for (int k = 0; k < o.keys; ++k) {
@@ -257,48 +230,135 @@ int run_chaos(const ChaosOptions& o) {
                               std::to_string(read) + " of " + key_name(k) + " was accepted");
     }
   }
+}
 
-  std::size_t ok = 0, unknown = 0, failed = 0, bad_keys = 0, undecided = 0;
+/// The verdict's counts, for the summary line.
+struct Tally {
+  std::size_t ok = 0, unknown = 0, failed = 0, bad_keys = 0, undecided = 0, leader_changes = 0;
+};
+
+Tally tally(const RunReport& report) {
+  Tally t;
   for (const Operation& op : report.history) {
-    (op.outcome == Outcome::Ok ? ok : op.outcome == Outcome::Unknown ? unknown : failed)++;
+    (op.outcome == Outcome::Ok ? t.ok : op.outcome == Outcome::Unknown ? t.unknown : t.failed)++;
   }
   for (const KeyVerdict& v : report.verdicts) {
     if (v.gave_up) {
-      ++undecided;
+      ++t.undecided;
     } else if (!v.linearizable) {
-      ++bad_keys;
+      ++t.bad_keys;
     }
   }
-  const bool violation =
-      bad_keys > 0 || !report.lost_writes.empty() || !report.log_problems.empty() || undecided > 0;
-  report.passed = !violation && report.errors.empty();
-  std::size_t leader_changes = 0;
   for (std::size_t i = 1; i < report.leaders.size(); ++i) {
     if (report.leaders[i].rank >= 0 && report.leaders[i].rank != report.leaders[i - 1].rank)
-      ++leader_changes;
+      ++t.leader_changes;
   }
-  report.summary = std::string(report.passed ? "PASS"
-                               : violation   ? "VIOLATION"
-                                             : "ERROR") +
-                   ": " + std::to_string(report.history.size()) + " ops (" + std::to_string(ok) +
-                   " ok, " + std::to_string(unknown) + " unknown, " + std::to_string(failed) +
-                   " failed), " + std::to_string(report.nemesis.size()) + " nemesis actions, " +
-                   std::to_string(leader_changes) + " leader changes; " +
-                   std::to_string(report.verdicts.size() - bad_keys - undecided) + "/" +
-                   std::to_string(report.verdicts.size()) + " keys linearizable" +
-                   (undecided ? ", " + std::to_string(undecided) + " undecided" : "") + ", " +
-                   std::to_string(report.lost_writes.size()) + " lost writes, " +
-                   std::to_string(report.log_problems.size()) + " log problems (" +
-                   std::to_string(report.log_indexes_compared) + " index pairs compared), " +
-                   std::to_string(report.errors.size()) + " run errors; " +
-                   std::to_string(report.self_checks) + " planted stale reads caught";
+  return t;
+}
+
+std::string summary_line(const RunReport& report, const Tally& t, bool violation) {
+  return std::string(report.passed ? "PASS"
+                     : violation   ? "VIOLATION"
+                                   : "ERROR") +
+         ": " + std::to_string(report.history.size()) + " ops (" + std::to_string(t.ok) + " ok, " +
+         std::to_string(t.unknown) + " unknown, " + std::to_string(t.failed) + " failed), " +
+         std::to_string(report.nemesis.size()) + " nemesis actions, " +
+         std::to_string(t.leader_changes) + " leader changes; " +
+         std::to_string(report.verdicts.size() - t.bad_keys - t.undecided) + "/" +
+         std::to_string(report.verdicts.size()) + " keys linearizable" +
+         (t.undecided ? ", " + std::to_string(t.undecided) + " undecided" : "") + ", " +
+         std::to_string(report.lost_writes.size()) + " lost writes, " +
+         std::to_string(report.log_problems.size()) + " log problems (" +
+         std::to_string(report.log_indexes_compared) + " index pairs compared), " +
+         std::to_string(report.errors.size()) + " run errors; " +
+         std::to_string(report.self_checks) + " planted stale reads caught";
+}
+
+/// Checks the history, decides, prints the problems; returns the exit code.
+int judge(const ChaosOptions& o, RunReport& report) {
+  report.verdicts = check_history(report.history);
+  report.lost_writes = find_lost_writes(report.history, report.final_reads);
+  self_check(o, report);
+  const Tally t = tally(report);
+  const bool violation = t.bad_keys > 0 || !report.lost_writes.empty() ||
+                         !report.log_problems.empty() || t.undecided > 0;
+  report.passed = !violation && report.errors.empty();
+  report.summary = summary_line(report, t, violation);
   for (const KeyVerdict& v : report.verdicts) {
     if (!v.linearizable) std::printf("  key %s: %s\n", v.key.c_str(), v.explanation.c_str());
   }
   for (const LostWrite& l : report.lost_writes) std::printf("  %s\n", l.explanation.c_str());
   for (const std::string& p : report.log_problems) std::printf("  %s\n", p.c_str());
   for (const std::string& e : report.errors) std::printf("  error: %s\n", e.c_str());
-  return finish(report.passed ? kExitPass : violation ? kExitViolation : kExitCannotRun);
+  return report.passed ? kExitPass : violation ? kExitViolation : kExitCannotRun;
+}
+
+/// Starts the cluster and waits for its first leader; false with the reason
+/// in the report.
+bool start_cluster(const ChaosOptions& o, launcher::Cluster& cluster, RunReport& report) {
+  std::string error;
+  const bool started =
+      cluster.start(&error) && cluster.wait_nodes_healthy(std::chrono::seconds(60), &error);
+  report.config = config_json(o, cluster);
+  if (!started) {
+    report.errors.push_back("the cluster did not start: " + error);
+  } else if (!cluster.wait_leader(std::chrono::seconds(60))) {
+    report.errors.push_back("no leader within 60 s of start");
+  } else {
+    return true;
+  }
+  report.summary = "CANNOT RUN: " + report.errors.back();
+  return false;
+}
+
+}  // namespace
+
+int run_chaos(const ChaosOptions& o) {
+  ::signal(SIGINT, on_interrupt);
+  ::signal(SIGTERM, on_interrupt);
+  std::error_code ec;
+  fs::remove_all(o.out / "data", ec);
+  fs::create_directories(o.out, ec);
+  fs::remove(o.out / "nodes.log", ec);
+  launcher::Cluster cluster(cluster_options(o));
+  RunReport report;
+  const Clock::time_point epoch = Clock::now();
+  const auto finish = [&](int code) {
+    report.duration_us = since(epoch);
+    std::string error;
+    if (!write_report(o.out, report, &error)) {
+      std::fprintf(stderr, "raft_chaos: %s\n", error.c_str());
+    }
+    std::printf("%s\nreport: %s, %s\n", report.summary.c_str(),
+                (o.out / "report.json").string().c_str(),
+                (o.out / "timeline.html").string().c_str());
+    std::fflush(stdout);
+    cluster.stop();
+    return code;
+  };
+  if (!start_cluster(o, cluster, report)) return finish(kExitCannotRun);
+  std::printf("raft_chaos: %d nodes on ports %d-%d, %d clients, %d keys, %.0f s, seed %llu\n",
+              o.nodes, cluster.base_port(), cluster.base_port() + o.nodes - 1, o.clients, o.keys,
+              o.seconds, static_cast<unsigned long long>(o.seed));
+  std::fflush(stdout);
+
+  HistoryRecorder history;
+  std::atomic<bool> stop_sampler{false};
+  LeaderSampler sampler(cluster, epoch);
+  std::thread sampler_thread([&] { sampler.run(stop_sampler); });
+  const std::string run_id = std::to_string(o.seed) + "-" + std::to_string(::getpid());
+  const FaultLog faults = run_workload(o, cluster, epoch, run_id, history, report);
+  read_final_values(o, cluster, epoch, run_id, history, report);
+  report.log_problems = compare_logs(cluster, &report.log_indexes_compared);
+  stop_sampler.store(true);
+  sampler_thread.join();
+
+  report.history = history.snapshot();
+  report.nemesis = faults.events;
+  report.leaders = sampler.samples();
+  for (const std::string& p : sampler.problems()) report.log_problems.push_back(p);
+  for (const std::string& e : faults.errors) report.errors.push_back(e);
+  return finish(judge(o, report));
 }
 
 int recheck_report(const fs::path& path) {

@@ -112,43 +112,54 @@ std::string describe(const Operation& op) {
   return s + ", " + std::to_string(op.invoke_us) + "-" + std::to_string(op.complete_us) + " us)";
 }
 
-/// One search over `history`; with `prune_unobserved`, unknown writes and cas
-/// whose value nobody ever observed are left out (see check_key).
-KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
-                  const CheckOptions& options, bool prune_unobserved) {
-  const auto started = std::chrono::steady_clock::now();
-  KeyVerdict verdict;
-  verdict.key = key;
-  std::unordered_set<std::string> observed;
-  bool absence_observed = false;  // what an unknown delete could explain
+/// What the history shows the register held: values reads returned and cas
+/// ops expected, and whether the key was ever seen absent.
+struct Observed {
+  std::unordered_set<std::string> values;
+  bool absence = false;  ///< what an unknown delete could explain
+};
+
+Observed observe(const std::vector<Operation>& history) {
+  Observed seen;
   for (const Operation& op : history) {
     if (op.kind == OpKind::Read && op.outcome == Outcome::Ok && op.read_value) {
-      observed.insert(*op.read_value);
+      seen.values.insert(*op.read_value);
     }
     if (op.kind == OpKind::Read && op.outcome == Outcome::Ok && !op.read_value) {
-      absence_observed = true;
+      seen.absence = true;
     }
     if (op.kind == OpKind::Delete && op.outcome == Outcome::Ok && op.delete_found == false) {
-      absence_observed = true;
+      seen.absence = true;
     }
-    if (op.kind == OpKind::Cas && op.outcome != Outcome::Fail) observed.insert(op.expected);
+    if (op.kind == OpKind::Cas && op.outcome != Outcome::Fail) seen.values.insert(op.expected);
   }
-  const auto unobserved = [&](const Operation& op) {
-    if (op.outcome != Outcome::Unknown) return false;
-    return op.kind == OpKind::Delete ? !absence_observed : !observed.count(op.value);
-  };
+  return seen;
+}
 
-  // Intern values; keep only the ops that constrain the register.
+/// An unknown op whose effect nobody observed (see check_key).
+bool unobserved(const Operation& op, const Observed& seen) {
+  if (op.outcome != Outcome::Unknown) return false;
+  return op.kind == OpKind::Delete ? !seen.absence : !seen.values.count(op.value);
+}
+
+/// The ops that constrain the register, values interned; source[i] is the
+/// Operation behind ops[i].
+struct SearchInput {
+  std::vector<SearchOp> ops;
+  std::vector<const Operation*> source;
+};
+
+SearchInput search_input(const std::vector<Operation>& history, bool prune_unobserved) {
+  const Observed seen = observe(history);
   std::unordered_map<std::string, int> value_ids;
   const auto intern = [&](const std::string& v) {
     return value_ids.emplace(v, static_cast<int>(value_ids.size())).first->second;
   };
-  std::vector<const Operation*> source;
-  std::vector<SearchOp> ops;
+  SearchInput in;
   for (const Operation& op : history) {
     if (op.outcome == Outcome::Fail) continue;
     if (op.outcome == Outcome::Unknown && op.kind == OpKind::Read) continue;
-    if (prune_unobserved && unobserved(op)) continue;
+    if (prune_unobserved && unobserved(op, seen)) continue;
     SearchOp s;
     s.id = op.id;
     s.kind = op.kind;
@@ -163,32 +174,51 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
     }
     if (op.kind == OpKind::Cas) s.expected = intern(op.expected);
     s.swapped = op.cas_swapped;
-    ops.push_back(s);
-    source.push_back(&op);
+    in.ops.push_back(s);
+    in.source.push_back(&op);
   }
-  verdict.ops_checked = ops.size();
+  return in;
+}
 
-  // Events in time order; at equal times calls go first (the more permissive
-  // reading: the two ops are taken as concurrent).
+/// The call and return events in time order, linked; events[0] is the list
+/// head (a sentinel).
+struct EventList {
+  std::vector<Event> events;
+
+  void unlink(int e) {
+    events[events[e].prev].next = events[e].next;
+    if (events[e].next != kNil) events[events[e].next].prev = events[e].prev;
+  }
+  void relink(int e) {
+    events[events[e].prev].next = e;
+    if (events[e].next != kNil) events[events[e].next].prev = e;
+  }
+};
+
+/// At equal times calls go first (the more permissive reading: the two ops
+/// are taken as concurrent). Unknown ops have no return.
+EventList event_list(const SearchInput& in) {
   struct Stamp {
     std::int64_t time;
     bool is_return;
     int op;
   };
   std::vector<Stamp> stamps;
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    stamps.push_back({source[i]->invoke_us, false, static_cast<int>(i)});
-    if (!ops[i].unknown) stamps.push_back({source[i]->complete_us, true, static_cast<int>(i)});
+  for (std::size_t i = 0; i < in.ops.size(); ++i) {
+    stamps.push_back({in.source[i]->invoke_us, false, static_cast<int>(i)});
+    if (!in.ops[i].unknown)
+      stamps.push_back({in.source[i]->complete_us, true, static_cast<int>(i)});
   }
   std::sort(stamps.begin(), stamps.end(), [](const Stamp& a, const Stamp& b) {
     if (a.time != b.time) return a.time < b.time;
     if (a.is_return != b.is_return) return !a.is_return;
     return a.op < b.op;
   });
-  // Event 0 is the list head (a sentinel).
-  std::vector<Event> events(stamps.size() + 1);
-  std::vector<int> call_of(ops.size(), kNil);
-  std::vector<int> return_of(ops.size(), kNil);
+  EventList list;
+  list.events.resize(stamps.size() + 1);
+  std::vector<Event>& events = list.events;
+  std::vector<int> call_of(in.ops.size(), kNil);
+  std::vector<int> return_of(in.ops.size(), kNil);
   for (std::size_t i = 0; i < stamps.size(); ++i) {
     const int e = static_cast<int>(i) + 1;
     events[e].op = stamps[i].op;
@@ -198,99 +228,140 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
     (stamps[i].is_return ? return_of : call_of)[stamps[i].op] = e;
   }
   events[0].next = stamps.empty() ? kNil : 1;
-  for (std::size_t i = 0; i < ops.size(); ++i) events[call_of[i]].match = return_of[i];
+  for (std::size_t i = 0; i < in.ops.size(); ++i) events[call_of[i]].match = return_of[i];
+  return list;
+}
 
-  const auto unlink = [&](int e) {
-    events[events[e].prev].next = events[e].next;
-    if (events[e].next != kNil) events[events[e].next].prev = events[e].prev;
-  };
-  const auto relink = [&](int e) {
-    events[events[e].prev].next = e;
-    if (events[e].next != kNil) events[events[e].next].prev = e;
-  };
-
-  std::vector<std::uint64_t> zobrist_a(ops.size()), zobrist_b(ops.size());
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    zobrist_a[i] = splitmix64(2 * i + 1);
-    zobrist_b[i] = splitmix64(2 * i + 2 + (std::uint64_t{1} << 62));
+/// Wing and Gong's depth-first search with Lowe's memo of configurations:
+/// linearize the first call that fits, start over from the list's head;
+/// at a return whose call is not linearized, undo the last choice.
+class Search {
+ public:
+  Search(const SearchInput& in, EventList& list, const CheckOptions& options,
+         std::chrono::steady_clock::time_point started, KeyVerdict& verdict)
+      : in_(in), list_(list), options_(options), started_(started), verdict_(verdict) {
+    zobrist_a_.resize(in.ops.size());
+    zobrist_b_.resize(in.ops.size());
+    for (std::size_t i = 0; i < in.ops.size(); ++i) {
+      zobrist_a_[i] = splitmix64(2 * i + 1);
+      zobrist_b_[i] = splitmix64(2 * i + 2 + (std::uint64_t{1} << 62));
+    }
+    constexpr std::size_t kBytesPerConfiguration = 48;  // node, key, bucket
+    max_configurations_ =
+        std::min(options.max_configurations, options.max_bytes / kBytesPerConfiguration);
   }
-  std::uint64_t set_a = 0, set_b = 0;  // the linearized set
-  std::unordered_set<Configuration, ConfigurationHash> seen;
-  constexpr std::size_t kBytesPerConfiguration = 48;  // node, key, bucket
-  const std::size_t max_configurations =
-      std::min(options.max_configurations, options.max_bytes / kBytesPerConfiguration);
+
+  /// True if every op was linearized (false also when it gave up).
+  bool run() {
+    cursor_ = list_.events[0].next;
+    while (cursor_ != kNil) {
+      const Event& ev = list_.events[cursor_];
+      if (ev.is_call) {
+        if (linearize(ev)) continue;
+        if (verdict_.gave_up) break;
+        cursor_ = ev.next;
+        continue;
+      }
+      // A return whose op is not linearized yet: this prefix cannot be extended.
+      note_stuck();
+      if (stack_.empty()) break;
+      backtrack();
+    }
+    return cursor_ == kNil && !verdict_.gave_up;
+  }
+  std::size_t configurations() const { return seen_.size(); }
+  /// The return event the deepest prefix could not get past, or kNil.
+  int stuck_event() const { return stuck_event_; }
+
+ private:
   struct Frame {
     int call_event;
     int state_before;
   };
-  std::vector<Frame> stack;
-  int state = kAbsent;
-  int cursor = events[0].next;
-  int stuck_event = kNil;
 
-  while (cursor != kNil) {
-    const Event& ev = events[cursor];
-    if (ev.is_call) {
-      const SearchOp& op = ops[ev.op];
-      int next_state = state;
-      if (step(op, state, &next_state)) {
-        if (seen.insert(with_state(set_a ^ zobrist_a[ev.op], set_b ^ zobrist_b[ev.op], next_state))
-                .second) {
-          if (seen.size() > max_configurations ||
-              ((seen.size() & 0xffff) == 0 &&
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >
-                   options.max_seconds)) {
-            verdict.gave_up = true;
-            break;
-          }
-          stack.push_back({cursor, state});
-          state = next_state;
-          set_a ^= zobrist_a[ev.op];
-          set_b ^= zobrist_b[ev.op];
-          unlink(cursor);
-          if (ev.match != kNil) unlink(ev.match);
-          if (stack.size() > verdict.deepest_prefix) {
-            verdict.deepest_prefix = stack.size();
-            stuck_event = kNil;
-          }
-          cursor = events[0].next;
-          continue;
-        }
-      }
-      cursor = ev.next;
-      continue;
-    }
-    // A return whose op is not linearized yet: this prefix cannot be extended.
-    if (stack.size() == verdict.deepest_prefix && stuck_event == kNil) {
-      stuck_event = cursor;
-      // The last ops of the order are what a reader needs (and copying the
-      // whole stack at every new depth would make long histories quadratic).
-      verdict.deepest_order.clear();
-      const std::size_t tail = std::min<std::size_t>(stack.size(), 20);
-      for (std::size_t i = stack.size() - tail; i < stack.size(); ++i)
-        verdict.deepest_order.push_back(ops[events[stack[i].call_event].op].id);
-    }
-    if (stack.empty()) break;
-    const Frame frame = stack.back();
-    stack.pop_back();
-    const Event& call = events[frame.call_event];
-    if (call.match != kNil) relink(call.match);
-    relink(frame.call_event);
-    state = frame.state_before;
-    set_a ^= zobrist_a[call.op];
-    set_b ^= zobrist_b[call.op];
-    cursor = call.next;
+  bool over_budget() const {
+    return seen_.size() > max_configurations_ ||
+           ((seen_.size() & 0xffff) == 0 &&
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count() >
+                options_.max_seconds);
   }
 
-  verdict.configurations = seen.size();
-  verdict.linearizable = cursor == kNil && !verdict.gave_up;
+  /// Takes the call at the cursor into the order if its result fits the
+  /// register and the configuration it leads to is new; sets gave_up when
+  /// the budget runs out.
+  bool linearize(const Event& ev) {
+    int next_state = state_;
+    if (!step(in_.ops[ev.op], state_, &next_state)) return false;
+    const Configuration c =
+        with_state(set_a_ ^ zobrist_a_[ev.op], set_b_ ^ zobrist_b_[ev.op], next_state);
+    if (!seen_.insert(c).second) return false;
+    if (over_budget()) {
+      verdict_.gave_up = true;
+      return false;
+    }
+    stack_.push_back({cursor_, state_});
+    state_ = next_state;
+    set_a_ ^= zobrist_a_[ev.op];
+    set_b_ ^= zobrist_b_[ev.op];
+    list_.unlink(cursor_);
+    if (ev.match != kNil) list_.unlink(ev.match);
+    if (stack_.size() > verdict_.deepest_prefix) {
+      verdict_.deepest_prefix = stack_.size();
+      stuck_event_ = kNil;
+    }
+    cursor_ = list_.events[0].next;
+    return true;
+  }
+
+  /// Remembers where the deepest prefix first got stuck. The last ops of the
+  /// order are what a reader needs (and copying the whole stack at every new
+  /// depth would make long histories quadratic).
+  void note_stuck() {
+    if (stack_.size() != verdict_.deepest_prefix || stuck_event_ != kNil) return;
+    stuck_event_ = cursor_;
+    verdict_.deepest_order.clear();
+    const std::size_t tail = std::min<std::size_t>(stack_.size(), 20);
+    for (std::size_t i = stack_.size() - tail; i < stack_.size(); ++i)
+      verdict_.deepest_order.push_back(in_.ops[list_.events[stack_[i].call_event].op].id);
+  }
+
+  /// Undoes the last op taken and moves on to the call after it.
+  void backtrack() {
+    const Frame frame = stack_.back();
+    stack_.pop_back();
+    const Event& call = list_.events[frame.call_event];
+    if (call.match != kNil) list_.relink(call.match);
+    list_.relink(frame.call_event);
+    state_ = frame.state_before;
+    set_a_ ^= zobrist_a_[call.op];
+    set_b_ ^= zobrist_b_[call.op];
+    cursor_ = call.next;
+  }
+
+  const SearchInput& in_;
+  EventList& list_;
+  const CheckOptions& options_;
+  std::chrono::steady_clock::time_point started_;
+  KeyVerdict& verdict_;
+  std::vector<std::uint64_t> zobrist_a_, zobrist_b_;
+  std::size_t max_configurations_ = 0;
+  std::uint64_t set_a_ = 0, set_b_ = 0;  // the linearized set
+  std::unordered_set<Configuration, ConfigurationHash> seen_;
+  std::vector<Frame> stack_;
+  int state_ = kAbsent;
+  int cursor_ = kNil;
+  int stuck_event_ = kNil;
+};
+
+/// The verdict's sentence.
+void explain(KeyVerdict& verdict, const SearchInput& in, const EventList& list, int stuck_event) {
   if (!verdict.linearizable && !verdict.gave_up) {
     if (stuck_event != kNil) {
-      const Operation& stuck = *source[events[stuck_event].op];
+      const Operation& stuck = *in.source[list.events[stuck_event].op];
       verdict.stuck_op = stuck.id;
       verdict.explanation = "not linearizable: the longest valid order covers " +
                             std::to_string(verdict.deepest_prefix) + " of " +
-                            std::to_string(ops.size()) + " ops, and then " + describe(stuck) +
+                            std::to_string(in.ops.size()) + " ops, and then " + describe(stuck) +
                             " completed but cannot take effect in any order consistent with it";
     } else {
       verdict.explanation = "not linearizable";
@@ -299,6 +370,22 @@ KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
     verdict.explanation = "gave up after " + std::to_string(verdict.configurations) +
                           " configurations: neither proven nor refuted";
   }
+}
+
+/// One search over `history`; with `prune_unobserved`, unknown writes and cas
+/// whose value nobody ever observed are left out (see check_key).
+KeyVerdict search(const std::string& key, const std::vector<Operation>& history,
+                  const CheckOptions& options, bool prune_unobserved) {
+  const auto started = std::chrono::steady_clock::now();
+  KeyVerdict verdict;
+  verdict.key = key;
+  const SearchInput in = search_input(history, prune_unobserved);
+  verdict.ops_checked = in.ops.size();
+  EventList list = event_list(in);
+  Search search(in, list, options, started, verdict);
+  verdict.linearizable = search.run();
+  verdict.configurations = search.configurations();
+  explain(verdict, in, list, search.stuck_event());
   return verdict;
 }
 

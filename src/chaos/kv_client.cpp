@@ -26,6 +26,31 @@ bool definitely_not_applied(const std::string& error) {
   return false;
 }
 
+/// The node an answer names as leader, if it is one of the cluster's.
+int leader_hint(const nlohmann::json& answer, int nodes) {
+  if (!answer.is_object() || !answer.contains("leader_id") || !answer["leader_id"].is_string())
+    return -1;
+  try {
+    const int l = std::stoi(answer["leader_id"].get<std::string>());
+    return l >= 0 && l < nodes ? l : -1;
+  } catch (...) {
+    return -1;
+  }
+}
+
+/// A 200 answer: what the operation saw or did.
+void record_ok(Operation& op, const nlohmann::json& answer) {
+  op.outcome = Outcome::Ok;
+  if (op.kind == OpKind::Read) {
+    op.read_value = answer.value("value", std::string());
+  } else if (op.kind == OpKind::Cas) {
+    op.cas_swapped = true;
+  } else if (op.kind == OpKind::Delete && answer.is_object() && answer.contains("found") &&
+             answer["found"].is_boolean()) {
+    op.delete_found = answer["found"].get<bool>();
+  }
+}
+
 std::string url_key(const std::string& key) {
   // Keys are [a-z0-9-] in raft_chaos; nothing to escape.
   return "/kv/" + key;
@@ -93,12 +118,78 @@ httplib::Result KvClient::send(httplib::Client& c, const Operation& op, const st
   return c.Get(path, headers);
 }
 
+void KvClient::back_off(Retry& retry) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(retry.backoff_ms));
+  retry.backoff_ms = std::min(retry.backoff_ms * 2, 250);
+}
+
+void KvClient::follow(int hint, int rank) {
+  target_ = hint >= 0 && hint != rank ? hint : (target_ + 1) % options_.nodes;
+}
+
+void KvClient::handle_answer(Operation& op, const httplib::Response& r, int rank, Retry& retry) {
+  const nlohmann::json answer = nlohmann::json::parse(r.body, nullptr, false);
+  const std::string error =
+      answer.is_object() && answer.contains("error") && answer["error"].is_string()
+          ? answer["error"].get<std::string>()
+          : std::string();
+  op.node = rank;
+  switch (r.status) {
+    case 200:
+      record_ok(op, answer);
+      retry.done = true;
+      break;
+    case 404:
+      if (op.kind == OpKind::Read) {
+        op.outcome = Outcome::Ok;
+        op.read_value = std::nullopt;
+        retry.done = true;
+      } else {
+        retry.last_problem = "404 on a write: " + error;
+        back_off(retry);
+      }
+      break;
+    case 409:
+      if (op.kind == OpKind::Cas) {
+        op.outcome = Outcome::Ok;
+        op.cas_swapped = false;
+        retry.done = true;
+      } else {
+        retry.last_problem = "409 on a non-cas: " + error;
+        back_off(retry);
+      }
+      break;
+    case 307:
+      follow(leader_hint(answer, options_.nodes), rank);
+      retry.last_problem = "redirected by node " + std::to_string(rank);
+      if (op.attempts % options_.nodes == 0) back_off(retry);  // redirects going round
+      break;
+    case 503:
+    case 504:
+      if (retry.is_write && (r.status == 504 || !definitely_not_applied(error))) {
+        retry.maybe_applied = true;
+      }
+      retry.last_problem =
+          "node " + std::to_string(rank) + " " + std::to_string(r.status) + ": " + error;
+      follow(leader_hint(answer, options_.nodes), rank);
+      back_off(retry);
+      break;
+    default:
+      // Our request was wrong (400, 413): a bug in this client, not the cluster.
+      op.outcome = Outcome::Fail;
+      op.note = "HTTP " + std::to_string(r.status) + ": " + error;
+      retry.done = true;
+      break;
+  }
+}
+
 Operation KvClient::run(Operation op) {
   op.client = options_.index;
-  const bool is_write = op.kind != OpKind::Read;
-  const std::uint64_t seq = is_write ? ++seq_ : 0;
+  Retry retry;
+  retry.is_write = op.kind != OpKind::Read;
+  const std::uint64_t seq = retry.is_write ? ++seq_ : 0;
   httplib::Headers headers;
-  if (is_write) {
+  if (retry.is_write) {
     headers = {{"X-Client-Id", options_.client_id}, {"X-Request-Seq", std::to_string(seq)}};
     // Nodes started with a token (inherited $RAFT_AUTH_TOKEN) require it on writes.
     if (const char* token = std::getenv("RAFT_AUTH_TOKEN"); token && *token)
@@ -113,117 +204,28 @@ Operation KvClient::run(Operation op) {
 
   op.invoke_us = now_us();
   const auto deadline =
-      Clock::now() + (is_write ? options_.write_deadline : options_.read_deadline);
-  bool maybe_applied = false;  // some attempt may have reached the log
-  bool done = false;
-  int backoff_ms = 10;
-  std::string last_problem;
-  const auto next_node = [&] { target_ = (target_ + 1) % options_.nodes; };
-  const auto pause = [&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-    backoff_ms = std::min(backoff_ms * 2, 250);
-  };
-
-  while (!done && Clock::now() < deadline) {
+      Clock::now() + (retry.is_write ? options_.write_deadline : options_.read_deadline);
+  while (!retry.done && Clock::now() < deadline) {
     ++op.attempts;
     const int rank = target_;
     httplib::Client& c = client_for(rank);
     httplib::Result r = send(c, op, path, headers, body);
-    if (!r) {
-      // A failed connect sent nothing; any later failure may have delivered it.
-      if (r.error() != httplib::Error::Connection) maybe_applied = maybe_applied || is_write;
-      last_problem = "node " + std::to_string(rank) + ": " + httplib::to_string(r.error());
-      c.stop();
-      next_node();
-      pause();
+    if (r) {
+      handle_answer(op, *r, rank, retry);
       continue;
     }
-    const nlohmann::json answer = nlohmann::json::parse(r->body, nullptr, false);
-    const std::string error =
-        answer.is_object() && answer.contains("error") && answer["error"].is_string()
-            ? answer["error"].get<std::string>()
-            : std::string();
-    const auto leader_hint = [&]() -> int {
-      if (!answer.is_object() || !answer.contains("leader_id") || !answer["leader_id"].is_string())
-        return -1;
-      try {
-        const int l = std::stoi(answer["leader_id"].get<std::string>());
-        return l >= 0 && l < options_.nodes ? l : -1;
-      } catch (...) {
-        return -1;
-      }
-    };
-    op.node = rank;
-    switch (r->status) {
-      case 200:
-        op.outcome = Outcome::Ok;
-        if (op.kind == OpKind::Read) {
-          op.read_value = answer.value("value", std::string());
-        } else if (op.kind == OpKind::Cas) {
-          op.cas_swapped = true;
-        } else if (op.kind == OpKind::Delete && answer.is_object() && answer.contains("found") &&
-                   answer["found"].is_boolean()) {
-          op.delete_found = answer["found"].get<bool>();
-        }
-        done = true;
-        break;
-      case 404:
-        if (op.kind == OpKind::Read) {
-          op.outcome = Outcome::Ok;
-          op.read_value = std::nullopt;
-          done = true;
-        } else {
-          last_problem = "404 on a write: " + error;
-          pause();
-        }
-        break;
-      case 409:
-        if (op.kind == OpKind::Cas) {
-          op.outcome = Outcome::Ok;
-          op.cas_swapped = false;
-          done = true;
-        } else {
-          last_problem = "409 on a non-cas: " + error;
-          pause();
-        }
-        break;
-      case 307: {
-        const int l = leader_hint();
-        if (l >= 0 && l != rank) {
-          target_ = l;
-        } else {
-          next_node();
-        }
-        last_problem = "redirected by node " + std::to_string(rank);
-        if (op.attempts % options_.nodes == 0) pause();  // redirects going round
-        break;
-      }
-      case 503:
-      case 504: {
-        if (is_write && (r->status == 504 || !definitely_not_applied(error))) maybe_applied = true;
-        last_problem =
-            "node " + std::to_string(rank) + " " + std::to_string(r->status) + ": " + error;
-        const int l = leader_hint();
-        if (l >= 0 && l != rank) {
-          target_ = l;
-        } else {
-          next_node();
-        }
-        pause();
-        break;
-      }
-      default:
-        // Our request was wrong (400, 413): a bug in this client, not the cluster.
-        op.outcome = Outcome::Fail;
-        op.note = "HTTP " + std::to_string(r->status) + ": " + error;
-        done = true;
-        break;
-    }
+    // A failed connect sent nothing; any later failure may have delivered it.
+    if (r.error() != httplib::Error::Connection) retry.maybe_applied |= retry.is_write;
+    retry.last_problem = "node " + std::to_string(rank) + ": " + httplib::to_string(r.error());
+    c.stop();
+    target_ = (target_ + 1) % options_.nodes;
+    back_off(retry);
   }
   op.complete_us = now_us();
-  if (!done) {
-    op.outcome = maybe_applied ? Outcome::Unknown : Outcome::Fail;
-    op.note = "gave up after " + std::to_string(op.attempts) + " attempts; last: " + last_problem;
+  if (!retry.done) {
+    op.outcome = retry.maybe_applied ? Outcome::Unknown : Outcome::Fail;
+    op.note =
+        "gave up after " + std::to_string(op.attempts) + " attempts; last: " + retry.last_problem;
   }
   history_.add(op);
   return op;

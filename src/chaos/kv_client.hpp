@@ -46,7 +46,22 @@ class KvClient {
  private:
   /// A new operation of `kind` on `key`, with the history's next id.
   Operation begin(OpKind kind, const std::string& key);
+  /// Where an operation stands between its attempts.
+  struct Retry {
+    bool is_write = false;
+    bool maybe_applied = false;  ///< some attempt may have reached the log
+    bool done = false;           ///< the answer was definitive
+    int backoff_ms = 10;
+    std::string last_problem;
+  };
+  /// Tries `op` until a definitive answer or its deadline; records it.
   Operation run(Operation op);
+  /// Reads one answer of node `rank` into `op` (definitive) or `retry`.
+  void handle_answer(Operation& op, const httplib::Response& r, int rank, Retry& retry);
+  /// The next target: the leader a node named, else the next node.
+  void follow(int hint, int rank);
+  /// Sleeps the backoff, then doubles it (up to 250 ms).
+  static void back_off(Retry& retry);
   httplib::Result send(httplib::Client& c, const Operation& op, const std::string& path,
                        const httplib::Headers& headers, const std::string& body);
   httplib::Client& client_for(int rank);

@@ -5,7 +5,7 @@
 
 namespace raft::chaos {
 
-Nemesis::Nemesis(NemesisOptions options, ChaosCluster& cluster)
+Nemesis::Nemesis(NemesisOptions options, launcher::Cluster& cluster)
     : options_(std::move(options)), cluster_(cluster), rng_(options_.seed) {}
 
 std::int64_t Nemesis::now_us() const {
@@ -19,7 +19,7 @@ int Nemesis::current_leader() const {
   int leader = -1;
   std::uint64_t best_term = 0;
   for (int r = 0; r < cluster_.size(); ++r) {
-    const HttpAnswer a = cluster_.get(r, "/status", std::chrono::milliseconds(500));
+    const launcher::HttpReply a = cluster_.get(r, "/status", std::chrono::milliseconds(500));
     if (a.status != 200 || !a.body.is_object()) continue;
     if (a.body.value("state", "") == "LEADER" && !a.body.value("paused", false) &&
         a.body.value("term", std::uint64_t{0}) >= best_term) {
@@ -41,7 +41,7 @@ bool Nemesis::sleep_for(std::chrono::milliseconds d, const std::atomic<bool>& st
 }
 
 std::string Nemesis::command(int rank, const std::string& cmd) {
-  const HttpAnswer a = cluster_.command(rank, cmd);
+  const launcher::HttpReply a = cluster_.command(rank, cmd, std::chrono::seconds(6));
   std::string answer = std::to_string(rank) + " " + cmd + ": ";
   if (a.status == 0) return answer + "no answer (" + a.error + ")";
   if (a.body.is_object() && a.body.contains("result") && a.body["result"].is_string())
@@ -73,7 +73,7 @@ void Nemesis::run(const std::atomic<bool>& stop) {
                rng_() % static_cast<std::uint64_t>(std::max<std::int64_t>(1, (hi - lo).count())));
   };
   while (sleep_for(between(options_.min_gap, options_.max_gap), stop)) {
-    if (std::optional<std::string> died = cluster_.unexpected_exit()) {
+    if (std::optional<std::string> died = cluster_.job_exit()) {
       {
         std::lock_guard lock(mutex_);
         errors_.push_back("the MPI job exited on its own: " + *died);
@@ -81,7 +81,7 @@ void Nemesis::run(const std::atomic<bool>& stop) {
       const std::int64_t t = now_us();
       std::string error;
       cluster_.kill_job();
-      if (!cluster_.relaunch(&error)) {
+      if (!relaunch(&error)) {
         std::lock_guard lock(mutex_);
         errors_.push_back("relaunch after the job died failed: " + error);
         return;
@@ -102,63 +102,10 @@ void Nemesis::one_fault(const std::atomic<bool>& stop) {
                                              1, (options_.max_hold - options_.min_hold).count())));
   const std::int64_t start = now_us();
   const int n = cluster_.size();
-  // Half of the node faults hit the leader: that is where the interesting
-  // races are (writes in flight, ReadIndex rounds, leases).
-  const auto victim = [&] {
-    const int leader = rng_() % 2 == 0 ? current_leader() : -1;
-    return leader >= 0 ? leader : random_rank();
-  };
-
   if (kind == "pause" || kind == "crash") {
-    const int r = victim();
-    std::string detail = command(r, kind);
-    sleep_for(hold, stop);
-    detail += "; " + command(r, kind == "pause" ? "resume" : "restart");
-    record(start, kind, detail);
+    node_fault(kind, start, hold, stop);
   } else if (kind == "partition") {
-    // Sides: one node alone (often the leader), a minority split off, or a
-    // bridge (two nodes lose each other, both still see the rest).
-    std::vector<int> ranks(n);
-    for (int i = 0; i < n; ++i) ranks[i] = i;
-    std::shuffle(ranks.begin(), ranks.end(), rng_);
-    const int shape = static_cast<int>(rng_() % 3);
-    std::string detail;
-    if (shape == 2 && n >= 3) {
-      const int a = ranks[0], b = ranks[1];
-      detail = "bridge " + std::to_string(a) + " x " + std::to_string(b) + ": " +
-               command(a, "partition " + std::to_string(b)) + "; " +
-               command(b, "partition " + std::to_string(a));
-    } else {
-      if (shape == 0) {
-        const int leader = current_leader();
-        if (leader >= 0)
-          std::iter_swap(ranks.begin(), std::find(ranks.begin(), ranks.end(), leader));
-      }
-      const int small = shape == 0 ? 1 : std::max(1, static_cast<int>(rng_() % ((n - 1) / 2)) + 1);
-      std::vector<int> side(ranks.begin(), ranks.begin() + small);
-      std::vector<int> rest(ranks.begin() + small, ranks.end());
-      const auto list = [](const std::vector<int>& v) {
-        std::string s;
-        for (int x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
-        return s;
-      };
-      detail = "{" + list(side) + "} | {" + list(rest) + "}";
-      for (int x : side) detail += "; " + command(x, "partition " + list(rest));
-      for (int x : rest) detail += "; " + command(x, "partition " + list(side));
-    }
-    if (rng_() % 3 == 0) {
-      // Faults overlap in real life: crash a node inside the partition and
-      // restart it before the heal, so it recovers while traffic is cut.
-      const int r = random_rank();
-      detail += "; and " + command(r, "crash");
-      sleep_for(hold / 2, stop);
-      detail += "; " + command(r, "restart");
-      sleep_for(hold / 2, stop);
-    } else {
-      sleep_for(hold, stop);
-    }
-    for (int r = 0; r < n; ++r) detail += "; " + command(r, "heal");
-    record(start, "partition", detail);
+    partition_fault(start, hold, stop);
   } else if (kind == "oneway") {
     oneway_fault(start, hold, stop);
   } else if (kind == "transfer") {
@@ -178,20 +125,92 @@ void Nemesis::one_fault(const std::atomic<bool>& stop) {
     const int r = random_rank();
     record(start, "snapshot", command(r, "snapshot"));
   } else if (kind == "kill9") {
-    cluster_.kill_job();
-    const std::int64_t killed = now_us();
-    sleep_for(std::min(hold, std::chrono::milliseconds(1000)), stop);
-    std::string error;
-    const bool ok = cluster_.relaunch(&error);
-    record(start, "kill9",
-           "SIGKILL to the whole MPI job, relaunched on the same data " +
-               std::to_string((now_us() - killed) / 1000) + " ms later" +
-               (ok ? std::string() : ": relaunch failed: " + error));
-    if (!ok) {
-      std::lock_guard lock(mutex_);
-      errors_.push_back("relaunch after kill -9 failed: " + error);
-    }
+    kill9_fault(start, hold, stop);
   }
+}
+
+void Nemesis::node_fault(const std::string& kind, std::int64_t start,
+                         std::chrono::milliseconds hold, const std::atomic<bool>& stop) {
+  // Half of the node faults hit the leader: that is where the interesting
+  // races are (writes in flight, ReadIndex rounds, leases).
+  const int leader = rng_() % 2 == 0 ? current_leader() : -1;
+  const int r = leader >= 0 ? leader : random_rank();
+  std::string detail = command(r, kind);
+  sleep_for(hold, stop);
+  detail += "; " + command(r, kind == "pause" ? "resume" : "restart");
+  record(start, kind, detail);
+}
+
+std::string Nemesis::split_sides(std::vector<int> ranks, int shape) {
+  const int n = cluster_.size();
+  if (shape == 2 && n >= 3) {
+    const int a = ranks[0], b = ranks[1];
+    return "bridge " + std::to_string(a) + " x " + std::to_string(b) + ": " +
+           command(a, "partition " + std::to_string(b)) + "; " +
+           command(b, "partition " + std::to_string(a));
+  }
+  if (shape == 0) {
+    const int leader = current_leader();
+    if (leader >= 0) std::iter_swap(ranks.begin(), std::find(ranks.begin(), ranks.end(), leader));
+  }
+  const int small = shape == 0 ? 1 : std::max(1, static_cast<int>(rng_() % ((n - 1) / 2)) + 1);
+  std::vector<int> side(ranks.begin(), ranks.begin() + small);
+  std::vector<int> rest(ranks.begin() + small, ranks.end());
+  const auto list = [](const std::vector<int>& v) {
+    std::string s;
+    for (int x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
+    return s;
+  };
+  std::string detail = "{" + list(side) + "} | {" + list(rest) + "}";
+  for (int x : side) detail += "; " + command(x, "partition " + list(rest));
+  for (int x : rest) detail += "; " + command(x, "partition " + list(side));
+  return detail;
+}
+
+void Nemesis::partition_fault(std::int64_t start, std::chrono::milliseconds hold,
+                              const std::atomic<bool>& stop) {
+  // Sides: one node alone (often the leader), a minority split off, or a
+  // bridge (two nodes lose each other, both still see the rest).
+  const int n = cluster_.size();
+  std::vector<int> ranks(n);
+  for (int i = 0; i < n; ++i) ranks[i] = i;
+  std::shuffle(ranks.begin(), ranks.end(), rng_);
+  const int shape = static_cast<int>(rng_() % 3);
+  std::string detail = split_sides(std::move(ranks), shape);
+  if (rng_() % 3 == 0) {
+    // Faults overlap in real life: crash a node inside the partition and
+    // restart it before the heal, so it recovers while traffic is cut.
+    const int r = random_rank();
+    detail += "; and " + command(r, "crash");
+    sleep_for(hold / 2, stop);
+    detail += "; " + command(r, "restart");
+    sleep_for(hold / 2, stop);
+  } else {
+    sleep_for(hold, stop);
+  }
+  for (int r = 0; r < n; ++r) detail += "; " + command(r, "heal");
+  record(start, "partition", detail);
+}
+
+void Nemesis::kill9_fault(std::int64_t start, std::chrono::milliseconds hold,
+                          const std::atomic<bool>& stop) {
+  cluster_.kill_job();
+  const std::int64_t killed = now_us();
+  sleep_for(std::min(hold, std::chrono::milliseconds(1000)), stop);
+  std::string error;
+  const bool ok = relaunch(&error);
+  record(start, "kill9",
+         "SIGKILL to the whole MPI job, relaunched on the same data " +
+             std::to_string((now_us() - killed) / 1000) + " ms later" +
+             (ok ? std::string() : ": relaunch failed: " + error));
+  if (!ok) {
+    std::lock_guard lock(mutex_);
+    errors_.push_back("relaunch after kill -9 failed: " + error);
+  }
+}
+
+bool Nemesis::relaunch(std::string* error) {
+  return cluster_.start_job(error) && cluster_.wait_nodes_healthy(std::chrono::seconds(60), error);
 }
 
 void Nemesis::oneway_fault(std::int64_t start, std::chrono::milliseconds hold,
@@ -235,14 +254,14 @@ void Nemesis::oneway_fault(std::int64_t start, std::chrono::milliseconds hold,
 void Nemesis::heal_all() {
   const std::int64_t start = now_us();
   std::string detail;
-  if (std::optional<std::string> died = cluster_.unexpected_exit()) {
+  if (std::optional<std::string> died = cluster_.job_exit()) {
     {
       std::lock_guard lock(mutex_);
       errors_.push_back("the MPI job exited on its own: " + *died);
     }
     std::string error;
     cluster_.kill_job();
-    if (!cluster_.relaunch(&error)) {
+    if (!relaunch(&error)) {
       std::lock_guard lock(mutex_);
       errors_.push_back("final relaunch failed: " + error);
     }

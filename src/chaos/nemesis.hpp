@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "chaos/report.hpp"
-#include "chaos_cluster.hpp"
 #include "kv_client.hpp"
+#include "launcher/cluster.hpp"
 
 namespace raft::chaos {
 
@@ -31,7 +31,7 @@ struct NemesisOptions {
 
 class Nemesis {
  public:
-  Nemesis(NemesisOptions options, ChaosCluster& cluster);
+  Nemesis(NemesisOptions options, launcher::Cluster& cluster);
   /// Runs until `stop` is set, then undoes the current fault and returns.
   void run(const std::atomic<bool>& stop);
   /// Resumes, restarts and heals every node (best effort, answers recorded).
@@ -54,9 +54,23 @@ class Nemesis {
   /// Cuts traffic in one direction with drop_to / drop_from, holds, heals.
   void oneway_fault(std::int64_t start, std::chrono::milliseconds hold,
                     const std::atomic<bool>& stop);
+  /// Pauses or crashes one node (half the time the leader), holds, undoes.
+  void node_fault(const std::string& kind, std::int64_t start, std::chrono::milliseconds hold,
+                  const std::atomic<bool>& stop);
+  /// Cuts the cluster in two sides (or a bridge), holds, heals.
+  void partition_fault(std::int64_t start, std::chrono::milliseconds hold,
+                       const std::atomic<bool>& stop);
+  /// Partitions `ranks` (shuffled) by `shape`: 0 one node alone (the leader
+  /// if known), 1 a minority, 2 a bridge. Returns what was done.
+  std::string split_sides(std::vector<int> ranks, int shape);
+  /// SIGKILL to the whole job, then a relaunch on the same data.
+  void kill9_fault(std::int64_t start, std::chrono::milliseconds hold,
+                   const std::atomic<bool>& stop);
+  /// Starts the job again and waits until every node answers.
+  bool relaunch(std::string* error);
 
   NemesisOptions options_;
-  ChaosCluster& cluster_;
+  launcher::Cluster& cluster_;
   std::mt19937_64 rng_;
   mutable std::mutex mutex_;
   std::vector<NemesisEvent> events_;

@@ -14,13 +14,13 @@ std::int64_t since(Clock::time_point epoch) {
 }
 
 /// Reads /entries of one node, all of it that is not compacted.
-bool fetch_log(const ChaosCluster& cluster, int rank, std::map<std::uint64_t, json>* entries,
+bool fetch_log(const launcher::Cluster& cluster, int rank, std::map<std::uint64_t, json>* entries,
                std::uint64_t* commit, std::string* error) {
   std::uint64_t from = 0;
   for (int page = 0; page < 100000; ++page) {
     const std::string path =
         "/entries?full=true&limit=1000" + (from ? "&from=" + std::to_string(from) : "");
-    const HttpAnswer a = cluster.get(rank, path, std::chrono::milliseconds(5000));
+    const launcher::HttpReply a = cluster.get(rank, path, std::chrono::milliseconds(5000));
     if (a.status != 200 || !a.body.is_object()) {
       *error = "node " + std::to_string(rank) +
                " /entries: " + (a.status ? "HTTP " + std::to_string(a.status) : a.error);
@@ -50,7 +50,7 @@ void LeaderSampler::run(const std::atomic<bool>& stop) {
     int leader = -1;
     std::uint64_t term = 0;
     for (int r = 0; r < cluster_.size(); ++r) {
-      const HttpAnswer a = cluster_.get(r, "/status", std::chrono::milliseconds(300));
+      const launcher::HttpReply a = cluster_.get(r, "/status", std::chrono::milliseconds(300));
       if (a.status != 200 || !a.body.is_object() || a.body.value("state", "") != "LEADER") continue;
       const std::uint64_t t = a.body.value("term", std::uint64_t{0});
       {
@@ -81,7 +81,7 @@ void LeaderSampler::run(const std::atomic<bool>& stop) {
 
 /// Log Matching on the real nodes: every index committed on two nodes and
 /// still in both logs holds the same entry.
-std::vector<std::string> compare_logs(const ChaosCluster& cluster, std::size_t* compared_out) {
+std::vector<std::string> compare_logs(const launcher::Cluster& cluster, std::size_t* compared_out) {
   std::vector<std::string> problems;
   // Give followers a moment to catch up on commits, so most of the log is compared.
   std::vector<std::map<std::uint64_t, json>> logs(cluster.size());
@@ -90,7 +90,7 @@ std::vector<std::string> compare_logs(const ChaosCluster& cluster, std::size_t* 
   for (;;) {
     bool equal = true;
     for (int r = 0; r < cluster.size(); ++r) {
-      const HttpAnswer a = cluster.get(r, "/status");
+      const launcher::HttpReply a = cluster.get(r, "/status");
       commits[r] = a.status == 200 ? a.body.value("commit_index", std::uint64_t{0}) : 0;
       if (r > 0 && commits[r] != commits[0]) equal = false;
     }
@@ -122,20 +122,6 @@ std::vector<std::string> compare_logs(const ChaosCluster& cluster, std::size_t* 
   // a fault; the count is in the report.
   *compared_out = compared;
   return problems;
-}
-
-int wait_leader(const ChaosCluster& cluster, std::chrono::seconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    for (int r = 0; r < cluster.size(); ++r) {
-      const HttpAnswer a = cluster.get(r, "/status", std::chrono::milliseconds(300));
-      if (a.status == 200 && a.body.value("state", "") == "LEADER" &&
-          !a.body.value("paused", false))
-        return r;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return -1;
 }
 
 }  // namespace raft::chaos

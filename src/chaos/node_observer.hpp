@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "chaos/report.hpp"
-#include "chaos_cluster.hpp"
+#include "launcher/cluster.hpp"
 
 namespace raft::chaos {
 
@@ -21,7 +21,7 @@ namespace raft::chaos {
 /// Safety on what it sees (two nodes leading in one term).
 class LeaderSampler {
  public:
-  LeaderSampler(ChaosCluster& cluster, std::chrono::steady_clock::time_point epoch)
+  LeaderSampler(launcher::Cluster& cluster, std::chrono::steady_clock::time_point epoch)
       : cluster_(cluster), epoch_(epoch) {}
 
   /// Samples every 100 ms until `stop` is set. Call from one thread.
@@ -36,7 +36,7 @@ class LeaderSampler {
   }
 
  private:
-  ChaosCluster& cluster_;
+  launcher::Cluster& cluster_;
   std::chrono::steady_clock::time_point epoch_;
   mutable std::mutex mutex_;
   std::vector<LeaderSample> samples_;
@@ -49,9 +49,6 @@ class LeaderSampler {
 /// still in both logs (not compacted) holds the same entry. Waits up to 15 s
 /// for the commit indexes to converge first. Returns the disagreements;
 /// `*compared` counts the (index, node pair) comparisons made.
-std::vector<std::string> compare_logs(const ChaosCluster& cluster, std::size_t* compared);
-
-/// The first node found leading (and not paused), or -1 after `limit`.
-int wait_leader(const ChaosCluster& cluster, std::chrono::seconds limit);
+std::vector<std::string> compare_logs(const launcher::Cluster& cluster, std::size_t* compared);
 
 }  // namespace raft::chaos

@@ -144,66 +144,84 @@ json report_json(const RunReport& r) {
           {"history", history}};
 }
 
-std::string timeline_html(const RunReport& r) {
-  const double seconds = std::max(1.0, static_cast<double>(r.duration_us) / 1e6);
-  // 100 px per second, but at most ~30000 px wide for runs of hours.
-  const double px_per_s = std::min(100.0, 30000.0 / seconds);
-  const double left = 110;
-  const double width = left + seconds * px_per_s + 20;
-  const auto x = [&](std::int64_t us) {
-    return fixed(left + static_cast<double>(us) / 1e6 * px_per_s, 1);
-  };
-  int clients = 0;
-  for (const Operation& op : r.history) clients = std::max(clients, op.client + 1);
-  const double lane = 14;
-  const double leader_y = 30, nemesis_y = 60;
-  const double ops_y = nemesis_y + 20 + lane * 6;  // nemesis kinds stack in up to 6 rows
-  const double height = ops_y + lane * clients + 30;
+namespace {
 
+/// The timeline's geometry: 100 px per second (at most ~30000 px wide for
+/// runs of hours), a lane per leader row, nemesis rows and one per client.
+struct Timeline {
+  explicit Timeline(const RunReport& r) {
+    seconds = std::max(1.0, static_cast<double>(r.duration_us) / 1e6);
+    px_per_s = std::min(100.0, 30000.0 / seconds);
+    width = left + seconds * px_per_s + 20;
+    for (const Operation& op : r.history) clients = std::max(clients, op.client + 1);
+    height = ops_y + lane * clients + 30;
+  }
+  std::string x(std::int64_t us) const {
+    return fixed(left + static_cast<double>(us) / 1e6 * px_per_s, 1);
+  }
+  double px(std::int64_t us) const { return static_cast<double>(us) / 1e6 * px_per_s; }
+
+  double seconds = 1, px_per_s = 100, width = 0, height = 0;
+  const double left = 110, lane = 14, leader_y = 30, nemesis_y = 60;
+  const double ops_y = nemesis_y + 20 + lane * 6;  // nemesis kinds stack in up to 6 rows
+  int clients = 0;
+};
+
+/// Time axis every 5 s (every 60 s beyond 10 minutes).
+std::string time_axis(const Timeline& t) {
   std::string svg;
-  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed(width, 0) + "\" height=\"" +
-         fixed(height, 0) + "\" font-family=\"sans-serif\" font-size=\"11\">";
-  // Time axis every 5 s (every 60 s beyond 10 minutes).
-  const int tick = seconds > 600 ? 60 : 5;
-  for (int s = 0; s <= static_cast<int>(seconds); s += tick) {
-    const std::string xs = x(static_cast<std::int64_t>(s) * 1'000'000);
-    svg += "<line x1=\"" + xs + "\" y1=\"15\" x2=\"" + xs + "\" y2=\"" + fixed(height - 15, 0) +
+  const int tick = t.seconds > 600 ? 60 : 5;
+  for (int s = 0; s <= static_cast<int>(t.seconds); s += tick) {
+    const std::string xs = t.x(static_cast<std::int64_t>(s) * 1'000'000);
+    svg += "<line x1=\"" + xs + "\" y1=\"15\" x2=\"" + xs + "\" y2=\"" + fixed(t.height - 15, 0) +
            "\" stroke=\"#eeeeee\"/><text x=\"" + xs + "\" y=\"12\">" + std::to_string(s) +
            "s</text>";
   }
-  svg += "<text x=\"4\" y=\"" + fixed(leader_y + 10, 0) + "\">leader</text>";
+  return svg;
+}
+
+std::string leader_lane(const Timeline& t, const RunReport& r) {
+  std::string svg = "<text x=\"4\" y=\"" + fixed(t.leader_y + 10, 0) + "\">leader</text>";
   for (std::size_t i = 0; i < r.leaders.size(); ++i) {
     const LeaderSample& l = r.leaders[i];
     const std::int64_t end = i + 1 < r.leaders.size() ? r.leaders[i + 1].time_us : r.duration_us;
     const std::string label =
         l.rank < 0 ? "no leader"
                    : "node " + std::to_string(l.rank) + ", term " + std::to_string(l.term);
-    svg += "<rect x=\"" + x(l.time_us) + "\" y=\"" + fixed(leader_y, 0) + "\" width=\"" +
-           fixed(std::max(1.0, static_cast<double>(end - l.time_us) / 1e6 * px_per_s), 1) +
-           "\" height=\"14\" fill=\"" + rank_colour(l.rank) + "\"><title>" + html_escape(label) +
-           "</title></rect>";
-    if (l.rank >= 0 && static_cast<double>(end - l.time_us) / 1e6 * px_per_s > 50) {
-      svg += "<text x=\"" + fixed(std::stod(x(l.time_us)) + 3, 1) + "\" y=\"" +
-             fixed(leader_y + 11, 0) + "\" fill=\"#ffffff\">n" + std::to_string(l.rank) + " t" +
+    svg += "<rect x=\"" + t.x(l.time_us) + "\" y=\"" + fixed(t.leader_y, 0) + "\" width=\"" +
+           fixed(std::max(1.0, t.px(end - l.time_us)), 1) + "\" height=\"14\" fill=\"" +
+           rank_colour(l.rank) + "\"><title>" + html_escape(label) + "</title></rect>";
+    if (l.rank >= 0 && t.px(end - l.time_us) > 50) {
+      svg += "<text x=\"" + fixed(std::stod(t.x(l.time_us)) + 3, 1) + "\" y=\"" +
+             fixed(t.leader_y + 11, 0) + "\" fill=\"#ffffff\">n" + std::to_string(l.rank) + " t" +
              std::to_string(l.term) + "</text>";
     }
   }
-  svg += "<text x=\"4\" y=\"" + fixed(nemesis_y + 10, 0) + "\">nemesis</text>";
+  return svg;
+}
+
+std::string nemesis_lane(const Timeline& t, const RunReport& r) {
+  std::string svg = "<text x=\"4\" y=\"" + fixed(t.nemesis_y + 10, 0) + "\">nemesis</text>";
   std::vector<std::int64_t> row_end(6, -1);
   for (const NemesisEvent& n : r.nemesis) {
     std::size_t row = 0;
     while (row + 1 < row_end.size() && row_end[row] > n.start_us) ++row;
     row_end[row] = std::max(n.end_us, n.start_us + 200'000);
-    const double w = std::max(3.0, static_cast<double>(n.end_us - n.start_us) / 1e6 * px_per_s);
-    svg += "<rect x=\"" + x(n.start_us) + "\" y=\"" + fixed(nemesis_y + lane * row, 0) +
+    const double w = std::max(3.0, t.px(n.end_us - n.start_us));
+    svg += "<rect x=\"" + t.x(n.start_us) + "\" y=\"" + fixed(t.nemesis_y + t.lane * row, 0) +
            "\" width=\"" + fixed(w, 1) +
            "\" height=\"12\" fill=\"#e15759\" opacity=\"0.6\"><title>" +
-           html_escape(n.kind + ": " + n.detail) + "</title></rect><text x=\"" + x(n.start_us) +
-           "\" y=\"" + fixed(nemesis_y + lane * row + 10, 0) + "\" font-size=\"9\">" +
+           html_escape(n.kind + ": " + n.detail) + "</title></rect><text x=\"" + t.x(n.start_us) +
+           "\" y=\"" + fixed(t.nemesis_y + t.lane * row + 10, 0) + "\" font-size=\"9\">" +
            html_escape(n.kind) + "</text>";
   }
-  for (int c = 0; c < clients; ++c) {
-    svg += "<text x=\"4\" y=\"" + fixed(ops_y + lane * c + 10, 0) + "\">client " +
+  return svg;
+}
+
+std::string client_lanes(const Timeline& t, const RunReport& r) {
+  std::string svg;
+  for (int c = 0; c < t.clients; ++c) {
+    svg += "<text x=\"4\" y=\"" + fixed(t.ops_y + t.lane * c + 10, 0) + "\">client " +
            std::to_string(c) + "</text>";
   }
   // At most 60000 ops are drawn, so a run of hours still gives a page a
@@ -212,55 +230,72 @@ std::string timeline_html(const RunReport& r) {
   const std::size_t first = r.history.size() > limit ? r.history.size() - limit : 0;
   for (std::size_t i = first; i < r.history.size(); ++i) {
     const Operation& op = r.history[i];
-    const double w =
-        std::max(1.0, static_cast<double>(op.complete_us - op.invoke_us) / 1e6 * px_per_s);
-    svg += "<rect x=\"" + x(op.invoke_us) + "\" y=\"" + fixed(ops_y + lane * op.client, 0) +
+    const double w = std::max(1.0, t.px(op.complete_us - op.invoke_us));
+    svg += "<rect x=\"" + t.x(op.invoke_us) + "\" y=\"" + fixed(t.ops_y + t.lane * op.client, 0) +
            "\" width=\"" + fixed(w, 1) + "\" height=\"11\" fill=\"" + op_colour(op) + "\"><title>" +
            html_escape(op_title(op)) + "</title></rect>";
   }
-  svg += "</svg>";
+  return svg;
+}
 
-  std::string verdict_rows;
+std::string timeline_svg(const RunReport& r) {
+  const Timeline t(r);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed(t.width, 0) + "\" height=\"" +
+         fixed(t.height, 0) + "\" font-family=\"sans-serif\" font-size=\"11\">" + time_axis(t) +
+         leader_lane(t, r) + nemesis_lane(t, r) + client_lanes(t, r) + "</svg>";
+}
+
+std::string verdict_rows(const RunReport& r) {
+  std::string rows;
   for (const KeyVerdict& v : r.verdicts) {
-    verdict_rows += "<tr><td>" + html_escape(v.key) + "</td><td>" +
-                    (v.linearizable ? "linearizable"
-                     : v.gave_up    ? "undecided"
-                                    : "VIOLATION") +
-                    "</td><td>" + std::to_string(v.ops_checked) + "</td><td>" +
-                    std::to_string(v.configurations) + "</td><td>" + fixed(v.seconds, 3) +
-                    "</td><td>" + html_escape(v.explanation) + "</td></tr>";
+    rows += "<tr><td>" + html_escape(v.key) + "</td><td>" +
+            (v.linearizable ? "linearizable"
+             : v.gave_up    ? "undecided"
+                            : "VIOLATION") +
+            "</td><td>" + std::to_string(v.ops_checked) + "</td><td>" +
+            std::to_string(v.configurations) + "</td><td>" + fixed(v.seconds, 3) + "</td><td>" +
+            html_escape(v.explanation) + "</td></tr>";
   }
+  return rows;
+}
+
+std::string problem_items(const RunReport& r) {
   std::string problems;
   for (const LostWrite& l : r.lost_writes)
     problems += "<li>" + html_escape(l.explanation) + "</li>";
   for (const std::string& p : r.log_problems) problems += "<li>" + html_escape(p) + "</li>";
   for (const std::string& e : r.errors) problems += "<li>" + html_escape(e) + "</li>";
+  return problems;
+}
 
-  std::string page =
-      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-      "style-src 'unsafe-inline'\"><title>raft_chaos report</title><style>"
-      "body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
-      "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
-      ".pass{color:#2a7a2a}.fail{color:#b00020}.scroll{overflow-x:auto;border:1px solid #ddd}"
-      ".key span{display:inline-block;width:12px;height:10px;margin:0 4px 0 12px}"
-      "</style></head><body><h1>raft_chaos: <span class=\"" +
-      std::string(r.passed ? "pass\">PASS" : "fail\">FAIL") + "</span></h1><p>" +
-      html_escape(r.summary) + "</p>" +
-      (problems.empty() ? "" : "<h2>Problems</h2><ul>" + problems + "</ul>") +
-      "<h2>Timeline</h2><p class=\"key\">"
-      "<span style=\"background:#4e79a7\"></span>write<span style=\"background:#76b7b2\"></span>"
-      "read<span style=\"background:#59a14f\"></span>cas swapped"
-      "<span style=\"background:#edc948\"></span>cas 409<span style=\"background:#b07aa1\"></span>"
-      "delete<span style=\"background:#e15759\"></span>"
-      "unknown<span style=\"background:#cccccc\"></span>failed (not applied). Leaders are "
-      "coloured by rank. Hover for details.</p><div class=\"scroll\">" +
-      svg +
-      "</div><h2>Checker, per key</h2><table><tr><th>key</th><th>verdict</th><th>ops</th>"
-      "<th>configurations</th><th>seconds</th><th>explanation</th></tr>" +
-      verdict_rows + "</table><details><summary>Configuration</summary><pre>" +
-      html_escape(safe_dump(r.config, 1)) + "</pre></details></body></html>\n";
-  return page;
+}  // namespace
+
+std::string timeline_html(const RunReport& r) {
+  const std::string problems = problem_items(r);
+  return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+         "style-src 'unsafe-inline'\"><title>raft_chaos report</title><style>"
+         "body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
+         "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
+         ".pass{color:#2a7a2a}.fail{color:#b00020}.scroll{overflow-x:auto;border:1px solid #ddd}"
+         ".key span{display:inline-block;width:12px;height:10px;margin:0 4px 0 12px}"
+         "</style></head><body><h1>raft_chaos: <span class=\"" +
+         std::string(r.passed ? "pass\">PASS" : "fail\">FAIL") + "</span></h1><p>" +
+         html_escape(r.summary) + "</p>" +
+         (problems.empty() ? "" : "<h2>Problems</h2><ul>" + problems + "</ul>") +
+         "<h2>Timeline</h2><p class=\"key\">"
+         "<span style=\"background:#4e79a7\"></span>write<span style=\"background:#76b7b2\"></span>"
+         "read<span style=\"background:#59a14f\"></span>cas swapped"
+         "<span style=\"background:#edc948\"></span>cas 409<span "
+         "style=\"background:#b07aa1\"></span>"
+         "delete<span style=\"background:#e15759\"></span>"
+         "unknown<span style=\"background:#cccccc\"></span>failed (not applied). Leaders are "
+         "coloured by rank. Hover for details.</p><div class=\"scroll\">" +
+         timeline_svg(r) +
+         "</div><h2>Checker, per key</h2><table><tr><th>key</th><th>verdict</th><th>ops</th>"
+         "<th>configurations</th><th>seconds</th><th>explanation</th></tr>" +
+         verdict_rows(r) + "</table><details><summary>Configuration</summary><pre>" +
+         html_escape(safe_dump(r.config, 1)) + "</pre></details></body></html>\n";
 }
 
 bool write_report(const std::filesystem::path& dir, const RunReport& report, std::string* error) {

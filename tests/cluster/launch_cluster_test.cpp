@@ -2,8 +2,10 @@
 // mpirun job; checks that all three agree, that the monitor's proxy can break
 // the leader, that bad flags and taken ports are refused, and that Ctrl+C
 // leaves no process and no listening port behind.
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 

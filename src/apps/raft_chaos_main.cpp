@@ -9,10 +9,12 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "chaos_run.hpp"
+#include "chaos/chaos_run.hpp"
+#include "parse_flags.hpp"
 
 namespace {
 
@@ -29,24 +31,18 @@ fs::path own_dir() {
   return ec ? fs::current_path() : exe.parent_path();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  raft::chaos::ChaosOptions o;
-  o.seed = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count() %
-                                      1'000'000'007);
-  o.bin_dir = own_dir();
-#ifdef RAFT_MPIEXEC
-  o.mpirun = RAFT_MPIEXEC;
-#endif
+/// The flags as given, before they become ChaosOptions.
+struct Flags {
+  raft::chaos::ChaosOptions options;
   std::string nemesis = "pause,crash,partition,oneway,transfer,elect,snapshot,kill9";
   std::string check_file;
+};
 
-  CLI::App app{
-      "raft_chaos: runs a real raft_node cluster under a random nemesis with concurrent "
-      "KV clients, then checks the history for linearizability, lost writes and log "
-      "agreement, and writes report.json and timeline.html"};
+void add_flags(CLI::App& app, Flags& f) {
+  raft::chaos::ChaosOptions& o = f.options;
   app.add_option("--nodes", o.nodes, "MPI ranks (3-9)")->capture_default_str();
+  raft::apps::add_timing_flags(app, o.min_election_timeout_ms, o.max_election_timeout_ms,
+                               o.heartbeat_interval_ms);
   app.add_option("--seconds", o.seconds, "how long clients and nemesis run")->capture_default_str();
   app.add_option("--seed", o.seed, "picks the workload and the nemesis schedule (default: clock)");
   app.add_option("--clients", o.clients, "concurrent clients (1-64)")->capture_default_str();
@@ -56,30 +52,37 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--mpirun", o.mpirun, "mpirun to start the job with")->capture_default_str();
   app.add_option(
-         "--nemesis", nemesis,
+         "--nemesis", f.nemesis,
          "comma-separated faults: pause,crash,partition,oneway,transfer,elect,snapshot,kill9 "
          "(or none)")
       ->capture_default_str();
-  app.add_option("--min_election_timeout", o.min_election_timeout_ms, "ms")->capture_default_str();
-  app.add_option("--max_election_timeout", o.max_election_timeout_ms, "ms")->capture_default_str();
-  app.add_option("--heartbeat_interval", o.heartbeat_interval_ms, "ms")->capture_default_str();
   app.add_option("--snapshot_every", o.snapshot_every, "nodes compact every N entries")
       ->capture_default_str();
   app.add_option("--fsync", o.fsync, "always|never (never may lose writes on kill -9)")
       ->capture_default_str();
-  app.add_option("--check", check_file,
+  app.add_option("--check", f.check_file,
                  "check the history of a saved report.json again (no cluster is started)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    if (const auto nl = what.find('\n'); nl != std::string::npos) what = what.substr(0, nl);
-    bad_flag(what);
-  }
+}
 
-  if (!check_file.empty()) return raft::chaos::recheck_report(check_file);
+/// The fault kinds of a --nemesis list; exits on an unknown one.
+std::vector<std::string> nemesis_kinds(const std::string& list) {
+  static const std::set<std::string> kinds = {"pause",    "crash", "partition", "oneway",
+                                              "transfer", "elect", "snapshot",  "kill9"};
+  std::vector<std::string> out;
+  if (list == "none") return out;
+  std::stringstream in(list);
+  for (std::string kind; std::getline(in, kind, ',');) {
+    if (!kinds.count(kind)) {
+      bad_flag("--nemesis: unknown fault '" + kind +
+               "' (known: pause,crash,partition,oneway,transfer,elect,snapshot,kill9, or none)");
+    }
+    out.push_back(kind);
+  }
+  return out;
+}
+
+/// Exits with one line on the first bad flag, before anything starts.
+void validate(const raft::chaos::ChaosOptions& o) {
   if (o.nodes < 3 || o.nodes > 9) bad_flag("--nodes must be between 3 and 9");
   if (!(o.seconds >= 1)) bad_flag("--seconds must be at least 1");
   if (o.clients < 1 || o.clients > 64) bad_flag("--clients must be between 1 and 64");
@@ -90,25 +93,38 @@ int main(int argc, char** argv) {
     bad_flag("--heartbeat_interval must be at least 1 and below --min_election_timeout");
   if (o.snapshot_every < 0) bad_flag("--snapshot_every must not be negative");
   if (o.fsync != "always" && o.fsync != "never") bad_flag("--fsync must be always or never");
-  static const std::set<std::string> kinds = {"pause",    "crash", "partition", "oneway",
-                                              "transfer", "elect", "snapshot",  "kill9"};
-  o.nemesis.clear();
-  if (nemesis != "none") {
-    std::stringstream in(nemesis);
-    for (std::string kind; std::getline(in, kind, ',');) {
-      if (!kinds.count(kind)) {
-        bad_flag("--nemesis: unknown fault '" + kind +
-                 "' (known: pause,crash,partition,oneway,transfer,elect,snapshot,kill9, or none)");
-      }
-      o.nemesis.push_back(kind);
-    }
-  }
+}
+
+/// The programs the run starts must be there.
+void check_programs(const raft::chaos::ChaosOptions& o) {
   for (const char* program : {"raft_node", "discovery_server"}) {
     if (::access((o.bin_dir / program).c_str(), X_OK) != 0) {
       bad_flag("--bin-dir: no executable " + (o.bin_dir / program).string() +
                " (build raft_node and discovery_server first)");
     }
   }
-  if (o.out.empty()) bad_flag("--out must not be empty");
-  return raft::chaos::run_chaos(o);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  f.options.seed = static_cast<std::uint64_t>(
+      std::chrono::system_clock::now().time_since_epoch().count() % 1'000'000'007);
+  f.options.bin_dir = own_dir();
+#ifdef RAFT_MPIEXEC
+  f.options.mpirun = RAFT_MPIEXEC;
+#endif
+  CLI::App app{
+      "raft_chaos: runs a real raft_node cluster under a random nemesis with concurrent "
+      "KV clients, then checks the history for linearizability, lost writes and log "
+      "agreement, and writes report.json and timeline.html"};
+  add_flags(app, f);
+  if (const auto code = raft::apps::parse_flags(app, argc, argv, bad_flag)) return *code;
+  if (!f.check_file.empty()) return raft::chaos::recheck_report(f.check_file);
+  validate(f.options);
+  f.options.nemesis = nemesis_kinds(f.nemesis);
+  check_programs(f.options);
+  if (f.options.out.empty()) bad_flag("--out must not be empty");
+  return raft::chaos::run_chaos(f.options);
 }
