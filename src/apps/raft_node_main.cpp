@@ -22,6 +22,7 @@
 #include "discovery/discovery_client.hpp"
 #include "http/known_nodes_source.hpp"
 #include "http/node_server.hpp"
+#include "parse_flags.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node_driver.hpp"
 #include "transport/mpi_transport.hpp"
@@ -75,9 +76,8 @@ class DiscoveryNodes final : public raft::http::KnownNodesSource {
 void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--client_num_in_total", f.client_num_in_total,
                  "number of nodes (must equal the number of MPI ranks if given)");
-  app.add_option("--min_election_timeout", f.min_election_timeout, "ms")->capture_default_str();
-  app.add_option("--max_election_timeout", f.max_election_timeout, "ms")->capture_default_str();
-  app.add_option("--heartbeat_interval", f.heartbeat_interval, "ms")->capture_default_str();
+  raft::apps::add_timing_flags(app, f.min_election_timeout, f.max_election_timeout,
+                               f.heartbeat_interval);
   app.add_option("--base_port", f.base_port, "node i serves HTTP on base_port + i")
       ->capture_default_str();
   app.add_option("--http_port", f.http_port, "this node's HTTP port (default base_port + rank)");
@@ -160,21 +160,13 @@ Settings validate(const Flags& f) {
   return settings;
 }
 
-Flags parse_flags(int argc, char** argv) {
+Flags read_flags(int argc, char** argv) {
   Flags f;
   if (const char* url = std::getenv("SERVICE_DISCOVERY_URL"); url && *url) f.discovery_url = url;
   if (f.discovery_url.empty()) f.discovery_url = "http://127.0.0.1:5000";
   CLI::App app{"One Raft node per MPI rank: mpirun -n N raft_node [flags]"};
   add_flags(app, f);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    std::exit(app.exit(e));
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    if (const auto nl = what.find('\n'); nl != std::string::npos) what = what.substr(0, nl);
-    fail_flags(what);
-  }
+  if (const auto code = raft::apps::parse_flags(app, argc, argv, fail_flags)) std::exit(*code);
   return f;
 }
 
@@ -349,7 +341,7 @@ int NodeProgram::run(const sigset_t& stop_signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Flags flags = parse_flags(argc, argv);
+  const Flags flags = read_flags(argc, argv);
   Settings settings = validate(flags);
   // SIGINT/SIGTERM are taken by a dedicated thread with sigwait; block them
   // before any thread starts so every thread inherits the mask.

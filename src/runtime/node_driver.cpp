@@ -13,12 +13,6 @@ namespace raft::runtime {
 
 namespace {
 
-std::uint64_t steady_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
-
 KvReply unavailable(std::string error, NodeId leader = kNoNode) {
   KvReply r;
   r.http_status = 503;

@@ -14,12 +14,6 @@ namespace raft::runtime {
 
 namespace {
 
-std::uint64_t steady_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
-
 CommandReply ok(std::string result, nlohmann::json fields = nlohmann::json::object()) {
   CommandReply r;
   r.result = std::move(result);
@@ -268,42 +262,46 @@ CommandReply restart(Impl& d, const Args&) {
 // only heal empties them, so the kinds of cut combine (a drop_to and a
 // drop_from make a partition).
 
-CommandReply cut(Impl& d, const std::string& name, const Args& args, std::set<NodeId>& set) {
+/// One kind of cut: the command, the LinkFilter set it adds to, the field
+/// that reports the set, and the sentence around the ranks.
+struct CutKind {
+  const char* command;
+  std::set<NodeId> LinkFilter::*set;
+  const char* field;
+  const char* before;
+  const char* after;
+};
+
+CommandReply cut(Impl& d, const CutKind& kind, const Args& args) {
   std::string error;
   const int size = static_cast<int>(d.options.raft.voters.size());
-  const auto ranks = parse_peer_ranks(name, args, size, d.options.raft.id, &error);
+  const auto ranks = parse_peer_ranks(kind.command, args, size, d.options.raft.id, &error);
   if (!ranks) return refused(error);
+  std::set<NodeId>& set = d.ready.links().*kind.set;
   set.insert(ranks->begin(), ranks->end());
-  return ok({}, {{name == "partition" ? "partitioned" : "dropping_" + name.substr(5),
-                  std::vector<NodeId>(set.begin(), set.end())}});
-}
-
-std::string joined_ranks(const CommandReply& r) {
-  return join(r.fields.begin()->get<std::vector<NodeId>>());
+  const std::vector<NodeId> all(set.begin(), set.end());
+  return ok(kind.before + join(all) + kind.after, {{kind.field, all}});
 }
 
 CommandReply partition(Impl& d, const Args& args) {
-  CommandReply r = cut(d, "partition", args, d.ready.links().partitioned);
-  if (r.ok) r.result = "dropping all traffic to and from node(s) " + joined_ranks(r);
-  return r;
+  return cut(d,
+             {"partition", &LinkFilter::partitioned, "partitioned",
+              "dropping all traffic to and from node(s) ", ""},
+             args);
 }
 
 CommandReply drop_from(Impl& d, const Args& args) {
-  CommandReply r = cut(d, "drop_from", args, d.ready.links().drop_from);
-  if (r.ok) {
-    r.result = "dropping every message received from node(s) " + joined_ranks(r) +
-               " (still sending to them)";
-  }
-  return r;
+  return cut(d,
+             {"drop_from", &LinkFilter::drop_from, "dropping_from",
+              "dropping every message received from node(s) ", " (still sending to them)"},
+             args);
 }
 
 CommandReply drop_to(Impl& d, const Args& args) {
-  CommandReply r = cut(d, "drop_to", args, d.ready.links().drop_to);
-  if (r.ok) {
-    r.result = "dropping every message sent to node(s) " + joined_ranks(r) +
-               " (still receiving from them)";
-  }
-  return r;
+  return cut(d,
+             {"drop_to", &LinkFilter::drop_to, "dropping_to",
+              "dropping every message sent to node(s) ", " (still receiving from them)"},
+             args);
 }
 
 CommandReply heal(Impl& d, const Args& args) {

@@ -46,6 +46,13 @@ inline std::chrono::microseconds idle_wait_for(TimeMs heartbeat_interval_ms) {
   const TimeMs ms = std::clamp<TimeMs>(heartbeat_interval_ms / 6, 1, 100);
   return std::chrono::microseconds(ms * 1000);
 }
+/// The loop's wall clock, in ms since an arbitrary start.
+inline std::uint64_t steady_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
 /// Status is republished at least this often, and at once on role/term/leader changes.
 inline constexpr std::uint64_t kPublishEveryMs = 50;
 inline constexpr std::size_t kHistoryLines = 100;
