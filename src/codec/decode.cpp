@@ -11,11 +11,11 @@
 namespace raft::codec {
 namespace {
 
-constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 
 std::string type_text(std::uint64_t type) {
   std::string text = std::to_string(type);
-  if (type >= kMinMessageType && type <= kMaxMessageType) {
+  if (type >= kMessageTypeMin && type <= kMessageTypeMax) {
     text += " (";
     text += message_type_name(static_cast<MessageType>(type));
     text += ")";
@@ -73,14 +73,14 @@ class Reader {
     if (next_ != end_ && *next_ < 0x80) return *next_++;  // the common case
     const std::uint8_t* at = next_;
     std::uint64_t value = 0;
-    for (std::size_t i = 0; i < detail::kMaxVarintBytes; ++i) {
+    for (std::size_t i = 0; i < detail::kVarintBytesMax; ++i) {
       if (at + i == end_) {
         fail(ErrorReason::Truncated, std::string("input ends inside ") + field);
         return 0;
       }
       const std::uint8_t group = at[i];
       // The 10th group holds bit 63 only; more would overflow 64 bits.
-      if (i == detail::kMaxVarintBytes - 1 && group > 1) {
+      if (i == detail::kVarintBytesMax - 1 && group > 1) {
         fail_at(at, ErrorReason::BadVarint, std::string(field) + " overflows 64 bits");
         return 0;
       }
@@ -159,13 +159,13 @@ void read_entries(Reader& r, Message& m) {
   if (r.failed()) return;
   // Both bounds hold before anything is allocated: a hostile count can
   // neither exceed the cap nor promise more entries than the bytes left hold.
-  if (count > kMaxEntryCount) {
+  if (count > kEntryCountMax) {
     r.fail_at(at, ErrorReason::CountTooLarge,
               "entry count " + std::to_string(count) + " is above the limit of " +
-                  std::to_string(kMaxEntryCount));
+                  std::to_string(kEntryCountMax));
     return;
   }
-  if (count > r.remaining() / kMinEntryBytes) {
+  if (count > r.remaining() / kEntryBytesMin) {
     r.fail_at(at, ErrorReason::CountTooLarge,
               "entry count " + std::to_string(count) + " cannot fit in the " +
                   std::to_string(r.remaining()) + " bytes left");
@@ -179,11 +179,11 @@ void read_entries(Reader& r, Message& m) {
     const std::uint8_t* index_at = r.position();
     e.index = r.varint("entry index");
     if (r.failed()) return;
-    if (previous == kMaxU64 || e.index != previous + 1) {
+    if (previous == kU64Max || e.index != previous + 1) {
       r.fail_at(index_at, ErrorReason::BadEntryIndex,
                 "entry " + std::to_string(i) + " has index " + std::to_string(e.index) +
                     ", expected " +
-                    (previous == kMaxU64 ? std::string("none (index space ends)")
+                    (previous == kU64Max ? std::string("none (index space ends)")
                                          : std::to_string(previous + 1)));
       return;
     }
@@ -197,7 +197,7 @@ void read_entries(Reader& r, Message& m) {
       return;
     }
     e.type = static_cast<EntryType>(type);
-    r.blob(e.data, kMaxEntryDataBytes, "entry data");
+    r.blob(e.data, kEntryDataBytesMax, "entry data");
     if (r.failed()) return;
   }
 }
@@ -206,11 +206,11 @@ void read_entries(Reader& r, Message& m) {
 
 std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId from, NodeId to,
                                       int tag, Message& out) {
-  if (bytes.size() > kMaxMessageBytes) {
+  if (bytes.size() > kMessageBytesMax) {
     return CodecError{ErrorReason::MessageTooLarge,
                       std::string(reason_name(ErrorReason::MessageTooLarge)) + ": " +
                           std::to_string(bytes.size()) + " bytes, above the limit of " +
-                          std::to_string(kMaxMessageBytes)};
+                          std::to_string(kMessageBytesMax)};
   }
   Reader r(bytes);
   const std::uint8_t magic0 = r.byte("magic");
@@ -232,7 +232,7 @@ std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId f
   }
   const std::uint8_t type = r.byte("message type");
   if (r.failed()) return std::move(r.error());
-  if (type < kMinMessageType || type > kMaxMessageType) {
+  if (type < kMessageTypeMin || type > kMessageTypeMax) {
     r.fail_at(r.position() - 1, ErrorReason::BadMessageType,
               "message type " + std::to_string(type) + " is not 1..9");
     return std::move(r.error());
@@ -293,8 +293,8 @@ std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId f
       out.offset = r.varint("offset");
       out.done = r.boolean("done");
       const std::uint8_t* chunk_at = r.position();
-      r.blob(out.chunk, kMaxChunkBytes, "snapshot chunk");
-      if (!r.failed() && out.offset > kMaxU64 - out.chunk.size()) {
+      r.blob(out.chunk, kChunkBytesMax, "snapshot chunk");
+      if (!r.failed() && out.offset > kU64Max - out.chunk.size()) {
         r.fail_at(chunk_at, ErrorReason::OffsetOverflow,
                   "snapshot offset " + std::to_string(out.offset) + " plus " +
                       std::to_string(out.chunk.size()) + " chunk bytes overflows");

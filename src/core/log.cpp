@@ -34,17 +34,17 @@ const Entry& RaftLog::at(Index index) const {
   return entries_[index - first_index()];
 }
 
-std::vector<Entry> RaftLog::slice(Index from, std::size_t max_count, std::size_t max_bytes) const {
+std::vector<Entry> RaftLog::slice(Index from, std::size_t count_max, std::size_t bytes_max) const {
   assert(from >= first_index());
   std::vector<Entry> out;
   if (from <= last_index()) {
-    out.reserve(static_cast<std::size_t>(std::min<Index>(max_count, last_index() - from + 1)));
+    out.reserve(static_cast<std::size_t>(std::min<Index>(count_max, last_index() - from + 1)));
   }
   std::size_t bytes = 0;
-  for (Index i = from; i <= last_index() && out.size() < max_count; ++i) {
+  for (Index i = from; i <= last_index() && out.size() < count_max; ++i) {
     const Entry& e = entries_[i - first_index()];
     // Always send at least one entry, however large, so progress is possible.
-    if (!out.empty() && bytes + e.data.size() > max_bytes) break;
+    if (!out.empty() && bytes + e.data.size() > bytes_max) break;
     bytes += e.data.size();
     out.push_back(e);
   }

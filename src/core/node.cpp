@@ -259,7 +259,7 @@ Ready Node::ready() {
   if (applied_ < commit_) {
     const Index from = std::max(applied_ + 1, log_.first_index());
     const std::size_t count = static_cast<std::size_t>(
-        std::min<Index>(commit_ - from + 1, config_.max_committed_per_ready));
+        std::min<Index>(commit_ - from + 1, config_.committed_per_ready_max));
     rd.committed = log_.slice(from, count, SIZE_MAX);
     if (!rd.committed.empty()) applied_ = rd.committed.back().index;
   }

@@ -150,7 +150,7 @@ void Node::send_append(NodeId peer, bool allow_empty) {
     return;
   }
   if (p.state == Progress::State::Probe && p.probe_sent) return;
-  if (p.state == Progress::State::Replicate && p.inflight.size() >= config_.max_inflight_appends) {
+  if (p.state == Progress::State::Replicate && p.inflight.size() >= config_.inflight_appends_max) {
     return;
   }
   p.next = std::min(p.next, log_.last_index() + 1);
@@ -172,7 +172,7 @@ void Node::send_append(NodeId peer, bool allow_empty) {
   m.prev_log_index = prev;
   m.prev_log_term = *prev_term;
   if (p.next <= log_.last_index()) {
-    m.entries = log_.slice(p.next, config_.max_entries_per_append, config_.max_bytes_per_append);
+    m.entries = log_.slice(p.next, config_.append_entries_max, config_.append_bytes_max);
   }
   if (m.entries.empty() && !allow_empty) return;
   m.commit = commit_;
@@ -242,7 +242,7 @@ void Node::broadcast_heartbeat() {
         send_snapshot_chunk(peer);  // retransmit the current chunk
         break;
       case Progress::State::Replicate:
-        if (p.next <= last && p.inflight.size() < config_.max_inflight_appends) {
+        if (p.next <= last && p.inflight.size() < config_.inflight_appends_max) {
           send_append(peer, /*allow_empty=*/false);
         } else {
           send_heartbeat(peer);

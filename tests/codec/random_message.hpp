@@ -47,7 +47,7 @@ struct RandomMessageOptions {
 
 inline Message random_message(Rng& rng, const RandomMessageOptions& options = {}) {
   Message m;
-  m.type = static_cast<MessageType>(rng.uniform(kMinMessageType, kMaxMessageType));
+  m.type = static_cast<MessageType>(rng.uniform(kMessageTypeMin, kMessageTypeMax));
   m.from = random_node_id(rng);
   m.to = random_node_id(rng);
   m.term = random_width_u64(rng);
