@@ -2,12 +2,12 @@
 // every field straight into it. The field order lives in emit() only, which
 // both passes share, so the size computed is always the size written.
 
-#include <cassert>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 
 #include "codec/codec.hpp"
+#include "raft/assert.hpp"
 #include "varint.hpp"
 
 namespace raft::codec {
@@ -165,7 +165,7 @@ std::optional<CodecError> encode_into_buffer(const Message& message, Buffer& out
   out.resize(start + bytes);
   Writer writer{out.data() + start};
   emit(message, writer);
-  assert(writer.out == out.data() + out.size());
+  RAFT_ASSERT(writer.out == out.data() + out.size(), "the size measured is the size written");
   return std::nullopt;
 }
 
