@@ -202,51 +202,46 @@ void read_entries(Reader& r, Message& m) {
   }
 }
 
-}  // namespace
-
-std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId from, NodeId to,
-                                      int tag, Message& out) {
-  if (bytes.size() > kMessageBytesMax) {
-    return CodecError{ErrorReason::MessageTooLarge,
-                      std::string(reason_name(ErrorReason::MessageTooLarge)) + ": " +
-                          std::to_string(bytes.size()) + " bytes, above the limit of " +
-                          std::to_string(kMessageBytesMax)};
-  }
-  Reader r(bytes);
+/// Magic, version and type, checked against the MPI tag. Returns the message
+/// type, or 0 after recording why the header is refused.
+std::uint8_t read_header(Reader& r, int tag) {
   const std::uint8_t magic0 = r.byte("magic");
   const std::uint8_t magic1 = r.byte("magic");
-  if (r.failed()) return std::move(r.error());
+  if (r.failed()) return 0;
   if (magic0 != kMagic0 || magic1 != kMagic1) {
     r.fail_at(r.position() - 2, ErrorReason::BadMagic,
               "magic is " + std::to_string(magic0) + " " + std::to_string(magic1) + ", not " +
                   std::to_string(kMagic0) + " " + std::to_string(kMagic1));
-    return std::move(r.error());
+    return 0;
   }
   const std::uint8_t version = r.byte("version");
-  if (r.failed()) return std::move(r.error());
+  if (r.failed()) return 0;
   if (version != kFormatVersion) {
     r.fail_at(r.position() - 1, ErrorReason::BadVersion,
               "format version " + std::to_string(version) + " is unknown (this node speaks " +
                   std::to_string(kFormatVersion) + ")");
-    return std::move(r.error());
+    return 0;
   }
   const std::uint8_t type = r.byte("message type");
-  if (r.failed()) return std::move(r.error());
+  if (r.failed()) return 0;
   if (type < kMessageTypeMin || type > kMessageTypeMax) {
     r.fail_at(r.position() - 1, ErrorReason::BadMessageType,
               "message type " + std::to_string(type) + " is not 1..9");
-    return std::move(r.error());
+    return 0;
   }
   if (tag != static_cast<int>(type)) {
     r.fail_at(r.position() - 1, ErrorReason::TagMismatch,
               "MPI tag " +
                   (tag >= 0 ? type_text(static_cast<std::uint64_t>(tag)) : std::to_string(tag)) +
                   " but the message is of type " + type_text(type));
-    return std::move(r.error());
+    return 0;
   }
+  return type;
+}
 
-  reset_keeping_capacity(out);
-  out.type = static_cast<MessageType>(type);
+/// The common body: sender and receiver, checked against what MPI reports,
+/// and the term.
+void read_common(Reader& r, NodeId from, NodeId to, Message& out) {
   const std::uint8_t* from_at = r.position();
   out.from = r.node_id("from");
   if (!r.failed() && out.from != from) {
@@ -262,7 +257,24 @@ std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId f
                   std::to_string(to) + " received it");
   }
   out.term = r.varint("term");
+}
 
+void read_install_snapshot(Reader& r, Message& out) {
+  out.snapshot.last_index = r.varint("snapshot last_index");
+  out.snapshot.last_term = r.varint("snapshot last_term");
+  out.offset = r.varint("offset");
+  out.done = r.boolean("done");
+  const std::uint8_t* chunk_at = r.position();
+  r.blob(out.chunk, kChunkBytesMax, "snapshot chunk");
+  if (!r.failed() && out.offset > kU64Max - out.chunk.size()) {
+    r.fail_at(chunk_at, ErrorReason::OffsetOverflow,
+              "snapshot offset " + std::to_string(out.offset) + " plus " +
+                  std::to_string(out.chunk.size()) + " chunk bytes overflows");
+  }
+}
+
+/// The fields of `out.type`, in the order codec.hpp lists them.
+void read_body(Reader& r, Message& out) {
   switch (out.type) {
     case MessageType::VoteRequest:
     case MessageType::PreVoteRequest:
@@ -287,20 +299,7 @@ std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId f
       out.hint_index = r.varint("hint_index");
       out.read_ctx = r.varint("read_ctx");
       break;
-    case MessageType::InstallSnapshot: {
-      out.snapshot.last_index = r.varint("snapshot last_index");
-      out.snapshot.last_term = r.varint("snapshot last_term");
-      out.offset = r.varint("offset");
-      out.done = r.boolean("done");
-      const std::uint8_t* chunk_at = r.position();
-      r.blob(out.chunk, kChunkBytesMax, "snapshot chunk");
-      if (!r.failed() && out.offset > kU64Max - out.chunk.size()) {
-        r.fail_at(chunk_at, ErrorReason::OffsetOverflow,
-                  "snapshot offset " + std::to_string(out.offset) + " plus " +
-                      std::to_string(out.chunk.size()) + " chunk bytes overflows");
-      }
-      break;
-    }
+    case MessageType::InstallSnapshot: read_install_snapshot(r, out); break;
     case MessageType::InstallSnapshotResponse:
       out.snapshot.last_index = r.varint("snapshot last_index");
       out.snapshot.last_term = r.varint("snapshot last_term");
@@ -312,6 +311,26 @@ std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId f
       break;
     case MessageType::TimeoutNow: break;
   }
+}
+
+}  // namespace
+
+std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId from, NodeId to,
+                                      int tag, Message& out) {
+  if (bytes.size() > kMessageBytesMax) {
+    return CodecError{ErrorReason::MessageTooLarge,
+                      std::string(reason_name(ErrorReason::MessageTooLarge)) + ": " +
+                          std::to_string(bytes.size()) + " bytes, above the limit of " +
+                          std::to_string(kMessageBytesMax)};
+  }
+  Reader r(bytes);
+  const std::uint8_t type = read_header(r, tag);
+  if (r.failed()) return std::move(r.error());
+
+  reset_keeping_capacity(out);
+  out.type = static_cast<MessageType>(type);
+  read_common(r, from, to, out);
+  read_body(r, out);
   if (out.type != MessageType::AppendEntries) out.entries.clear();
   if (!r.failed() && r.remaining() != 0) {
     r.fail(ErrorReason::TrailingBytes,
