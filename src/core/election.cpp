@@ -83,6 +83,7 @@ void Node::start_pre_vote() {
 }
 
 void Node::campaign(bool force, const char* why) {
+  RAFT_ASSERT(role_ != Role::Initial, "an INITIAL node does not stand for election");
   pre_voting_ = false;
   fail_pending_reads();
   transfer_target_ = kNoNode;
@@ -116,6 +117,7 @@ void Node::handle_vote_request(const Message& m) {
   const bool pre = m.type == MessageType::PreVoteRequest;
   // Here m.term >= term_ (lower terms were answered in step()). For a real
   // vote step() has already adopted m.term, so m.term == term_.
+  RAFT_ASSERT(pre ? m.term >= term_ : m.term == term_, "step() answered older terms");
   bool grant =
       role_ != Role::Initial && log_.candidate_is_up_to_date(m.last_log_index, m.last_log_term);
   if (pre) {

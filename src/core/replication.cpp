@@ -10,6 +10,7 @@
 namespace raft {
 
 void Node::append_local(EntryType type, std::string data) {
+  RAFT_ASSERT(role_ == Role::Leader, "only a leader appends entries of its own");
   Entry e;
   e.term = term_;
   e.index = log_.last_index() + 1;
@@ -173,6 +174,7 @@ void Node::send_append(NodeId peer, bool allow_empty) {
 }
 
 void Node::send_heartbeat(NodeId peer) {
+  RAFT_ASSERT(role_ == Role::Leader, "only a leader sends heartbeats");
   const Progress& p = progress_.at(peer);
   const std::optional<Term> match_term = log_.term_at(p.match);
   if (!match_term) {
