@@ -178,6 +178,9 @@ class Node {
   void reject_append(Message& reply, Index prev, Index rejected) const;
   /// Appends entries[skip..], cutting off a conflicting uncommitted suffix.
   void append_from_leader(std::vector<Entry>& entries, std::size_t skip);
+  /// The Progress of follower `from`, marked as heard from this CheckQuorum
+  /// round; null unless we lead and `from` is one of our followers.
+  Progress* follower_heard(NodeId from);
   void handle_append_response(const Message& m);
   /// Where to probe next after the rejection `m` (fast back-off).
   Index back_off_hint(const Message& m) const;

@@ -95,6 +95,8 @@ struct Progress {
   bool stalled(Index last_index) const;
 
  private:
+  /// Enters `to` with nothing in flight and no probe outstanding.
+  void reset_state(State to);
   /// Asserts the invariants listed at the top of this file.
   void check() const;
 };

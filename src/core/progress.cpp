@@ -8,27 +8,27 @@
 
 namespace raft {
 
-void Progress::become_probe() {
-  state = State::Probe;
-  next = match + 1;
+void Progress::reset_state(State to) {
+  state = to;
   inflight.clear();
   probe_sent = false;
+}
+
+void Progress::become_probe() {
+  reset_state(State::Probe);
+  next = match + 1;
   check();
 }
 
 void Progress::become_replicate() {
-  state = State::Replicate;
+  reset_state(State::Replicate);
   next = match + 1;
-  inflight.clear();
-  probe_sent = false;
   check();
 }
 
 void Progress::become_snapshot(SnapshotMeta snapshot) {
   RAFT_ASSERT(next <= snapshot.last_index, "a snapshot is sent only for entries it folded");
-  state = State::Snapshot;
-  inflight.clear();
-  probe_sent = false;
+  reset_state(State::Snapshot);
   snapshot_sending = snapshot;
   snapshot_offset = 0;
   check();

@@ -100,12 +100,18 @@ void Node::append_from_leader(std::vector<Entry>& entries, std::size_t skip) {
   }
 }
 
+Progress* Node::follower_heard(NodeId from) {
+  if (role_ != Role::Leader) return nullptr;
+  auto it = progress_.find(from);
+  if (it == progress_.end()) return nullptr;
+  it->second.recent_active = true;
+  return &it->second;
+}
+
 void Node::handle_append_response(const Message& m) {
-  if (role_ != Role::Leader) return;
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& p = it->second;
-  p.recent_active = true;
+  Progress* follower = follower_heard(m.from);
+  if (!follower) return;
+  Progress& p = *follower;
   p.acked_read_ctx = std::max(p.acked_read_ctx, m.read_ctx);
 
   if (m.success) {

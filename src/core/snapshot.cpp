@@ -85,11 +85,9 @@ void Node::handle_install_snapshot(const Message& m) {
 }
 
 void Node::handle_install_snapshot_response(const Message& m) {
-  if (role_ != Role::Leader) return;
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& p = it->second;
-  p.recent_active = true;
+  Progress* follower = follower_heard(m.from);
+  if (!follower) return;
+  Progress& p = *follower;
   if (m.done && m.success) {
     if (m.match_index <= log_.last_index()) p.maybe_update(m.match_index);
     if (p.state == Progress::State::Snapshot) {
