@@ -113,15 +113,15 @@ class Reader {
   }
 
   /// Reads a length-prefixed byte string into `out` (reusing its capacity),
-  /// after checking the length against `cap` and the unread input.
-  void blob(std::string& out, std::size_t cap, const char* field) {
+  /// after checking the length against `length_max` and the unread input.
+  void blob(std::string& out, std::size_t length_max, const char* field) {
     const std::uint8_t* at = next_;
     const std::uint64_t length = varint(field);
     if (failed()) return;
-    if (length > cap) {
+    if (length > length_max) {
       fail_at(at, ErrorReason::LengthTooLarge,
               std::string(field) + " length " + std::to_string(length) + " is above the limit of " +
-                  std::to_string(cap));
+                  std::to_string(length_max));
       return;
     }
     if (length > remaining()) {
