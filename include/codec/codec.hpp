@@ -65,12 +65,12 @@
 /// The message ends exactly after the last field: trailing bytes are rejected.
 ///
 /// Limits (checked by the encoder and the decoder alike):
-///   whole message <= kMaxMessageBytes (64 MiB), entry data <= kMaxEntryDataBytes
-///   (16 MiB), entries per message <= kMaxEntryCount (65536), snapshot chunk
-///   <= kMaxChunkBytes (16 MiB).
+///   whole message <= kMessageBytesMax (64 MiB), entry data <= kEntryDataBytesMax
+///   (16 MiB), entries per message <= kEntryCountMax (65536), snapshot chunk
+///   <= kChunkBytesMax (16 MiB).
 /// A decoder checks every count and length against both its cap and the bytes
 /// still unread before it allocates anything: an entry count above
-/// remaining_bytes / kMinEntryBytes is rejected outright.
+/// remaining_bytes / kEntryBytesMin is rejected outright.
 ///
 /// The codec checks the structure (and that entry indexes follow on), not
 /// Raft's rules (e.g. entry terms not above the message term): those stay
@@ -98,18 +98,18 @@ inline constexpr std::uint8_t kMagic1 = 0x46;  // 'F'
 inline constexpr std::uint8_t kFormatVersion = 1;
 inline constexpr std::size_t kHeaderBytes = 4;
 
-inline constexpr std::size_t kMaxMessageBytes = std::size_t{64} << 20;
-inline constexpr std::size_t kMaxEntryDataBytes = std::size_t{16} << 20;
-inline constexpr std::size_t kMaxChunkBytes = std::size_t{16} << 20;
-/// Far above Config::max_entries_per_append (1024 by default), and low enough
+inline constexpr std::size_t kMessageBytesMax = std::size_t{64} << 20;
+inline constexpr std::size_t kEntryDataBytesMax = std::size_t{16} << 20;
+inline constexpr std::size_t kChunkBytesMax = std::size_t{16} << 20;
+/// Far above Config::append_entries_max (1024 by default), and low enough
 /// that a hostile count can make a decoder reserve at most a few MiB.
-inline constexpr std::size_t kMaxEntryCount = std::size_t{1} << 16;
+inline constexpr std::size_t kEntryCountMax = std::size_t{1} << 16;
 /// The smallest encoded entry: term, index, type and data length, 1 byte each.
-inline constexpr std::size_t kMinEntryBytes = 4;
+inline constexpr std::size_t kEntryBytesMin = 4;
 
 /// Why an encoding or decoding was refused. Stable names via reason_name().
 enum class ErrorReason : std::uint8_t {
-  MessageTooLarge,   ///< whole message above kMaxMessageBytes
+  MessageTooLarge,   ///< whole message above kMessageBytesMax
   Truncated,         ///< input ends before a field (or a length runs past the end)
   BadMagic,          ///< first two bytes are not 'R' 'F'
   BadVersion,        ///< format version this decoder does not know
@@ -121,7 +121,7 @@ enum class ErrorReason : std::uint8_t {
   BadNodeId,         ///< node id varint above 2^32-1
   BadBool,           ///< boolean byte other than 0 or 1
   BadEntryType,      ///< entry type outside 0..2
-  CountTooLarge,     ///< entry count above kMaxEntryCount or the bytes left
+  CountTooLarge,     ///< entry count above kEntryCountMax or the bytes left
   LengthTooLarge,    ///< entry data or chunk length above its cap
   BadEntryIndex,     ///< entry indexes not prev_log_index+1, +2, ...
   OffsetOverflow,    ///< snapshot offset + chunk length above 2^64-1

@@ -32,13 +32,13 @@ struct Config {
 
   /// Flow control per follower: entries and bytes in one AppendEntries, and
   /// AppendEntries with entries that may be unacknowledged at once.
-  std::size_t max_entries_per_append = 1024;
-  std::size_t max_bytes_per_append = 1 << 20;
-  std::size_t max_inflight_appends = 8;
+  std::size_t append_entries_max = 1024;
+  std::size_t append_bytes_max = 1 << 20;
+  std::size_t inflight_appends_max = 8;
   /// Size of one InstallSnapshot chunk.
   std::size_t snapshot_chunk_bytes = 64 * 1024;
   /// Upper bound on entries handed out in one Ready for applying.
-  std::size_t max_committed_per_ready = 4096;
+  std::size_t committed_per_ready_max = 4096;
 
   /// Seeds the node's own random source (election timeouts).
   std::uint64_t seed = 1;

@@ -31,9 +31,9 @@ class RaftLog {
   /// Precondition: first_index() <= index <= last_index().
   const Entry& at(Index index) const;
 
-  /// Entries in [from, last_index()], at most `max_count` of them and, past the
-  /// first, at most `max_bytes` of payload. Precondition: from >= first_index().
-  std::vector<Entry> slice(Index from, std::size_t max_count, std::size_t max_bytes) const;
+  /// Entries in [from, last_index()], at most `count_max` of them and, past the
+  /// first, at most `bytes_max` of payload. Precondition: from >= first_index().
+  std::vector<Entry> slice(Index from, std::size_t count_max, std::size_t bytes_max) const;
 
   /// Precondition: entry.index == last_index() + 1.
   void append(Entry entry);

@@ -27,8 +27,8 @@ enum class MessageType : std::uint8_t {
   TimeoutNow = 9,  ///< term: leadership transfer, start a forced election now
 };
 
-inline constexpr std::uint8_t kMinMessageType = 1;
-inline constexpr std::uint8_t kMaxMessageType = 9;
+inline constexpr std::uint8_t kMessageTypeMin = 1;
+inline constexpr std::uint8_t kMessageTypeMax = 9;
 
 /// "vote_request", "append_entries", ... (for logs and metrics labels).
 std::string_view message_type_name(MessageType type);

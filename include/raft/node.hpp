@@ -168,10 +168,22 @@ class Node {
   void reset_election_timer();
   void set_role(Role role, const char* why);
   void set_leader(NodeId leader);
+  /// A follower or candidate takes `leader` as the leader of our term and
+  /// resets its timers; false (and nothing changes) if we lead this term.
+  bool heard_from_leader(NodeId leader);
 
   // replication.cpp
   void handle_append_entries(Message& m);
+  /// Fills a rejection with the fast back-off hint for a mismatch at `prev`.
+  void reject_append(Message& reply, Index prev, Index rejected) const;
+  /// Appends entries[skip..], cutting off a conflicting uncommitted suffix.
+  void append_from_leader(std::vector<Entry>& entries, std::size_t skip);
+  /// The Progress of follower `from`, marked as heard from this CheckQuorum
+  /// round; null unless we lead and `from` is one of our followers.
+  Progress* follower_heard(NodeId from);
   void handle_append_response(const Message& m);
+  /// Where to probe next after the rejection `m` (fast back-off).
+  Index back_off_hint(const Message& m) const;
   void send_append(NodeId peer, bool allow_empty);
   void send_heartbeat(NodeId peer);
   void broadcast_append();
@@ -193,6 +205,10 @@ class Node {
   void fail_pending_reads();
 
   // node.cpp
+  /// Asserts what holds between any two calls (commit within the log, ...).
+  void check_invariants() const;
+  /// A message of `type` back to the sender of `m`, in our term.
+  Message reply_to(const Message& m, MessageType type) const;
   void send(Message m);
   void emit(Event e);
   bool is_voter(NodeId id) const;

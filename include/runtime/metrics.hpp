@@ -31,7 +31,7 @@ class Histogram {
 };
 
 struct Metrics {
-  static constexpr std::size_t kTypes = kMaxMessageType + 1;
+  static constexpr std::size_t kTypes = kMessageTypeMax + 1;
 
   // Gauges, set by the loop after each pass.
   std::atomic<std::uint64_t> term{0};

@@ -11,11 +11,11 @@
 namespace raft::codec {
 namespace {
 
-constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 
 std::string type_text(std::uint64_t type) {
   std::string text = std::to_string(type);
-  if (type >= kMinMessageType && type <= kMaxMessageType) {
+  if (type >= kMessageTypeMin && type <= kMessageTypeMax) {
     text += " (";
     text += message_type_name(static_cast<MessageType>(type));
     text += ")";
@@ -73,14 +73,14 @@ class Reader {
     if (next_ != end_ && *next_ < 0x80) return *next_++;  // the common case
     const std::uint8_t* at = next_;
     std::uint64_t value = 0;
-    for (std::size_t i = 0; i < detail::kMaxVarintBytes; ++i) {
+    for (std::size_t i = 0; i < detail::kVarintBytesMax; ++i) {
       if (at + i == end_) {
         fail(ErrorReason::Truncated, std::string("input ends inside ") + field);
         return 0;
       }
       const std::uint8_t group = at[i];
       // The 10th group holds bit 63 only; more would overflow 64 bits.
-      if (i == detail::kMaxVarintBytes - 1 && group > 1) {
+      if (i == detail::kVarintBytesMax - 1 && group > 1) {
         fail_at(at, ErrorReason::BadVarint, std::string(field) + " overflows 64 bits");
         return 0;
       }
@@ -113,15 +113,15 @@ class Reader {
   }
 
   /// Reads a length-prefixed byte string into `out` (reusing its capacity),
-  /// after checking the length against `cap` and the unread input.
-  void blob(std::string& out, std::size_t cap, const char* field) {
+  /// after checking the length against `length_max` and the unread input.
+  void blob(std::string& out, std::size_t length_max, const char* field) {
     const std::uint8_t* at = next_;
     const std::uint64_t length = varint(field);
     if (failed()) return;
-    if (length > cap) {
+    if (length > length_max) {
       fail_at(at, ErrorReason::LengthTooLarge,
               std::string(field) + " length " + std::to_string(length) + " is above the limit of " +
-                  std::to_string(cap));
+                  std::to_string(length_max));
       return;
     }
     if (length > remaining()) {
@@ -159,13 +159,13 @@ void read_entries(Reader& r, Message& m) {
   if (r.failed()) return;
   // Both bounds hold before anything is allocated: a hostile count can
   // neither exceed the cap nor promise more entries than the bytes left hold.
-  if (count > kMaxEntryCount) {
+  if (count > kEntryCountMax) {
     r.fail_at(at, ErrorReason::CountTooLarge,
               "entry count " + std::to_string(count) + " is above the limit of " +
-                  std::to_string(kMaxEntryCount));
+                  std::to_string(kEntryCountMax));
     return;
   }
-  if (count > r.remaining() / kMinEntryBytes) {
+  if (count > r.remaining() / kEntryBytesMin) {
     r.fail_at(at, ErrorReason::CountTooLarge,
               "entry count " + std::to_string(count) + " cannot fit in the " +
                   std::to_string(r.remaining()) + " bytes left");
@@ -179,11 +179,11 @@ void read_entries(Reader& r, Message& m) {
     const std::uint8_t* index_at = r.position();
     e.index = r.varint("entry index");
     if (r.failed()) return;
-    if (previous == kMaxU64 || e.index != previous + 1) {
+    if (previous == kU64Max || e.index != previous + 1) {
       r.fail_at(index_at, ErrorReason::BadEntryIndex,
                 "entry " + std::to_string(i) + " has index " + std::to_string(e.index) +
                     ", expected " +
-                    (previous == kMaxU64 ? std::string("none (index space ends)")
+                    (previous == kU64Max ? std::string("none (index space ends)")
                                          : std::to_string(previous + 1)));
       return;
     }
@@ -197,56 +197,51 @@ void read_entries(Reader& r, Message& m) {
       return;
     }
     e.type = static_cast<EntryType>(type);
-    r.blob(e.data, kMaxEntryDataBytes, "entry data");
+    r.blob(e.data, kEntryDataBytesMax, "entry data");
     if (r.failed()) return;
   }
 }
 
-}  // namespace
-
-std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId from, NodeId to,
-                                      int tag, Message& out) {
-  if (bytes.size() > kMaxMessageBytes) {
-    return CodecError{ErrorReason::MessageTooLarge,
-                      std::string(reason_name(ErrorReason::MessageTooLarge)) + ": " +
-                          std::to_string(bytes.size()) + " bytes, above the limit of " +
-                          std::to_string(kMaxMessageBytes)};
-  }
-  Reader r(bytes);
+/// Magic, version and type, checked against the MPI tag. Returns the message
+/// type, or 0 after recording why the header is refused.
+std::uint8_t read_header(Reader& r, int tag) {
   const std::uint8_t magic0 = r.byte("magic");
   const std::uint8_t magic1 = r.byte("magic");
-  if (r.failed()) return std::move(r.error());
+  if (r.failed()) return 0;
   if (magic0 != kMagic0 || magic1 != kMagic1) {
     r.fail_at(r.position() - 2, ErrorReason::BadMagic,
               "magic is " + std::to_string(magic0) + " " + std::to_string(magic1) + ", not " +
                   std::to_string(kMagic0) + " " + std::to_string(kMagic1));
-    return std::move(r.error());
+    return 0;
   }
   const std::uint8_t version = r.byte("version");
-  if (r.failed()) return std::move(r.error());
+  if (r.failed()) return 0;
   if (version != kFormatVersion) {
     r.fail_at(r.position() - 1, ErrorReason::BadVersion,
               "format version " + std::to_string(version) + " is unknown (this node speaks " +
                   std::to_string(kFormatVersion) + ")");
-    return std::move(r.error());
+    return 0;
   }
   const std::uint8_t type = r.byte("message type");
-  if (r.failed()) return std::move(r.error());
-  if (type < kMinMessageType || type > kMaxMessageType) {
+  if (r.failed()) return 0;
+  if (type < kMessageTypeMin || type > kMessageTypeMax) {
     r.fail_at(r.position() - 1, ErrorReason::BadMessageType,
               "message type " + std::to_string(type) + " is not 1..9");
-    return std::move(r.error());
+    return 0;
   }
   if (tag != static_cast<int>(type)) {
     r.fail_at(r.position() - 1, ErrorReason::TagMismatch,
               "MPI tag " +
                   (tag >= 0 ? type_text(static_cast<std::uint64_t>(tag)) : std::to_string(tag)) +
                   " but the message is of type " + type_text(type));
-    return std::move(r.error());
+    return 0;
   }
+  return type;
+}
 
-  reset_keeping_capacity(out);
-  out.type = static_cast<MessageType>(type);
+/// The common body: sender and receiver, checked against what MPI reports,
+/// and the term.
+void read_common(Reader& r, NodeId from, NodeId to, Message& out) {
   const std::uint8_t* from_at = r.position();
   out.from = r.node_id("from");
   if (!r.failed() && out.from != from) {
@@ -262,7 +257,24 @@ std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId f
                   std::to_string(to) + " received it");
   }
   out.term = r.varint("term");
+}
 
+void read_install_snapshot(Reader& r, Message& out) {
+  out.snapshot.last_index = r.varint("snapshot last_index");
+  out.snapshot.last_term = r.varint("snapshot last_term");
+  out.offset = r.varint("offset");
+  out.done = r.boolean("done");
+  const std::uint8_t* chunk_at = r.position();
+  r.blob(out.chunk, kChunkBytesMax, "snapshot chunk");
+  if (!r.failed() && out.offset > kU64Max - out.chunk.size()) {
+    r.fail_at(chunk_at, ErrorReason::OffsetOverflow,
+              "snapshot offset " + std::to_string(out.offset) + " plus " +
+                  std::to_string(out.chunk.size()) + " chunk bytes overflows");
+  }
+}
+
+/// The fields of `out.type`, in the order codec.hpp lists them.
+void read_body(Reader& r, Message& out) {
   switch (out.type) {
     case MessageType::VoteRequest:
     case MessageType::PreVoteRequest:
@@ -287,20 +299,7 @@ std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId f
       out.hint_index = r.varint("hint_index");
       out.read_ctx = r.varint("read_ctx");
       break;
-    case MessageType::InstallSnapshot: {
-      out.snapshot.last_index = r.varint("snapshot last_index");
-      out.snapshot.last_term = r.varint("snapshot last_term");
-      out.offset = r.varint("offset");
-      out.done = r.boolean("done");
-      const std::uint8_t* chunk_at = r.position();
-      r.blob(out.chunk, kMaxChunkBytes, "snapshot chunk");
-      if (!r.failed() && out.offset > kMaxU64 - out.chunk.size()) {
-        r.fail_at(chunk_at, ErrorReason::OffsetOverflow,
-                  "snapshot offset " + std::to_string(out.offset) + " plus " +
-                      std::to_string(out.chunk.size()) + " chunk bytes overflows");
-      }
-      break;
-    }
+    case MessageType::InstallSnapshot: read_install_snapshot(r, out); break;
     case MessageType::InstallSnapshotResponse:
       out.snapshot.last_index = r.varint("snapshot last_index");
       out.snapshot.last_term = r.varint("snapshot last_term");
@@ -312,6 +311,26 @@ std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId f
       break;
     case MessageType::TimeoutNow: break;
   }
+}
+
+}  // namespace
+
+std::optional<CodecError> decode_into(std::span<const std::byte> bytes, NodeId from, NodeId to,
+                                      int tag, Message& out) {
+  if (bytes.size() > kMessageBytesMax) {
+    return CodecError{ErrorReason::MessageTooLarge,
+                      std::string(reason_name(ErrorReason::MessageTooLarge)) + ": " +
+                          std::to_string(bytes.size()) + " bytes, above the limit of " +
+                          std::to_string(kMessageBytesMax)};
+  }
+  Reader r(bytes);
+  const std::uint8_t type = read_header(r, tag);
+  if (r.failed()) return std::move(r.error());
+
+  reset_keeping_capacity(out);
+  out.type = static_cast<MessageType>(type);
+  read_common(r, from, to, out);
+  read_body(r, out);
   if (out.type != MessageType::AppendEntries) out.entries.clear();
   if (!r.failed() && r.remaining() != 0) {
     r.fail(ErrorReason::TrailingBytes,

@@ -2,12 +2,12 @@
 // every field straight into it. The field order lives in emit() only, which
 // both passes share, so the size computed is always the size written.
 
-#include <cassert>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 
 #include "codec/codec.hpp"
+#include "raft/assert.hpp"
 #include "varint.hpp"
 
 namespace raft::codec {
@@ -17,7 +17,7 @@ using detail::node_id_bits;
 using detail::put_varint;
 using detail::varint_size;
 
-constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 
 CodecError make_error(ErrorReason reason, const std::string& text) {
   return CodecError{reason, std::string(reason_name(reason)) + ": " + text};
@@ -110,20 +110,20 @@ void emit(const Message& m, Out& o) {
 /// that whatever encodes also decodes.
 std::optional<CodecError> validate(const Message& m) {
   const auto type = static_cast<std::uint8_t>(m.type);
-  if (type < kMinMessageType || type > kMaxMessageType) {
+  if (type < kMessageTypeMin || type > kMessageTypeMax) {
     return make_error(ErrorReason::BadMessageType,
                       "message type " + std::to_string(type) + " is not 1..9");
   }
   if (m.type == MessageType::AppendEntries) {
-    if (m.entries.size() > kMaxEntryCount) {
+    if (m.entries.size() > kEntryCountMax) {
       return make_error(ErrorReason::CountTooLarge, std::to_string(m.entries.size()) +
                                                         " entries exceed the limit of " +
-                                                        std::to_string(kMaxEntryCount));
+                                                        std::to_string(kEntryCountMax));
     }
     Index previous = m.prev_log_index;
     for (std::size_t i = 0; i < m.entries.size(); ++i) {
       const Entry& e = m.entries[i];
-      if (previous == kMaxU64 || e.index != previous + 1) {
+      if (previous == kU64Max || e.index != previous + 1) {
         return make_error(ErrorReason::BadEntryIndex,
                           "entry " + std::to_string(i) + " has index " + std::to_string(e.index) +
                               " after index " + std::to_string(previous));
@@ -134,20 +134,20 @@ std::optional<CodecError> validate(const Message& m) {
                           "entry " + std::to_string(i) + " has type " +
                               std::to_string(static_cast<std::uint8_t>(e.type)));
       }
-      if (e.data.size() > kMaxEntryDataBytes) {
+      if (e.data.size() > kEntryDataBytesMax) {
         return make_error(ErrorReason::LengthTooLarge,
                           "entry " + std::to_string(i) + " holds " + std::to_string(e.data.size()) +
-                              " bytes, above the limit of " + std::to_string(kMaxEntryDataBytes));
+                              " bytes, above the limit of " + std::to_string(kEntryDataBytesMax));
       }
     }
   }
   if (m.type == MessageType::InstallSnapshot) {
-    if (m.chunk.size() > kMaxChunkBytes) {
+    if (m.chunk.size() > kChunkBytesMax) {
       return make_error(ErrorReason::LengthTooLarge,
                         "snapshot chunk of " + std::to_string(m.chunk.size()) +
-                            " bytes is above the limit of " + std::to_string(kMaxChunkBytes));
+                            " bytes is above the limit of " + std::to_string(kChunkBytesMax));
     }
-    if (m.offset > kMaxU64 - m.chunk.size()) {
+    if (m.offset > kU64Max - m.chunk.size()) {
       return make_error(ErrorReason::OffsetOverflow, "snapshot offset " + std::to_string(m.offset) +
                                                          " plus " + std::to_string(m.chunk.size()) +
                                                          " chunk bytes overflows");
@@ -165,7 +165,7 @@ std::optional<CodecError> encode_into_buffer(const Message& message, Buffer& out
   out.resize(start + bytes);
   Writer writer{out.data() + start};
   emit(message, writer);
-  assert(writer.out == out.data() + out.size());
+  RAFT_ASSERT(writer.out == out.data() + out.size(), "the size measured is the size written");
   return std::nullopt;
 }
 
@@ -175,10 +175,10 @@ std::variant<std::size_t, CodecError> encoded_size(const Message& message) {
   if (auto error = validate(message)) return std::move(*error);
   Sizer sizer;
   emit(message, sizer);
-  if (sizer.bytes > kMaxMessageBytes) {
+  if (sizer.bytes > kMessageBytesMax) {
     return make_error(ErrorReason::MessageTooLarge,
                       "encoding takes " + std::to_string(sizer.bytes) +
-                          " bytes, above the limit of " + std::to_string(kMaxMessageBytes));
+                          " bytes, above the limit of " + std::to_string(kMessageBytesMax));
   }
   return sizer.bytes;
 }

@@ -9,7 +9,7 @@
 namespace raft::codec::detail {
 
 /// The longest varint: ceil(64 / 7) groups.
-inline constexpr std::size_t kMaxVarintBytes = 10;
+inline constexpr std::size_t kVarintBytesMax = 10;
 
 /// Bytes the shortest LEB128 encoding of `value` takes (1..10).
 constexpr std::size_t varint_size(std::uint64_t value) {

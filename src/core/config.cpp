@@ -24,11 +24,11 @@ std::string Config::validate() const {
   if (heartbeat_interval_ms >= election_timeout_min_ms) {
     return "heartbeat interval must be below the min election timeout";
   }
-  if (max_entries_per_append == 0 || max_bytes_per_append == 0 || max_inflight_appends == 0 ||
-      snapshot_chunk_bytes == 0 || max_committed_per_ready == 0) {
+  if (append_entries_max == 0 || append_bytes_max == 0 || inflight_appends_max == 0 ||
+      snapshot_chunk_bytes == 0 || committed_per_ready_max == 0) {
     return "flow-control limits must be positive";
   }
-  if (max_entries_per_append > 65'536) {
+  if (append_entries_max > 65'536) {
     return "max entries per append must be at most 65536 (the wire format's cap)";
   }
   return {};

@@ -1,7 +1,6 @@
 // Elections: timers, PreVote, voting, becoming leader, stepping down and
 // CheckQuorum (Raft §5.2, §9.6 of Ongaro's thesis).
-#include <cassert>
-
+#include "raft/assert.hpp"
 #include "raft/node.hpp"
 
 namespace raft {
@@ -25,6 +24,20 @@ void Node::set_leader(NodeId leader) {
   emit({EventKind::LeaderChanged, term_, role_, leader_, false, {}});
 }
 
+bool Node::heard_from_leader(NodeId leader) {
+  // Two leaders in one term cannot happen in a correct cluster; ignore it.
+  if (role_ == Role::Leader) return false;
+  if (role_ == Role::Candidate) {
+    step_down(term_, leader, "heard from the leader of our term");
+  } else {
+    set_leader(leader);
+    reset_election_timer();
+  }
+  pre_voting_ = false;
+  leader_contact_ms_ = now_ms_;
+  return true;
+}
+
 bool Node::in_leader_lease() const {
   // Only meaningful with CheckQuorum: then a leader steps down by itself
   // when cut off, so refusing votes while it is alive cannot block progress.
@@ -34,7 +47,8 @@ bool Node::in_leader_lease() const {
 }
 
 void Node::on_election_timeout() {
-  assert(role_ == Role::Follower || role_ == Role::Candidate);
+  RAFT_ASSERT(role_ == Role::Follower || role_ == Role::Candidate,
+              "only followers and candidates have an election timer");
   if (config_.pre_vote) {
     start_pre_vote();
   } else {
@@ -69,6 +83,7 @@ void Node::start_pre_vote() {
 }
 
 void Node::campaign(bool force, const char* why) {
+  RAFT_ASSERT(role_ != Role::Initial, "an INITIAL node does not stand for election");
   pre_voting_ = false;
   fail_pending_reads();
   transfer_target_ = kNoNode;
@@ -102,6 +117,7 @@ void Node::handle_vote_request(const Message& m) {
   const bool pre = m.type == MessageType::PreVoteRequest;
   // Here m.term >= term_ (lower terms were answered in step()). For a real
   // vote step() has already adopted m.term, so m.term == term_.
+  RAFT_ASSERT(pre ? m.term >= term_ : m.term == term_, "step() answered older terms");
   bool grant =
       role_ != Role::Initial && log_.candidate_is_up_to_date(m.last_log_index, m.last_log_term);
   if (pre) {
@@ -118,11 +134,9 @@ void Node::handle_vote_request(const Message& m) {
     grant = grant && role_ != Role::Leader;
   }
 
-  Message reply;
-  reply.type = pre ? MessageType::PreVoteResponse : MessageType::VoteResponse;
-  reply.to = m.from;
+  Message reply = reply_to(m, pre ? MessageType::PreVoteResponse : MessageType::VoteResponse);
   reply.granted = grant;
-  reply.term = grant && pre ? m.term : term_;
+  if (grant && pre) reply.term = m.term;  // the term the candidate would stand in
   if (grant && !pre) {
     voted_for_ = m.from;
     reset_election_timer();
@@ -159,7 +173,7 @@ void Node::handle_vote_response(const Message& m) {
 }
 
 void Node::become_leader() {
-  assert(role_ == Role::Candidate);
+  RAFT_ASSERT(role_ == Role::Candidate, "only a candidate wins an election");
   pre_voting_ = false;
   set_role(Role::Leader, "won the election");
   set_leader(config_.id);
@@ -182,6 +196,7 @@ void Node::become_leader() {
 }
 
 void Node::step_down(Term term, NodeId leader, const char* why) {
+  RAFT_ASSERT(term >= term_, "the term never goes back");
   const bool was_leader = role_ == Role::Leader;
   if (term > term_) {
     term_ = term;

@@ -1,16 +1,21 @@
 #include "raft/log.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
+
+#include "raft/assert.hpp"
 
 namespace raft {
 
 RaftLog::RaftLog(SnapshotMeta snapshot, std::vector<Entry> entries)
     : snapshot_(snapshot),
       entries_(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end())) {
+  RAFT_ASSERT(entries_.empty() || (entries_.front().index == first_index() &&
+                                   entries_.back().index == snapshot_.last_index + entries_.size()),
+              "the log starts right after the snapshot and has no gaps");
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    assert(entries_[i].index == snapshot_.last_index + 1 + i);
+    RAFT_DEBUG_ASSERT(entries_[i].index == snapshot_.last_index + 1 + i,
+                      "log indexes are consecutive");
   }
 }
 
@@ -30,21 +35,21 @@ bool RaftLog::matches(Index index, Term term) const {
 }
 
 const Entry& RaftLog::at(Index index) const {
-  assert(index >= first_index() && index <= last_index());
+  RAFT_ASSERT(index >= first_index() && index <= last_index(), "at() reads a kept entry");
   return entries_[index - first_index()];
 }
 
-std::vector<Entry> RaftLog::slice(Index from, std::size_t max_count, std::size_t max_bytes) const {
-  assert(from >= first_index());
+std::vector<Entry> RaftLog::slice(Index from, std::size_t count_max, std::size_t bytes_max) const {
+  RAFT_ASSERT(from >= first_index(), "slice() starts after the snapshot");
   std::vector<Entry> out;
   if (from <= last_index()) {
-    out.reserve(static_cast<std::size_t>(std::min<Index>(max_count, last_index() - from + 1)));
+    out.reserve(static_cast<std::size_t>(std::min<Index>(count_max, last_index() - from + 1)));
   }
   std::size_t bytes = 0;
-  for (Index i = from; i <= last_index() && out.size() < max_count; ++i) {
+  for (Index i = from; i <= last_index() && out.size() < count_max; ++i) {
     const Entry& e = entries_[i - first_index()];
     // Always send at least one entry, however large, so progress is possible.
-    if (!out.empty() && bytes + e.data.size() > max_bytes) break;
+    if (!out.empty() && bytes + e.data.size() > bytes_max) break;
     bytes += e.data.size();
     out.push_back(e);
   }
@@ -52,18 +57,19 @@ std::vector<Entry> RaftLog::slice(Index from, std::size_t max_count, std::size_t
 }
 
 void RaftLog::append(Entry entry) {
-  assert(entry.index == last_index() + 1);
+  RAFT_ASSERT(entry.index == last_index() + 1, "log indexes are consecutive");
   entries_.push_back(std::move(entry));
 }
 
 void RaftLog::truncate_from(Index index) {
-  assert(index > snapshot_.last_index);
+  RAFT_ASSERT(index > snapshot_.last_index, "the snapshot is never truncated");
   if (index > last_index()) return;
   entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(index - first_index()),
                  entries_.end());
 }
 
 void RaftLog::compact_to(SnapshotMeta meta) {
+  RAFT_ASSERT(meta.last_index >= snapshot_.last_index, "the snapshot never goes back");
   if (matches(meta.last_index, meta.last_term) && meta.last_index >= first_index()) {
     entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(
                                                             meta.last_index - first_index() + 1));
@@ -75,7 +81,7 @@ void RaftLog::compact_to(SnapshotMeta meta) {
 
 Index RaftLog::first_index_of_term_at(Index index) const {
   const std::optional<Term> term = term_at(index);
-  assert(term);
+  RAFT_ASSERT(term.has_value(), "first_index_of_term_at() needs a known term");
   Index i = index;
   while (i > first_index() && entries_[i - 1 - first_index()].term == *term) --i;
   return i;

@@ -4,9 +4,10 @@
 #include "raft/node.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <string>
 #include <utility>
+
+#include "raft/assert.hpp"
 
 namespace raft {
 
@@ -16,7 +17,7 @@ Node::Node(Config config, const RecoveredState& recovered, TimeMs now_ms)
     : config_(std::move(config)),
       rng_(config_.seed ^ (0x5EEDULL * (config_.id + 1))),
       now_ms_(now_ms) {
-  assert(config_.validate().empty());
+  RAFT_ASSERT(config_.validate().empty(), "the owner validates the Config first");
   std::sort(config_.voters.begin(), config_.voters.end());
   SnapshotMeta snap_meta;
   if (recovered.snapshot) {
@@ -37,6 +38,7 @@ Node::Node(Config config, const RecoveredState& recovered, TimeMs now_ms)
   role_ = config_.initial_delay_ms > 0 ? Role::Initial : Role::Follower;
   initial_deadline_ms_ = now_ms_ + config_.initial_delay_ms;
   reset_election_timer();
+  check_invariants();
 }
 
 void Node::tick(TimeMs now_ms) {
@@ -81,12 +83,8 @@ void Node::step(Message m) {
     if (is_vote_request && !m.force && in_leader_lease()) {
       // We still hear from a leader: a disruptive candidate (typically one
       // that was cut off) must not depose it. Answer without adopting its term.
-      Message reply;
-      reply.type = m.type == MessageType::VoteRequest ? MessageType::VoteResponse
-                                                      : MessageType::PreVoteResponse;
-      reply.to = m.from;
-      reply.term = term_;
-      send(std::move(reply));
+      send(reply_to(m, m.type == MessageType::VoteRequest ? MessageType::VoteResponse
+                                                          : MessageType::PreVoteResponse));
       return;
     }
     if (m.type == MessageType::PreVoteRequest) {
@@ -103,17 +101,9 @@ void Node::step(Message m) {
     if (m.type == MessageType::AppendEntries || m.type == MessageType::InstallSnapshot) {
       // A stale leader (e.g. one that was partitioned): tell it our term so it
       // steps down; without this, CheckQuorum + PreVote could leave it stuck.
-      Message reply;
-      reply.type = MessageType::AppendResponse;
-      reply.to = m.from;
-      reply.term = term_;
-      send(std::move(reply));
+      send(reply_to(m, MessageType::AppendResponse));
     } else if (m.type == MessageType::PreVoteRequest) {
-      Message reply;
-      reply.type = MessageType::PreVoteResponse;
-      reply.to = m.from;
-      reply.term = term_;
-      send(std::move(reply));
+      send(reply_to(m, MessageType::PreVoteResponse));
     }
     return;
   }
@@ -236,6 +226,7 @@ bool Node::has_ready() const {
 }
 
 Ready Node::ready() {
+  check_invariants();
   if (read_broadcast_due_) {
     read_broadcast_due_ = false;
     if (role_ == Role::Leader) broadcast_heartbeat();
@@ -243,6 +234,8 @@ Ready Node::ready() {
   Ready rd;
   const HardState hs{term_, voted_for_, commit_};
   if (hs != last_hard_state_) {
+    RAFT_ASSERT(hs.term >= last_hard_state_.term, "the term never goes back");
+    RAFT_ASSERT(hs.commit >= last_hard_state_.commit, "the commit index never goes back");
     rd.hard_state = hs;
     last_hard_state_ = hs;
   }
@@ -259,15 +252,36 @@ Ready Node::ready() {
   if (applied_ < commit_) {
     const Index from = std::max(applied_ + 1, log_.first_index());
     const std::size_t count = static_cast<std::size_t>(
-        std::min<Index>(commit_ - from + 1, config_.max_committed_per_ready));
+        std::min<Index>(commit_ - from + 1, config_.committed_per_ready_max));
     rd.committed = log_.slice(from, count, SIZE_MAX);
     if (!rd.committed.empty()) applied_ = rd.committed.back().index;
+    RAFT_ASSERT(applied_ <= commit_, "only committed entries are handed out to apply");
   }
   rd.reads = std::move(reads_out_);
   reads_out_.clear();
   rd.events = std::move(events_);
   events_.clear();
   return rd;
+}
+
+void Node::check_invariants() const {
+  RAFT_ASSERT(commit_ <= log_.last_index(), "commit never passes the log");
+  RAFT_ASSERT(applied_ <= commit_, "only committed entries are applied");
+  RAFT_ASSERT(log_.snapshot().last_index <= commit_, "a snapshot holds only committed entries");
+  RAFT_ASSERT(unstable_from_ <= log_.last_index() + 1, "unpersisted entries lie in the log");
+  RAFT_ASSERT(role_ == Role::Leader || progress_.empty(), "only a leader tracks followers");
+  RAFT_ASSERT(role_ != Role::Leader || leader_ == config_.id, "a leader knows it leads");
+  for (const auto& [peer, p] : progress_) {
+    RAFT_DEBUG_ASSERT(p.match < p.next && p.match <= log_.last_index(), "progress within the log");
+  }
+}
+
+Message Node::reply_to(const Message& m, MessageType type) const {
+  Message reply;
+  reply.type = type;
+  reply.to = m.from;
+  reply.term = term_;
+  return reply;
 }
 
 void Node::send(Message m) {

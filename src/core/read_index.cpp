@@ -3,6 +3,7 @@
 // by a majority, then the read may be served once that index is applied.
 #include <algorithm>
 
+#include "raft/assert.hpp"
 #include "raft/node.hpp"
 
 namespace raft {
@@ -19,6 +20,8 @@ Result Node::read_index(std::uint64_t request_id) {
 }
 
 void Node::start_confirmed_read(std::uint64_t request_id) {
+  RAFT_ASSERT(role_ == Role::Leader && committed_in_current_term(),
+              "a read index is known only to a leader that committed in its term");
   if (config_.voters.size() == 1) {
     reads_out_.push_back({request_id, commit_, true});
     return;

@@ -2,14 +2,15 @@
 // follower (probe / pipelined replicate), fast back-off, and commitment by
 // counting replicas of current-term entries (§5.4.2).
 #include <algorithm>
-#include <cassert>
 #include <functional>
 
+#include "raft/assert.hpp"
 #include "raft/node.hpp"
 
 namespace raft {
 
 void Node::append_local(EntryType type, std::string data) {
+  RAFT_ASSERT(role_ == Role::Leader, "only a leader appends entries of its own");
   Entry e;
   e.term = term_;
   e.index = log_.last_index() + 1;
@@ -18,29 +19,25 @@ void Node::append_local(EntryType type, std::string data) {
   log_.append(std::move(e));
 }
 
-void Node::handle_append_entries(Message& m) {
-  // step() guarantees m.term == term_.
-  if (role_ == Role::Leader) return;  // impossible in a correct cluster: one leader per term
-  if (role_ == Role::Candidate) {
-    step_down(term_, m.from, "heard from the leader of our term");
-  } else {
-    set_leader(m.from);
-    reset_election_timer();
-  }
-  pre_voting_ = false;
-  leader_contact_ms_ = now_ms_;
+namespace {
 
-  Message reply;
-  reply.type = MessageType::AppendResponse;
-  reply.to = m.from;
-  reply.term = term_;
-  reply.read_ctx = m.read_ctx;
-
-  // Entries must continue prev_log_index without gaps; anything else is a
-  // malformed message and is dropped.
+/// Entries must continue prev_log_index without gaps and carry no term above
+/// the message's; anything else is malformed (messages are untrusted).
+bool entries_follow_on(const Message& m) {
   for (std::size_t i = 0; i < m.entries.size(); ++i) {
-    if (m.entries[i].index != m.prev_log_index + 1 + i || m.entries[i].term > m.term) return;
+    if (m.entries[i].index != m.prev_log_index + 1 + i || m.entries[i].term > m.term) return false;
   }
+  return true;
+}
+
+}  // namespace
+
+void Node::handle_append_entries(Message& m) {
+  RAFT_ASSERT(m.term == term_, "step() hands on only messages of our term");
+  if (!heard_from_leader(m.from)) return;
+  Message reply = reply_to(m, MessageType::AppendResponse);
+  reply.read_ctx = m.read_ctx;
+  if (!entries_follow_on(m)) return;
 
   // Everything up to our commit index is already known to match the leader
   // (committed entries never change), so skip that part of the message.
@@ -61,107 +58,108 @@ void Node::handle_append_entries(Message& m) {
   }
 
   if (!log_.matches(prev, prev_term)) {
-    reply.success = false;
-    reply.reject_index = m.prev_log_index;
-    if (prev > log_.last_index()) {
-      reply.conflict_term = 0;
-      reply.hint_index = log_.last_index() + 1;
-    } else {
-      // Fast back-off: name the conflicting term and where it starts here, so
-      // the leader can skip the whole run in one round trip.
-      reply.conflict_term = *log_.term_at(prev);
-      reply.hint_index = std::max(log_.first_index_of_term_at(prev), commit_ + 1);
-    }
+    reject_append(reply, prev, m.prev_log_index);
     send(std::move(reply));
     return;
   }
-
-  for (std::size_t i = skip; i < m.entries.size(); ++i) {
-    Entry& e = m.entries[i];
-    if (e.index <= log_.last_index()) {
-      if (log_.matches(e.index, e.term)) continue;
-      // A conflicting suffix from a deposed leader: it was never committed.
-      assert(e.index > commit_);
-      log_.truncate_from(e.index);
-      unstable_from_ = std::min(unstable_from_, e.index);
-    }
-    log_.append(std::move(e));
-  }
+  append_from_leader(m.entries, skip);
   const Index match = prev + (m.entries.size() - skip);
   commit_ = std::max(commit_, std::min(m.commit, match));
+  RAFT_ASSERT(commit_ <= log_.last_index(), "commit never passes the log");
 
   reply.success = true;
   reply.match_index = match;
   send(std::move(reply));
 }
 
+void Node::reject_append(Message& reply, Index prev, Index rejected) const {
+  reply.success = false;
+  reply.reject_index = rejected;
+  if (prev > log_.last_index()) {
+    reply.conflict_term = 0;
+    reply.hint_index = log_.last_index() + 1;
+  } else {
+    // Fast back-off: name the conflicting term and where it starts here, so
+    // the leader can skip the whole run in one round trip.
+    reply.conflict_term = *log_.term_at(prev);
+    reply.hint_index = std::max(log_.first_index_of_term_at(prev), commit_ + 1);
+  }
+}
+
+void Node::append_from_leader(std::vector<Entry>& entries, std::size_t skip) {
+  for (std::size_t i = skip; i < entries.size(); ++i) {
+    Entry& e = entries[i];
+    if (e.index <= log_.last_index()) {
+      if (log_.matches(e.index, e.term)) continue;
+      // A conflicting suffix from a deposed leader: it was never committed.
+      RAFT_ASSERT(e.index > commit_, "a committed entry is never overwritten");
+      log_.truncate_from(e.index);
+      unstable_from_ = std::min(unstable_from_, e.index);
+    }
+    log_.append(std::move(e));
+  }
+}
+
+Progress* Node::follower_heard(NodeId from) {
+  if (role_ != Role::Leader) return nullptr;
+  auto it = progress_.find(from);
+  if (it == progress_.end()) return nullptr;
+  it->second.recent_active = true;
+  return &it->second;
+}
+
 void Node::handle_append_response(const Message& m) {
-  if (role_ != Role::Leader) return;
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& p = it->second;
-  p.recent_active = true;
+  Progress* follower = follower_heard(m.from);
+  if (!follower) return;
+  Progress& p = *follower;
   p.acked_read_ctx = std::max(p.acked_read_ctx, m.read_ctx);
 
   if (m.success) {
     if (m.match_index > log_.last_index()) return;  // cannot match more than we have
-    const bool advanced = m.match_index > p.match;
-    if (advanced) p.match = m.match_index;
-    p.next = std::max(p.next, p.match + 1);
-    while (!p.inflight.empty() && p.inflight.front() <= p.match) p.inflight.pop_front();
+    const bool advanced = p.maybe_update(m.match_index);
     if (p.state == Progress::State::Snapshot && p.match >= p.snapshot_sending.last_index) {
-      p.state = Progress::State::Probe;  // it has what the snapshot covers
+      p.become_probe();  // it has what the snapshot covers
     }
-    if (p.state == Progress::State::Probe) {
-      p.state = Progress::State::Replicate;
-      p.inflight.clear();
-      p.next = p.match + 1;
-    }
-    p.probe_sent = false;
+    if (p.state == Progress::State::Probe) p.become_replicate();
     if (advanced) maybe_commit();
     if (role_ != Role::Leader) return;
     maybe_send_timeout_now(m.from);
     if (p.state == Progress::State::Replicate) broadcast_append_to(m.from);
-  } else if (m.reject_index != 0 || m.hint_index != 0) {
-    const bool stale = (p.state == Progress::State::Replicate && m.reject_index <= p.match) ||
-                       (p.state == Progress::State::Probe && m.reject_index + 1 != p.next) ||
-                       p.state == Progress::State::Snapshot;
-    if (!stale) {
-      Index next = m.hint_index;
-      if (m.conflict_term != 0) {
-        const Index last_of_term = log_.last_index_of_term(m.conflict_term);
-        if (last_of_term != 0) next = last_of_term + 1;
-      }
-      next = std::min(next, m.reject_index);
-      p.next = std::max(next, p.match + 1);
-      p.state = Progress::State::Probe;
-      p.inflight.clear();
-      p.probe_sent = false;
-      send_append(m.from, /*allow_empty=*/true);
-    }
+  } else if ((m.reject_index != 0 || m.hint_index != 0) && !p.rejection_is_stale(m.reject_index)) {
+    p.decrease_to(m.reject_index, back_off_hint(m));
+    send_append(m.from, /*allow_empty=*/true);
   }
   confirm_reads();
 }
 
+Index Node::back_off_hint(const Message& m) const {
+  Index next = m.hint_index;
+  if (m.conflict_term != 0) {
+    // Skip our whole run of the follower's conflicting term, if we have one.
+    const Index last_of_term = log_.last_index_of_term(m.conflict_term);
+    if (last_of_term != 0) next = last_of_term + 1;
+  }
+  return std::min(next, m.reject_index);
+}
+
 void Node::send_append(NodeId peer, bool allow_empty) {
+  RAFT_ASSERT(role_ == Role::Leader, "only a leader sends appends");
   Progress& p = progress_.at(peer);
   if (p.state == Progress::State::Snapshot) {
     send_snapshot_chunk(peer);
     return;
   }
-  if (p.state == Progress::State::Probe && p.probe_sent) return;
-  if (p.state == Progress::State::Replicate && p.inflight.size() >= config_.max_inflight_appends) {
+  if ((p.state == Progress::State::Probe && p.probe_sent) ||
+      p.inflight_full(config_.inflight_appends_max)) {
     return;
   }
+  // A rejection's hint comes from the follower: never aim past our log.
   p.next = std::min(p.next, log_.last_index() + 1);
   const Index prev = p.next - 1;
   const std::optional<Term> prev_term = log_.term_at(prev);
   if (!prev_term) {
     // The entries this follower needs were compacted away: send the snapshot.
-    p.state = Progress::State::Snapshot;
-    p.inflight.clear();
-    p.snapshot_sending = log_.snapshot();
-    p.snapshot_offset = 0;
+    p.become_snapshot(log_.snapshot());
     send_snapshot_chunk(peer);
     return;
   }
@@ -172,20 +170,17 @@ void Node::send_append(NodeId peer, bool allow_empty) {
   m.prev_log_index = prev;
   m.prev_log_term = *prev_term;
   if (p.next <= log_.last_index()) {
-    m.entries = log_.slice(p.next, config_.max_entries_per_append, config_.max_bytes_per_append);
+    m.entries = log_.slice(p.next, config_.append_entries_max, config_.append_bytes_max);
   }
   if (m.entries.empty() && !allow_empty) return;
   m.commit = commit_;
   m.read_ctx = read_ctx_;
-  if (p.state == Progress::State::Replicate && !m.entries.empty()) {
-    p.next = m.entries.back().index + 1;  // optimistic: pipeline the next batch
-    p.inflight.push_back(m.entries.back().index);
-  }
-  if (p.state == Progress::State::Probe) p.probe_sent = true;
+  p.sent_append(m.entries.empty() ? std::nullopt : std::optional(m.entries.back().index));
   send(std::move(m));
 }
 
 void Node::send_heartbeat(NodeId peer) {
+  RAFT_ASSERT(role_ == Role::Leader, "only a leader sends heartbeats");
   const Progress& p = progress_.at(peer);
   const std::optional<Term> match_term = log_.term_at(p.match);
   if (!match_term) {
@@ -223,26 +218,20 @@ void Node::broadcast_append_to(NodeId peer) {
 void Node::broadcast_heartbeat() {
   const Index last = log_.last_index();
   for (auto& [peer, p] : progress_) {
-    if (p.state == Progress::State::Replicate && p.match < last &&
-        p.match == p.match_at_last_heartbeat && p.next > p.match + 1) {
-      // No progress for a whole interval with appends outstanding: they were
-      // probably lost. Probe again from what the follower is known to hold.
-      p.state = Progress::State::Probe;
-      p.next = p.match + 1;
-      p.inflight.clear();
-      p.probe_sent = false;
-    }
+    // No progress for a whole interval with appends outstanding: they were
+    // probably lost. Probe again from what the follower is known to hold.
+    if (p.stalled(last)) p.become_probe();
     p.match_at_last_heartbeat = p.match;
     switch (p.state) {
       case Progress::State::Probe:
-        p.probe_sent = false;  // the previous probe may be lost: retry
+        p.resume_probe();  // the previous probe may be lost: retry
         send_append(peer, /*allow_empty=*/true);
         break;
       case Progress::State::Snapshot:
         send_snapshot_chunk(peer);  // retransmit the current chunk
         break;
       case Progress::State::Replicate:
-        if (p.next <= last && p.inflight.size() < config_.max_inflight_appends) {
+        if (p.next <= last && !p.inflight_full(config_.inflight_appends_max)) {
           send_append(peer, /*allow_empty=*/false);
         } else {
           send_heartbeat(peer);
@@ -254,10 +243,16 @@ void Node::broadcast_heartbeat() {
 
 void Node::maybe_commit() {
   if (role_ != Role::Leader) return;
+  // The leader has no Progress of its own: its match is its last index by
+  // definition, and no follower can match beyond it.
+  RAFT_ASSERT(!progress_.contains(config_.id), "a leader tracks only its followers");
   std::vector<Index> matches;
   matches.reserve(config_.voters.size());
   matches.push_back(log_.last_index());
-  for (const auto& [peer, p] : progress_) matches.push_back(p.match);
+  for (const auto& [peer, p] : progress_) {
+    RAFT_ASSERT(p.match <= log_.last_index(), "no follower matches past the leader's log");
+    matches.push_back(p.match);
+  }
   std::sort(matches.begin(), matches.end(), std::greater<>());
   const Index quorum_index = matches[quorum() - 1];
   if (quorum_index <= commit_) return;

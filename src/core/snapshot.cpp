@@ -4,16 +4,17 @@
 #include <algorithm>
 #include <memory>
 
+#include "raft/assert.hpp"
 #include "raft/node.hpp"
 
 namespace raft {
 
 void Node::send_snapshot_chunk(NodeId peer) {
   Progress& p = progress_.at(peer);
+  RAFT_ASSERT(p.state == Progress::State::Snapshot, "chunks go only to a follower in Snapshot");
   if (!(p.snapshot_sending == log_.snapshot())) {
     // We compacted again meanwhile: stream the newer snapshot from the start.
-    p.snapshot_sending = log_.snapshot();
-    p.snapshot_offset = 0;
+    p.become_snapshot(log_.snapshot());
   }
   const std::string empty;
   const std::string& data = snapshot_data_ ? *snapshot_data_ : empty;
@@ -31,21 +32,9 @@ void Node::send_snapshot_chunk(NodeId peer) {
 }
 
 void Node::handle_install_snapshot(const Message& m) {
-  // step() guarantees m.term == term_.
-  if (role_ == Role::Leader) return;
-  if (role_ == Role::Candidate) {
-    step_down(term_, m.from, "heard from the leader of our term");
-  } else {
-    set_leader(m.from);
-    reset_election_timer();
-  }
-  pre_voting_ = false;
-  leader_contact_ms_ = now_ms_;
-
-  Message reply;
-  reply.type = MessageType::InstallSnapshotResponse;
-  reply.to = m.from;
-  reply.term = term_;
+  RAFT_ASSERT(m.term == term_, "step() hands on only messages of our term");
+  if (!heard_from_leader(m.from)) return;
+  Message reply = reply_to(m, MessageType::InstallSnapshotResponse);
   reply.snapshot = m.snapshot;
 
   if (m.snapshot.last_index <= commit_) {
@@ -85,6 +74,7 @@ void Node::handle_install_snapshot(const Message& m) {
   unstable_from_ = std::max(unstable_from_, meta.last_index + 1);
   unstable_from_ = std::min(unstable_from_, log_.last_index() + 1);
   snapshot_to_persist_ = Snapshot{meta, snapshot_data_};
+  RAFT_ASSERT(applied_ <= commit_, "a snapshot holds only committed entries");
   emit({EventKind::SnapshotInstalled, term_, role_, m.from, false,
         "installed a snapshot up to index " + std::to_string(meta.last_index)});
 
@@ -95,18 +85,13 @@ void Node::handle_install_snapshot(const Message& m) {
 }
 
 void Node::handle_install_snapshot_response(const Message& m) {
-  if (role_ != Role::Leader) return;
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& p = it->second;
-  p.recent_active = true;
+  Progress* follower = follower_heard(m.from);
+  if (!follower) return;
+  Progress& p = *follower;
   if (m.done && m.success) {
-    if (m.match_index > p.match && m.match_index <= log_.last_index()) p.match = m.match_index;
+    if (m.match_index <= log_.last_index()) p.maybe_update(m.match_index);
     if (p.state == Progress::State::Snapshot) {
-      p.state = Progress::State::Probe;
-      p.next = p.match + 1;
-      p.probe_sent = false;
-      p.inflight.clear();
+      p.become_probe();
       maybe_commit();
       if (role_ == Role::Leader) send_append(m.from, /*allow_empty=*/true);
     }

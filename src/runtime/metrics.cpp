@@ -95,13 +95,13 @@ std::string Metrics::render_prometheus() const {
           static_cast<double>(kv_reads.load()));
 
   header(out, "raft_messages_sent_total", "counter", "Raft messages sent, by type");
-  for (std::size_t t = kMinMessageType; t < kTypes; ++t) {
+  for (std::size_t t = kMessageTypeMin; t < kTypes; ++t) {
     line(out, "raft_messages_sent_total",
          "type=\"" + std::string(message_type_name(static_cast<MessageType>(t))) + "\"",
          static_cast<double>(messages_sent[t].load()));
   }
   header(out, "raft_messages_received_total", "counter", "Raft messages received, by type");
-  for (std::size_t t = kMinMessageType; t < kTypes; ++t) {
+  for (std::size_t t = kMessageTypeMin; t < kTypes; ++t) {
     line(out, "raft_messages_received_total",
          "type=\"" + std::string(message_type_name(static_cast<MessageType>(t))) + "\"",
          static_cast<double>(messages_received[t].load()));

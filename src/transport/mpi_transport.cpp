@@ -18,7 +18,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kTypeSlots = std::size_t{kMaxMessageType} + 1;
+constexpr std::size_t kTypeSlots = std::size_t{kMessageTypeMax} + 1;
 /// Receive buffers kept for receives queued behind an unfinished one.
 constexpr std::size_t kMaxSpareBuffers = 8;
 /// shutdown() takes at most this many new messages per round, so a peer that
@@ -207,7 +207,7 @@ struct MpiTransport::Impl {
       return drop_queue_full(message.to);
     }
     MPI_Request& request = peer.requests[static_cast<std::size_t>(slot)];
-    // bytes <= codec::kMaxMessageBytes (the encoder refuses more), so it fits an int.
+    // bytes <= codec::kMessageBytesMax (the encoder refuses more), so it fits an int.
     int rc = MPI_Isend(buffer.data(), static_cast<int>(bytes), MPI_BYTE, message.to,
                        codec::mpi_tag(message.type), comm, &request);
     if (rc != MPI_SUCCESS) {
@@ -266,12 +266,12 @@ struct MpiTransport::Impl {
       ++counters.discarded_at_shutdown;
       return;
     }
-    if (buffer.size() > codec::kMaxMessageBytes) {
+    if (buffer.size() > codec::kMessageBytesMax) {
       ++decode_errors;
       warn_once(source, codec::reason_name(codec::ErrorReason::MessageTooLarge), [&] {
         return "dropped a " + std::to_string(buffer.size()) + "-byte message (tag " +
                std::to_string(tag) + ") from rank " + std::to_string(source) + ": above " +
-               std::to_string(codec::kMaxMessageBytes) + " bytes";
+               std::to_string(codec::kMessageBytesMax) + " bytes";
       });
       return;
     }
@@ -552,7 +552,7 @@ std::size_t MpiTransport::poll(std::vector<Message>& out, std::size_t max) {
 
 TransportStats MpiTransport::stats() const {
   TransportStats stats;
-  for (std::size_t type = kMinMessageType; type <= kMaxMessageType; ++type) {
+  for (std::size_t type = kMessageTypeMin; type <= kMessageTypeMax; ++type) {
     stats.sent[static_cast<MessageType>(type)] = impl_->sent[type];
     stats.received[static_cast<MessageType>(type)] = impl_->received[type];
   }

@@ -22,7 +22,7 @@ namespace {
 using testing::describe;
 using testing::random_message;
 
-constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 
 DecodeResult decode_as_sent(const std::string& bytes, const Message& m) {
   return decode(bytes.data(), bytes.size(), m.from, m.to, mpi_tag(m.type));
@@ -134,14 +134,14 @@ Message full_message(MessageType type) {
 }
 
 TEST(CodecRoundTrip, EveryTypeWithAllItsFields) {
-  for (int type = kMinMessageType; type <= kMaxMessageType; ++type) {
+  for (int type = kMessageTypeMin; type <= kMessageTypeMax; ++type) {
     SCOPED_TRACE(type);
     expect_round_trip(full_message(static_cast<MessageType>(type)));
   }
 }
 
 TEST(CodecRoundTrip, DefaultMessageOfEveryType) {
-  for (int type = kMinMessageType; type <= kMaxMessageType; ++type) {
+  for (int type = kMessageTypeMin; type <= kMessageTypeMax; ++type) {
     Message m;
     m.type = static_cast<MessageType>(type);
     expect_round_trip(m);  // kNoNode ids included
@@ -152,19 +152,19 @@ TEST(CodecRoundTrip, ExtremeValues) {
   Message m = full_message(MessageType::AppendEntries);
   m.from = std::numeric_limits<NodeId>::min();
   m.to = std::numeric_limits<NodeId>::max();
-  m.term = kMaxU64;
-  m.commit = kMaxU64;
-  m.prev_log_term = kMaxU64;
-  m.read_ctx = kMaxU64;
-  m.prev_log_index = kMaxU64 - 3;
+  m.term = kU64Max;
+  m.commit = kU64Max;
+  m.prev_log_term = kU64Max;
+  m.read_ctx = kU64Max;
+  m.prev_log_index = kU64Max - 3;
   for (std::size_t i = 0; i < m.entries.size(); ++i) {
     m.entries[i].index = m.prev_log_index + 1 + i;  // the last one is 2^64-1
-    m.entries[i].term = kMaxU64;
+    m.entries[i].term = kU64Max;
   }
   expect_round_trip(m);
 
   Message s = full_message(MessageType::InstallSnapshot);
-  s.offset = kMaxU64 - s.chunk.size();
+  s.offset = kU64Max - s.chunk.size();
   expect_round_trip(s);
 }
 
@@ -270,7 +270,7 @@ TEST(CodecTruncation, EveryPrefixOfAValidEncodingIsRejected) {
   Rng rng(42);
   for (int i = 0; i < 600; ++i) {
     const Message m =
-        i < kMaxMessageType ? full_message(static_cast<MessageType>(i + 1)) : random_message(rng);
+        i < kMessageTypeMax ? full_message(static_cast<MessageType>(i + 1)) : random_message(rng);
     const std::string bytes = encode(m);
     for (std::size_t n = 0; n < bytes.size(); ++n) {
       const DecodeResult result = decode(bytes.data(), n, m.from, m.to, mpi_tag(m.type));
@@ -336,7 +336,7 @@ TEST(CodecHostile, NodeIdAbove32Bits) {
 }
 
 TEST(CodecHostile, TrailingGarbage) {
-  for (int type = kMinMessageType; type <= kMaxMessageType; ++type) {
+  for (int type = kMessageTypeMin; type <= kMessageTypeMax; ++type) {
     const Message m = full_message(static_cast<MessageType>(type));
     for (const char* garbage : {"\0", "x", "\x52\x46\x01\x01"}) {
       const std::string bytes =
@@ -389,7 +389,7 @@ TEST(CodecHostile, EntryTypeOutOfRange) {
 
 TEST(CodecHostile, HugeEntryCounts) {
   for (std::uint64_t count :
-       {kMaxU64, std::uint64_t{1} << 40, static_cast<std::uint64_t>(kMaxEntryCount) + 1}) {
+       {kU64Max, std::uint64_t{1} << 40, static_cast<std::uint64_t>(kEntryCountMax) + 1}) {
     Bytes bytes = append_entries_prefix();
     bytes.varint(count).raw(std::string(64, '\0'));
     expect_rejected(decode_bytes(bytes, 3), ErrorReason::CountTooLarge);
@@ -402,7 +402,7 @@ TEST(CodecHostile, HugeEntryCounts) {
 
 TEST(CodecHostile, HugeLengths) {
   for (std::uint64_t length :
-       {kMaxU64, std::uint64_t{1} << 40, static_cast<std::uint64_t>(kMaxEntryDataBytes) + 1}) {
+       {kU64Max, std::uint64_t{1} << 40, static_cast<std::uint64_t>(kEntryDataBytesMax) + 1}) {
     Bytes bytes = append_entries_prefix();
     bytes.varint(1).varint(5).varint(10).u8(1).varint(length).raw("abc");
     expect_rejected(decode_bytes(bytes, 3), ErrorReason::LengthTooLarge);
@@ -448,7 +448,7 @@ TEST(CodecHostile, MalformedVarints) {
   max += std::string(9, '\xFF') + '\x01';
   const DecodeResult ok = decode(max.data(), max.size(), 1, 2, 9);
   ASSERT_TRUE(ok.ok()) << ok.error().text;
-  EXPECT_EQ(ok.message().term, kMaxU64);
+  EXPECT_EQ(ok.message().term, kU64Max);
 }
 
 TEST(CodecHostile, EntryIndexesMustFollowPrevLogIndex) {
@@ -463,21 +463,21 @@ TEST(CodecHostile, EntryIndexesMustFollowPrevLogIndex) {
     expect_rejected(decode_bytes(bytes, 3), ErrorReason::BadEntryIndex);
   }
   // No index follows 2^64-1.
-  Bytes wrap = append_entries_prefix(kMaxU64);
+  Bytes wrap = append_entries_prefix(kU64Max);
   wrap.varint(1).varint(5).varint(0).u8(1).varint(0);
   expect_rejected(decode_bytes(wrap, 3), ErrorReason::BadEntryIndex);
 }
 
 TEST(CodecHostile, SnapshotOffsetOverflow) {
   Bytes bytes;
-  bytes.header(MessageType::InstallSnapshot).varint(1).varint(1).varint(kMaxU64 - 1).u8(0);
+  bytes.header(MessageType::InstallSnapshot).varint(1).varint(1).varint(kU64Max - 1).u8(0);
   bytes.varint(2).raw("ab");
   expect_rejected(decode_bytes(bytes, 7), ErrorReason::OffsetOverflow);
 }
 
 TEST(CodecHostile, MessageAboveSizeLimit) {
   std::string bytes = encode(full_message(MessageType::InstallSnapshot));
-  bytes.resize(kMaxMessageBytes + 1);
+  bytes.resize(kMessageBytesMax + 1);
   expect_rejected(decode(bytes.data(), bytes.size(), 3, 4, 7), ErrorReason::MessageTooLarge);
 }
 
@@ -521,12 +521,12 @@ TEST(CodecEncode, RefusesWhatTheDecoderWouldRefuse) {
   m.entries[2].type = static_cast<EntryType>(3);
   expect_refused(m, ErrorReason::BadEntryType);
   m = full_message(MessageType::AppendEntries);
-  m.entries[0].data.assign(kMaxEntryDataBytes + 1, 'x');
+  m.entries[0].data.assign(kEntryDataBytesMax + 1, 'x');
   expect_refused(m, ErrorReason::LengthTooLarge);
 
   m = full_message(MessageType::AppendEntries);
   m.entries.clear();
-  for (std::size_t i = 0; i <= kMaxEntryCount; ++i) {
+  for (std::size_t i = 0; i <= kEntryCountMax; ++i) {
     m.entries.push_back(Entry{1, m.prev_log_index + 1 + i, EntryType::Noop, ""});
   }
   expect_refused(m, ErrorReason::CountTooLarge);
@@ -537,15 +537,15 @@ TEST(CodecEncode, RefusesWhatTheDecoderWouldRefuse) {
   m.entries.clear();
   for (std::size_t i = 0; i < 4; ++i) {
     m.entries.push_back(Entry{1, m.prev_log_index + 1 + i, EntryType::Command,
-                              std::string(kMaxEntryDataBytes, 'x')});
+                              std::string(kEntryDataBytesMax, 'x')});
   }
   expect_refused(m, ErrorReason::MessageTooLarge);
 
   m = full_message(MessageType::InstallSnapshot);
-  m.chunk.assign(kMaxChunkBytes + 1, 'x');
+  m.chunk.assign(kChunkBytesMax + 1, 'x');
   expect_refused(m, ErrorReason::LengthTooLarge);
   m = full_message(MessageType::InstallSnapshot);
-  m.offset = kMaxU64 - m.chunk.size() + 1;
+  m.offset = kU64Max - m.chunk.size() + 1;
   expect_refused(m, ErrorReason::OffsetOverflow);
 }
 

@@ -86,7 +86,7 @@ TEST(CodecCoreMessages, EveryMessageOfARealClusterRoundTrips) {
   c.advance(2000);
 
   for (const std::string& failure : failures) ADD_FAILURE() << failure;
-  for (int type = kMinMessageType; type <= kMaxMessageType; ++type) {
+  for (int type = kMessageTypeMin; type <= kMessageTypeMax; ++type) {
     EXPECT_GT(seen[static_cast<MessageType>(type)], 0)
         << "the scenario sent no " << message_type_name(static_cast<MessageType>(type));
   }

@@ -41,13 +41,13 @@ inline std::string random_bytes(Rng& rng, std::size_t max_bytes) {
 }
 
 struct RandomMessageOptions {
-  std::size_t max_entries = 8;
-  std::size_t max_data_bytes = 40;
+  std::size_t entries_max = 8;
+  std::size_t data_bytes_max = 40;
 };
 
 inline Message random_message(Rng& rng, const RandomMessageOptions& options = {}) {
   Message m;
-  m.type = static_cast<MessageType>(rng.uniform(kMinMessageType, kMaxMessageType));
+  m.type = static_cast<MessageType>(rng.uniform(kMessageTypeMin, kMessageTypeMax));
   m.from = random_node_id(rng);
   m.to = random_node_id(rng);
   m.term = random_width_u64(rng);
@@ -61,7 +61,7 @@ inline Message random_message(Rng& rng, const RandomMessageOptions& options = {}
     case MessageType::VoteResponse:
     case MessageType::PreVoteResponse: m.granted = rng.chance(1, 2); break;
     case MessageType::AppendEntries: {
-      const std::size_t count = static_cast<std::size_t>(rng.uniform(0, options.max_entries));
+      const std::size_t count = static_cast<std::size_t>(rng.uniform(0, options.entries_max));
       // Leave room for `count` consecutive indexes after prev_log_index.
       m.prev_log_index = std::min<std::uint64_t>(random_width_u64(rng),
                                                  std::numeric_limits<std::uint64_t>::max() - count);
@@ -73,7 +73,7 @@ inline Message random_message(Rng& rng, const RandomMessageOptions& options = {}
         e.term = random_width_u64(rng);
         e.index = m.prev_log_index + 1 + i;
         e.type = static_cast<EntryType>(rng.uniform(0, 2));
-        e.data = random_bytes(rng, options.max_data_bytes);
+        e.data = random_bytes(rng, options.data_bytes_max);
         m.entries.push_back(std::move(e));
       }
       break;
@@ -89,7 +89,7 @@ inline Message random_message(Rng& rng, const RandomMessageOptions& options = {}
     case MessageType::InstallSnapshot:
       m.snapshot.last_index = random_width_u64(rng);
       m.snapshot.last_term = random_width_u64(rng);
-      m.chunk = random_bytes(rng, options.max_data_bytes * 4);
+      m.chunk = random_bytes(rng, options.data_bytes_max * 4);
       m.offset = std::min<std::uint64_t>(
           random_width_u64(rng), std::numeric_limits<std::uint64_t>::max() - m.chunk.size());
       m.done = rng.chance(1, 2);

@@ -9,7 +9,7 @@ namespace raft::sim {
 ClusterOptions figure8_options() {
   ClusterOptions o = scenario_options(5, /*seed=*/8);
   // x and n0's new entry must travel in separate messages.
-  o.config.max_entries_per_append = 1;
+  o.config.append_entries_max = 1;
   return o;
 }
 

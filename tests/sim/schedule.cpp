@@ -43,7 +43,7 @@ std::string ScheduleParams::describe() const {
                 static_cast<unsigned long long>(c.heartbeat_interval_ms),
                 static_cast<unsigned long long>(cluster.tick_interval_ms), c.pre_vote ? 1 : 0,
                 c.check_quorum ? 1 : 0, static_cast<unsigned long long>(c.initial_delay_ms),
-                c.max_entries_per_append, c.max_inflight_appends, c.max_committed_per_ready,
+                c.append_entries_max, c.inflight_appends_max, c.committed_per_ready_max,
                 static_cast<unsigned long long>(cluster.snapshot_every_entries),
                 c.snapshot_chunk_bytes, static_cast<unsigned long long>(chaos_ms), max_down);
   std::string out = buf;
@@ -75,10 +75,10 @@ ScheduleParams make_schedule(std::uint64_t seed) {
   c.initial_delay_ms = rng.chance(1, 10) ? rng.uniform(20, 200) : 0;
   // Small flow-control limits exercise pipelining, probing and partial applies.
   constexpr std::array<std::size_t, 5> kAppendLimits = {1, 2, 4, 64, 1024};
-  c.max_entries_per_append = kAppendLimits[rng.uniform(0, kAppendLimits.size() - 1)];
-  c.max_inflight_appends = rng.uniform(1, 8);
+  c.append_entries_max = kAppendLimits[rng.uniform(0, kAppendLimits.size() - 1)];
+  c.inflight_appends_max = rng.uniform(1, 8);
   constexpr std::array<std::size_t, 3> kApplyLimits = {1, 3, 4096};
-  c.max_committed_per_ready = kApplyLimits[rng.uniform(0, kApplyLimits.size() - 1)];
+  c.committed_per_ready_max = kApplyLimits[rng.uniform(0, kApplyLimits.size() - 1)];
   // Tiny chunks, so snapshots travel in several pieces.
   c.snapshot_chunk_bytes = rng.uniform(8, 128);
   p.cluster.snapshot_every_entries = rng.chance(3, 4) ? rng.uniform(3, 40) : 0;
@@ -113,7 +113,7 @@ ScheduleParams make_schedule(std::uint64_t seed) {
     p.leader_churn = true;
     p.fault_gap_max_ms = rng.uniform(15, 30);
     p.write_gap_max_ms = rng.uniform(3, 8);
-    c.max_entries_per_append = rng.uniform(1, 2);
+    c.append_entries_max = rng.uniform(1, 2);
     p.max_down = n / 2;
     p.fault_weights = {};
     w(FaultKind::Campaign) = static_cast<std::uint32_t>(rng.uniform(8, 12));

@@ -298,7 +298,7 @@ void Driver::heal_and_check_liveness() {
   const NodeId first_leader = cluster_.stable_leader();
   const Index leader_last = cluster_.node(first_leader).log().last_index();
   const Index backlog = std::max(must_apply, leader_last) - std::min(min_applied, leader_last);
-  const Index per_round_trip = config.max_entries_per_append * config.max_inflight_appends;
+  const Index per_round_trip = config.append_entries_max * config.inflight_appends_max;
   const TimeMs round_trip_ms =
       2 * params_.cluster.network.delay_max_ms + params_.cluster.tick_interval_ms + 1;
   const TimeMs apply_bound_ms = bound_ms + 2 * (backlog / per_round_trip + 1) * round_trip_ms;

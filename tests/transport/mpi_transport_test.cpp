@@ -204,12 +204,12 @@ TEST_F(MpiTransportTest, EveryMessageTypeTravelsBetweenAllPairsUnchanged) {
   const NodeId me = transport.rank();
   const auto peers = peers_of(transport);
   for (NodeId peer : peers) {
-    for (auto t = raft::kMinMessageType; t <= raft::kMaxMessageType; ++t) {
+    for (auto t = raft::kMessageTypeMin; t <= raft::kMessageTypeMax; ++t) {
       const auto type = static_cast<MessageType>(t);
       EXPECT_TRUE(transport.send(make_message(type, me, peer, pair_seed(me, peer, type))));
     }
   }
-  const std::size_t expected = peers.size() * raft::kMaxMessageType;
+  const std::size_t expected = peers.size() * raft::kMessageTypeMax;
   std::vector<Message> inbox;
   EXPECT_TRUE(poll_until(transport, inbox, [&] { return inbox.size() >= expected; }));
   EXPECT_TRUE(poll_until(transport, inbox, [&] { return !transport.has_pending_sends(); }));
@@ -221,7 +221,7 @@ TEST_F(MpiTransportTest, EveryMessageTypeTravelsBetweenAllPairsUnchanged) {
     EXPECT_EQ(m, make_message(m.type, m.from, me, pair_seed(m.from, me, m.type)));
   }
   const auto stats = transport.stats();
-  for (auto t = raft::kMinMessageType; t <= raft::kMaxMessageType; ++t) {
+  for (auto t = raft::kMessageTypeMin; t <= raft::kMessageTypeMax; ++t) {
     EXPECT_EQ(stats.sent.at(static_cast<MessageType>(t)), peers.size());
     EXPECT_EQ(stats.received.at(static_cast<MessageType>(t)), peers.size());
   }
@@ -519,8 +519,8 @@ TEST_F(MpiTransportTest, GarbageIsCountedLoggedOnceAndDropped) {
     Message other = vote;
     other.from = 2;
     raw_send(comm, kVictim, 1, raft::codec::encode(other));  // sender_mismatch
-    // Above codec::kMaxMessageBytes: received in full, then dropped.
-    std::string huge(raft::codec::kMaxMessageBytes + 1, 'R');
+    // Above codec::kMessageBytesMax: received in full, then dropped.
+    std::string huge(raft::codec::kMessageBytesMax + 1, 'R');
     MPI_Request request = MPI_REQUEST_NULL;
     MPI_Isend(huge.data(), static_cast<int>(huge.size()), MPI_BYTE, kVictim, 3, comm, &request);
     const auto deadline = Clock::now() + kWait;
@@ -547,7 +547,7 @@ TEST_F(MpiTransportTest, GarbageIsCountedLoggedOnceAndDropped) {
     const auto stats = transport.stats();
     EXPECT_EQ(stats.decode_errors, kGarbage);
     EXPECT_EQ(stats.received.at(MessageType::VoteRequest), 1u);
-    EXPECT_GT(stats.bytes_received, raft::codec::kMaxMessageBytes);
+    EXPECT_GT(stats.bytes_received, raft::codec::kMessageBytesMax);
     // Once per (peer, kind): 5 bad_magic and 2 truncated gave one line each.
     EXPECT_EQ(warnings.count("bad_magic"), 1u);
     EXPECT_EQ(warnings.count("truncated"), 1u);

@@ -129,8 +129,8 @@ TEST(Leader, FastBackOffSkipsAThousandConflictingEntriesInAFewRoundTrips) {
 
 TEST(Leader, PipelinesBoundedBatchesToAFollower) {
   Config cfg = small_config(0, 2);
-  cfg.max_entries_per_append = 10;
-  cfg.max_inflight_appends = 3;
+  cfg.append_entries_max = 10;
+  cfg.inflight_appends_max = 3;
   RecoveredState r;
   Node leader(cfg, r, 0);
   make_leader(leader, {1});
@@ -143,7 +143,7 @@ TEST(Leader, PipelinesBoundedBatchesToAFollower) {
   std::vector<std::string> batch(100, "x");
   ASSERT_TRUE(leader.propose_batch(batch).ok());
   auto appends = of_type(take_messages(leader), MessageType::AppendEntries);
-  ASSERT_EQ(appends.size(), 3u) << "at most max_inflight_appends unacknowledged";
+  ASSERT_EQ(appends.size(), 3u) << "at most inflight_appends_max unacknowledged";
   for (const Message& m : appends) EXPECT_EQ(m.entries.size(), 10u);
   ack.match_index = appends[0].entries.back().index;
   leader.step(ack);
