@@ -1,9 +1,10 @@
 // ReadyStep: persist, send, apply, in that order (see ready_step.hpp).
 #include "runtime/ready_step.hpp"
 
-#include <cassert>
 #include <exception>
 #include <utility>
+
+#include "raft/assert.hpp"
 
 namespace raft::runtime {
 
@@ -14,7 +15,7 @@ bool ReadyStep::needs_sync(const Ready& ready, const HardState& durable) {
 }
 
 ReadyOutcome ReadyStep::run(Node& node, ReadyHost& host) {
-  assert(node.has_ready());
+  RAFT_ASSERT(node.has_ready(), "ReadyStep::run needs a node with a Ready");
   Ready ready = node.ready();
   ReadyOutcome outcome;
   if (!persist(ready, host, outcome)) return outcome;

@@ -76,7 +76,7 @@ struct ClusterStats {
   std::uint64_t reads_ok = 0;      ///< linearizable reads answered and checked
   std::uint64_t reads_failed = 0;
   /// Messages delivered, by raft::MessageType (index 0 unused).
-  std::array<std::uint64_t, kMaxMessageType + 1> delivered_by_type{};
+  std::array<std::uint64_t, kMessageTypeMax + 1> delivered_by_type{};
 };
 
 /// A client write a leader accepted.

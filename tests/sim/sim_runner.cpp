@@ -244,7 +244,7 @@ std::string coverage_lines(const BatchTotals& t) {
     out += item(fault_kind_name(static_cast<FaultKind>(k)), c.faults[k]);
   }
   out += "\nsim coverage (schedules): messages delivered:";
-  for (std::size_t m = kMinMessageType; m <= kMaxMessageType; ++m) {
+  for (std::size_t m = kMessageTypeMin; m <= kMessageTypeMax; ++m) {
     out += item(message_type_name(static_cast<MessageType>(m)), c.messages[m]);
   }
   out += "\nsim coverage (schedules): paths:" + item("pre_vote_off", c.pre_vote_off) +

@@ -43,7 +43,7 @@ struct Coverage {
   /// Schedules in which at least one fault of each FaultKind was injected.
   std::array<std::uint64_t, kFaultKindCount> faults{};
   /// Schedules that delivered at least one message of each raft::MessageType.
-  std::array<std::uint64_t, kMaxMessageType + 1> messages{};
+  std::array<std::uint64_t, kMessageTypeMax + 1> messages{};
   std::uint64_t pre_vote_off = 0;
   std::uint64_t check_quorum_off = 0;
   std::uint64_t leader_churn = 0;
