@@ -215,7 +215,13 @@ void Node::step_down(Term term, NodeId leader, const char* why) {
     leader_ = leader;
     emit({EventKind::LeaderChanged, term_, role_, leader_, false, {}});
   }
-  reset_election_timer();
+  // Figure 2: the election timer restarts only on hearing from the current
+  // leader, granting a vote or starting an election. Merely learning a higher
+  // term from a candidate (whose vote we may deny) is none of these:
+  // restarting here let candidates with stale logs, campaigning in turn, keep
+  // the one node they would all elect from ever timing out. A deposed leader
+  // had no timer running, so it starts one.
+  if (was_leader || leader != kNoNode) reset_election_timer();
 }
 
 void Node::check_quorum() {

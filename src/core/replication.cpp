@@ -181,9 +181,13 @@ void Node::send_append(NodeId peer, bool allow_empty) {
 
 void Node::send_heartbeat(NodeId peer) {
   RAFT_ASSERT(role_ == Role::Leader, "only a leader sends heartbeats");
-  const Progress& p = progress_.at(peer);
+  Progress& p = progress_.at(peer);
   const std::optional<Term> match_term = log_.term_at(p.match);
   if (!match_term) {
+    // What the follower is known to hold is compacted away: it needs the
+    // snapshot. Probing from match sends it now, even with appends in flight
+    // (a full window must never leave a follower without a heartbeat).
+    p.become_probe();
     send_append(peer, /*allow_empty=*/true);
     return;
   }
