@@ -26,14 +26,14 @@ namespace {
 // 5 nodes, PreVote on, snapshots every 8 entries: duplicated and reordered
 // InstallSnapshot answers left the leader counting an answered append as in
 // flight; its window stayed full and, once it compacted past the follower's
-// match, it sent that follower nothing, ever (tests/unit/silent_leader_test).
+// match, it sent that follower nothing, ever (tests/raft/silent_leader_test).
 TEST(RegressionSeed, Seed442767LeaderNeverFallsSilentTowardsAFollower) {
   EXPECT_TRUE(runs_clean(442767));
 }
 
 // 4 nodes, PreVote and CheckQuorum off: nodes with stale logs campaigned in
 // turn, and every vote request they sent restarted the election timer of the
-// one up-to-date node, which therefore never stood (tests/unit/
+// one up-to-date node, which therefore never stood (tests/raft/
 // election_timer_test: the timer restarts only as Raft's Figure 2 says).
 TEST(RegressionSeed, Seed197729StaleCandidatesCannotSilenceTheUpToDateNode) {
   EXPECT_TRUE(runs_clean(197729));

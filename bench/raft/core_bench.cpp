@@ -1,6 +1,6 @@
 // Throughput of the pure Raft core: proposals committed per second through an
 // in-memory 3-node cluster (no I/O, instant in-order network), one proposal at
-// a time and in batches. Run: build/bench/core/raft_core_bench
+// a time and in batches. Run: build/bench/raft/raft_bench
 #include <memory>
 #include <string>
 #include <vector>
