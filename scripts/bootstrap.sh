@@ -16,6 +16,7 @@ PACKAGES=(
   ninja-build
   pkg-config
   ccache          # scripts/test.sh uses it when present: repeated builds in minutes
+  clang-tidy      # tests: style.function_size (no function in src/ over 80 lines)
   # MPI transport (Open MPI: headers, mpirun)
   libopenmpi-dev
   openmpi-bin
