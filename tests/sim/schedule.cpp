@@ -14,6 +14,7 @@ namespace raft::sim {
 namespace {
 
 constexpr std::uint64_t kParamsStream = 10;
+constexpr std::uint64_t kWideningStream = 12;
 
 constexpr std::array<std::string_view, kFaultKindCount> kFaultNames = {
     "partition",      "isolate_leader", "one_way",           "heal",    "pause",    "resume",
@@ -33,7 +34,7 @@ std::string_view fault_kind_name(FaultKind kind) {
 
 std::string ScheduleParams::describe() const {
   const Config& c = cluster.config;
-  char buf[320];
+  char buf[384];
   std::snprintf(buf, sizeof buf,
                 "%zu nodes, election %llu-%llu ms, heartbeat %llu ms, tick %llu ms, "
                 "pre_vote=%d check_quorum=%d, initial_delay %llu ms, append<=%zu inflight<=%zu "
@@ -48,6 +49,23 @@ std::string ScheduleParams::describe() const {
                 c.snapshot_chunk_bytes, static_cast<unsigned long long>(chaos_ms), max_down);
   std::string out = buf;
   if (leader_churn) out += ", leader churn";
+  const Widening& w = widening;
+  if (w.sync_latency_ms != 0) out += ", slow disk " + std::to_string(w.sync_latency_ms) + " ms";
+  if (w.lagging_node != kNoNode) {
+    out += ", n" + std::to_string(w.lagging_node) + " ticks every " + std::to_string(w.lag_factor) +
+           " intervals";
+  }
+  if (w.stale_campaigner != kNoNode) {
+    out += ", n" + std::to_string(w.stale_campaigner) + " cut off until " +
+           std::to_string(w.stale_until_ms) + " ms then campaigns every " +
+           std::to_string(w.campaign_gap_ms) + " ms until " + std::to_string(w.campaign_until_ms) +
+           " ms";
+  }
+  if (w.long_partition_ms != 0) {
+    out += ", " + std::to_string(w.long_partition_size) + " node(s) cut off at " +
+           std::to_string(w.long_partition_at_ms) + " ms for " +
+           std::to_string(w.long_partition_ms) + " ms";
+  }
   if (on_disk) out += ", on disk";
   out += ", faults:";
   for (std::size_t k = 0; k < kFaultKindCount; ++k) {
@@ -57,6 +75,39 @@ std::string ScheduleParams::describe() const {
   }
   return out;
 }
+
+namespace {
+
+/// The conditions of Widening, each in about one schedule in five; bounded
+/// so that a healthy Raft still elects and replicates within the liveness
+/// bounds (a lag or a sync well inside the shortest election timeout).
+Widening draw_widening(std::uint64_t seed, const ScheduleParams& p) {
+  Rng rng(derive_seed(seed, kWideningStream));
+  Widening w;
+  const Config& c = p.cluster.config;
+  const std::size_t n = p.cluster.node_count;
+  const TimeMs tick_ms = p.cluster.tick_interval_ms;
+  const TimeMs margin_ms = c.election_timeout_min_ms / 4;
+  if (rng.chance(1, 5)) w.sync_latency_ms = std::min(rng.uniform(2, 8) * tick_ms, margin_ms);
+  if (rng.chance(1, 5)) {
+    w.lagging_node = static_cast<NodeId>(rng.uniform(0, n - 1));
+    w.lag_factor = std::max<TimeMs>(2, rng.uniform(2, std::max<TimeMs>(2, margin_ms / tick_ms)));
+  }
+  if (rng.chance(1, 5)) {
+    w.stale_campaigner = static_cast<NodeId>(rng.uniform(0, n - 1));
+    w.stale_until_ms = rng.uniform(p.chaos_ms / 4, p.chaos_ms / 2);
+    w.campaign_gap_ms = rng.uniform(5, c.election_timeout_min_ms / 2);
+    w.campaign_until_ms = w.stale_until_ms + rng.uniform(p.chaos_ms / 4, p.chaos_ms / 2);
+  }
+  if (rng.chance(1, 5)) {
+    w.long_partition_at_ms = rng.uniform(0, p.chaos_ms / 2);
+    w.long_partition_ms = rng.uniform(5, 15) * c.election_timeout_max_ms;
+    w.long_partition_size = rng.uniform(1, (n - 1) / 2);
+  }
+  return w;
+}
+
+}  // namespace
 
 ScheduleParams make_schedule(std::uint64_t seed) {
   Rng rng(derive_seed(seed, kParamsStream));
@@ -140,6 +191,7 @@ ScheduleParams make_schedule(std::uint64_t seed) {
   if (w(FaultKind::Crash) + w(FaultKind::CrashLeader) + w(FaultKind::CrashBeforeSync) != 0) {
     w(FaultKind::Restart) = std::max<std::uint32_t>(w(FaultKind::Restart), 1);
   }
+  p.widening = draw_widening(seed, p);
   return p;
 }
 

@@ -34,6 +34,38 @@ enum class FaultKind : std::uint8_t {
 
 inline constexpr std::size_t kFaultKindCount = static_cast<std::size_t>(FaultKind::kCount);
 
+/// Conditions added after the first million-schedule hunt found liveness
+/// bugs that needed them. They come from their own random stream, drawn
+/// after everything else, so the cluster, faults and load of every older
+/// seed are what they were; a schedule with `widening = {}` is exactly the
+/// schedule that seed drew before (tests/sim/regression_seed_test.cpp
+/// replays the seeds that found bugs that way).
+struct Widening {
+  /// A slow disk: every synced Ready's messages leave this much later.
+  TimeMs sync_latency_ms = 0;
+  /// A lagging loop: this node ticks only every `lag_factor` tick intervals.
+  NodeId lagging_node = kNoNode;
+  TimeMs lag_factor = 1;
+  /// A stale-log node: cut off from the start until `stale_until_ms`, so it
+  /// misses entries, then it campaigns every `campaign_gap_ms` until
+  /// `campaign_until_ms` (elections it cannot win, in rising terms).
+  NodeId stale_campaigner = kNoNode;
+  TimeMs stale_until_ms = 0;
+  TimeMs campaign_gap_ms = 0;
+  TimeMs campaign_until_ms = 0;
+  /// A long partition: from `long_partition_at_ms`, the first
+  /// `long_partition_size` nodes of a shuffled order are cut off from the
+  /// rest for `long_partition_ms` (many election timeouts), then healed.
+  TimeMs long_partition_at_ms = 0;
+  TimeMs long_partition_ms = 0;
+  std::size_t long_partition_size = 0;
+
+  bool any() const {
+    return sync_latency_ms != 0 || lagging_node != kNoNode || stale_campaigner != kNoNode ||
+           long_partition_ms != 0;
+  }
+};
+
 struct ScheduleParams {
   std::uint64_t seed = 0;
   ClusterOptions cluster;
@@ -53,6 +85,7 @@ struct ScheduleParams {
   /// The nodes keep their state in real FileStores in a temporary directory
   /// (one schedule in kDiskScheduleEvery), so every restart reads files back.
   bool on_disk = false;
+  Widening widening;
 
   /// One line: node count, timeouts, flags, fault mix.
   std::string describe() const;

@@ -18,6 +18,8 @@ namespace raft::sim {
 namespace {
 
 constexpr std::uint64_t kDriverStream = 11;
+constexpr std::uint64_t kWidenDriverStream = 13;
+constexpr TimeMs kNever = ~TimeMs{0};
 
 std::string name(NodeId id) { return "n" + std::to_string(id); }
 
@@ -34,7 +36,10 @@ std::string group_text(const std::vector<NodeId>& group) {
 class Driver {
  public:
   Driver(const ScheduleParams& params, SimCluster& cluster)
-      : params_(params), cluster_(cluster), rng_(derive_seed(params.seed, kDriverStream)) {}
+      : params_(params),
+        cluster_(cluster),
+        rng_(derive_seed(params.seed, kDriverStream)),
+        widen_rng_(derive_seed(params.seed, kWidenDriverStream)) {}
 
   void chaos();
   void heal_and_check_liveness();
@@ -42,6 +47,10 @@ class Driver {
 
  private:
   void inject_fault();
+  /// The Widening events due at `t_ms`; returns when the next one is due.
+  TimeMs widen(TimeMs t_ms);
+  /// Sets every link between `a` and `b` (both directions) up or down.
+  void set_links(const std::vector<NodeId>& a, const std::vector<NodeId>& b, bool up);
   void client_write();
   void client_read();
   /// A node chosen uniformly among those `pred` accepts, or kNoNode.
@@ -54,6 +63,10 @@ class Driver {
   const ScheduleParams& params_;
   SimCluster& cluster_;
   Rng rng_;
+  /// Widening's choices at run time (its own stream: the main one, and so
+  /// every older seed's faults, are untouched).
+  Rng widen_rng_;
+  std::vector<NodeId> long_partition_group_;
   std::uint64_t next_value_ = 1;
   std::array<std::uint64_t, kFaultKindCount> faults_{};
 };
@@ -244,15 +257,79 @@ void Driver::inject_fault() {
   }
 }
 
+void Driver::set_links(const std::vector<NodeId>& a, const std::vector<NodeId>& b, bool up) {
+  for (NodeId x : a) {
+    for (NodeId y : b) {
+      if (x == y) continue;
+      cluster_.network().set_link(x, y, up);
+      cluster_.network().set_link(y, x, up);
+    }
+  }
+}
+
+TimeMs Driver::widen(TimeMs t_ms) {
+  const Widening& w = params_.widening;
+  std::vector<NodeId> all(cluster_.size());
+  std::iota(all.begin(), all.end(), 0);
+  TimeMs next_ms = kNever;
+  const auto due = [&](TimeMs at_ms) {
+    if (at_ms > t_ms) next_ms = std::min(next_ms, at_ms);
+    return at_ms == t_ms;
+  };
+  if (w.stale_campaigner != kNoNode) {
+    const NodeId x = w.stale_campaigner;
+    if (due(0)) {
+      set_links({x}, all, false);
+      note("widening: " + name(x) + " cut off, to fall behind");
+    }
+    if (due(w.stale_until_ms)) {
+      set_links({x}, all, true);
+      note("widening: " + name(x) + " back, with a stale log");
+    }
+    if (t_ms >= w.stale_until_ms && t_ms < w.campaign_until_ms) {
+      const TimeMs phase_ms = (t_ms - w.stale_until_ms) % w.campaign_gap_ms;
+      if (phase_ms == 0 && cluster_.is_running(x)) cluster_.trigger_election(x);
+      const TimeMs next_campaign_ms = t_ms + w.campaign_gap_ms - phase_ms;
+      if (next_campaign_ms < w.campaign_until_ms) next_ms = std::min(next_ms, next_campaign_ms);
+    } else if (t_ms < w.stale_until_ms) {
+      next_ms = std::min(next_ms, w.stale_until_ms);
+    }
+  }
+  if (w.long_partition_ms != 0) {
+    if (due(w.long_partition_at_ms)) {
+      std::vector<NodeId> order = all;
+      for (std::size_t i = order.size() - 1; i > 0; --i) {
+        std::swap(order[i], order[widen_rng_.uniform(0, i)]);
+      }
+      long_partition_group_.assign(
+          order.begin(), order.begin() + static_cast<std::ptrdiff_t>(w.long_partition_size));
+      set_links(long_partition_group_, all, false);
+      note("widening: long partition of " + group_text(long_partition_group_));
+    }
+    if (due(w.long_partition_at_ms + w.long_partition_ms)) {
+      set_links(long_partition_group_, all, true);
+      note("widening: the long partition heals");
+    }
+  }
+  return next_ms;
+}
+
 void Driver::chaos() {
-  const TimeMs end_ms = params_.chaos_ms;
+  const Widening& w = params_.widening;
+  // The chaos lasts until a long partition has healed by itself.
+  const TimeMs end_ms =
+      w.long_partition_ms != 0
+          ? std::max(params_.chaos_ms, w.long_partition_at_ms + w.long_partition_ms + 100)
+          : params_.chaos_ms;
   TimeMs next_fault_ms = rng_.uniform(1, params_.fault_gap_max_ms);
   TimeMs next_write_ms = rng_.uniform(1, params_.write_gap_max_ms);
   TimeMs next_read_ms = rng_.uniform(1, params_.read_gap_max_ms);
+  TimeMs next_widen_ms = w.any() ? widen(0) : kNever;
   while (!cluster_.halted()) {
-    const TimeMs t = std::min({next_fault_ms, next_write_ms, next_read_ms, end_ms});
+    const TimeMs t = std::min({next_fault_ms, next_write_ms, next_read_ms, next_widen_ms, end_ms});
     cluster_.run_until_time(t);
     if (cluster_.halted() || t >= end_ms) break;
+    if (t == next_widen_ms) next_widen_ms = widen(t);
     if (t == next_fault_ms) {
       inject_fault();
       next_fault_ms = t + rng_.uniform(1, params_.fault_gap_max_ms);
@@ -299,8 +376,10 @@ void Driver::heal_and_check_liveness() {
   const Index leader_last = cluster_.node(first_leader).log().last_index();
   const Index backlog = std::max(must_apply, leader_last) - std::min(min_applied, leader_last);
   const Index per_round_trip = config.append_entries_max * config.inflight_appends_max;
-  const TimeMs round_trip_ms =
-      2 * params_.cluster.network.delay_max_ms + params_.cluster.tick_interval_ms + 1;
+  const Widening& w = params_.widening;
+  const TimeMs round_trip_ms = 2 * params_.cluster.network.delay_max_ms +
+                               params_.cluster.tick_interval_ms * w.lag_factor +
+                               2 * w.sync_latency_ms + 1;
   const TimeMs apply_bound_ms = bound_ms + 2 * (backlog / per_round_trip + 1) * round_trip_ms;
   Index target = must_apply;
   const auto all_applied = [this, must_apply, &target] {
@@ -374,6 +453,12 @@ std::filesystem::path fresh_disk_dir(std::uint64_t seed) {
 
 ScheduleResult run_schedule(const ScheduleParams& params, bool echo_trace, bool keep_failed_disk) {
   ClusterOptions options = params.cluster;
+  const Widening& w = params.widening;
+  options.sync_latency_ms = w.sync_latency_ms;
+  if (w.lagging_node != kNoNode) {
+    options.tick_factor.assign(options.node_count, 1);
+    options.tick_factor[static_cast<std::size_t>(w.lagging_node)] = w.lag_factor;
+  }
   options.echo_trace = echo_trace;
   if (params.on_disk) options.storage_dir = fresh_disk_dir(params.seed);
   ScheduleResult result = run_schedule_in(params, options);

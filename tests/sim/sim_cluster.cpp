@@ -144,7 +144,9 @@ void SimCluster::deliver() {
 
 void SimCluster::tick(NodeId id) {
   Slot& s = slot(id);
-  s.next_tick_ms += options_.tick_interval_ms;
+  const auto i = static_cast<std::size_t>(id);
+  const TimeMs factor = i < options_.tick_factor.size() ? options_.tick_factor[i] : 1;
+  s.next_tick_ms += options_.tick_interval_ms * factor;
   if (!s.node || s.paused) return;
   s.node->tick(local_now_ms(id));
   after_input(id);
@@ -166,7 +168,8 @@ void SimCluster::after_input(NodeId id) {
 /// and the invariant checker; ReadyStep decides their order.
 class SimCluster::Host final : public runtime::ReadyHost {
  public:
-  Host(SimCluster& cluster, NodeId id) : c_(cluster), id_(id), s_(cluster.slot(id)) {}
+  Host(SimCluster& cluster, NodeId id)
+      : c_(cluster), id_(id), s_(cluster.slot(id)), send_at_ms_(cluster.now_ms_) {}
 
   Storage& store() override { return s_.disk.store(); }
   void on_entries(const std::vector<Entry>& entries) override {
@@ -180,13 +183,15 @@ class SimCluster::Host final : public runtime::ReadyHost {
   void sync() override {
     s_.disk.store().sync();
     c_.checker_.on_synced(id_, s_.node->term());
+    // A slow disk: nothing that depends on this sync leaves before it ends.
+    send_at_ms_ = std::max(send_at_ms_, c_.now_ms_ + c_.options_.sync_latency_ms);
   }
   void on_storage_failure(const std::string& what) override {
     // A store that cannot take a valid write is a bug like any other.
     c_.checker_.report("storage", name(id_) + ": " + what);
   }
   bool send(Message m) override {
-    c_.network_.send(std::move(m), c_.now_ms_);
+    c_.network_.send(std::move(m), send_at_ms_);
     return true;
   }
   bool restore(const Snapshot& snapshot) override {
@@ -202,6 +207,7 @@ class SimCluster::Host final : public runtime::ReadyHost {
   SimCluster& c_;
   NodeId id_;
   Slot& s_;
+  TimeMs send_at_ms_;  ///< when this node's messages leave (after a slow sync)
 };
 
 void SimCluster::process_ready(NodeId id) {

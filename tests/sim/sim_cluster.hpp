@@ -51,6 +51,12 @@ struct ClusterOptions {
   /// Non-empty: every node keeps its state in a FileStore under
   /// `<storage_dir>/node-<id>` (see sim_disk.hpp) instead of in memory.
   std::filesystem::path storage_dir;
+  /// A slow disk: what a Ready sends after a sync leaves this much later, as
+  /// if its fsync took that long.
+  TimeMs sync_latency_ms = 0;
+  /// Lagging loops: node i ticks every tick_interval_ms * tick_factor[i]
+  /// (missing entries: 1), as a node whose loop wakes late sees its timers.
+  std::vector<TimeMs> tick_factor;
   /// Self-check only: the disks lose synced bytes in crashes (sim_disk.hpp).
   bool disks_lose_synced_tail = false;
   /// Print the trace as it happens (replaying one seed).

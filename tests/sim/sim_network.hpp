@@ -70,6 +70,8 @@ class SimNetwork {
   void isolate(NodeId id);
   /// Only nodes in the same group can talk; a node in no group is isolated.
   void partition(const std::vector<std::vector<NodeId>>& groups);
+  /// One direction of one link, up or down.
+  void set_link(NodeId from, NodeId to, bool up);
   /// Restores every link (filters stay).
   void heal();
   bool link_up(NodeId from, NodeId to) const;
@@ -88,7 +90,6 @@ class SimNetwork {
 
  private:
   void enqueue(Message message, TimeMs now_ms);
-  void set_link(NodeId from, NodeId to, bool up);
 
   std::size_t node_count_;
   Rng rng_;

@@ -144,6 +144,11 @@ void add_coverage(Coverage& c, const ScheduleParams& params, const ScheduleResul
   c.crashes_before_sync +=
       r.faults[static_cast<std::size_t>(FaultKind::CrashBeforeSync)] != 0 ? 1 : 0;
   c.disk_restarts += r.stats.disk_restarts != 0 ? 1 : 0;
+  const Widening& w = params.widening;
+  c.slow_disk += w.sync_latency_ms != 0 ? 1 : 0;
+  c.lagging_loop += w.lagging_node != kNoNode ? 1 : 0;
+  c.stale_campaigner += w.stale_campaigner != kNoNode ? 1 : 0;
+  c.long_partition += w.long_partition_ms != 0 ? 1 : 0;
 }
 
 /// Folds one schedule's result into the totals and reports a violation.
@@ -251,7 +256,9 @@ std::string coverage_lines(const BatchTotals& t) {
          item("check_quorum_off", c.check_quorum_off) + item("leader_churn", c.leader_churn) +
          item("compacting", c.compacting) + item("snapshot_installed", c.snapshot_installs) +
          item("crash_before_sync", c.crashes_before_sync) +
-         item("restart_from_files", c.disk_restarts);
+         item("restart_from_files", c.disk_restarts) + item("slow_disk", c.slow_disk) +
+         item("lagging_loop", c.lagging_loop) + item("stale_campaigner", c.stale_campaigner) +
+         item("long_partition", c.long_partition);
   out += "\nsim coverage: never taken: " + (never.empty() ? std::string("none") : never);
   return out;
 }

@@ -51,6 +51,11 @@ struct Coverage {
   std::uint64_t snapshot_installs = 0;  ///< schedules where a follower installed one
   std::uint64_t crashes_before_sync = 0;
   std::uint64_t disk_restarts = 0;  ///< schedules that recovered a node from files
+  // Widening (schedule.hpp)
+  std::uint64_t slow_disk = 0;
+  std::uint64_t lagging_loop = 0;
+  std::uint64_t stale_campaigner = 0;
+  std::uint64_t long_partition = 0;
 };
 
 struct BatchTotals {
