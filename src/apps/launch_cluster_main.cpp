@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -420,6 +421,11 @@ int run(const Flags& f, const Setup& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Output piped to a reader that dies first (`scripts/demo.sh | tee log`,
+  // Ctrl+C kills tee too) must not kill the launcher before it has stopped
+  // its children: a write then fails with EPIPE instead. Children get the
+  // default back (child_process.cpp).
+  std::signal(SIGPIPE, SIG_IGN);
   Flags f;
   CLI::App app{"Start a Raft cluster: discovery_server, web_monitor and mpirun -n N raft_node"};
   add_flags(app, f);

@@ -71,6 +71,7 @@ ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv,
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);  // ignored dispositions survive exec too
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     execve(args[0], args.data(), envp.data());

@@ -15,7 +15,10 @@ namespace raft::cluster_test {
 namespace {
 
 struct Launch {
-  explicit Launch(int nodes, std::vector<std::string> extra = {}) {
+  /// `output_to_cat`: launch_cluster's output goes through a pipe to `cat`,
+  /// as `scripts/demo.sh | tee log` does; a SIGINT to the process group then
+  /// ends the reader too, as Ctrl+C does.
+  explicit Launch(int nodes, std::vector<std::string> extra = {}, bool output_to_cat = false) {
     const int base = free_port_range(nodes + 2);
     discovery_port = base;
     monitor_port = base + 1;
@@ -46,6 +49,9 @@ struct Launch {
                                      "--log_level",
                                      "warn"};
     args.insert(args.end(), extra.begin(), extra.end());
+    if (output_to_cat) {
+      args.insert(args.begin(), {"/bin/bash", "-c", "\"$0\" \"$@\" 2>&1 | cat >/dev/null"});
+    }
     process = std::make_unique<launcher::ChildProcess>("launch_cluster", args);
   }
   ~Launch() {
@@ -125,6 +131,22 @@ void check_agreement(int nodes) {
 TEST(LaunchCluster, ThreeNodesAgreeOnTheLeaderEverywhere) { check_agreement(3); }
 
 TEST(LaunchCluster, FiveNodesAgreeOnTheLeaderEverywhere) { check_agreement(5); }
+
+TEST(LaunchCluster, CtrlCStopsEverythingWhenItsOutputReaderDiesFirst) {
+  Launch l(3, {}, /*output_to_cat=*/true);
+  ASSERT_TRUE(eventually([&] { return !l.nodes_leader(3).empty(); })) << "no leader";
+  // Ctrl+C reaches the terminal's foreground group: launch_cluster and the
+  // reader of its output, which dies at once. The launcher's next line then
+  // meets a pipe without a reader; it must still stop every process.
+  ::kill(-l.process->pid(), SIGINT);
+  ASSERT_TRUE(
+      eventually([&] { return l.process->poll_exit().has_value(); }, std::chrono::seconds(20)));
+  EXPECT_TRUE(eventually([&] {
+    bool any = connectable(l.discovery_port) || connectable(l.monitor_port);
+    for (int i = 0; i < 3; ++i) any = any || connectable(l.base_port + i);
+    return !any;
+  })) << "a process of the cluster still listens";
+}
 
 TEST(LaunchCluster, BadFlagsExitTwoWithOneLine) {
   for (std::vector<std::string> flags : std::vector<std::vector<std::string>>{
