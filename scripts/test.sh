@@ -5,7 +5,7 @@
 #                                 ASan+UBSan build of the core + unit/sim/storage tests
 #   scripts/test.sh --quick       skip the sanitizer build
 #   scripts/test.sh --label L     run only tests whose ctest label matches L (a regex)
-#   scripts/test.sh --label sim-long   a million simulated schedules (about an
+#   scripts/test.sh --label sim-long   a million simulated schedules (about half an
 #                                 hour on 2 cores); never part of the default run
 #
 # Build directories: build/ (RelWithDebInfo, -Werror) and build-asan/
@@ -116,7 +116,11 @@ ctest_args=(--test-dir build --output-on-failure --no-tests=error --timeout 600
   --parallel "$njobs")
 [[ -z "$label" ]] || ctest_args+=(-L "$label")
 # The long labels run only when named.
-[[ "$label" == *sim-long* ]] || ctest_args+=(-LE sim-long)
+if [[ "$label" == *sim-long* ]]; then
+  ctest_args+=(-V)  # its summary line and coverage are the point of running it
+else
+  ctest_args+=(-LE sim-long)
+fi
 ctest "${ctest_args[@]}"
 end
 

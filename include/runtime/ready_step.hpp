@@ -73,7 +73,8 @@ class ReadyHost {
   /// Replaces the state machine with a snapshot from the leader; false if its
   /// bytes are unreadable (the owner has stopped the node), which ends the step.
   virtual bool restore(const Snapshot& snapshot) = 0;
-  virtual void apply(const Entry& entry) = 0;
+  /// Applies the next committed entry; it is the host's to keep.
+  virtual void apply(Entry entry) = 0;
   /// A ReadIndex read was confirmed (or failed): remember its index.
   virtual void on_read_state(const ReadState& read) = 0;
   /// Answers every confirmed read whose index the state machine has reached.

@@ -182,7 +182,7 @@ bool NodeDriver::Impl::restore(const Snapshot& snapshot) {
   return true;
 }
 
-void NodeDriver::Impl::apply(const Entry& e) {
+void NodeDriver::Impl::apply(Entry e) {
   std::optional<KvApplyResult> result = kv->apply(e);
   metrics->entries_applied++;
   auto it = pending_writes.find(e.index);

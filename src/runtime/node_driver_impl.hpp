@@ -122,7 +122,7 @@ struct NodeDriver::Impl final : ReadyHost {
   void on_storage_failure(const std::string& what) override;
   bool send(Message m) override;
   bool restore(const Snapshot& snapshot) override;
-  void apply(const Entry& e) override;
+  void apply(Entry e) override;
   void on_read_state(const ReadState& r) override;
   void serve_reads() override;
   void on_event(const Event& e) override;

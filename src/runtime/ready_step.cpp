@@ -67,7 +67,7 @@ void ReadyStep::send(std::vector<Message>& messages, ReadyHost& host, ReadyOutco
 
 bool ReadyStep::apply(Ready& ready, ReadyHost& host) {
   if (ready.snapshot && !host.restore(*ready.snapshot)) return false;
-  for (const Entry& e : ready.committed) host.apply(e);
+  for (Entry& e : ready.committed) host.apply(std::move(e));
   for (const ReadState& r : ready.reads) host.on_read_state(r);
   host.serve_reads();
   for (const Event& e : ready.events) host.on_event(e);

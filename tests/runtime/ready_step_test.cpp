@@ -58,7 +58,7 @@ class JournalHost final : public ReadyHost {
     return true;
   }
   bool restore(const Snapshot&) override { return true; }
-  void apply(const Entry& e) override { journal.push_back("apply " + std::to_string(e.index)); }
+  void apply(Entry e) override { journal.push_back("apply " + std::to_string(e.index)); }
   void on_read_state(const ReadState&) override { journal.push_back("read state"); }
   void serve_reads() override { journal.push_back("serve reads"); }
   void on_event(const Event&) override {}

@@ -198,7 +198,7 @@ class SimCluster::Host final : public runtime::ReadyHost {
     c_.restore_snapshot(id_, snapshot);
     return !c_.halted();
   }
-  void apply(const Entry& entry) override { c_.apply(id_, entry); }
+  void apply(Entry entry) override { c_.apply(id_, entry); }
   void on_read_state(const ReadState& read) override { c_.on_read_state(id_, read); }
   void serve_reads() override { c_.serve_reads(id_); }
   void on_event(const Event& event) override { c_.on_event(id_, event); }

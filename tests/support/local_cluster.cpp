@@ -47,7 +47,7 @@ class LocalCluster::Host final : public runtime::ReadyHost {
     while (!a.empty() && a.back().index > snapshot.meta.last_index) a.pop_back();
     return true;
   }
-  void apply(const Entry& entry) override { c_.applied_[id_].push_back(entry); }
+  void apply(Entry entry) override { c_.applied_[id_].push_back(std::move(entry)); }
   void on_read_state(const ReadState& read) override { c_.reads_[id_].push_back(read); }
   void serve_reads() override {}
   void on_event(const Event&) override {}
