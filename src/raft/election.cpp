@@ -221,7 +221,12 @@ void Node::step_down(Term term, NodeId leader, const char* why) {
   // restarting here let candidates with stale logs, campaigning in turn, keep
   // the one node they would all elect from ever timing out. A deposed leader
   // had no timer running, so it starts one.
+#if RAFT_INJECT_BUG_TIMER_ON_STEP_DOWN
+  // Deliberate bug for the simulator's self-check: restart on any new term.
+  reset_election_timer();
+#else
   if (was_leader || leader != kNoNode) reset_election_timer();
+#endif
 }
 
 void Node::check_quorum() {

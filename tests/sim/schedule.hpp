@@ -59,6 +59,15 @@ struct Widening {
   TimeMs long_partition_at_ms = 0;
   TimeMs long_partition_ms = 0;
   std::size_t long_partition_size = 0;
+  /// Narrow election timeouts: the spread (max - min) becomes this many
+  /// hundredths of the minimum, below the cluster's own 50-100. Candidates
+  /// then time out close together and split votes often, so a node that
+  /// restarts its timer on the wrong signal keeps losing the race (seeds
+  /// 197729, 584778 and 662466 had the narrowest spread the cluster draws).
+  std::uint64_t spread_percent = 0;
+  /// PreVote off whatever the cluster drew: stale candidates then raise
+  /// terms, which is what tests the election timer's rules.
+  bool pre_vote_off = false;
 
   bool any() const {
     return sync_latency_ms != 0 || lagging_node != kNoNode || stale_campaigner != kNoNode ||
@@ -89,6 +98,9 @@ struct ScheduleParams {
 
   /// One line: node count, timeouts, flags, fault mix.
   std::string describe() const;
+  /// The cluster as the schedule runs it: `cluster` with the widening's
+  /// slow disk, lagging loop, timeouts and PreVote applied.
+  ClusterOptions run_options() const;
 };
 
 /// "partition", "crash_before_sync", ...

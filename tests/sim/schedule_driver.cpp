@@ -35,8 +35,9 @@ std::string group_text(const std::vector<NodeId>& group) {
 /// Plays the chaos phase and then checks liveness.
 class Driver {
  public:
-  Driver(const ScheduleParams& params, SimCluster& cluster)
+  Driver(const ScheduleParams& params, const ClusterOptions& options, SimCluster& cluster)
       : params_(params),
+        options_(options),
         cluster_(cluster),
         rng_(derive_seed(params.seed, kDriverStream)),
         widen_rng_(derive_seed(params.seed, kWidenDriverStream)) {}
@@ -61,6 +62,7 @@ class Driver {
   void note(std::string text) { cluster_.trace().note(cluster_.now_ms(), std::move(text)); }
 
   const ScheduleParams& params_;
+  const ClusterOptions& options_;  ///< as run: params_.run_options()
   SimCluster& cluster_;
   Rng rng_;
   /// Widening's choices at run time (its own stream: the main one, and so
@@ -347,7 +349,7 @@ void Driver::chaos() {
 
 void Driver::heal_and_check_liveness() {
   cluster_.heal_all();
-  const Config& config = params_.cluster.config;
+  const Config& config = options_.config;
   const TimeMs bound_ms = 10 * config.election_timeout_max_ms + config.initial_delay_ms;
   if (cluster_.wait_for_leader(bound_ms) == kNoNode) {
     if (!cluster_.halted()) {
@@ -377,9 +379,8 @@ void Driver::heal_and_check_liveness() {
   const Index backlog = std::max(must_apply, leader_last) - std::min(min_applied, leader_last);
   const Index per_round_trip = config.append_entries_max * config.inflight_appends_max;
   const Widening& w = params_.widening;
-  const TimeMs round_trip_ms = 2 * params_.cluster.network.delay_max_ms +
-                               params_.cluster.tick_interval_ms * w.lag_factor +
-                               2 * w.sync_latency_ms + 1;
+  const TimeMs round_trip_ms = 2 * options_.network.delay_max_ms +
+                               options_.tick_interval_ms * w.lag_factor + 2 * w.sync_latency_ms + 1;
   const TimeMs apply_bound_ms = bound_ms + 2 * (backlog / per_round_trip + 1) * round_trip_ms;
   Index target = must_apply;
   const auto all_applied = [this, must_apply, &target] {
@@ -418,7 +419,7 @@ void Driver::heal_and_check_liveness() {
 ScheduleResult run_schedule_in(const ScheduleParams& params, const ClusterOptions& options) {
   SimCluster cluster(options);
   cluster.trace().note(0, "schedule " + std::to_string(params.seed) + ": " + params.describe());
-  Driver driver(params, cluster);
+  Driver driver(params, options, cluster);
   driver.chaos();
   if (!cluster.halted()) driver.heal_and_check_liveness();
   if (!cluster.halted()) cluster.check_all_logs();
@@ -452,13 +453,7 @@ std::filesystem::path fresh_disk_dir(std::uint64_t seed) {
 }  // namespace
 
 ScheduleResult run_schedule(const ScheduleParams& params, bool echo_trace, bool keep_failed_disk) {
-  ClusterOptions options = params.cluster;
-  const Widening& w = params.widening;
-  options.sync_latency_ms = w.sync_latency_ms;
-  if (w.lagging_node != kNoNode) {
-    options.tick_factor.assign(options.node_count, 1);
-    options.tick_factor[static_cast<std::size_t>(w.lagging_node)] = w.lag_factor;
-  }
+  ClusterOptions options = params.run_options();
   options.echo_trace = echo_trace;
   if (params.on_disk) options.storage_dir = fresh_disk_dir(params.seed);
   ScheduleResult result = run_schedule_in(params, options);

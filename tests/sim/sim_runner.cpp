@@ -135,7 +135,7 @@ void add_coverage(Coverage& c, const ScheduleParams& params, const ScheduleResul
   for (std::size_t t = 0; t < c.messages.size(); ++t) {
     c.messages[t] += r.stats.delivered_by_type[t] != 0 ? 1 : 0;
   }
-  const Config& config = params.cluster.config;
+  const Config& config = params.run_options().config;
   c.pre_vote_off += config.pre_vote ? 0 : 1;
   c.check_quorum_off += config.check_quorum ? 0 : 1;
   c.leader_churn += params.leader_churn ? 1 : 0;
@@ -149,6 +149,7 @@ void add_coverage(Coverage& c, const ScheduleParams& params, const ScheduleResul
   c.lagging_loop += w.lagging_node != kNoNode ? 1 : 0;
   c.stale_campaigner += w.stale_campaigner != kNoNode ? 1 : 0;
   c.long_partition += w.long_partition_ms != 0 ? 1 : 0;
+  c.narrow_timeouts += w.spread_percent != 0 ? 1 : 0;
 }
 
 /// Folds one schedule's result into the totals and reports a violation.
@@ -258,7 +259,7 @@ std::string coverage_lines(const BatchTotals& t) {
          item("crash_before_sync", c.crashes_before_sync) +
          item("restart_from_files", c.disk_restarts) + item("slow_disk", c.slow_disk) +
          item("lagging_loop", c.lagging_loop) + item("stale_campaigner", c.stale_campaigner) +
-         item("long_partition", c.long_partition);
+         item("long_partition", c.long_partition) + item("narrow_timeouts", c.narrow_timeouts);
   out += "\nsim coverage: never taken: " + (never.empty() ? std::string("none") : never);
   return out;
 }

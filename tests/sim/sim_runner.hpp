@@ -56,6 +56,7 @@ struct Coverage {
   std::uint64_t lagging_loop = 0;
   std::uint64_t stale_campaigner = 0;
   std::uint64_t long_partition = 0;
+  std::uint64_t narrow_timeouts = 0;
 };
 
 struct BatchTotals {
