@@ -152,6 +152,10 @@ class Node {
   /// When we last heard from a leader of our term (0 if never).
   TimeMs leader_contact_ms() const { return leader_contact_ms_; }
   TimeMs initial_deadline_ms() const { return initial_deadline_ms_; }
+  /// The earliest time at which tick() has something to do: a loop may
+  /// sleep until then (or until a message or a proposal arrives) and no
+  /// timer fires late. Ticking earlier is harmless; it only costs a wake.
+  TimeMs next_deadline_ms() const;
   std::size_t quorum() const { return config_.voters.size() / 2 + 1; }
 
  private:

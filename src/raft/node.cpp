@@ -72,6 +72,20 @@ void Node::tick(TimeMs now_ms) {
   }
 }
 
+TimeMs Node::next_deadline_ms() const {
+  switch (role_) {
+    case Role::Initial: return initial_deadline_ms_;
+    case Role::Follower:
+    case Role::Candidate: return election_timer_start_ms_ + election_timeout_ms_;
+    case Role::Leader: {
+      TimeMs due_ms = std::min(check_quorum_due_ms_, heartbeat_due_ms_);
+      if (transfer_target_ != kNoNode) due_ms = std::min(due_ms, transfer_deadline_ms_);
+      return due_ms;
+    }
+  }
+  return now_ms_;
+}
+
 void Node::step(Message m) {
   if (m.to != config_.id || m.from == config_.id || !is_voter(m.from)) return;
   if (m.type < MessageType::VoteRequest || m.type > MessageType::TimeoutNow) return;
