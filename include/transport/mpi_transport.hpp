@@ -73,6 +73,10 @@ struct MpiTransportOptions {
   /// Send and receive buffers up to this capacity are kept for reuse; larger
   /// ones (snapshot chunks) are freed once their message has gone.
   std::size_t keep_buffer_bytes = std::size_t{1} << 20;
+  /// The address this rank's doorbell (doorbell.hpp) listens on: the host
+  /// the peers reach this rank at. Empty: no doorbell; if it cannot be
+  /// opened, the transport warns and works without one.
+  std::string doorbell_host;
 };
 
 /// Counters and gauges beyond TransportStats, for metrics and tests.
@@ -86,6 +90,7 @@ struct MpiTransportDetails {
   std::uint64_t mpi_errors = 0;             ///< MPI calls that failed (logged once per peer)
   std::uint64_t abandoned_at_shutdown = 0;  ///< requests shutdown() had to free unfinished
   std::uint64_t discarded_at_shutdown = 0;  ///< messages received by shutdown() and dropped
+  std::uint64_t doorbell_failures = 0;      ///< wake-ups that could not be sent
 };
 
 /// Transport over MPI point-to-point messages (see the file comment).
@@ -134,6 +139,10 @@ class MpiTransport final : public Transport {
   std::size_t poll(std::vector<Message>& out, std::size_t max) override;
 
   TransportStats stats() const override;
+
+  int wake_fd() const override;
+  bool drain_wakes() override;
+  void wake_peers() override;
 
   /// Waits up to shutdown_wait_ms for unfinished sends while receiving and
   /// discarding whatever peers still send us (so a peer shutting down at the

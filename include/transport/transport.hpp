@@ -43,6 +43,18 @@ class Transport {
 
   virtual TransportStats stats() const = 0;
 
+  /// A descriptor that turns readable when a peer has sent us something
+  /// since the last drain_wakes(), or -1 if this transport has none (then
+  /// the loop must poll to notice messages). See doorbell.hpp.
+  virtual int wake_fd() const { return -1; }
+  /// Empties wake_fd(); true if a peer had rung. Call it before poll(): a
+  /// wake that comes after it then keeps the fd readable, so no message is
+  /// slept through.
+  virtual bool drain_wakes() { return false; }
+  /// Wakes every peer sent to since the last call. Call once per loop
+  /// iteration, after its last send.
+  virtual void wake_peers() {}
+
   /// Cancels unfinished sends and stops receiving; later calls do nothing.
   virtual void shutdown() = 0;
 };

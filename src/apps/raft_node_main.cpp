@@ -203,7 +203,7 @@ class NodeProgram {
     mpi_.abort(code);  // returning would hang MPI_Finalize waiting for the other ranks
   }
   void start_logging();
-  void start_driver();
+  void start_driver(const std::string& advertise_host);
   void start_discovery(const std::string& advertise_host);
   void start_http();
 
@@ -235,15 +235,19 @@ void NodeProgram::start_logging() {
   }
 }
 
-void NodeProgram::start_driver() {
+void NodeProgram::start_driver(const std::string& advertise_host) {
   raft::runtime::NodeOptions options = node_options(f_, rank_, mpi_.size(), node_dir_);
   options.on_leadership_change = [this] {
     if (auto* client = leadership_listener_.load()) client->notify_leadership_changed();
   };
   auto& log = *logging_.logger;
   try {
+    // The doorbell listens where the peers reach this rank: loopback on one
+    // host, the advertised address across hosts.
+    raft::transport::MpiTransportOptions transport_options;
+    transport_options.doorbell_host = advertise_host;
     auto transport = std::make_unique<raft::transport::MpiTransport>(
-        [&log](const std::string& line) { log.warn("transport: {}", line); });
+        [&log](const std::string& line) { log.warn("transport: {}", line); }, transport_options);
     driver_ = std::make_unique<raft::runtime::NodeDriver>(options, std::move(transport),
                                                           logging_.logger, metrics_);
   } catch (const std::exception& e) {
@@ -312,7 +316,7 @@ int NodeProgram::run(const sigset_t& stop_signals) {
     mpi_.abort(kExitBadFlags);  // every rank needs an address; do not hang the others
   }
   start_logging();
-  start_driver();
+  start_driver(*advertise);
   start_discovery(*advertise);
   start_http();
   discovery_->start([this] {

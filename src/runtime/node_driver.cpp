@@ -74,20 +74,42 @@ std::uint64_t NodeDriver::Impl::raft_now_ms() const {
 
 // ---- the loop ----------------------------------------------------------------
 
+std::optional<std::chrono::microseconds> NodeDriver::Impl::until_deadline() const {
+  if (!node || paused || storage_failed()) return std::nullopt;
+  const TimeMs deadline_ms = node->next_deadline_ms();
+  const TimeMs now_ms = raft_now_ms();
+  if (deadline_ms <= now_ms) return std::chrono::microseconds{0};
+  // The Raft clock counts whole steady milliseconds: it reaches the
+  // deadline at the start of a millisecond, part of this one has gone.
+  using std::chrono::microseconds;
+  const auto into_ms = std::chrono::duration_cast<microseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch()) %
+                       std::chrono::milliseconds(1);
+  return std::chrono::milliseconds(deadline_ms - now_ms) - into_ms;
+}
+
 void NodeDriver::run() {
   Impl& d = *impl_;
-  d.log->info("node {} of {} running (election {}-{} ms, heartbeat {} ms, fsync {})",
+  d.log->info("node {} of {} running (election {}-{} ms, heartbeat {} ms, fsync {}, doorbell {})",
               d.options.raft.id, d.options.raft.voters.size(),
               d.options.raft.election_timeout_min_ms, d.options.raft.election_timeout_max_ms,
-              d.options.raft.heartbeat_interval_ms, d.options.fsync ? "always" : "never (unsafe)");
-  auto last_busy = std::chrono::steady_clock::now() - std::chrono::hours(1);
-  const std::chrono::microseconds idle_wait = idle_wait_for(d.options.raft.heartbeat_interval_ms);
+              d.options.raft.heartbeat_interval_ms, d.options.fsync ? "always" : "never (unsafe)",
+              d.transport->wake_fd() >= 0 ? "on" : "off (idle peers poll)");
+  using Clock = std::chrono::steady_clock;
+  auto last_busy = Clock::now() - std::chrono::hours(1);
+  // A peer rang but its message had not shown yet (MPI may make it visible
+  // a moment after the datagram), since when.
+  bool ring_unanswered = false;
+  Clock::time_point ring_unanswered_since{};
   std::vector<Message> inbox;
   std::deque<std::function<void()>> requests;
   for (;;) {
+    // Before looking: a wake-up that comes after this is kept for the sleep.
+    d.waker.clear();
+    const bool rung = d.transport->drain_wakes();
     bool active = false;
-    // Client traffic (not mere heartbeats) keeps the loop polling fast for a
-    // while, so writes and reads see sub-millisecond hops between nodes.
+    // Client traffic (not mere heartbeats) counts as busy, for the polling
+    // tiers of a transport without a doorbell.
     bool client_traffic = false;
 
     inbox.clear();
@@ -95,6 +117,12 @@ void NodeDriver::run() {
     for (Message& m : inbox) {
       client_traffic |= !m.entries.empty() || m.type == MessageType::InstallSnapshot;
       active |= d.deliver(std::move(m));
+    }
+    if (!inbox.empty()) {
+      ring_unanswered = false;
+    } else if (rung && !ring_unanswered) {
+      ring_unanswered = true;
+      ring_unanswered_since = Clock::now();
     }
 
     {
@@ -112,22 +140,21 @@ void NodeDriver::run() {
       d.metrics->messages_dropped += d.ready.run(*d.node, d).dropped;
       active = true;
     }
+    d.transport->wake_peers();
     d.maybe_compact();
     d.publish(/*force=*/false);
 
-    // Poll eagerly while clients are served; back off when only heartbeats
-    // flow (see kBusyWait).
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = Clock::now();
     if (client_traffic) last_busy = now;
-    const auto quiet_for = now - last_busy;
-    const std::chrono::microseconds wait = active                  ? std::chrono::microseconds{0}
-                                           : quiet_for < kBusyTier ? kBusyWait
-                                           : quiet_for < kWarmTier ? kWarmWait
-                                                                   : idle_wait;
-    if (wait.count() > 0) {
-      std::unique_lock lock(d.queue_mutex);
-      d.queue_cv.wait_for(lock, wait, [&] { return !d.queue.empty() || d.stop_requested; });
-    }
+    WaitInputs in;
+    in.active = active;
+    in.since_busy = std::chrono::duration_cast<std::chrono::microseconds>(now - last_busy);
+    in.has_doorbell = d.transport->wake_fd() >= 0;
+    in.expecting_message = ring_unanswered && now - ring_unanswered_since < kExpectWindow;
+    in.until_deadline = d.until_deadline();
+    in.heartbeat_interval_ms = d.options.raft.heartbeat_interval_ms;
+    const std::chrono::microseconds wait = choose_wait(in);
+    if (wait.count() > 0) d.waker.sleep(wait, d.transport->wake_fd());
   }
   d.fail_everything("the node is shutting down");
   d.publish(/*force=*/true);
@@ -407,9 +434,11 @@ void NodeDriver::Impl::publish(bool force) {
 // ---- thread-safe entry points ------------------------------------------------
 
 void NodeDriver::stop() {
-  std::lock_guard lock(impl_->queue_mutex);
-  impl_->stop_requested = true;
-  impl_->queue_cv.notify_all();
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    impl_->stop_requested = true;
+  }
+  impl_->waker.notify();
 }
 
 std::shared_ptr<const NodeStatus> NodeDriver::status() const {
@@ -423,9 +452,11 @@ std::vector<std::string> NodeDriver::command_history() const {
 }
 
 void NodeDriver::Impl::enqueue(std::function<void()> request) {
-  std::lock_guard lock(queue_mutex);
-  queue.push_back(std::move(request));
-  queue_cv.notify_all();
+  {
+    std::lock_guard lock(queue_mutex);
+    queue.push_back(std::move(request));
+  }
+  waker.notify();
 }
 
 std::future<KvReply> NodeDriver::kv_write(KvCommand command) {

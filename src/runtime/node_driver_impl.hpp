@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <future>
@@ -18,34 +17,13 @@
 
 #include "raft/node.hpp"
 #include "runtime/kv_state_machine.hpp"
+#include "runtime/loop_wait.hpp"
 #include "runtime/node_driver.hpp"
 #include "runtime/ready_step.hpp"
 #include "storage/file_store.hpp"
 
 namespace raft::runtime {
 
-/// How long the loop sleeps between polls, by how long ago it last served
-/// client traffic (requests, entries, snapshots; heartbeats do not count).
-/// MPI gives no file descriptor to wait on, so the loop polls: every 50 us
-/// right after traffic, every 1 ms for 2 s after it, then at the idle rate,
-/// so an idle node costs a few dozen wake-ups a second while a busy one
-/// picks messages up within a millisecond. HTTP requests wake the loop at
-/// once whatever the tier; the first write after a quiet spell pays one idle
-/// poll per hop.
-inline constexpr std::chrono::microseconds kBusyWait{50};
-inline constexpr std::chrono::microseconds kBusyTier{500};
-inline constexpr std::chrono::microseconds kWarmWait{1000};
-inline constexpr std::chrono::milliseconds kWarmTier{2000};
-/// Idle polls: a sixth of the heartbeat interval, between 1 and 100 ms, so
-/// timers keep their precision relative to the configured intervals (a
-/// heartbeat goes out at most a sixth late, far inside any election timeout).
-/// Each wake-up costs ~100 us of CPU on a shared VM (scheduler, futex, MPI
-/// progress), so at the default 750 ms heartbeat the 10 wake-ups a second of
-/// five idle ranks stay well under 1% of one core.
-inline std::chrono::microseconds idle_wait_for(TimeMs heartbeat_interval_ms) {
-  const TimeMs ms = std::clamp<TimeMs>(heartbeat_interval_ms / 6, 1, 100);
-  return std::chrono::microseconds(ms * 1000);
-}
 /// The loop's wall clock, in ms since an arbitrary start.
 inline std::uint64_t steady_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -102,8 +80,8 @@ struct NodeDriver::Impl final : ReadyHost {
 
   // ---- shared, each under its own mutex ----
   std::mutex queue_mutex;
-  std::condition_variable queue_cv;
   std::deque<std::function<void()>> queue;
+  LoopWaker waker;  ///< notified when `queue` grows or a stop is asked for
   bool stop_requested = false;
   mutable std::mutex status_mutex;
   std::shared_ptr<const NodeStatus> status;
@@ -113,6 +91,8 @@ struct NodeDriver::Impl final : ReadyHost {
   // node_driver.cpp
   void open_and_recover();
   std::uint64_t raft_now_ms() const;
+  /// How long until the core's next timer deadline; nullopt if no timer runs.
+  std::optional<std::chrono::microseconds> until_deadline() const;
   bool deliver(Message m);
   void resolve_writes_up_to(Index index);
 

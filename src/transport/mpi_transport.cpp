@@ -4,6 +4,7 @@
 #include <chrono>
 #include <climits>
 #include <deque>
+#include <optional>
 #include <set>
 #include <span>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "codec/codec.hpp"
+#include "transport/doorbell.hpp"
 
 namespace raft::transport {
 namespace {
@@ -105,6 +107,27 @@ struct MpiTransport::Impl {
   std::uint64_t decode_errors = 0;
   MpiTransportDetails counters;  // only its counters are used here
   std::set<std::pair<int, std::string>> warned;
+  std::optional<Doorbell> doorbell;
+  std::vector<char> wake_due;  ///< by rank: sent to since the last wake_peers()
+
+  /// Collective: every rank opens its doorbell (or fails to) and all learn
+  /// each other's addresses; a rank without one publishes port 0.
+  void open_doorbell() {
+    DoorbellAddress mine;
+    if (!options.doorbell_host.empty()) {
+      std::string error;
+      doorbell = Doorbell::open(options.doorbell_host, &error);
+      if (doorbell) {
+        mine = doorbell->address();
+      } else if (warn) {
+        warn("no doorbell (" + error + "): idle peers notice messages only when they poll");
+      }
+    }
+    std::vector<DoorbellAddress> all(static_cast<std::size_t>(size));
+    MPI_Allgather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, comm);
+    if (doorbell) doorbell->set_peers(std::move(all));
+    wake_due.assign(static_cast<std::size_t>(size), 0);
+  }
 
   // ---- logging ---------------------------------------------------------------
   template <typename MakeText>
@@ -537,6 +560,7 @@ MpiTransport::MpiTransport(WarnFn warn, MpiTransportOptions options)
     }
   }
   impl.receives.resize(static_cast<std::size_t>(impl.size));
+  impl.open_doorbell();
 }
 
 MpiTransport::~MpiTransport() { shutdown(); }
@@ -544,7 +568,24 @@ MpiTransport::~MpiTransport() { shutdown(); }
 NodeId MpiTransport::rank() const { return impl_->rank; }
 int MpiTransport::size() const { return impl_->size; }
 
-bool MpiTransport::send(const Message& message) { return impl_->send(message); }
+bool MpiTransport::send(const Message& message) {
+  if (!impl_->send(message)) return false;
+  if (message.to != impl_->rank) impl_->wake_due[static_cast<std::size_t>(message.to)] = 1;
+  return true;
+}
+
+int MpiTransport::wake_fd() const { return impl_->doorbell ? impl_->doorbell->fd() : -1; }
+
+bool MpiTransport::drain_wakes() { return impl_->doorbell && impl_->doorbell->drain() > 0; }
+
+void MpiTransport::wake_peers() {
+  Impl& impl = *impl_;
+  for (std::size_t peer = 0; peer < impl.wake_due.size(); ++peer) {
+    if (impl.wake_due[peer] == 0) continue;
+    impl.wake_due[peer] = 0;
+    if (impl.doorbell) impl.doorbell->ring(static_cast<int>(peer));
+  }
+}
 
 std::size_t MpiTransport::poll(std::vector<Message>& out, std::size_t max) {
   return impl_->poll(out, max);
@@ -575,6 +616,7 @@ std::size_t MpiTransport::pending_sends(NodeId peer) const noexcept {
 
 MpiTransportDetails MpiTransport::details() const {
   MpiTransportDetails details = impl_->counters;
+  details.doorbell_failures = impl_->doorbell ? impl_->doorbell->ring_failures() : 0;
   details.pending_sends = impl_->pending_sends;
   details.pending_send_bytes = impl_->pending_send_bytes;
   details.pending_receives = impl_->pending_receives;

@@ -1,0 +1,90 @@
+// choose_wait(): the node's loop sleeps exactly as long as nothing can be
+// due. It never sleeps past the core's next timer deadline, never sleeps
+// after doing work, and, with a doorbell, sleeps long when idle (the
+// doorbell wakes it) instead of polling.
+#include "runtime/loop_wait.hpp"
+
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+namespace raft::runtime {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+WaitInputs idle(bool doorbell) {
+  WaitInputs in;
+  in.has_doorbell = doorbell;
+  in.heartbeat_interval_ms = 750;
+  return in;
+}
+
+TEST(LoopWait, NeverSleepsPastTheNextDeadline) {
+  for (bool doorbell : {false, true}) {
+    for (microseconds until : {microseconds{0}, microseconds{1}, microseconds{999},
+                               microseconds{37'000}, microseconds{2'500'000}}) {
+      WaitInputs in = idle(doorbell);
+      in.until_deadline = until;
+      EXPECT_LE(choose_wait(in), until) << "doorbell " << doorbell;
+      in.since_busy = microseconds{10};  // right after client traffic
+      EXPECT_LE(choose_wait(in), until) << "busy, doorbell " << doorbell;
+      in.expecting_message = true;
+      EXPECT_LE(choose_wait(in), until) << "expecting, doorbell " << doorbell;
+    }
+  }
+}
+
+TEST(LoopWait, ADeadlineNearerThanThePollIsWhatItWaitsFor) {
+  WaitInputs in = idle(/*doorbell=*/true);
+  in.until_deadline = milliseconds{3};
+  EXPECT_EQ(choose_wait(in), milliseconds{3}) << "wakes exactly at the deadline, not a poll later";
+}
+
+TEST(LoopWait, WorkMeansNoSleep) {
+  WaitInputs in = idle(/*doorbell=*/true);
+  in.active = true;
+  EXPECT_EQ(choose_wait(in), microseconds{0});
+}
+
+TEST(LoopWait, WithADoorbellAnIdleNodeSleepsUntilWoken) {
+  WaitInputs in = idle(/*doorbell=*/true);
+  EXPECT_EQ(choose_wait(in), kDoorbellIdleWait);
+  in.since_busy = microseconds{10};
+  EXPECT_EQ(choose_wait(in), kDoorbellIdleWait) << "the doorbell, not polling, brings answers";
+}
+
+TEST(LoopWait, ARingWhoseMessageHasNotShownIsPolledFor) {
+  WaitInputs in = idle(/*doorbell=*/true);
+  in.expecting_message = true;
+  EXPECT_EQ(choose_wait(in), kBusyWait);
+}
+
+TEST(LoopWait, WithoutADoorbellItPollsInTiers) {
+  WaitInputs in = idle(/*doorbell=*/false);
+  in.since_busy = microseconds{100};
+  EXPECT_EQ(choose_wait(in), kBusyWait);
+  in.since_busy = milliseconds{100};
+  EXPECT_EQ(choose_wait(in), kWarmWait);
+  in.since_busy = std::chrono::seconds{10};
+  in.heartbeat_interval_ms = 300;
+  EXPECT_EQ(choose_wait(in), milliseconds{50}) << "a sixth of the heartbeat interval";
+  in.heartbeat_interval_ms = 750;
+  EXPECT_EQ(choose_wait(in), milliseconds{100}) << "at most 100 ms";
+}
+
+TEST(LoopWaker, NotifyEndsASleepAndClearForgetsIt) {
+  LoopWaker waker;
+  waker.notify();
+  const auto t0 = std::chrono::steady_clock::now();
+  waker.sleep(std::chrono::seconds{10}, -1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds{5});
+  waker.clear();
+  const auto t1 = std::chrono::steady_clock::now();
+  waker.sleep(milliseconds{20}, -1);
+  EXPECT_GE(std::chrono::steady_clock::now() - t1, milliseconds{19}) << "cleared: sleeps again";
+}
+
+}  // namespace
+}  // namespace raft::runtime
