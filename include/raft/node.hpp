@@ -69,8 +69,15 @@ struct Ready {
   std::optional<Snapshot> snapshot;
   /// Entries to append; the first may overwrite a conflicting suffix.
   std::vector<Entry> entries;
-  /// To send after everything above is durable.
+  /// To send after everything above is durable, unless send_before_sync.
   std::vector<Message> messages;
+  /// The messages may leave while `entries` are being written: a leader
+  /// replicating its own entries (Raft thesis §10.2.1), with no change of
+  /// term or vote and no snapshot to persist. The leader counts itself
+  /// toward the commit quorum only once Node::persisted() says the entries
+  /// are durable, so a crash between the send and the sync loses nothing
+  /// that was committed.
+  bool send_before_sync = false;
   /// Committed entries to apply, in order, each exactly once.
   std::vector<Entry> committed;
   std::vector<ReadState> reads;
@@ -102,6 +109,10 @@ class Node {
   Node(Config config, const RecoveredState& recovered, TimeMs now_ms);
 
   // ---- inputs ----------------------------------------------------------
+  /// The owner made durable every entry up to `index` that ready() handed
+  /// out (the last of a Ready's entries, or its snapshot's last index). Call
+  /// it after each sync; ReadyStep does.
+  void persisted(Index index);
   /// Advances the node's notion of time; fires due timers. Time never goes back.
   void tick(TimeMs now_ms);
   /// Handles a message addressed to this node. Messages of other nodes and
@@ -233,6 +244,8 @@ class Node {
   Index applied_ = 0;
   /// Entries at or after this index have not been handed out for persisting.
   Index unstable_from_ = 1;
+  /// Every entry up to here that ready() handed out is durable (persisted()).
+  Index persisted_index_ = 0;
   HardState last_hard_state_;
   std::optional<Snapshot> snapshot_to_persist_;
 

@@ -60,8 +60,13 @@ class ReadyHost {
   /// Entries are about to be appended (the simulator checks them first).
   virtual void on_entries(const std::vector<Entry>& entries) { (void)entries; }
   /// Between the writes and the sync. Returning false ends the step there, as
-  /// a crash before the sync would: nothing is synced, sent or applied.
-  virtual bool before_sync() { return true; }
+  /// a crash before the sync would: nothing is synced or applied, and
+  /// nothing sent unless `messages_sent` (a leader's appends leave before its
+  /// own sync, Ready::send_before_sync).
+  virtual bool before_sync(bool messages_sent) {
+    (void)messages_sent;
+    return true;
+  }
   /// Makes the writes durable (the node times it; the simulator tracks it).
   virtual void sync() { store().sync(); }
   /// The persist phase threw `what` (a StorageError, say). Nothing that
@@ -115,7 +120,7 @@ class ReadyStep {
 
  private:
   /// Writes and syncs; false if the host ended the step or the store failed.
-  bool persist(Ready& ready, ReadyHost& host, ReadyOutcome& outcome);
+  bool persist(Ready& ready, ReadyHost& host, ReadyOutcome& outcome, bool messages_sent);
   void send(std::vector<Message>& messages, ReadyHost& host, ReadyOutcome& outcome) const;
   bool apply(Ready& ready, ReadyHost& host);
 

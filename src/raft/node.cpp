@@ -33,12 +33,18 @@ Node::Node(Config config, const RecoveredState& recovered, TimeMs now_ms)
   // re-applied as they are (re)learned to be committed.
   applied_ = snap_meta.last_index;
   unstable_from_ = log_.last_index() + 1;
+  persisted_index_ = log_.last_index();
   last_hard_state_ = HardState{term_, voted_for_, commit_};
 
   role_ = config_.initial_delay_ms > 0 ? Role::Initial : Role::Follower;
   initial_deadline_ms_ = now_ms_ + config_.initial_delay_ms;
   reset_election_timer();
   check_invariants();
+}
+
+void Node::persisted(Index index) {
+  persisted_index_ = index;
+  maybe_commit();
 }
 
 void Node::tick(TimeMs now_ms) {
@@ -247,6 +253,8 @@ Ready Node::ready() {
   }
   Ready rd;
   const HardState hs{term_, voted_for_, commit_};
+  const bool term_or_vote_changed =
+      hs.term != last_hard_state_.term || hs.voted_for != last_hard_state_.voted_for;
   if (hs != last_hard_state_) {
     RAFT_ASSERT(hs.term >= last_hard_state_.term, "the term never goes back");
     RAFT_ASSERT(hs.commit >= last_hard_state_.commit, "the commit index never goes back");
@@ -263,6 +271,7 @@ Ready Node::ready() {
   }
   rd.messages = std::move(messages_);
   messages_.clear();
+  rd.send_before_sync = role_ == Role::Leader && !term_or_vote_changed && !rd.snapshot;
   if (applied_ < commit_) {
     const Index from = std::max(applied_ + 1, log_.first_index());
     const std::size_t count = static_cast<std::size_t>(

@@ -95,6 +95,7 @@ void Node::append_from_leader(std::vector<Entry>& entries, std::size_t skip) {
       RAFT_ASSERT(e.index > commit_, "a committed entry is never overwritten");
       log_.truncate_from(e.index);
       unstable_from_ = std::min(unstable_from_, e.index);
+      persisted_index_ = std::min(persisted_index_, e.index - 1);
     }
     log_.append(std::move(e));
   }
@@ -247,12 +248,13 @@ void Node::broadcast_heartbeat() {
 
 void Node::maybe_commit() {
   if (role_ != Role::Leader) return;
-  // The leader has no Progress of its own: its match is its last index by
-  // definition, and no follower can match beyond it.
+  // The leader has no Progress of its own: it matches what of its log is
+  // durable (it may send entries before writing them, thesis §10.2.1), and
+  // no follower can match beyond its log.
   RAFT_ASSERT(!progress_.contains(config_.id), "a leader tracks only its followers");
   std::vector<Index> matches;
   matches.reserve(config_.voters.size());
-  matches.push_back(log_.last_index());
+  matches.push_back(std::min(persisted_index_, log_.last_index()));
   for (const auto& [peer, p] : progress_) {
     RAFT_ASSERT(p.match <= log_.last_index(), "no follower matches past the leader's log");
     matches.push_back(p.match);

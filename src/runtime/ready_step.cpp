@@ -2,6 +2,7 @@
 #include "runtime/ready_step.hpp"
 
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include "raft/assert.hpp"
@@ -18,8 +19,17 @@ ReadyOutcome ReadyStep::run(Node& node, ReadyHost& host) {
   RAFT_ASSERT(node.has_ready(), "ReadyStep::run needs a node with a Ready");
   Ready ready = node.ready();
   ReadyOutcome outcome;
-  if (!persist(ready, host, outcome)) return outcome;
-  send(ready.messages, host, outcome);
+  // What this Ready makes durable, for Node::persisted() after the sync.
+  std::optional<Index> durable_to;
+  if (ready.snapshot) durable_to = ready.snapshot->meta.last_index;
+  if (!ready.entries.empty()) durable_to = ready.entries.back().index;
+  // A leader's appends leave while its own disk writes them (thesis
+  // §10.2.1); everything else waits for the sync.
+  const bool send_first = ready.send_before_sync;
+  if (send_first) send(ready.messages, host, outcome);
+  if (!persist(ready, host, outcome, send_first)) return outcome;
+  if (durable_to) node.persisted(*durable_to);
+  if (!send_first) send(ready.messages, host, outcome);
   outcome.completed = apply(ready, host);
   return outcome;
 }
@@ -31,7 +41,7 @@ bool ReadyStep::run_all(Node& node, ReadyHost& host) {
   return true;
 }
 
-bool ReadyStep::persist(Ready& ready, ReadyHost& host, ReadyOutcome& outcome) {
+bool ReadyStep::persist(Ready& ready, ReadyHost& host, ReadyOutcome& outcome, bool messages_sent) {
   const bool sync_needed = needs_sync(ready, durable_);
   try {
     Storage& store = host.store();
@@ -42,7 +52,7 @@ bool ReadyStep::persist(Ready& ready, ReadyHost& host, ReadyOutcome& outcome) {
       host.on_entries(ready.entries);
       store.append(std::move(ready.entries));
     }
-    if (!host.before_sync()) return false;
+    if (!host.before_sync(messages_sent)) return false;
     if (sync_needed) {
       host.sync();
       outcome.synced = true;

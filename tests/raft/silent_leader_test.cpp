@@ -54,6 +54,7 @@ std::size_t sent_to(const std::vector<Message>& messages, NodeId peer) {
 TEST(SilentLeader, ALateSnapshotAnswerFreesTheAppendItCovers) {
   Node n = leader_of_three();
   ASSERT_TRUE(n.propose(EntryType::Command, "a").ok());  // index 2, in flight to 1 and 2
+  take_messages(n);                                      // and durable on the leader
   n.step(append_ok(2, 1, 2));                            // commits 2 with node 2
   take_messages(n);
   // A duplicated InstallSnapshot answer from an earlier round arrives late and
@@ -68,6 +69,7 @@ TEST(SilentLeader, ALateSnapshotAnswerFreesTheAppendItCovers) {
   EXPECT_TRUE(n.progress().at(1).inflight.empty()) << "the append up to 2 is answered";
 
   ASSERT_TRUE(n.propose(EntryType::Command, "b").ok());  // index 3
+  take_messages(n);
   n.step(append_ok(2, 1, 3));
   take_messages(n);
   Snapshot snap;

@@ -2,6 +2,7 @@
 #include "runtime/ready_step.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -50,7 +51,10 @@ class JournalStore final : public Storage {
 class JournalHost final : public ReadyHost {
  public:
   Storage& store() override { return store_; }
-  bool before_sync() override { return !crash_before_sync; }
+  bool before_sync(bool messages_sent) override {
+    crashed_after_send = crash_before_sync && messages_sent;
+    return !crash_before_sync;
+  }
   void on_storage_failure(const std::string& what) override { failures.push_back(what); }
   bool send(Message m) override {
     journal.push_back("send to " + std::to_string(m.to));
@@ -67,6 +71,7 @@ class JournalHost final : public ReadyHost {
   std::vector<Message> sent;
   std::vector<std::string> failures;
   bool crash_before_sync = false;
+  bool crashed_after_send = false;
   JournalStore store_{journal};
 };
 
@@ -170,6 +175,76 @@ TEST_F(FollowerFixture, AStorageFailureEndsTheStepBeforeAnythingLeaves) {
   ASSERT_EQ(host.failures.size(), 1U);
   EXPECT_EQ(host.failures[0], "disk full");
   EXPECT_TRUE(host.sent.empty());
+}
+
+/// Node 0 of 3 leads in term 1 (PreVote and CheckQuorum off); both followers
+/// hold the no-op at index 1, which is committed; everything is synced.
+struct LeaderFixture : ::testing::Test {
+  LeaderFixture() {
+    Config c = test::small_config(0, 3);
+    c.pre_vote = false;
+    c.check_quorum = false;
+    node = std::make_unique<Node>(c, 0);
+    node->tick(node->election_timeout_ms());
+    step.run_all(*node, host);
+    Message grant = test::make(MessageType::VoteResponse, 1, 0, 1);
+    grant.granted = true;
+    node->step(grant);
+    step.run_all(*node, host);
+    node->step(ack(1, 1));
+    node->step(ack(2, 1));
+    step.run_all(*node, host);
+    EXPECT_EQ(node->commit_index(), 1U);
+    host.journal.clear();
+    host.sent.clear();
+  }
+  static Message ack(NodeId from, Index match) {
+    Message m = test::make(MessageType::AppendResponse, from, 0, 1);
+    m.success = true;
+    m.match_index = match;
+    return m;
+  }
+  std::unique_ptr<Node> node;
+  JournalHost host;
+  ReadyStep step;
+};
+
+TEST_F(LeaderFixture, SendsItsEntriesWhileItsOwnDiskWritesThem) {
+  ASSERT_TRUE(node->propose(EntryType::Command, "a").ok());
+  const ReadyOutcome out = step.run(*node, host);
+  EXPECT_TRUE(out.completed);
+  EXPECT_TRUE(out.synced);
+  const auto& j = host.journal;
+  EXPECT_LT(position(j, "send to 1"), position(j, "append")) << "Raft thesis 10.2.1";
+  EXPECT_LT(position(j, "send to 2"), position(j, "sync"));
+}
+
+TEST_F(LeaderFixture, CountsItselfTowardTheQuorumOnlyOnceSynced) {
+  host.crash_before_sync = true;  // sent, written, never synced
+  ASSERT_TRUE(node->propose(EntryType::Command, "a").ok());
+  const ReadyOutcome out = step.run(*node, host);
+  EXPECT_FALSE(out.completed);
+  EXPECT_EQ(host.sent.size(), 2U) << "the appends left before the crash point";
+  EXPECT_TRUE(host.crashed_after_send) << "and the host is told so";
+  node->step(ack(1, 2));  // one follower holds index 2: with an unsynced leader, 1 of 3
+  EXPECT_EQ(node->commit_index(), 1U) << "the leader's unsynced copy must not count";
+  node->step(ack(2, 2));
+  EXPECT_EQ(node->commit_index(), 2U) << "two followers are a quorum without it";
+}
+
+TEST_F(LeaderFixture, ASyncedLeaderCommitsWithOneFollower) {
+  ASSERT_TRUE(node->propose(EntryType::Command, "a").ok());
+  step.run(*node, host);
+  node->step(ack(1, 2));
+  EXPECT_EQ(node->commit_index(), 2U);
+}
+
+TEST_F(LeaderFixture, ANewTermIsSyncedBeforeAnythingLeaves) {
+  // Deposed by a higher term, it votes: term and vote are durable first.
+  node->step(test::vote_request(2, 0, 5, 1, 1));
+  const ReadyOutcome out = step.run(*node, host);
+  EXPECT_TRUE(out.synced);
+  EXPECT_LT(position(host.journal, "sync"), position(host.journal, "send to 2"));
 }
 
 }  // namespace

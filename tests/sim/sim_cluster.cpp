@@ -175,9 +175,11 @@ class SimCluster::Host final : public runtime::ReadyHost {
   void on_entries(const std::vector<Entry>& entries) override {
     c_.checker_.on_entries(id_, *s_.node, entries);
   }
-  bool before_sync() override {
+  bool before_sync(bool messages_sent) override {
     if (!s_.crash_before_sync) return true;
-    c_.crash_now(id_, "before syncing its writes");
+    if (messages_sent) ++c_.stats_.crashes_after_send;
+    c_.crash_now(id_, messages_sent ? "after sending its entries, before syncing them"
+                                    : "before syncing its writes");
     return false;
   }
   void sync() override {

@@ -75,6 +75,8 @@ struct ClusterStats {
   std::uint64_t disk_restarts = 0;   ///< restarts that recovered a FileStore from its files
   std::uint64_t torn_tails_cut = 0;  ///< recoveries that cut a torn tail or cleaned up
   std::uint64_t pauses = 0;
+  /// Leaders that crashed between sending their entries and syncing them.
+  std::uint64_t crashes_after_send = 0;
   std::uint64_t compactions = 0;
   std::uint64_t snapshots_installed = 0;  ///< snapshots received from a leader
   std::uint64_t proposals_accepted = 0;

@@ -49,6 +49,7 @@ void add(ClusterStats& into, const ClusterStats& s) {
   into.disk_restarts += s.disk_restarts;
   into.torn_tails_cut += s.torn_tails_cut;
   into.pauses += s.pauses;
+  into.crashes_after_send += s.crashes_after_send;
   into.compactions += s.compactions;
   into.snapshots_installed += s.snapshots_installed;
   into.proposals_accepted += s.proposals_accepted;
@@ -143,6 +144,7 @@ void add_coverage(Coverage& c, const ScheduleParams& params, const ScheduleResul
   c.snapshot_installs += r.stats.snapshots_installed != 0 ? 1 : 0;
   c.crashes_before_sync +=
       r.faults[static_cast<std::size_t>(FaultKind::CrashBeforeSync)] != 0 ? 1 : 0;
+  c.crashes_after_send += r.stats.crashes_after_send != 0 ? 1 : 0;
   c.disk_restarts += r.stats.disk_restarts != 0 ? 1 : 0;
   const Widening& w = params.widening;
   c.slow_disk += w.sync_latency_ms != 0 ? 1 : 0;
@@ -257,6 +259,7 @@ std::string coverage_lines(const BatchTotals& t) {
          item("check_quorum_off", c.check_quorum_off) + item("leader_churn", c.leader_churn) +
          item("compacting", c.compacting) + item("snapshot_installed", c.snapshot_installs) +
          item("crash_before_sync", c.crashes_before_sync) +
+         item("crash_after_send", c.crashes_after_send) +
          item("restart_from_files", c.disk_restarts) + item("slow_disk", c.slow_disk) +
          item("lagging_loop", c.lagging_loop) + item("stale_campaigner", c.stale_campaigner) +
          item("long_partition", c.long_partition) + item("narrow_timeouts", c.narrow_timeouts);

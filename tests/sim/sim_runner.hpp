@@ -50,7 +50,8 @@ struct Coverage {
   std::uint64_t compacting = 0;         ///< schedules whose state machines take snapshots
   std::uint64_t snapshot_installs = 0;  ///< schedules where a follower installed one
   std::uint64_t crashes_before_sync = 0;
-  std::uint64_t disk_restarts = 0;  ///< schedules that recovered a node from files
+  std::uint64_t crashes_after_send = 0;  ///< a leader between sending its entries and syncing
+  std::uint64_t disk_restarts = 0;       ///< schedules that recovered a node from files
   // Widening (schedule.hpp)
   std::uint64_t slow_disk = 0;
   std::uint64_t lagging_loop = 0;

@@ -19,10 +19,13 @@ inline Config small_config(NodeId id, int size, TimeMs initial_delay_ms = 0) {
   return c;
 }
 
-/// Everything the node wants sent right now.
+/// Everything the node wants sent right now; its entries count as durable
+/// (as a host's sync would make them).
 inline std::vector<Message> take_messages(Node& n) {
   if (!n.has_ready()) return {};
-  return n.ready().messages;
+  Ready rd = n.ready();
+  if (!rd.entries.empty()) n.persisted(rd.entries.back().index);
+  return std::move(rd.messages);
 }
 
 inline std::vector<Message> of_type(const std::vector<Message>& all, MessageType type) {
