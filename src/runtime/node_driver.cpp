@@ -100,6 +100,7 @@ void NodeDriver::run() {
   // A peer rang but its message had not shown yet (MPI may make it visible
   // a moment after the datagram), since when.
   bool ring_unanswered = false;
+  bool unpublished_work = false;
   Clock::time_point ring_unanswered_since{};
   std::vector<Message> inbox;
   std::deque<std::function<void()>> requests;
@@ -112,6 +113,10 @@ void NodeDriver::run() {
     // tiers of a transport without a doorbell.
     bool client_traffic = false;
 
+    // The core's clock first: a message read after a long sleep must be
+    // stepped at the time it arrived (a heartbeat restarts the election
+    // timer from now), not at the time of the last wake-up.
+    if (d.node && !d.paused && !d.storage_failed()) d.node->tick(d.raft_now_ms());
     inbox.clear();
     d.transport->poll(inbox, 4096);
     for (Message& m : inbox) {
@@ -135,14 +140,12 @@ void NodeDriver::run() {
     client_traffic |= !requests.empty() || !d.pending_writes.empty() || !d.pending_reads.empty();
     requests.clear();
 
-    if (d.node && !d.paused && !d.storage_failed()) d.node->tick(d.raft_now_ms());
     while (d.node && !d.paused && !d.storage_failed() && d.node->has_ready()) {
       d.metrics->messages_dropped += d.ready.run(*d.node, d).dropped;
       active = true;
     }
     d.transport->wake_peers();
     d.maybe_compact();
-    d.publish(/*force=*/false);
 
     const auto now = Clock::now();
     if (client_traffic) last_busy = now;
@@ -154,6 +157,12 @@ void NodeDriver::run() {
     in.until_deadline = d.until_deadline();
     in.heartbeat_interval_ms = d.options.raft.heartbeat_interval_ms;
     const std::chrono::microseconds wait = choose_wait(in);
+    // Status is republished at most every kPublishEveryMs under load; before
+    // a long sleep, work not yet published is published now, or the pages
+    // would show it only after the sleep.
+    unpublished_work |= active;
+    const bool long_sleep = wait > std::chrono::milliseconds(kPublishEveryMs);
+    if (d.publish(/*force=*/unpublished_work && long_sleep)) unpublished_work = false;
     if (wait.count() > 0) d.waker.sleep(wait, d.transport->wake_fd());
   }
   d.fail_everything("the node is shutting down");
@@ -382,11 +391,11 @@ void NodeDriver::Impl::fill_raft_status(NodeStatus& s) const {
   }
 }
 
-void NodeDriver::Impl::publish(bool force) {
+bool NodeDriver::Impl::publish(bool force) {
   const std::uint64_t now = steady_ms();
   const bool changed = node && (node->role() != published_role || node->term() != published_term ||
                                 node->leader() != published_leader);
-  if (!force && !changed && now < last_publish_ms + kPublishEveryMs) return;
+  if (!force && !changed && now < last_publish_ms + kPublishEveryMs) return false;
   last_publish_ms = now;
 
   auto s = std::make_shared<NodeStatus>(last_status ? *last_status : NodeStatus{});
@@ -429,6 +438,7 @@ void NodeDriver::Impl::publish(bool force) {
     status = std::move(s);
   }
   if (leadership_news && options.on_leadership_change) options.on_leadership_change();
+  return true;
 }
 
 // ---- thread-safe entry points ------------------------------------------------

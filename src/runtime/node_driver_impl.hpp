@@ -109,7 +109,8 @@ struct NodeDriver::Impl final : ReadyHost {
   void maybe_compact();
   bool take_snapshot(std::string* error);
   void fail_everything(const std::string& why);
-  void publish(bool force);
+  /// Publishes a fresh NodeStatus if forced, changed or due; true if it did.
+  bool publish(bool force);
   /// The Raft part of a status: role, term, log, timers, peers.
   void fill_raft_status(NodeStatus& s) const;
   void enqueue(std::function<void()> request);
