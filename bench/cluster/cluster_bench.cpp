@@ -23,6 +23,7 @@
 #include "kv_load.hpp"
 #include "machine_info.hpp"
 #include "prometheus_text.hpp"
+#include "stop_on_signal.hpp"
 #include "svg_chart.hpp"
 
 using namespace raft::bench;
@@ -224,6 +225,7 @@ void write_charts(const Json& out, const std::string& prefix) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  stop_children_on_signal();
   Options o;
   OutputFlags output;
   const auto own = [&](const std::string& flag, const std::string& value) {

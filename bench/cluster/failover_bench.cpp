@@ -34,6 +34,7 @@
 #include "machine_info.hpp"
 #include "prometheus_text.hpp"
 #include "stats.hpp"
+#include "stop_on_signal.hpp"
 #include "svg_chart.hpp"
 
 using namespace raft::bench;
@@ -397,6 +398,7 @@ void summarize(const Results& r, Json& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  stop_children_on_signal();
   Config cfg;
   OutputFlags output;
   const auto own = [&](const std::string& flag, const std::string& value) {

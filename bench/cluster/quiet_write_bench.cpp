@@ -23,6 +23,7 @@
 #include "kv_requests.hpp"
 #include "machine_info.hpp"
 #include "stats.hpp"
+#include "stop_on_signal.hpp"
 #include "svg_chart.hpp"
 
 using namespace raft::bench;
@@ -180,6 +181,7 @@ void write_chart(const Json& out, const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  stop_children_on_signal();
   Config cfg;
   OutputFlags output;
   const auto own = [&](const std::string& flag, const std::string& value) {
