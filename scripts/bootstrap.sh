@@ -32,6 +32,7 @@ PACKAGES=(
   libgtest-dev
   libgmock-dev
   libbenchmark-dev
+  etcd-server     # bench/cluster: raft_cluster_bench measures etcd beside our cluster
 )
 
 die() {

@@ -1,6 +1,7 @@
 #include "bench_cluster.hpp"
 
 #include <stdexcept>
+#include <vector>
 
 namespace raft::bench {
 
@@ -15,6 +16,33 @@ std::unique_ptr<launcher::Cluster> start_cluster(const launcher::LocalClusterSpe
 int wait_leader(const launcher::Cluster& cluster, std::chrono::milliseconds limit_ms) {
   const auto leader = cluster.wait_leader(limit_ms);
   return leader ? leader->rank : -1;
+}
+
+bool stable(const launcher::Cluster& c, int* leader, long* term) {
+  std::vector<Json> s;
+  for (int i = 0; i < c.size(); ++i) {
+    auto st = c.status(i);
+    if (!st || (*st)["paused"].get<bool>() || !(*st)["leader_id"].is_string()) return false;
+    s.push_back(*st);
+  }
+  const int l = std::stoi(s[0]["leader_id"].get<std::string>());
+  if (l < 0 || l >= c.size() || s[static_cast<std::size_t>(l)]["state"] != "LEADER") return false;
+  for (const Json& st : s) {
+    if (std::stoi(st["leader_id"].get<std::string>()) != l || st["term"] != s[0]["term"] ||
+        st["commit_index"] != s[static_cast<std::size_t>(l)]["commit_index"]) {
+      return false;
+    }
+  }
+  *leader = l;
+  *term = s[0]["term"].get<long>();
+  return true;
+}
+
+void wait_stable(const launcher::Cluster& c, int* leader, long* term, const std::string& when,
+                 std::chrono::milliseconds limit_ms) {
+  if (!poll_until([&] { return stable(c, leader, term); }, limit_ms)) {
+    throw std::runtime_error("the cluster did not become stable " + when);
+  }
 }
 
 }  // namespace raft::bench

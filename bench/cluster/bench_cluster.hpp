@@ -29,4 +29,16 @@ std::unique_ptr<launcher::Cluster> start_cluster(const launcher::LocalClusterSpe
 int wait_leader(const launcher::Cluster& cluster,
                 std::chrono::milliseconds limit_ms = std::chrono::seconds(30));
 
+/// Quiet and agreed: every node answers, none paused, one leader every node
+/// names, one term everywhere, and every commit index equal to the leader's
+/// (so the last heartbeat has carried it). Sets the leader and its term.
+/// Reads /status only, which the nodes' HTTP threads answer from the last
+/// published status: asking does not wake a node's loop.
+bool stable(const launcher::Cluster& cluster, int* leader, long* term);
+
+/// Waits up to `limit_ms` for stable(); throws std::runtime_error naming
+/// `when` if the cluster does not get there.
+void wait_stable(const launcher::Cluster& cluster, int* leader, long* term, const std::string& when,
+                 std::chrono::milliseconds limit_ms = std::chrono::seconds(120));
+
 }  // namespace raft::bench

@@ -1,14 +1,18 @@
 #pragma once
 /// Closed-loop KV write load through HTTP, as users would send it: each of
 /// `concurrency` clients keeps one keep-alive connection to the leader and
-/// PUTs 100-byte values back to back for `seconds`. Failed requests are kept
-/// by kind (HTTP status and the node's error text, or httplib's client error)
-/// with when they first happened, so errors can be explained, not just counted.
+/// sends 100-byte writes back to back for `seconds`, spelled for the store
+/// under test (kv_requests.hpp), so our cluster and etcd see the same load.
+/// Failed requests are kept by kind (HTTP status and the server's error text,
+/// or httplib's client error) with when they first happened, so errors can
+/// be explained, not just counted.
 
 #include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "kv_requests.hpp"
 
 namespace raft::bench {
 
@@ -31,6 +35,7 @@ struct LoadResult {
 
 /// Runs the load against 127.0.0.1:`port`. A request that gets no answer
 /// within `read_timeout_s` counts as an error of kind "no answer: Read".
-LoadResult kv_write_load(int port, int concurrency, double seconds, int read_timeout_s = 30);
+LoadResult kv_write_load(int port, int concurrency, double seconds,
+                         const WriteSpeller& spell = raft_kv_put, int read_timeout_s = 30);
 
 }  // namespace raft::bench

@@ -18,6 +18,7 @@
 #include "machine_info.hpp"
 #include "proc_cpu.hpp"
 #include "prometheus_text.hpp"
+#include "stop_on_signal.hpp"
 #include "svg_chart.hpp"
 
 using namespace raft::bench;
@@ -179,6 +180,7 @@ void write_charts(const Json& out, const std::string& prefix) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  stop_children_on_signal();
   std::vector<int> sizes = {3, 5, 9, 15, 25};
   double window_s = 60;
   OutputFlags output;
