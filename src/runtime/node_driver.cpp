@@ -75,7 +75,7 @@ std::uint64_t NodeDriver::Impl::raft_now_ms() const {
 // ---- the loop ----------------------------------------------------------------
 
 std::optional<std::chrono::microseconds> NodeDriver::Impl::until_deadline() const {
-  if (!node || paused || storage_failed()) return std::nullopt;
+  if (!runnable()) return std::nullopt;
   const TimeMs deadline_ms = node->next_deadline_ms();
   const TimeMs now_ms = raft_now_ms();
   if (deadline_ms <= now_ms) return std::chrono::microseconds{0};
@@ -95,79 +95,83 @@ void NodeDriver::run() {
               d.options.raft.election_timeout_min_ms, d.options.raft.election_timeout_max_ms,
               d.options.raft.heartbeat_interval_ms, d.options.fsync ? "always" : "never (unsafe)",
               d.transport->wake_fd() >= 0 ? "on" : "off (idle peers poll)");
-  using Clock = std::chrono::steady_clock;
-  auto last_busy = Clock::now() - std::chrono::hours(1);
-  // A peer rang but its message had not shown yet (MPI may make it visible
-  // a moment after the datagram), since when.
-  bool ring_unanswered = false;
-  bool unpublished_work = false;
-  Clock::time_point ring_unanswered_since{};
+  LoopPace pace;
   std::vector<Message> inbox;
   std::deque<std::function<void()>> requests;
   for (;;) {
     // Before looking: a wake-up that comes after this is kept for the sleep.
     d.waker.clear();
     const bool rung = d.transport->drain_wakes();
-    bool active = false;
-    // Client traffic (not mere heartbeats) counts as busy, for the polling
-    // tiers of a transport without a doorbell.
-    bool client_traffic = false;
-
+    LoopPass pass;
     // The core's clock first: a message read after a long sleep must be
     // stepped at the time it arrived (a heartbeat restarts the election
     // timer from now), not at the time of the last wake-up.
-    if (d.node && !d.paused && !d.storage_failed()) d.node->tick(d.raft_now_ms());
-    inbox.clear();
-    d.transport->poll(inbox, 4096);
-    for (Message& m : inbox) {
-      client_traffic |= !m.entries.empty() || m.type == MessageType::InstallSnapshot;
-      active |= d.deliver(std::move(m));
-    }
-    if (!inbox.empty()) {
-      ring_unanswered = false;
-    } else if (rung && !ring_unanswered) {
-      ring_unanswered = true;
-      ring_unanswered_since = Clock::now();
-    }
-
-    {
-      std::lock_guard lock(d.queue_mutex);
-      requests.swap(d.queue);
-      if (d.stop_requested && requests.empty()) break;
-    }
-    for (auto& request : requests) request();
-    active |= !requests.empty();
-    client_traffic |= !requests.empty() || !d.pending_writes.empty() || !d.pending_reads.empty();
-    requests.clear();
-
-    while (d.node && !d.paused && !d.storage_failed() && d.node->has_ready()) {
+    if (d.runnable()) d.node->tick(d.raft_now_ms());
+    pace.note_ring(rung, d.receive(inbox, pass));
+    if (!d.run_requests(requests, pass)) break;
+    while (d.runnable() && d.node->has_ready()) {
       d.metrics->messages_dropped += d.ready.run(*d.node, d).dropped;
-      active = true;
+      pass.active = true;
     }
     d.transport->wake_peers();
     d.maybe_compact();
-
-    const auto now = Clock::now();
-    if (client_traffic) last_busy = now;
-    WaitInputs in;
-    in.active = active;
-    in.since_busy = std::chrono::duration_cast<std::chrono::microseconds>(now - last_busy);
-    in.has_doorbell = d.transport->wake_fd() >= 0;
-    in.expecting_message = ring_unanswered && now - ring_unanswered_since < kExpectWindow;
-    in.until_deadline = d.until_deadline();
-    in.heartbeat_interval_ms = d.options.raft.heartbeat_interval_ms;
-    const std::chrono::microseconds wait = choose_wait(in);
-    // Status is republished at most every kPublishEveryMs under load; before
-    // a long sleep, work not yet published is published now, or the pages
-    // would show it only after the sleep.
-    unpublished_work |= active;
-    const bool long_sleep = wait > std::chrono::milliseconds(kPublishEveryMs);
-    if (d.publish(/*force=*/unpublished_work && long_sleep)) unpublished_work = false;
-    if (wait.count() > 0) d.waker.sleep(wait, d.transport->wake_fd());
+    d.publish_and_sleep(pass, pace);
   }
   d.fail_everything("the node is shutting down");
   d.publish(/*force=*/true);
   d.log->info("loop stopped");
+}
+
+std::size_t NodeDriver::Impl::receive(std::vector<Message>& inbox, LoopPass& pass) {
+  inbox.clear();
+  transport->poll(inbox, 4096);
+  for (Message& m : inbox) {
+    pass.client_traffic |= !m.entries.empty() || m.type == MessageType::InstallSnapshot;
+    pass.active |= deliver(std::move(m));
+  }
+  return inbox.size();
+}
+
+bool NodeDriver::Impl::run_requests(std::deque<std::function<void()>>& requests, LoopPass& pass) {
+  {
+    std::lock_guard lock(queue_mutex);
+    requests.swap(queue);
+    if (stop_requested && requests.empty()) return false;
+  }
+  for (auto& request : requests) request();
+  pass.active |= !requests.empty();
+  pass.client_traffic |= !requests.empty() || !pending_writes.empty() || !pending_reads.empty();
+  requests.clear();
+  return true;
+}
+
+void LoopPace::note_ring(bool rung, std::size_t received) {
+  if (received != 0) {
+    ring_unanswered = false;
+  } else if (rung && !ring_unanswered) {
+    ring_unanswered = true;
+    ring_unanswered_since = Clock::now();
+  }
+}
+
+void NodeDriver::Impl::publish_and_sleep(const LoopPass& pass, LoopPace& pace) {
+  const auto now = LoopPace::Clock::now();
+  if (pass.client_traffic) pace.last_busy = now;
+  WaitInputs in;
+  in.active = pass.active;
+  in.since_busy = std::chrono::duration_cast<std::chrono::microseconds>(now - pace.last_busy);
+  in.has_doorbell = transport->wake_fd() >= 0;
+  in.expecting_message = pace.ring_unanswered && now - pace.ring_unanswered_since < kExpectWindow;
+  in.until_deadline = until_deadline();
+  in.heartbeat_interval_ms = options.raft.heartbeat_interval_ms;
+  const std::chrono::microseconds wait = choose_wait(in);
+  // Status is republished at most every kPublishEveryMs under load; before
+  // a long sleep, work not yet published is published now, or the pages
+  // would show it only after the sleep.
+  pace.unpublished_work |= pass.active;
+  const bool long_sleep = wait > std::chrono::milliseconds(kPublishEveryMs);
+  if (publish(/*force=*/pace.unpublished_work && long_sleep)) pace.unpublished_work = false;
+  if (wait.count() > 0) waker.sleep(wait, transport->wake_fd());
 }
 
 bool NodeDriver::Impl::deliver(Message m) {

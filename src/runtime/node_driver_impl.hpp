@@ -35,6 +35,27 @@ inline std::uint64_t steady_ms() {
 inline constexpr std::uint64_t kPublishEveryMs = 50;
 inline constexpr std::size_t kHistoryLines = 100;
 
+/// What one pass of the loop did.
+struct LoopPass {
+  bool active = false;  ///< stepped a message, ran a request or a Ready
+  /// Client traffic (not mere heartbeats): keeps a transport without a
+  /// doorbell in its fast polling tiers.
+  bool client_traffic = false;
+};
+
+/// What the loop remembers across passes to decide how long to sleep.
+struct LoopPace {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point last_busy = Clock::now() - std::chrono::hours(1);
+  /// A peer rang but its message had not shown yet (MPI may make it visible
+  /// a moment after the datagram), since when.
+  bool ring_unanswered = false;
+  Clock::time_point ring_unanswered_since{};
+  bool unpublished_work = false;
+
+  void note_ring(bool rung, std::size_t received);
+};
+
 /// The node's private state. It is the ReadyHost of its own Ready step: the
 /// effects (FileStore writes, MPI sends, the KV state machine, waiting HTTP
 /// requests) are its; the order is ReadyStep's.
@@ -94,6 +115,13 @@ struct NodeDriver::Impl final : ReadyHost {
   /// How long until the core's next timer deadline; nullopt if no timer runs.
   std::optional<std::chrono::microseconds> until_deadline() const;
   bool deliver(Message m);
+  /// The core may be ticked and stepped: it exists, is not paused, has storage.
+  bool runnable() const { return node && !paused && !storage_failed(); }
+  /// Steps what the transport has; returns how many messages came.
+  std::size_t receive(std::vector<Message>& inbox, LoopPass& pass);
+  /// Runs the queued HTTP requests; false once a stop is asked for.
+  bool run_requests(std::deque<std::function<void()>>& requests, LoopPass& pass);
+  void publish_and_sleep(const LoopPass& pass, LoopPace& pace);
   void resolve_writes_up_to(Index index);
 
   // ReadyHost: the effects of a Ready, in ReadyStep's order.
