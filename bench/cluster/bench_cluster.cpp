@@ -1,12 +1,19 @@
 #include "bench_cluster.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace raft::bench {
 
 std::unique_ptr<launcher::Cluster> start_cluster(const launcher::LocalClusterSpec& spec) {
-  launcher::ClusterOptions c = launcher::local_cluster_options(spec, RAFT_BIN_DIR, MPIEXEC_PATH);
+  // RAFT_BENCH_BIN_DIR runs the same benchmark against another build's
+  // raft_node, discovery_server and web_monitor: before and after a change,
+  // side by side.
+  const char* other = std::getenv("RAFT_BENCH_BIN_DIR");
+  const std::string bin_dir = other != nullptr && *other != '\0' ? other : RAFT_BIN_DIR;
+  launcher::ClusterOptions c = launcher::local_cluster_options(spec, bin_dir, MPIEXEC_PATH);
   auto cluster = std::make_unique<launcher::Cluster>(std::move(c));
   std::string error;
   if (!cluster->start(&error)) throw std::runtime_error("the cluster did not start: " + error);
