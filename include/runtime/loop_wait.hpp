@@ -24,6 +24,9 @@ struct WaitInputs {
   /// A peer rang but its message has not arrived yet (MPI may make it
   /// visible a little after the datagram): poll briefly instead of sleeping.
   bool expecting_message = false;
+  /// A large message is half sent or half received: MPI moves it only while
+  /// the loop polls.
+  bool transfers_pending = false;
   /// Until the core's next deadline; nullopt when no timer runs (paused,
   /// crashed, storage failed).
   std::optional<std::chrono::microseconds> until_deadline;

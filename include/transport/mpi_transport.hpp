@@ -143,6 +143,7 @@ class MpiTransport final : public Transport {
   int wake_fd() const override;
   bool drain_wakes() override;
   void wake_peers() override;
+  bool transfers_pending() const override;
 
   /// Waits up to shutdown_wait_ms for unfinished sends while receiving and
   /// discarding whatever peers still send us (so a peer shutting down at the

@@ -54,6 +54,10 @@ class Transport {
   /// Wakes every peer sent to since the last call. Call once per loop
   /// iteration, after its last send.
   virtual void wake_peers() {}
+  /// A message is still moving in or out and moves only while this side
+  /// calls poll() (a large MPI message's rendezvous): the loop must poll,
+  /// not sleep, until it is done.
+  virtual bool transfers_pending() const { return false; }
 
   /// Cancels unfinished sends and stops receiving; later calls do nothing.
   virtual void shutdown() = 0;

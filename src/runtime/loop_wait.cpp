@@ -18,7 +18,7 @@ std::chrono::microseconds choose_wait(const WaitInputs& in) {
   // Without a doorbell, messages right after client traffic are caught by
   // polling; with one, they ring.
   const bool busy = !in.has_doorbell && in.since_busy < kBusyTier;
-  if (busy || in.expecting_message) {
+  if (busy || in.expecting_message || in.transfers_pending) {
     return in.until_deadline ? std::min(kBusyWait, *in.until_deadline) : kBusyWait;
   }
   microseconds wait;

@@ -162,6 +162,7 @@ void NodeDriver::Impl::publish_and_sleep(const LoopPass& pass, LoopPace& pace) {
   in.since_busy = std::chrono::duration_cast<std::chrono::microseconds>(now - pace.last_busy);
   in.has_doorbell = transport->wake_fd() >= 0;
   in.expecting_message = pace.ring_unanswered && now - pace.ring_unanswered_since < kExpectWindow;
+  in.transfers_pending = transport->transfers_pending();
   in.until_deadline = until_deadline();
   in.heartbeat_interval_ms = options.raft.heartbeat_interval_ms;
   const std::chrono::microseconds wait = choose_wait(in);

@@ -574,6 +574,10 @@ bool MpiTransport::send(const Message& message) {
   return true;
 }
 
+bool MpiTransport::transfers_pending() const {
+  return impl_->pending_sends > 0 || impl_->pending_receives > 0;
+}
+
 int MpiTransport::wake_fd() const { return impl_->doorbell ? impl_->doorbell->fd() : -1; }
 
 bool MpiTransport::drain_wakes() { return impl_->doorbell && impl_->doorbell->drain() > 0; }

@@ -61,6 +61,12 @@ TEST(LoopWait, ARingWhoseMessageHasNotShownIsPolledFor) {
   EXPECT_EQ(choose_wait(in), kBusyWait);
 }
 
+TEST(LoopWait, AHalfMovedMessageIsPolledFor) {
+  WaitInputs in = idle(/*doorbell=*/true);
+  in.transfers_pending = true;
+  EXPECT_EQ(choose_wait(in), kBusyWait) << "MPI moves it only while the loop polls";
+}
+
 TEST(LoopWait, WithoutADoorbellItPollsInTiers) {
   WaitInputs in = idle(/*doorbell=*/false);
   in.since_busy = microseconds{100};
