@@ -21,7 +21,8 @@ class Histogram {
   static constexpr std::array<double, 12> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                      0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
   void observe(double seconds);
-  /// Appends "# TYPE", the buckets, _sum and _count lines for `name`.
+  /// Appends the buckets, _sum and _count lines for `name` with `labels`
+  /// (the caller writes the family's # HELP and # TYPE once).
   void render(const std::string& name, const std::string& labels, std::string& out) const;
 
  private:
@@ -57,6 +58,14 @@ struct Metrics {
   std::atomic<std::uint64_t> messages_dropped{0};  ///< paused, partitioned, or queue full
   std::atomic<std::uint64_t> decode_errors{0};
   Histogram fsync_seconds;
+  /// One write on the leader, stage by stage (raft_write_stage_seconds):
+  /// queued (HTTP thread -> the loop proposes it), leader_sync (proposed ->
+  /// the leader's own copy is durable), replicate_commit (durable -> a
+  /// quorum holds it and it is applied), and total (queued -> answered).
+  Histogram write_queue_seconds;
+  Histogram write_leader_sync_seconds;
+  Histogram write_replicate_commit_seconds;
+  Histogram write_total_seconds;
 
   void count_http_request(const std::string& method, int status);
   std::string render_prometheus() const;

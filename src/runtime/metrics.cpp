@@ -42,7 +42,6 @@ void Histogram::observe(double seconds) {
 }
 
 void Histogram::render(const std::string& name, const std::string& labels, std::string& out) const {
-  header(out, name, "histogram", "fsync (fdatasync) latency of one storage sync");
   const std::string sep = labels.empty() ? "" : labels + ",";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < kBounds.size(); ++i) {
@@ -111,7 +110,15 @@ std::string Metrics::render_prometheus() const {
           static_cast<double>(messages_dropped.load()));
   counter(out, "raft_decode_errors_total", "received messages rejected by the decoder",
           static_cast<double>(decode_errors.load()));
+  header(out, "raft_fsync_seconds", "histogram", "fsync (fdatasync) latency of one storage sync");
   fsync_seconds.render("raft_fsync_seconds", {}, out);
+  header(out, "raft_write_stage_seconds", "histogram",
+         "one write on the leader, by stage: queued, leader_sync, replicate_commit, total");
+  write_queue_seconds.render("raft_write_stage_seconds", "stage=\"queued\"", out);
+  write_leader_sync_seconds.render("raft_write_stage_seconds", "stage=\"leader_sync\"", out);
+  write_replicate_commit_seconds.render("raft_write_stage_seconds", "stage=\"replicate_commit\"",
+                                        out);
+  write_total_seconds.render("raft_write_stage_seconds", "stage=\"total\"", out);
 
   header(out, "raft_http_requests_total", "counter", "HTTP requests served, by method and status");
   std::lock_guard lock(http_mutex_);

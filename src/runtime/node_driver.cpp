@@ -187,11 +187,33 @@ bool NodeDriver::Impl::deliver(Message m) {
   return true;
 }
 
+namespace {
+
+double seconds_between(std::chrono::steady_clock::time_point from,
+                       std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+void NodeDriver::Impl::on_entries(const std::vector<Entry>& entries) {
+  written_up_to = entries.back().index;
+  // A follower's suffix may be overwritten: what was synced past it is gone.
+  synced_up_to = std::min(synced_up_to, entries.front().index - 1);
+}
+
 void NodeDriver::Impl::sync() {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   file_store->sync();
-  metrics->fsync_seconds.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  const auto t1 = Clock::now();
+  metrics->fsync_seconds.observe(seconds_between(t0, t1));
+  // The writes this sync made durable on the leader.
+  for (auto it = pending_writes.upper_bound(synced_up_to);
+       it != pending_writes.end() && it->first <= written_up_to; ++it) {
+    it->second.synced_at = t1;
+    metrics->write_leader_sync_seconds.observe(seconds_between(it->second.proposed_at, t1));
+  }
+  synced_up_to = std::max(synced_up_to, written_up_to);
 }
 
 void NodeDriver::Impl::on_storage_failure(const std::string& what) {
@@ -244,6 +266,12 @@ void NodeDriver::Impl::apply(Entry e) {
     }
   }
   metrics->kv_writes++;
+  const PendingWrite& w = it->second;
+  const auto now = Clock::now();
+  if (w.synced_at != Clock::time_point{}) {
+    metrics->write_replicate_commit_seconds.observe(seconds_between(w.synced_at, now));
+  }
+  metrics->write_total_seconds.observe(seconds_between(w.queued_at, now));
   it->second.promise->set_value(std::move(reply));
   pending_writes.erase(it);
 }
@@ -477,7 +505,8 @@ void NodeDriver::Impl::enqueue(std::function<void()> request) {
 std::future<KvReply> NodeDriver::kv_write(KvCommand command) {
   auto promise = std::make_shared<std::promise<KvReply>>();
   std::future<KvReply> future = promise->get_future();
-  impl_->enqueue([d = impl_.get(), promise, command = std::move(command)]() mutable {
+  const auto queued_at = Impl::Clock::now();
+  impl_->enqueue([d = impl_.get(), promise, command = std::move(command), queued_at]() mutable {
     if (std::optional<KvReply> refusal = d->refuse_kv(/*write=*/true)) {
       promise->set_value(std::move(*refusal));
       return;
@@ -500,7 +529,9 @@ std::future<KvReply> NodeDriver::kv_write(KvCommand command) {
       promise->set_value(unavailable(r.error, d->node->leader()));
       return;
     }
-    d->pending_writes[r.index] = Impl::PendingWrite{r.term, promise};
+    const auto proposed_at = Impl::Clock::now();
+    d->metrics->write_queue_seconds.observe(seconds_between(queued_at, proposed_at));
+    d->pending_writes[r.index] = Impl::PendingWrite{r.term, promise, queued_at, proposed_at, {}};
   });
   return future;
 }

@@ -60,9 +60,15 @@ struct LoopPace {
 /// effects (FileStore writes, MPI sends, the KV state machine, waiting HTTP
 /// requests) are its; the order is ReadyStep's.
 struct NodeDriver::Impl final : ReadyHost {
+  using Clock = std::chrono::steady_clock;
   struct PendingWrite {
     Term term = 0;
     std::shared_ptr<std::promise<KvReply>> promise;
+    /// For the stage histograms (Metrics::write_*): when an HTTP thread
+    /// queued it, when the loop proposed it, when the leader's copy was synced.
+    Clock::time_point queued_at{};
+    Clock::time_point proposed_at{};
+    Clock::time_point synced_at{};
   };
   struct PendingRead {
     std::string key;
@@ -93,6 +99,9 @@ struct NodeDriver::Impl final : ReadyHost {
   std::map<Index, PendingWrite> pending_writes;
   std::map<std::uint64_t, PendingRead> pending_reads;
   std::uint64_t next_read_id = 0;
+  /// The last index handed to storage, and the last one a sync covered.
+  Index written_up_to = 0;
+  Index synced_up_to = 0;
   std::uint64_t last_publish_ms = 0;
   Role published_role = Role::Initial;
   Term published_term = 0;
@@ -126,6 +135,7 @@ struct NodeDriver::Impl final : ReadyHost {
 
   // ReadyHost: the effects of a Ready, in ReadyStep's order.
   Storage& store() override { return *file_store; }
+  void on_entries(const std::vector<Entry>& entries) override;
   void sync() override;
   void on_storage_failure(const std::string& what) override;
   bool send(Message m) override;

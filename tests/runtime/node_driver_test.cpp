@@ -129,6 +129,23 @@ TEST(NodeDriver, ElectsOneLeaderAndReplicatesWrites) {
   EXPECT_EQ(c.at(leader).kv_read("missing", false).get().http_status, 404);
 }
 
+TEST(NodeDriver, EachWriteIsTimedStageByStageInTheMetrics) {
+  DriverCluster c(3, "stages");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  ASSERT_TRUE(c.put(leader, "a", "1").ok);
+  ASSERT_TRUE(c.put(leader, "b", "2").ok);
+  const std::string text = c.metrics(leader).render_prometheus();
+  for (const char* stage : {"queued", "leader_sync", "replicate_commit", "total"}) {
+    const std::string line =
+        std::string("raft_write_stage_seconds_count{stage=\"") + stage + "\"} 2";
+    EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line;
+  }
+  EXPECT_EQ(text.find("# TYPE raft_write_stage_seconds histogram"),
+            text.rfind("# TYPE raft_write_stage_seconds histogram"))
+      << "one TYPE line per family";
+}
+
 TEST(NodeDriver, PausingTheLeaderElectsANewOneAndResumeRejoins) {
   DriverCluster c(3, "pause");
   const NodeId leader = c.wait_leader();
