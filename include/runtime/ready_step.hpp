@@ -69,6 +69,9 @@ class ReadyHost {
   }
   /// Makes the writes durable (the node times it; the simulator tracks it).
   virtual void sync() { store().sync(); }
+  /// After the sync: everything up to `index` this step wrote is durable
+  /// (what the core was just told through Node::persisted).
+  virtual void on_durable(Index index) { (void)index; }
   /// The persist phase threw `what` (a StorageError, say). Nothing that
   /// depends on the failed write leaves the node; the step ends.
   virtual void on_storage_failure(const std::string& what) = 0;

@@ -196,24 +196,22 @@ double seconds_between(std::chrono::steady_clock::time_point from,
 
 }  // namespace
 
-void NodeDriver::Impl::on_entries(const std::vector<Entry>& entries) {
-  written_up_to = entries.back().index;
-  // A follower's suffix may be overwritten: what was synced past it is gone.
-  synced_up_to = std::min(synced_up_to, entries.front().index - 1);
-}
-
 void NodeDriver::Impl::sync() {
   const auto t0 = Clock::now();
   file_store->sync();
-  const auto t1 = Clock::now();
-  metrics->fsync_seconds.observe(seconds_between(t0, t1));
-  // The writes this sync made durable on the leader.
-  for (auto it = pending_writes.upper_bound(synced_up_to);
-       it != pending_writes.end() && it->first <= written_up_to; ++it) {
-    it->second.synced_at = t1;
-    metrics->write_leader_sync_seconds.observe(seconds_between(it->second.proposed_at, t1));
+  metrics->fsync_seconds.observe(seconds_between(t0, Clock::now()));
+}
+
+void NodeDriver::Impl::on_durable(Index index) {
+  // The writes this sync made durable on the leader. Assigned, not raised:
+  // a follower's log (a deposed leader's) may have been cut back.
+  const auto now = Clock::now();
+  for (auto it = pending_writes.upper_bound(durable_up_to);
+       it != pending_writes.end() && it->first <= index; ++it) {
+    it->second.synced_at = now;
+    metrics->write_leader_sync_seconds.observe(seconds_between(it->second.proposed_at, now));
   }
-  synced_up_to = std::max(synced_up_to, written_up_to);
+  durable_up_to = index;
 }
 
 void NodeDriver::Impl::on_storage_failure(const std::string& what) {

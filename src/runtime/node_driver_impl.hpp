@@ -99,9 +99,8 @@ struct NodeDriver::Impl final : ReadyHost {
   std::map<Index, PendingWrite> pending_writes;
   std::map<std::uint64_t, PendingRead> pending_reads;
   std::uint64_t next_read_id = 0;
-  /// The last index handed to storage, and the last one a sync covered.
-  Index written_up_to = 0;
-  Index synced_up_to = 0;
+  /// The last index a sync made durable (on_durable).
+  Index durable_up_to = 0;
   std::uint64_t last_publish_ms = 0;
   Role published_role = Role::Initial;
   Term published_term = 0;
@@ -135,8 +134,8 @@ struct NodeDriver::Impl final : ReadyHost {
 
   // ReadyHost: the effects of a Ready, in ReadyStep's order.
   Storage& store() override { return *file_store; }
-  void on_entries(const std::vector<Entry>& entries) override;
   void sync() override;
+  void on_durable(Index index) override;
   void on_storage_failure(const std::string& what) override;
   bool send(Message m) override;
   bool restore(const Snapshot& snapshot) override;

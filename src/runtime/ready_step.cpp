@@ -28,7 +28,10 @@ ReadyOutcome ReadyStep::run(Node& node, ReadyHost& host) {
   const bool send_first = ready.send_before_sync;
   if (send_first) send(ready.messages, host, outcome);
   if (!persist(ready, host, outcome, send_first)) return outcome;
-  if (durable_to) node.persisted(*durable_to);
+  if (durable_to) {
+    node.persisted(*durable_to);
+    host.on_durable(*durable_to);
+  }
   if (!send_first) send(ready.messages, host, outcome);
   outcome.completed = apply(ready, host);
   return outcome;

@@ -78,11 +78,27 @@ TEST(NextDeadline, HoldsWithoutPreVoteOrCheckQuorum) {
 }
 
 TEST(NextDeadline, IsNeverInThePastAfterATick) {
-  Node n(test::small_config(0, 3), 0);
-  for (TimeMs t = 1; t <= 3000; ++t) {
-    n.tick(t);
-    test::take_messages(n);
-    ASSERT_GT(n.next_deadline_ms(), t) << "a deadline at or before now would spin a loop";
+  // As a follower and candidate, then as a leader with and without
+  // CheckQuorum (whose deadline advances even when it is off).
+  for (bool check_quorum : {true, false}) {
+    Config c = test::small_config(0, 3);
+    c.pre_vote = false;
+    c.check_quorum = check_quorum;
+    Node n(c, 0);
+    for (TimeMs t = 1; t <= 3000; ++t) {
+      n.tick(t);
+      for (const Message& m : test::take_messages(n)) {
+        // Node 1 votes once, in term 1: afterwards the node is on its own.
+        if (m.type != MessageType::VoteRequest || m.to != 1 || m.term != 1) continue;
+        Message grant = test::make(MessageType::VoteResponse, 1, 0, m.term);
+        grant.granted = true;
+        n.step(grant);
+      }
+      ASSERT_GT(n.next_deadline_ms(), t) << "a deadline at or before now would spin a loop";
+    }
+    EXPECT_EQ(n.role(), check_quorum ? Role::Candidate : Role::Leader)
+        << "unanswered, CheckQuorum deposes the leader, which then campaigns in vain; "
+           "without CheckQuorum it stays leader";
   }
 }
 
