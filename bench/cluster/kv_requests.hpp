@@ -29,7 +29,4 @@ WriteRequest raft_kv_put(int client, int i);
 /// etcd's gateway put under `prefix` ("/v3" since etcd 3.4, "/v3beta" before).
 WriteSpeller etcd_kv_put(std::string prefix);
 
-/// Standard base64 (with padding), as etcd's gateway wants bytes.
-std::string base64(const std::string& bytes);
-
 }  // namespace raft::bench
