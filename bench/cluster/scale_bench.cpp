@@ -15,8 +15,8 @@
 
 #include "bench_cluster.hpp"
 #include "bench_flags.hpp"
+#include "idle_cpu.hpp"
 #include "machine_info.hpp"
-#include "proc_cpu.hpp"
 #include "prometheus_text.hpp"
 #include "stop_on_signal.hpp"
 #include "svg_chart.hpp"
@@ -96,15 +96,9 @@ Json run_size(int nodes, double window_s) {
   // Registration with discovery and the followers' first catch-up happen in
   // the first seconds; the window starts after them.
   std::this_thread::sleep_for(std::chrono::seconds(5));
-  const std::vector<pid_t> ranks = children_of(c.job().pid());
   const Snapshot before = snapshot(c);
-  const double rank_cpu0 = cpu_seconds(ranks);
-  const double mpirun_cpu0 = cpu_seconds(c.job().pid());
-  const auto t0 = Clock::now();
-  std::this_thread::sleep_for(std::chrono::duration<double>(window_s));  // the measured window
-  const double wall = seconds_since(t0);
-  const double rank_cpu = cpu_seconds(ranks) - rank_cpu0;
-  const double mpirun_cpu = cpu_seconds(c.job().pid()) - mpirun_cpu0;
+  const IdleCpu idle = measure_idle_cpu(c.job().pid(), window_s);  // the measured window
+  const double wall = idle.window_s;
   const Snapshot after = snapshot(c);
 
   const bool terms_unchanged = before.terms == after.terms;
@@ -116,7 +110,7 @@ Json run_size(int nodes, double window_s) {
   // A heartbeat to each follower and its answer, every interval.
   const double expected_msgs = 2.0 * (nodes - 1) * 1000.0 / kHeartbeat;
   Json r = {{"nodes", nodes},
-            {"rank_pids", ranks.size()},
+            {"rank_pids", idle.per_rank_percent.size()},
             {"all_ranks_answer_s", all_up_s},
             {"first_leader_s", first_leader_s},
             {"agreed_leader_s", agreed_s},
@@ -124,8 +118,8 @@ Json run_size(int nodes, double window_s) {
             {"expected_first_leader_after_start_s",
              (kInitialDelay + kMinTimeout + (kMaxTimeout - kMinTimeout) / (nodes + 1.0)) / 1000.0},
             {"window_s", wall},
-            {"idle_cpu_percent_of_one_core_ranks", 100.0 * rank_cpu / wall},
-            {"idle_cpu_percent_of_one_core_mpirun", 100.0 * mpirun_cpu / wall},
+            {"idle_cpu_percent_of_one_core_ranks", idle.total_percent},
+            {"idle_cpu_percent_of_one_core_mpirun", idle.mpirun_percent},
             {"messages_per_s", msgs},
             {"expected_heartbeat_messages_per_s", expected_msgs},
             {"terms_unchanged", terms_unchanged},
@@ -135,7 +129,7 @@ Json run_size(int nodes, double window_s) {
             {"term", after.terms.empty() ? 0 : after.terms[0]},
             {"loadavg", {load_average().one, load_average().five}}};
   std::printf("%5d %9.2f %9.2f %9.2f %9.2f %9.2f %9.1f %9.1f %10s %6.2f\n", nodes, all_up_s,
-              first_leader_s, agreed_s, 100.0 * rank_cpu / wall, 100.0 * mpirun_cpu / wall, msgs,
+              first_leader_s, agreed_s, idle.total_percent, idle.mpirun_percent, msgs,
               expected_msgs, no_election ? "none" : "ELECTION", load_average().one);
   return r;
 }
