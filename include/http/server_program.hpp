@@ -63,8 +63,8 @@ void add_int_flag(CLI::App& app, const std::string& name, int& value, const std:
 /// flushed at info and above.
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& level);
 
-/// Warns that anyone who can reach `listen` can <what>, when it listens
-/// beyond loopback with no token.
+/// Warns that anyone who can reach `listen` can <what> when it has no
+/// token (on loopback too: local users and local browsers reach it).
 void warn_if_open(spdlog::logger& logger, const Listen& listen, std::string_view what);
 
 /// SIGINT and SIGTERM, taken in the thread that calls wait(). Construct it

@@ -4,13 +4,23 @@
 // URLs, and on Ctrl+C / SIGTERM stops everything it started and exits 0. If a
 // child dies on its own it names it, stops the rest and exits 1.
 //
+// Every server requires an auth token, generated for the run unless given:
+// loopback is not a trust boundary (any local user or a browser page can
+// reach it). The token reaches the children through the environment, is
+// written to <data_dir>/auth_token (mode 0600) for scripts, and the monitor
+// URL carries it in its fragment.
+//
 // With --hostfile or --host the ranks run on other machines: discovery and
 // the monitor listen on --bind (which must then be reachable), the nodes on
 // --node_bind (0.0.0.0) and register the address that routes to discovery,
-// every server requires an auth token (generated unless given), and mpirun
-// talks TCP on --mpi_if (see launcher/mpi_command.hpp).
+// and mpirun talks TCP on --mpi_if (see launcher/mpi_command.hpp).
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <csignal>
@@ -59,7 +69,7 @@ struct Flags {
   int base_port = 7000;
   std::string node_bind;       // default: --bind, or 0.0.0.0 with several hosts
   std::string advertise_host;  // this machine as the nodes dial it; default: --bind
-  std::string auth_token;      // default: $RAFT_AUTH_TOKEN; generated with several hosts
+  std::string auth_token;      // default: $RAFT_AUTH_TOKEN, else generated
   // MPI, on one host or several.
   std::string mpirun = "mpirun";
   std::string hostfile;
@@ -232,8 +242,8 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--advertise_host", f.advertise_host,
                  "this machine's address as the nodes reach discovery (default: --bind)");
   app.add_option("--auth_token", f.auth_token,
-                 "token for commands and writes on every server (default: $RAFT_AUTH_TOKEN; "
-                 "generated and printed when hosts are given)");
+                 "token for commands and writes on every server (default: $RAFT_AUTH_TOKEN, "
+                 "else generated; printed and written to <data_dir>/auth_token)");
   app.add_option("--hostfile", f.hostfile, "MPI hostfile, passed to mpirun");
   app.add_option("--host", f.hosts, "comma-separated hosts, passed to mpirun --host");
   app.add_option("--mpi_if", f.mpi_if,
@@ -246,6 +256,25 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--log_level", f.log_level, "trace|debug|info|warn|error")->capture_default_str();
   app.add_option("--leader_timeout_s", f.leader_timeout_s,
                  "give up waiting for a leader after this (0: auto)");
+}
+
+/// Where scripts find the run's token: `curl -H "Authorization: Bearer
+/// $(cat raft_data/auth_token)"`.
+constexpr const char* kTokenFileName = "auth_token";
+
+/// Writes `token` to `path`, readable by this user only (0600 from the
+/// start, so no other user can open it between create and chmod).
+void write_token_file(const fs::path& path, const std::string& token) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string line = token + "\n";
+  const bool ok = fd >= 0 && ::fchmod(fd, 0600) == 0 &&
+                  ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  if (fd >= 0) ::close(fd);
+  if (!ok) {
+    std::cerr << "launch_cluster: cannot write " << path.string() << ": " << std::strerror(errno)
+              << "\n";
+    std::exit(1);
+  }
 }
 
 /// What main works out from the flags before anything starts.
@@ -264,8 +293,7 @@ Setup prepare(const Flags& f) {
   std::string token_problem;
   s.auth_token = raft::auth::resolve_token(f.auth_token, &token_problem);
   if (!token_problem.empty()) fail_flags(token_problem);
-  if (s.auth_token.empty() && f.multi_host()) {
-    // The servers are then open to a network: never without a token.
+  if (s.auth_token.empty()) {
     s.auth_token = raft::auth::generate_token();
     s.token_generated = true;
   }
@@ -294,6 +322,7 @@ Setup prepare(const Flags& f) {
               << "\n";
     std::exit(1);
   }
+  write_token_file(s.data_dir / kTokenFileName, s.auth_token);
   return s;
 }
 
@@ -307,7 +336,7 @@ void set_job_options(const Flags& f, const Setup& s, raft::launcher::ClusterOpti
   for (const std::string& m : f.mca)
     c.mpi.extra_mca.push_back(*raft::launcher::parse_mca(m, nullptr));
   c.mpi.forwarded_env = {"SERVICE_DISCOVERY_URL"};
-  if (!s.auth_token.empty()) c.mpi.forwarded_env.push_back(raft::auth::kTokenEnv);
+  c.mpi.forwarded_env.push_back(raft::auth::kTokenEnv);
   c.node.min_election_timeout_ms = f.min_election_timeout;
   c.node.max_election_timeout_ms = f.max_election_timeout;
   c.node.heartbeat_interval_ms = f.heartbeat_interval;
@@ -333,7 +362,7 @@ raft::launcher::ClusterOptions cluster_options(const Flags& f, const Setup& s) {
   c.service_healthy_limit_ms = std::chrono::seconds(10);
   c.job_stop_grace_ms = std::chrono::seconds(6);
   // Through the environment, not argv: other users see argv in `ps`.
-  if (!s.auth_token.empty()) c.env[raft::auth::kTokenEnv] = s.auth_token;
+  c.env[raft::auth::kTokenEnv] = s.auth_token;
   // The nodes may be on other hosts: only discovery knows where they are.
   c.leader_from_discovery = true;
   set_job_options(f, s, c);
@@ -344,8 +373,8 @@ void print_banner(const Flags& f, const Setup& s, const raft::launcher::Cluster&
                   const raft::launcher::Leader& leader) {
   std::printf("Raft cluster of %d node%s is up.\n", f.nodes, f.nodes == 1 ? "" : "s");
   const std::string shown_host = f.advertise_host.empty() ? cluster.local_host() : f.advertise_host;
-  std::printf("  Monitor:    http://%s:%d%s\n", shown_host.c_str(), f.monitor_port,
-              s.auth_token.empty() ? "" : ("/#token=" + s.auth_token).c_str());
+  std::printf("  Monitor:    http://%s:%d/#token=%s\n", shown_host.c_str(), f.monitor_port,
+              s.auth_token.c_str());
   std::printf("  Discovery:  %s/state\n", cluster.discovery_url().c_str());
   if (!f.multi_host()) {
     for (int i = 0; i < f.nodes; ++i)
@@ -357,10 +386,10 @@ void print_banner(const Flags& f, const Setup& s, const raft::launcher::Cluster&
   }
   std::printf("  Leader:     node %d (term %lld)\n", leader.rank, leader.term);
   std::printf("  Data:       %s\n", s.data_dir.string().c_str());
-  if (!s.auth_token.empty()) {
-    std::printf("  Auth token: %s (%s; commands and writes need 'Authorization: Bearer <token>')\n",
-                s.auth_token.c_str(), s.token_generated ? "generated for this run" : "as given");
-  }
+  std::printf("  Auth token: %s (%s; in %s; commands and writes need 'Authorization: Bearer "
+              "<token>')\n",
+              s.auth_token.c_str(), s.token_generated ? "generated for this run" : "as given",
+              (s.data_dir / kTokenFileName).string().c_str());
   std::printf("Press Ctrl+C to stop every process.\n");
   std::fflush(stdout);
 }

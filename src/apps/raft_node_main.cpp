@@ -297,6 +297,11 @@ void NodeProgram::start_http() {
       "HTTP on http://{}:{} (advertised as {}), data in {}{}", f_.bind, http_port_,
       advertise_address_, node_dir_.string(),
       settings_.auth_token.empty() ? "" : "; commands and writes need the auth token");
+  if (settings_.auth_token.empty()) {
+    logging_.logger->warn("no auth token ({} or --auth_token): anyone who can reach {} can send "
+                          "commands and writes",
+                          raft::auth::kTokenEnv, f_.bind);
+  }
 }
 
 int NodeProgram::run(const sigset_t& stop_signals) {

@@ -51,9 +51,11 @@ std::string check_server_flags(const ServerFlags& flags, Listen* listen) {
 }
 
 void warn_if_open(spdlog::logger& logger, const Listen& listen, std::string_view what) {
-  if (!discovery::is_loopback_host(listen.host) && listen.auth_token.empty()) {
-    logger.warn("listening on {}: anyone who can reach it can {}", listen.host, what);
-  }
+  if (!listen.auth_token.empty()) return;
+  // Loopback is no boundary either: any local user, and any web page a local
+  // browser opens, can reach it.
+  logger.warn("no auth token ({} or --auth_token): anyone who can reach {} can {}",
+              auth::kTokenEnv, listen.host, what);
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& level) {

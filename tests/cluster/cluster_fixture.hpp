@@ -36,12 +36,14 @@ inline bool eventually(const std::function<bool()>& condition,
 inline fs::path bin_dir() { return fs::path(RAFT_BIN_DIR); }
 
 inline HttpReply http(int port, const std::string& method, const std::string& path,
-                      const std::string& body = {}, const std::string& type = "application/json") {
+                      const std::string& body = {}, const std::string& type = "application/json",
+                      const std::string& token = {}) {
   launcher::HttpRequest request;
   request.method = method;
   request.path = path;
   request.body = body;
   request.content_type = type;
+  request.bearer_token = token;
   return launcher::http_call("127.0.0.1", port, request);
 }
 

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "cluster_fixture.hpp"
@@ -82,6 +84,14 @@ struct Launch {
     return leader;
   }
 
+  /// The token launch_cluster generated and wrote for scripts.
+  std::string token() const {
+    std::ifstream in(data_dir / "auth_token");
+    std::string line;
+    std::getline(in, line);
+    return line;
+  }
+
   int discovery_port = 0, monitor_port = 0, base_port = 0;
   fs::path data_dir;
   std::unique_ptr<launcher::ChildProcess> process;
@@ -102,10 +112,20 @@ void check_agreement(int nodes) {
   ASSERT_EQ(cluster.body["nodes"].size(), static_cast<std::size_t>(nodes));
   for (const auto& n : cluster.body["nodes"]) EXPECT_NE(n["state"], "offline") << n.dump();
 
+  // A token by default, on loopback too: without it no server takes a write.
+  const std::string token = l.token();
+  ASSERT_EQ(token.size(), 32u) << "auth_token file: '" << token << "'";
+  EXPECT_EQ(fs::status(l.data_dir / "auth_token").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  const std::string pause = R"({"cmd":"pause"})";
+  EXPECT_EQ(http(l.monitor_port, "POST", "/api/nodes/" + leader + "/command", pause).status, 401);
+  EXPECT_EQ(http(l.base_port, "PUT", "/kv/k", "v", "text/plain").status, 401);
+  EXPECT_EQ(http(l.discovery_port, "POST", "/reset").status, 401);
+
   // Break the leader through the monitor's proxy: a new leader appears
   // everywhere.
-  HttpReply paused =
-      http(l.monitor_port, "POST", "/api/nodes/" + leader + "/command", R"({"cmd":"pause"})");
+  HttpReply paused = http(l.monitor_port, "POST", "/api/nodes/" + leader + "/command", pause,
+                          "application/json", token);
   ASSERT_EQ(paused.status, 200) << paused.raw;
   std::string next;
   EXPECT_TRUE(eventually([&] {
