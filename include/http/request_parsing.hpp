@@ -36,6 +36,12 @@ ParsedCommand parse_command_body(std::string_view body);
 /// a "%" not followed by two hex digits is an error (nullopt).
 std::optional<std::string> percent_decode(std::string_view text);
 
+/// The value of query parameter `name` in the raw request target ("/p?a=1&b"),
+/// from the URL only, never from a form body: `+` is a space, percent-escapes
+/// are decoded. The first occurrence wins; a bare `?b` is ""; nullopt when the
+/// parameter is absent or not validly encoded.
+std::optional<std::string> target_query_param(std::string_view target, std::string_view name);
+
 /// The key of a /kv/{key} request, from the raw request target (path and
 /// optional query, still percent-encoded): everything after "/kv/" up to "?",
 /// decoded. The key may contain "/" and any byte.

@@ -109,7 +109,8 @@ void send_json_text(httplib::Response& res, int status, std::string text);
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 /// The error envelope {"ok":false,"error":message} in JsonStyle::Compact.
 void send_error(httplib::Response& res, int status, std::string_view message);
-/// The value of query parameter `name`; nullopt when it is absent.
+/// The value of query parameter `name` in the URL (never a field of a form
+/// body); nullopt when it is absent.
 std::optional<std::string> query_param(const httplib::Request& req, const char* name);
 /// The first line of an exception's message, cut to 200 bytes (for a 500).
 std::string one_line(std::string_view what);

@@ -353,6 +353,14 @@ struct NodeServer::Impl {
     command.op = op;
     command.key = key.key;
     if (op == runtime::KvOp::Put) {
+      if (req.is_multipart_form_data()) {
+        // httplib splits such a body into parts and keeps none of it as the
+        // body: storing it would acknowledge a value that was never written.
+        send_error(res, 415,
+                   "a multipart/form-data body cannot be stored as a value: send the value "
+                   "itself as the body (curl --data-binary @file)");
+        return;
+      }
       if (const std::optional<std::string> problem = value_too_large(req.body.size())) {
         send_error(res, 413, *problem);
         return;
@@ -377,7 +385,8 @@ struct NodeServer::Impl {
     finish_kv(req, res, future, KvRequestKind::Write, key.key);
   }
 
-  /// X-Client-Id and X-Request-Seq (or ?client_id=&seq=), for exactly-once
+  /// X-Client-Id and X-Request-Seq (or ?client_id=&seq= in the URL, never
+  /// from a form body, which is the value), for exactly-once
   /// writes. Returns the problem, or "" when they are absent or valid.
   static std::string read_request_id(const httplib::Request& req, runtime::KvCommand& command) {
     std::optional<std::string> client = header_or_param(req, "X-Client-Id", "client_id");

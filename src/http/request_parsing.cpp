@@ -121,6 +121,33 @@ std::optional<std::string> percent_decode(std::string_view text) {
   return out;
 }
 
+namespace {
+std::optional<std::string> decode_query_part(std::string_view part) {
+  std::string spaced(part);
+  for (char& c : spaced) {
+    if (c == '+') c = ' ';
+  }
+  return percent_decode(spaced);
+}
+}  // namespace
+
+std::optional<std::string> target_query_param(std::string_view target, std::string_view name) {
+  const std::size_t question = target.find('?');
+  if (question == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(question + 1);
+  rest = rest.substr(0, rest.find('#'));
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    const std::size_t eq = pair.find('=');
+    if (decode_query_part(pair.substr(0, eq)) != name) continue;
+    if (eq == std::string_view::npos) return std::string{};
+    return decode_query_part(pair.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
 KvKey parse_kv_key(std::string_view target) {
   KvKey result;
   constexpr std::string_view kPrefix = "/kv/";

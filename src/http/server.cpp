@@ -59,8 +59,9 @@ void send_error(httplib::Response& res, int status, std::string_view message) {
 }
 
 std::optional<std::string> query_param(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return std::nullopt;
-  return req.get_param_value(name);
+  // From the URL only: httplib also puts the fields of a form body in
+  // req.params, and a write's body is its value, never its options.
+  return target_query_param(req.target, name);
 }
 
 std::string one_line(std::string_view what) {

@@ -571,6 +571,36 @@ TEST(NodeServer, DuplicateRequestsAreAppliedOnce) {
             400);
 }
 
+// An acknowledged write is applied, whatever the body's type: a form body is
+// the value (its fields are never the dedup identity), a binary body is kept
+// byte for byte, and a multipart body, which the HTTP library splits into
+// parts, is refused rather than acknowledged and stored empty.
+TEST(NodeServer, TheBodyIsTheValueWhateverItsType) {
+  SingleNode n("bodies");
+  ASSERT_TRUE(n.wait_leader());
+  const httplib::Headers id = {{"X-Client-Id", "zz"}, {"X-Request-Seq", "7"}};
+  ASSERT_EQ(body_of(n.http().Put("/kv/k1", id, "first", "text/plain"))["duplicate"], false);
+  // Same client and seq as form fields: a new write of its own, not a dup.
+  json form = body_of(
+      n.http().Put("/kv/k2", "client_id=zz&seq=7", "application/x-www-form-urlencoded"));
+  EXPECT_EQ(form["ok"], true) << form.dump();
+  EXPECT_EQ(form["duplicate"], false) << form.dump();
+  EXPECT_EQ(body_of(n.http().Get("/kv/k2"))["value"], "client_id=zz&seq=7");
+
+  std::string binary(256, '\0');
+  for (int i = 0; i < 256; ++i) binary[i] = static_cast<char>(i);
+  ASSERT_EQ(n.http().Put("/kv/bin", binary, "application/octet-stream")->status, 200);
+  json b = body_of(n.http().Get("/kv/bin"));
+  ASSERT_TRUE(b.contains("value_base64")) << b.dump();
+
+  const std::string multipart = "--XYZ\r\nContent-Disposition: form-data; name=\"v\"\r\n\r\n"
+                                "hello\r\n--XYZ--\r\n";
+  const auto m = n.http().Put("/kv/k3", multipart, "multipart/form-data; boundary=XYZ");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 415) << m->body;
+  EXPECT_EQ(n.http().Get("/kv/k3")->status, 404);
+}
+
 TEST(NodeServer, CompareAndSet) {
   SingleNode n("cas");
   ASSERT_TRUE(n.wait_leader());

@@ -211,6 +211,17 @@ TEST(ParseLogLimit, DefaultsCapsAndRejects) {
   EXPECT_EQ(parse_log_limit("abc"), std::nullopt);
 }
 
+TEST(TargetQueryParam, ReadsTheUrlOnly) {
+  EXPECT_EQ(target_query_param("/kv/a?cas=1&stale", "cas"), "1");
+  EXPECT_EQ(target_query_param("/kv/a?cas=1&stale", "stale"), "");
+  EXPECT_EQ(target_query_param("/kv/a?cas=1", "seq"), std::nullopt);
+  EXPECT_EQ(target_query_param("/kv/a", "cas"), std::nullopt);
+  EXPECT_EQ(target_query_param("/x?client%5Fid=a+b%21", "client_id"), "a b!");
+  EXPECT_EQ(target_query_param("/x?a=1&a=2", "a"), "1");
+  EXPECT_EQ(target_query_param("/x?a=%zz", "a"), std::nullopt);
+  EXPECT_EQ(target_query_param("/x?ab=1", "a"), std::nullopt);
+}
+
 TEST(QuoteForError, ShortensAndKeepsUtf8Valid) {
   EXPECT_EQ(quote_for_error("short"), "short");
   EXPECT_EQ(quote_for_error(std::string(100, 'x'), 10), std::string(10, 'x') + "...");
