@@ -25,6 +25,12 @@ std::optional<NodeId> parse_node_id(std::string_view text);
 /// address is valid, else one sentence saying what is wrong.
 std::optional<std::string> address_error(std::string_view address);
 
+/// Whether a request from `peer_ip` (the socket's remote address, as text)
+/// may speak for the node registered at `registered_address` ("host:port"):
+/// the same IP address, or both on loopback. A registered DNS name cannot be
+/// checked without a lookup and is accepted (the token still guards it).
+bool address_is_from(std::string_view registered_address, std::string_view peer_ip);
+
 /// Checks a host on its own (the host part of an address or a URL).
 /// Returns nullopt when valid, else one sentence.
 std::optional<std::string> host_error(std::string_view host);

@@ -58,6 +58,8 @@ class RegistryError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+struct SetLeaderRequest;
+
 /// The JSON type of every view: keeps keys in insertion order, so nodes are
 /// listed 0, 1, 2, ..., 10 rather than in string order.
 using Json = nlohmann::ordered_json;
@@ -94,7 +96,16 @@ class Registry {
     TimeMs alive_timeout_ms = 3000;
     /// One line per registration change and leader change; null: no logging.
     std::shared_ptr<spdlog::logger> logger;
+    /// The ranks of the job (node ids 0..ranks-1); a registration or leader
+    /// claim for another id is refused. 0: any id (a bare server, tests).
+    NodeId ranks = 0;
   };
+
+  /// A leader claim more than this above the term held is refused: Raft
+  /// moves one term per election (PreVote keeps partitioned nodes from
+  /// inflating it), so a jump of a million is a forgery that would otherwise
+  /// make every later true claim look stale.
+  static constexpr Term kTermJumpMax = 1'000'000;
 
   enum class RegisterOutcome {
     Added,          ///< a new node
@@ -145,8 +156,12 @@ class Registry {
   Json state_json(TimeMs now_ms) const;
 
   /// The HTTP handlers: parse and validate the body, apply, answer.
+  /// A registration must name a rank of the job (Options::ranks).
   Reply handle_register(std::string_view body, TimeMs now_ms);
-  Reply handle_set_leader(std::string_view body);
+  /// A leader claim must come from a registered rank, from the address it
+  /// registered (address_is_from; `peer_ip` empty skips that check), with a
+  /// term at most kTermJumpMax above the term held; else 403 or 400.
+  Reply handle_set_leader(std::string_view body, std::string_view peer_ip = {});
   Reply handle_reset();
   Reply handle_state(TimeMs now_ms) const;
 
@@ -166,6 +181,9 @@ class Registry {
 
   /// The state in a state file's `text`; throws RegistryError naming `path`.
   static State parse_state(const std::string& text, const std::filesystem::path& path);
+  /// Why a well-formed leader claim is refused (see handle_set_leader).
+  std::optional<Reply> refuse_leader_claim(const SetLeaderRequest& claim,
+                                           std::string_view peer_ip) const;
   /// Writes `next` atomically (if there is a state file); throws RegistryError.
   void save(const State& next) const;
   bool alive_locked(const Member& member, TimeMs now_ms) const;

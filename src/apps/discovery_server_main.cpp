@@ -30,6 +30,7 @@ struct Flags {
   std::string data_dir;
   std::string state_file;
   int alive_timeout_ms = 3000;
+  int ranks = 0;
   bool reset = false;
 };
 
@@ -55,6 +56,10 @@ void add_flags(CLI::App& app, Flags& flags) {
   raft::http::add_int_flag(app, "--alive_timeout_ms", flags.alive_timeout_ms,
                            "a node not heard from for this long is shown alive:false", 100,
                            3600 * 1000);
+  raft::http::add_int_flag(app, "--ranks", flags.ranks,
+                           "ranks of the job: registrations and leader claims for other node ids "
+                           "are refused (0: any)",
+                           0, 1 << 20);
   app.add_flag("--reset", flags.reset, "start with an empty registry (discard the state file)");
 }
 
@@ -75,7 +80,8 @@ int run(const Config& config, const StopSignals& signals) {
   const Flags& flags = config.flags;
   auto logger = raft::http::make_logger("discovery", flags.server.log_level);
   raft::discovery::Registry registry(raft::discovery::Registry::Options{
-      config.state_file, static_cast<TimeMs>(flags.alive_timeout_ms), logger});
+      config.state_file, static_cast<TimeMs>(flags.alive_timeout_ms), logger,
+      static_cast<raft::NodeId>(flags.ranks)});
   try {
     if (flags.reset) {
       logger->info("--reset: starting with an empty registry in {}", config.state_file.string());

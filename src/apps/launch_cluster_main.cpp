@@ -20,11 +20,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -386,10 +385,11 @@ void print_banner(const Flags& f, const Setup& s, const raft::launcher::Cluster&
   }
   std::printf("  Leader:     node %d (term %lld)\n", leader.rank, leader.term);
   std::printf("  Data:       %s\n", s.data_dir.string().c_str());
-  std::printf("  Auth token: %s (%s; in %s; commands and writes need 'Authorization: Bearer "
-              "<token>')\n",
-              s.auth_token.c_str(), s.token_generated ? "generated for this run" : "as given",
-              (s.data_dir / kTokenFileName).string().c_str());
+  std::printf(
+      "  Auth token: %s (%s; in %s; commands and writes need 'Authorization: Bearer "
+      "<token>')\n",
+      s.auth_token.c_str(), s.token_generated ? "generated for this run" : "as given",
+      (s.data_dir / kTokenFileName).string().c_str());
   std::printf("Press Ctrl+C to stop every process.\n");
   std::fflush(stdout);
 }

@@ -1,8 +1,13 @@
 #include "discovery/address.hpp"
 
+#include <arpa/inet.h>
+
+#include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <string>
 
 namespace raft::discovery {
 namespace {
@@ -38,7 +43,38 @@ bool split_host_port(std::string_view address, std::string_view* host, std::stri
   return true;
 }
 
+bool is_loopback_ip(std::string_view host) {
+  return host == "::1" || host.rfind("127.", 0) == 0 || host.rfind("::ffff:127.", 0) == 0;
+}
+
+/// `host` (no brackets) as 16 bytes of IPv6, IPv4 mapped; nullopt for a name.
+std::optional<std::array<unsigned char, 16>> ip_bytes(std::string_view host) {
+  const std::string text(host);
+  std::array<unsigned char, 16> out{};
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    out[10] = out[11] = 0xff;
+    std::memcpy(out.data() + 12, &v4, 4);
+    return out;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), out.data()) == 1) return out;
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool address_is_from(std::string_view registered_address, std::string_view peer_ip) {
+  std::string_view host, port;
+  if (!split_host_port(registered_address, &host, &port)) return false;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost" || is_loopback_ip(host)) return is_loopback_ip(peer_ip);
+  const auto registered = ip_bytes(host);
+  if (!registered) return true;  // a name: see the header
+  const auto peer = ip_bytes(peer_ip);
+  return peer && *peer == *registered;
+}
 
 std::optional<NodeId> parse_node_id(std::string_view text) {
   if (text.empty() || text.size() > 10) return std::nullopt;

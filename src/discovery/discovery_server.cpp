@@ -54,7 +54,7 @@ struct DiscoveryServer::Impl {
     server.route(
         "POST", "/set_leader",
         [this](const Request& req, Response& res) {
-          send(res, registry.handle_set_leader(req.body));
+          send(res, registry.handle_set_leader(req.body, req.remote_addr));
         },
         true);
     server.route(

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "discovery/address.hpp"
+#include "util/strict_json.hpp"
 
 namespace raft::discovery {
 namespace {
@@ -96,18 +97,13 @@ std::optional<NodeId> node_id_from_json(const nlohmann::json& value) {
 
 /// Parses a request body into a JSON object; nullopt and one sentence otherwise.
 std::optional<nlohmann::json> parse_object(std::string_view body, std::string* error) {
-  nlohmann::json parsed;
-  try {
-    parsed = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    *error = "the request body is not valid JSON (error at byte " + std::to_string(e.byte) + ")";
-    return std::nullopt;
-  }
-  if (!parsed.is_object()) {
+  std::optional<nlohmann::json> parsed = util::parse_strict(body, error);
+  if (!parsed) return std::nullopt;
+  if (!parsed->is_object()) {
     *error = "the request body must be a JSON object";
     return std::nullopt;
   }
-  return parsed;
+  return std::move(*parsed);
 }
 
 std::optional<NodeId> required_node_id(const nlohmann::json& object, std::string* error) {
@@ -465,6 +461,11 @@ Reply Registry::handle_register(std::string_view body, TimeMs now_ms) {
   std::string error;
   auto request = parse_register_request(body, &error);
   if (!request) return Reply{400, error_body(error)};
+  if (options_.ranks != 0 && request->node_id >= options_.ranks) {
+    return Reply{403, error_body("node " + id_text(request->node_id) +
+                                 " is not a rank of this job (ranks 0.." +
+                                 std::to_string(options_.ranks - 1) + ")")};
+  }
   try {
     RegisterOutcome outcome = request->address
                                   ? register_node(request->node_id, *request->address, now_ms)
@@ -482,10 +483,36 @@ Reply Registry::handle_register(std::string_view body, TimeMs now_ms) {
   }
 }
 
-Reply Registry::handle_set_leader(std::string_view body) {
+std::optional<Reply> Registry::refuse_leader_claim(const SetLeaderRequest& claim,
+                                                   std::string_view peer_ip) const {
+  std::lock_guard lock(mutex_);
+  const std::string id = id_text(claim.node_id);
+  const auto member = state_.members.find(claim.node_id);
+  if (member == state_.members.end()) {
+    return Reply{403, error_body("node " + id +
+                                 " is not registered: register before claiming "
+                                 "leadership")};
+  }
+  if (!peer_ip.empty() && !address_is_from(member->second.address, peer_ip)) {
+    return Reply{403, error_body("node " + id + " is registered at " + member->second.address +
+                                 ", not at the address this claim came from (" +
+                                 std::string(peer_ip) + ")")};
+  }
+  if (claim.term > state_.leader_term && claim.term - state_.leader_term > kTermJumpMax) {
+    return Reply{400, error_body("term " + std::to_string(claim.term) +
+                                 " is implausible: more "
+                                 "than " +
+                                 std::to_string(kTermJumpMax) + " above the term held (" +
+                                 std::to_string(state_.leader_term) + ")")};
+  }
+  return std::nullopt;
+}
+
+Reply Registry::handle_set_leader(std::string_view body, std::string_view peer_ip) {
   std::string error;
   auto request = parse_set_leader_request(body, &error);
   if (!request) return Reply{400, error_body(error)};
+  if (auto refused = refuse_leader_claim(*request, peer_ip)) return std::move(*refused);
   try {
     LeaderOutcome outcome = set_leader(request->node_id, request->term);
     Json reply;

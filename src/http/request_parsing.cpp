@@ -7,6 +7,7 @@
 
 #include "http/utf8.hpp"
 #include "runtime/kv_command.hpp"
+#include "util/strict_json.hpp"
 
 namespace raft::http {
 
@@ -85,11 +86,10 @@ ParsedCommand parse_command_line(std::string_view line) {
 }
 
 ParsedCommand parse_command_body(std::string_view body) {
-  // allow_exceptions = false: malformed input yields a "discarded" value.
-  const nlohmann::json doc = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
-  if (doc.is_discarded()) {
-    return command_error("the request body is not valid JSON; send {\"cmd\":\"NAME ARG ...\"}");
-  }
+  std::string problem;
+  const std::optional<nlohmann::json> parsed = util::parse_strict(body, &problem);
+  if (!parsed) return command_error(problem + "; send {\"cmd\":\"NAME ARG ...\"}");
+  const nlohmann::json& doc = *parsed;
   if (!doc.is_object()) {
     return command_error("the request body must be a JSON object like {\"cmd\":\"NAME\"}");
   }
@@ -202,8 +202,11 @@ CasBody parse_cas_body(std::string_view body) {
     result.error = std::move(message);
     return result;
   };
-  const nlohmann::json doc = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  std::string problem;
+  const std::optional<nlohmann::json> parsed = util::parse_strict(body, &problem);
+  if (!parsed) return fail(400, problem);
+  const nlohmann::json& doc = *parsed;
+  if (!doc.is_object()) {
     return fail(
         400,
         "a compare-and-set body must be a JSON object {\"expected\":\"old\",\"value\":\"new\"}");

@@ -123,6 +123,8 @@ bool Cluster::start_discovery(std::string* error) {
                                    std::to_string(discovery_port_)};
   if (!options_.bind.empty()) argv.insert(argv.end(), {"--bind", options_.bind});
   argv.insert(argv.end(), {"--state_file", options_.discovery_state_file.string()});
+  // Registrations for node ids outside the job are refused.
+  argv.insert(argv.end(), {"--ranks", std::to_string(options_.nodes)});
   return start_service(&discovery_, "discovery_server", std::move(argv), discovery_port_, error);
 }
 

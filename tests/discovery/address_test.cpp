@@ -23,6 +23,22 @@ TEST(ParseNodeId, RefusesEverythingElse) {
   }
 }
 
+TEST(AddressIsFrom, SameIpOrBothLoopback) {
+  EXPECT_TRUE(address_is_from("127.0.0.1:7000", "127.0.0.1"));
+  EXPECT_TRUE(address_is_from("127.0.0.1:7000", "::1"));
+  EXPECT_TRUE(address_is_from("localhost:7000", "127.0.0.5"));
+  EXPECT_TRUE(address_is_from("[::1]:7000", "::ffff:127.0.0.1"));
+  EXPECT_FALSE(address_is_from("127.0.0.1:7000", "10.0.0.2"));
+  EXPECT_TRUE(address_is_from("10.0.0.2:7000", "10.0.0.2"));
+  EXPECT_TRUE(address_is_from("10.0.0.2:7000", "::ffff:10.0.0.2"));
+  EXPECT_FALSE(address_is_from("10.0.0.2:7000", "10.0.0.3"));
+  EXPECT_FALSE(address_is_from("10.0.0.2:7000", "127.0.0.1"));
+  EXPECT_TRUE(address_is_from("[fd00::2]:7000", "fd00:0::2"));
+  EXPECT_FALSE(address_is_from("[fd00::2]:7000", "fd00::3"));
+  EXPECT_TRUE(address_is_from("node-a.example:7000", "10.9.9.9"));  // names: unchecked
+  EXPECT_FALSE(address_is_from("garbage", "127.0.0.1"));
+}
+
 TEST(AddressError, AcceptsNamesIpv4AndBracketedIpv6) {
   for (const char* address : {"127.0.0.1:7000", "localhost:1", "node-3.example.org:65535",
                               "[::1]:7000", "[fe80::1]:80", "[::ffff:10.0.0.1]:7001"}) {

@@ -123,6 +123,7 @@ TEST_F(DiscoveryClientTest, ReportsLeadershipWithItsTermAtOnce) {
 
   // A newer leader elsewhere: our stale reports are ignored by discovery.
   is_leader_ = false;
+  http_post(port_, "/register", R"({"node_id":"0","address":"127.0.0.1:7000"})");
   auto answer = http_post(port_, "/set_leader", R"({"node_id":"0","term":9})");
   ASSERT_EQ(answer.status, 200);
   std::string error;

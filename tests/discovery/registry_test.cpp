@@ -161,8 +161,54 @@ TEST(LeaderTermRule, ALowerTermIsIgnoredTheSameOrAHigherReplaces) {
   EXPECT_EQ(registry.leader_term(), 7u);
 }
 
+// What a client that is not the node cannot do (issue #14: a fake node
+// registered with term 999999999 took over the monitor and the 307s).
+TEST(Admission, OnlyRanksOfTheJobRegister) {
+  Registry registry(Registry::Options{{}, kTimeoutMs, nullptr, 3});
+  EXPECT_EQ(registry.handle_register(reg("2", "127.0.0.1:7002"), 0).status, 200);
+  Reply reply = registry.handle_register(reg("9", "127.0.0.1:7009"), 0);
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_NE(reply.body["error"].get<std::string>().find("not a rank of this job (ranks 0..2)"),
+            std::string::npos);
+  EXPECT_EQ(registry.members().count(9), 0u);
+}
+
+TEST(Admission, ALeaderClaimComesFromTheRegisteredNodeWithAPlausibleTerm) {
+  Registry registry = in_memory();
+  Reply reply = registry.handle_set_leader(R"({"node_id":"0","term":3})", "127.0.0.1");
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_NE(reply.body["error"].get<std::string>().find("not registered"), std::string::npos);
+
+  registry.register_node(0, "10.0.0.1:7000", 0);
+  reply = registry.handle_set_leader(R"({"node_id":"0","term":3})", "10.0.0.7");
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_NE(reply.body["error"].get<std::string>().find("registered at 10.0.0.1:7000"),
+            std::string::npos);
+  EXPECT_EQ(registry.handle_set_leader(R"({"node_id":"0","term":3})", "10.0.0.1").status, 200);
+
+  reply = registry.handle_set_leader(R"({"node_id":"0","term":9223372036854775807})", "10.0.0.1");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body["error"].get<std::string>().find("implausible"), std::string::npos);
+  EXPECT_EQ(registry.leader_term(), 3u);
+  EXPECT_EQ(registry.handle_set_leader(R"({"node_id":"0","term":1000003})", "10.0.0.1").status,
+            200);
+}
+
+TEST(Admission, NumbersOutOfRangeAndDuplicateKeysAre400) {
+  Registry registry = in_memory();
+  Reply reply = registry.handle_register(R"({"node_id":1e400,"address":"127.0.0.1:7000"})", 0);
+  EXPECT_EQ(reply.status, 400) << reply.body.dump();
+  reply = registry.handle_register(
+      R"({"node_id":"0","address":"127.0.0.1:7000","address":"10.0.0.9:7000"})", 0);
+  EXPECT_EQ(reply.status, 400) << reply.body.dump();
+  EXPECT_NE(reply.body["error"].get<std::string>().find("appears twice"), std::string::npos);
+  EXPECT_TRUE(registry.members().empty());
+}
+
 TEST(LeaderTermRule, TheAnswerSaysWhenAReportWasIgnored) {
   Registry registry = in_memory();
+  registry.register_node(0, "127.0.0.1:7000", 0);
+  registry.register_node(1, "127.0.0.1:7001", 0);
   Reply reply = registry.handle_set_leader(R"({"node_id":"0","term":3})");
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(reply.body["ignored"], false);
@@ -389,7 +435,7 @@ TEST(Persistence, AFailedSaveChangesNothingAndAnswers500) {
   EXPECT_EQ(reply.body["ok"], false);
   EXPECT_NE(reply.body["error"].get<std::string>().find(file.parent_path().string()),
             std::string::npos);
-  EXPECT_EQ(registry.handle_set_leader(R"({"node_id":"0","term":1})").status, 500);
+  EXPECT_EQ(registry.handle_set_leader(R"({"node_id":"0","term":1})").status, 403);  // unregistered
   EXPECT_EQ(registry.leader_term(), 0u);
 }
 

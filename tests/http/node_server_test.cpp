@@ -581,8 +581,8 @@ TEST(NodeServer, TheBodyIsTheValueWhateverItsType) {
   const httplib::Headers id = {{"X-Client-Id", "zz"}, {"X-Request-Seq", "7"}};
   ASSERT_EQ(body_of(n.http().Put("/kv/k1", id, "first", "text/plain"))["duplicate"], false);
   // Same client and seq as form fields: a new write of its own, not a dup.
-  json form = body_of(
-      n.http().Put("/kv/k2", "client_id=zz&seq=7", "application/x-www-form-urlencoded"));
+  json form =
+      body_of(n.http().Put("/kv/k2", "client_id=zz&seq=7", "application/x-www-form-urlencoded"));
   EXPECT_EQ(form["ok"], true) << form.dump();
   EXPECT_EQ(form["duplicate"], false) << form.dump();
   EXPECT_EQ(body_of(n.http().Get("/kv/k2"))["value"], "client_id=zz&seq=7");
@@ -593,8 +593,9 @@ TEST(NodeServer, TheBodyIsTheValueWhateverItsType) {
   json b = body_of(n.http().Get("/kv/bin"));
   ASSERT_TRUE(b.contains("value_base64")) << b.dump();
 
-  const std::string multipart = "--XYZ\r\nContent-Disposition: form-data; name=\"v\"\r\n\r\n"
-                                "hello\r\n--XYZ--\r\n";
+  const std::string multipart =
+      "--XYZ\r\nContent-Disposition: form-data; name=\"v\"\r\n\r\n"
+      "hello\r\n--XYZ--\r\n";
   const auto m = n.http().Put("/kv/k3", multipart, "multipart/form-data; boundary=XYZ");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 415) << m->body;

@@ -88,7 +88,23 @@ TEST(ParseCommandBody, SurvivesDeepNesting) {
   EXPECT_FALSE(parse_command_body(open).ok());
   std::string nested =
       R"({"cmd":"pause","x":)" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
-  EXPECT_TRUE(parse_command_body(nested).ok());
+  const ParsedCommand deep = parse_command_body(nested);
+  EXPECT_FALSE(deep.ok());
+  EXPECT_NE(deep.error.find("nested deeper"), std::string::npos) << deep.error;
+  EXPECT_TRUE(parse_command_body(R"({"cmd":"pause","x":[[[{"y":[1]}]]]})").ok());
+}
+
+// Two parsers reading one body two ways is how a request smuggles a second
+// meaning past a proxy: the same key twice is refused, never "last wins".
+TEST(ParseCommandBody, RefusesDuplicateKeysAndNumbersOutOfRange) {
+  const ParsedCommand dup = parse_command_body(R"({"cmd":"pause","cmd":"crash"})");
+  EXPECT_FALSE(dup.ok());
+  EXPECT_NE(dup.error.find("appears twice"), std::string::npos) << dup.error;
+  EXPECT_FALSE(parse_command_body(R"({"cmd":"pause","x":{"a":1,"a":2}})").ok());
+  EXPECT_TRUE(parse_command_body(R"({"cmd":"pause","x":{"a":1},"y":{"a":2}})").ok());
+  const ParsedCommand big = parse_command_body(R"({"cmd":"pause","n":1e400})");
+  EXPECT_FALSE(big.ok());
+  EXPECT_EQ(parse_cas_body(R"({"expected":"a","value":"b","value":"c"})").http_status, 400);
 }
 
 TEST(ParseCommandBody, HugeCommandTextIsParsed) {
