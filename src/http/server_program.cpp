@@ -12,6 +12,7 @@
 #include "auth/auth_token.hpp"
 #include "discovery/address.hpp"
 #include "discovery/advertise.hpp"
+#include "util/safe_log.hpp"
 
 namespace raft::http {
 
@@ -54,13 +55,13 @@ void warn_if_open(spdlog::logger& logger, const Listen& listen, std::string_view
   if (!listen.auth_token.empty()) return;
   // Loopback is no boundary either: any local user, and any web page a local
   // browser opens, can reach it.
-  logger.warn("no auth token ({} or --auth_token): anyone who can reach {} can {}",
-              auth::kTokenEnv, listen.host, what);
+  logger.warn("no auth token ({} or --auth_token): anyone who can reach {} can {}", auth::kTokenEnv,
+              listen.host, what);
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& level) {
   auto logger = spdlog::stdout_color_mt(name);
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [" + name + "] %^%l%$ %v");
+  logger->set_formatter(util::safe_formatter("%Y-%m-%d %H:%M:%S.%e [" + name + "] %^%l%$ %q"));
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   return logger;

@@ -1,9 +1,11 @@
 #include "runtime/logging.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "util/safe_log.hpp"
 
 namespace raft::runtime {
 
@@ -35,16 +37,18 @@ NodeLogger make_node_logger(NodeId rank, const std::filesystem::path& node_dir,
     throw std::runtime_error("cannot create " + node_dir.string() + ": " + ec.message());
   }
   auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  console->set_pattern("[node " + std::to_string(rank) + "] %H:%M:%S.%e %^%l%$ %v");
-  std::shared_ptr<spdlog::sinks::basic_file_sink_mt> file;
+  console->set_formatter(
+      util::safe_formatter("[node " + std::to_string(rank) + "] %H:%M:%S.%e %^%l%$ %q"));
+  std::shared_ptr<spdlog::sinks::rotating_file_sink_mt> file;
   try {
-    file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((node_dir / "node.log").string());
+    file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>((node_dir / "node.log").string(),
+                                                                  kLogFileBytesMax, kLogFilesKept);
   } catch (const spdlog::spdlog_ex& e) {
     throw std::runtime_error("cannot open " + (node_dir / "node.log").string() + ": " + e.what());
   }
-  file->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+  file->set_formatter(util::safe_formatter("%Y-%m-%d %H:%M:%S.%e %l %q"));
   auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(ring_lines);
-  ring->set_pattern("%H:%M:%S.%e %l %v");
+  ring->set_formatter(util::safe_formatter("%H:%M:%S.%e %l %q"));
 
   auto logger = std::make_shared<spdlog::logger>("node-" + std::to_string(rank),
                                                  spdlog::sinks_init_list{console, file, ring});

@@ -25,6 +25,7 @@
 #include "runtime/logging.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/node_driver.hpp"
+#include "util/safe_log.hpp"
 
 namespace raft::http {
 namespace {
@@ -280,6 +281,34 @@ TEST(NodeServer, LogAndHistory) {
   ASSERT_EQ(h["history"].size(), 2u) << h.dump();
   EXPECT_NE(h["history"][0].get<std::string>().find(" - pause"), std::string::npos);
   EXPECT_NE(h["history"][1].get<std::string>().find(" - show_known_nodes"), std::string::npos);
+}
+
+TEST(SafeLogText, EscapesControlCharactersAndCuts) {
+  EXPECT_EQ(util::safe_log_text("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(util::safe_log_text(std::string("\x00\x1b[31m\x7f", 7)), "\\x00\\x1b[31m\\x7f");
+  EXPECT_EQ(util::safe_log_text("caf\xc3\xa9"), "caf\xc3\xa9");  // UTF-8 kept
+  EXPECT_EQ(util::safe_log_text(std::string(10, 'x'), 4), "xxxx... (6 bytes cut)");
+}
+
+// A client's text cannot forge a line (the monitor paints "critical" lines
+// red) nor grow the log by what it sends: messages are escaped and cut.
+TEST(NodeServer, ClientTextCannotForgeOrBloatALogLine) {
+  SingleNode n("forge");
+  ASSERT_TRUE(n.wait_leader());
+  const std::string forged =
+      "x\n00:00:00.000 critical forged by a client\r" + std::string(512 * 1024, 'y');
+  json body = {{"cmd", "submit " + forged}};
+  ASSERT_EQ(n.http().Post("/command", body.dump(), "application/json")->status, 200);
+  const json log = body_of(n.http().Get("/log?limit=1000"));
+  bool seen = false;
+  for (const json& line : log["log"]) {
+    const std::string text = line.get<std::string>();
+    EXPECT_NE(text.rfind("00:00:00.000 critical", 0), 0u) << "a forged line: " << text;
+    EXPECT_EQ(text.find_first_of("\r\n"), std::string::npos);
+    EXPECT_LT(text.size(), 3000u);
+    if (text.find("\\n00:00:00.000 critical forged") != std::string::npos) seen = true;
+  }
+  EXPECT_TRUE(seen) << "the refusal was not logged with its text escaped";
 }
 
 // ---- commands ---------------------------------------------------------------
