@@ -6,6 +6,7 @@
 /// concurrently.
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "raft/types.hpp"
@@ -23,6 +24,8 @@ class KnownNodesSource {
   virtual bool sync_now(std::string* error) = 0;
   /// Whether the last exchange with discovery succeeded.
   virtual bool connected() const = 0;
+  /// The leader discovery last heard of; nullopt when none (or unknown).
+  virtual std::optional<NodeId> leader() const { return std::nullopt; }
 };
 
 }  // namespace raft::http

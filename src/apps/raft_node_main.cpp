@@ -68,6 +68,7 @@ class DiscoveryNodes final : public raft::http::KnownNodesSource {
   std::map<raft::NodeId, std::string> known_nodes() const override { return client_.known_nodes(); }
   bool sync_now(std::string* error) override { return client_.sync_now(error); }
   bool connected() const override { return client_.connected(); }
+  std::optional<raft::NodeId> leader() const override { return client_.discovery_leader(); }
 
  private:
   raft::discovery::DiscoveryClient& client_;
@@ -298,9 +299,10 @@ void NodeProgram::start_http() {
       advertise_address_, node_dir_.string(),
       settings_.auth_token.empty() ? "" : "; commands and writes need the auth token");
   if (settings_.auth_token.empty()) {
-    logging_.logger->warn("no auth token ({} or --auth_token): anyone who can reach {} can send "
-                          "commands and writes",
-                          raft::auth::kTokenEnv, f_.bind);
+    logging_.logger->warn(
+        "no auth token ({} or --auth_token): anyone who can reach {} can send "
+        "commands and writes",
+        raft::auth::kTokenEnv, f_.bind);
   }
 }
 

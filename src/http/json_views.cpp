@@ -62,7 +62,8 @@ json status_json(const runtime::NodeStatus& s, std::uint64_t now_ms,
   // The SPEC fields, in SPEC order.
   out["node_id"] = std::to_string(s.rank);
   out["rank"] = s.rank;
-  out["state"] = std::string(role_name(s.role));
+  // A node whose storage failed is down until 'restart': a state of its own.
+  out["state"] = s.storage_error.empty() ? std::string(role_name(s.role)) : std::string("FAILED");
   out["term"] = s.term;
   out["leader_id"] = node_id_json(s.leader_id);
   out["log_length"] = s.log_length;

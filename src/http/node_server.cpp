@@ -403,6 +403,18 @@ struct NodeServer::Impl {
     return {};
   }
 
+  /// A node whose storage failed knows no leader (its core is down): it
+  /// points clients at the one discovery knows, as a follower would.
+  void point_past_failed_storage(runtime::KvReply& reply) const {
+    if (reply.http_status != 503 || reply.leader_id != kNoNode || known == nullptr) return;
+    const auto status = driver.status();
+    if (!status || status->storage_error.empty()) return;
+    const std::optional<NodeId> leader = known->leader();
+    if (!leader || *leader == options.rank || url_of(*leader).empty()) return;
+    reply.leader_id = *leader;
+    reply.http_status = 307;
+  }
+
   void finish_kv(const httplib::Request& req, httplib::Response& res,
                  std::future<runtime::KvReply>& future, KvRequestKind kind,
                  const std::string& key) {
@@ -411,8 +423,10 @@ struct NodeServer::Impl {
       send_answer(res, timeout_answer(kind));
       return;
     }
-    const std::string leader_url = url_of(reply->leader_id);
-    const JsonAnswer answer = kv_answer(*reply, kind, key, leader_url);
+    runtime::KvReply answered = *reply;
+    point_past_failed_storage(answered);
+    const std::string leader_url = url_of(answered.leader_id);
+    const JsonAnswer answer = kv_answer(answered, kind, key, leader_url);
     if (answer.http_status == 307) res.set_header("Location", leader_url + req.target);
     send_answer(res, answer);
   }

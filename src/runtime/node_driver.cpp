@@ -115,6 +115,7 @@ void NodeDriver::run() {
     }
     d.transport->wake_peers();
     d.maybe_compact();
+    d.stop_if_storage_failed();
     d.publish_and_sleep(pass, pace);
   }
   d.fail_everything("the node is shutting down");
@@ -216,8 +217,21 @@ void NodeDriver::Impl::on_durable(Index index) {
 
 void NodeDriver::Impl::on_storage_failure(const std::string& what) {
   storage_error = what;
-  log->critical("storage failed, the node stops taking part and refuses writes: {}", what);
+  log->critical("storage failed: the node stops until 'restart' reloads it from disk: {}", what);
   fail_everything("storage failed: " + storage_error);
+}
+
+void NodeDriver::Impl::drop_volatile_state() {
+  node.reset();
+  kv.reset();
+  file_store.reset();
+}
+
+void NodeDriver::Impl::stop_if_storage_failed() {
+  // Not inside the failure's callback: the Ready step still holds the core.
+  if (!storage_failed() || !node) return;
+  drop_volatile_state();
+  publish(/*force=*/true);
 }
 
 bool NodeDriver::Impl::send(Message m) {
@@ -434,6 +448,12 @@ bool NodeDriver::Impl::publish(bool force) {
   s->cluster_size = static_cast<int>(options.raft.voters.size());
   s->paused = paused;
   s->crashed = crashed;
+  if (!node) {
+    // Crashed or failed: no role and no leader, not the last ones it had (a
+    // failed leader must not go on saying LEADER beside the new one).
+    s->role = Role::Follower;
+    s->leader_id = kNoNode;
+  }
   const LinkFilter& links = ready.links();
   s->partitioned.assign(links.partitioned.begin(), links.partitioned.end());
   s->dropping_from.assign(links.drop_from.begin(), links.drop_from.end());

@@ -233,24 +233,25 @@ CommandReply crash(Impl& d, const Args&) {
   }
   d.crashed = true;
   d.fail_everything("the node crashed");
-  d.node.reset();
-  d.kv.reset();
-  d.file_store.reset();
+  d.drop_volatile_state();
   d.log->warn("crashed: all volatile state dropped; restart rebuilds it from {}",
               d.options.node_dir.string());
   return ok("crashed: volatile state dropped; 'restart' recovers from disk");
 }
 
 CommandReply restart(Impl& d, const Args&) {
-  if (!d.crashed) return refused("the node is not crashed");
+  if (!d.crashed && !d.storage_failed()) return refused("the node is not crashed");
+  if (d.node) d.drop_volatile_state();  // a failed store not yet stopped by the loop
   try {
     d.open_and_recover();
   } catch (const std::exception& e) {
+    d.drop_volatile_state();
     d.storage_error = e.what();
     d.log->critical("restart failed: {}", e.what());
     return refused(std::string("restart failed: ") + e.what(), 500);
   }
   d.crashed = false;
+  d.storage_error.clear();
   const RaftLog& log = d.node->log();
   return ok("restarted from disk: term " + std::to_string(d.node->term()) + ", log up to index " +
                 std::to_string(log.last_index()) + ", snapshot at " +
@@ -404,7 +405,7 @@ CommandReply NodeDriver::Impl::execute(const std::string& name, const Args& args
   if (crashed && spec->handler != restart && !spec->read_only) {
     return refused("the node is crashed; restart it first");
   }
-  if (!crashed && storage_failed() && !spec->read_only) {
+  if (!crashed && storage_failed() && !spec->read_only && spec->handler != restart) {
     return refused("storage failed, the node refuses changes: " + storage_error);
   }
   if (paused && spec->needs_running) return refused("the node is paused; resume it first");

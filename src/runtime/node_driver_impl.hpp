@@ -119,6 +119,13 @@ struct NodeDriver::Impl final : ReadyHost {
 
   // node_driver.cpp
   void open_and_recover();
+  /// Drops the core, the state machine and the store, as a crash does: what
+  /// is on disk is all that survives ('restart' rebuilds from it).
+  void drop_volatile_state();
+  /// After a storage failure: the node stops as if crashed (a store that
+  /// failed to sync cannot be trusted to hold what it acknowledged), until a
+  /// 'restart' reloads from the files.
+  void stop_if_storage_failed();
   std::uint64_t raft_now_ms() const;
   /// How long until the core's next timer deadline; nullopt if no timer runs.
   std::optional<std::chrono::microseconds> until_deadline() const;

@@ -5,6 +5,8 @@
 // tests/runtime. Every wait is for a condition with a deadline.
 #include "http/node_server.hpp"
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -82,9 +84,18 @@ class FakeKnownNodes final : public KnownNodesSource {
     std::lock_guard lock(mutex_);
     return syncs_;
   }
+  std::optional<NodeId> leader() const override {
+    std::lock_guard lock(mutex_);
+    return leader_;
+  }
+  void set_leader(std::optional<NodeId> leader) {
+    std::lock_guard lock(mutex_);
+    leader_ = leader;
+  }
 
  private:
   mutable std::mutex mutex_;
+  std::optional<NodeId> leader_;
   std::map<NodeId, std::string> nodes_;
   bool reachable_ = true;
   int syncs_ = 0;
@@ -648,6 +659,60 @@ TEST(NodeServer, CompareAndSet) {
 }
 
 // ---- failure answers ----------------------------------------------------------
+
+/// Files of this process cannot grow past their size now (RLIMIT_FSIZE: a
+/// real EFBIG from the kernel, as a full disk gives ENOSPC), until destroyed.
+class NoFileGrowth {
+ public:
+  NoFileGrowth() {
+    ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of being killed
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    rlimit tight = saved_;
+    tight.rlim_cur = 1;
+    ::setrlimit(RLIMIT_FSIZE, &tight);
+  }
+  ~NoFileGrowth() { ::setrlimit(RLIMIT_FSIZE, &saved_); }
+
+ private:
+  rlimit saved_{};
+};
+
+// Issue #14: a leader whose disk failed went on saying LEADER, answered 503
+// with no hint and refused 'restart'. Now it stops as if crashed, shows
+// FAILED with the error, points writes at discovery's leader, and comes back
+// with 'restart' once its disk works.
+TEST(NodeServer, AFailedDiskStopsTheNodeUntilRestart) {
+  SingleNode n("diskfail");
+  ASSERT_TRUE(n.wait_leader());
+  n.known().set({{0, "127.0.0.1:7000"}, {1, "127.0.0.1:7001"}}, true);
+  n.known().set_leader(1);
+  ASSERT_EQ(n.http().Put("/kv/before", "1", "text/plain")->status, 200);
+  {
+    NoFileGrowth full;
+    const auto r = n.http().Put("/kv/lost", std::string(4096, 'v'), "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->status, 200) << r->body;
+    ASSERT_TRUE(wait_for([&] { return n.status().value("state", "") == "FAILED"; }));
+    const json s = n.status();
+    EXPECT_TRUE(s["storage_error"].is_string()) << s.dump();
+    EXPECT_TRUE(s["leader_id"].is_null()) << s.dump();
+    const auto w = n.http().Put("/kv/after", "2", "text/plain");
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->status, 307) << w->body;
+    EXPECT_EQ(w->get_header_value("Location"), "http://127.0.0.1:7001/kv/after");
+    EXPECT_EQ(n.command("pause")->status, 400);  // refuses changes
+    // Restarted while the disk still fails: it reloads, and its first write
+    // (the vote of its next election) fails it again.
+    ASSERT_EQ(n.command("restart")->status, 200);
+    ASSERT_TRUE(wait_for([&] { return n.status().value("state", "") == "FAILED"; }));
+  }
+  const auto restarted = n.command("restart");
+  ASSERT_EQ(restarted->status, 200) << restarted->body;
+  ASSERT_TRUE(n.wait_leader());
+  EXPECT_TRUE(n.status()["storage_error"].is_null());
+  EXPECT_EQ(body_of(n.http().Get("/kv/before"))["value"], "1");
+  EXPECT_EQ(n.http().Put("/kv/after", "2", "text/plain")->status, 200);
+}
 
 TEST(NodeServer, PausedNodeAnswers503ForKvAndStillServesStatus) {
   SingleNode n("paused");
