@@ -39,6 +39,24 @@ struct KvCommand {
 std::string encode_kv_command(const KvCommand& command);
 /// nullopt if `data` is not a well-formed KV command.
 std::optional<KvCommand> decode_kv_command(std::string_view data);
+
+/// An encoded command's first line: what it is and how long its parts are,
+/// read without touching (or copying) the value.
+struct KvHeader {
+  KvOp op = KvOp::Put;
+  std::string client_id;  ///< empty: none
+  std::uint64_t seq = 0;
+  std::uint64_t key_bytes = 0;
+  std::uint64_t value_bytes = 0;
+  std::uint64_t expected_bytes = 0;
+  std::size_t header_bytes = 0;  ///< the line and its newline; the key follows
+};
+/// Longest header an encoder writes (magic, op, a 64-byte client id, four
+/// 20-digit numbers): a prefix this long plus the key holds a summary.
+inline constexpr std::size_t kKvHeaderBytesMax = 200;
+/// The header of a command of `total_bytes` bytes of which `data` is a
+/// prefix (or all); nullopt if it is not a well-formed KV command.
+std::optional<KvHeader> decode_kv_header(std::string_view data, std::size_t total_bytes);
 /// Empty if the command is acceptable, else one sentence naming the problem.
 std::string validate_kv_command(const KvCommand& command);
 

@@ -57,6 +57,9 @@ struct NodeOptions {
 /// sync_known_nodes belong to the discovery client, outside the loop).
 const std::vector<std::string>& driver_commands();
 
+/// The most entry bytes one /entries answer copies off the loop.
+inline constexpr std::size_t kEntriesAnswerBytesMax = 8 * 1024 * 1024;
+
 class NodeDriver {
  public:
   /// Opens the node's storage and recovers its state. Throws
@@ -81,7 +84,12 @@ class NodeDriver {
   std::future<KvReply> kv_write(KvCommand command);
   /// Linearizable (ReadIndex) unless `stale`.
   std::future<KvReply> kv_read(std::string key, bool stale);
-  std::future<EntriesReply> entries(Index from, std::size_t limit);
+  /// Copies of the log's entries from `from`, at most `limit` of them. Each
+  /// holds at most `data_bytes_max` of its bytes (always enough for a KV
+  /// command's header and key), and all of them together at most
+  /// kEntriesAnswerBytesMax, so a page of 1 MiB values costs the loop
+  /// kilobytes, not a gigabyte.
+  std::future<EntriesReply> entries(Index from, std::size_t limit, std::size_t data_bytes_max);
   /// "15:04:05 - trigger_election", oldest first (the last 100).
   std::vector<std::string> command_history() const;
 

@@ -40,7 +40,10 @@ struct EntryView {
   Index index = 0;
   Term term = 0;
   EntryType type = EntryType::Command;
+  /// The entry's bytes, or only their start (see NodeDriver::entries).
   std::string data;
+  /// The size of the whole entry.
+  std::size_t data_bytes = 0;
 };
 
 /// Answer to GET /entries.

@@ -124,15 +124,16 @@ json entry_json(const runtime::EntryView& e, std::size_t max_data_bytes) {
   out["type"] = std::string(entry_type_name(e.type));
   const std::string_view shown = truncate_utf8(e.data, max_data_bytes);
   put_bytes(out, "data", shown);
-  out["data_bytes"] = e.data.size();
-  if (shown.size() < e.data.size()) out["truncated"] = true;
+  out["data_bytes"] = e.data_bytes;
+  if (shown.size() < e.data_bytes) out["truncated"] = true;
   if (e.type == EntryType::Command) {
-    if (const std::optional<runtime::KvCommand> kv = runtime::decode_kv_command(e.data)) {
+    const std::optional<runtime::KvHeader> kv = runtime::decode_kv_header(e.data, e.data_bytes);
+    if (kv && kv->header_bytes + kv->key_bytes <= e.data.size()) {
       json k = json::object();
       k["op"] = std::string(runtime::kv_op_name(kv->op));
-      put_bytes(k, "key", kv->key);
-      k["value_bytes"] = kv->value.size();
-      if (kv->op == runtime::KvOp::Cas) k["expected_bytes"] = kv->expected.size();
+      put_bytes(k, "key", std::string_view(e.data).substr(kv->header_bytes, kv->key_bytes));
+      k["value_bytes"] = kv->value_bytes;
+      if (kv->op == runtime::KvOp::Cas) k["expected_bytes"] = kv->expected_bytes;
       k["client_id"] = kv->client_id.empty() ? json(nullptr) : json(kv->client_id);
       k["seq"] = kv->seq;
       out["kv"] = std::move(k);

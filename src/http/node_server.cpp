@@ -302,13 +302,14 @@ struct NodeServer::Impl {
     } else if (const std::shared_ptr<const runtime::NodeStatus> s = driver.status()) {
       from = std::max<Index>(1, s->first_index);
     }
-    std::future<runtime::EntriesReply> future = driver.entries(from, query.limit);
+    const std::size_t data_bytes_max = *full ? std::string::npos : kDefaultEntryDataBytes;
+    std::future<runtime::EntriesReply> future = driver.entries(from, query.limit, data_bytes_max);
     const std::optional<runtime::EntriesReply> reply = wait_for(future, options.request_timeout_ms);
     if (!reply) {
       send_error(res, 504, "timed out waiting for the node's loop");
       return;
     }
-    send_answer(res, entries_answer(*reply, *full ? std::string::npos : kDefaultEntryDataBytes));
+    send_answer(res, entries_answer(*reply, data_bytes_max));
   }
 
   // ---- key-value store -------------------------------------------------------

@@ -55,37 +55,48 @@ std::string encode_kv_command(const KvCommand& c) {
   return out;
 }
 
-std::optional<KvCommand> decode_kv_command(std::string_view data) {
+std::optional<KvHeader> decode_kv_header(std::string_view data, std::size_t total_bytes) {
   const std::size_t newline = data.find('\n');
-  if (newline == std::string_view::npos || newline > 200) return std::nullopt;
+  if (newline == std::string_view::npos || newline > kKvHeaderBytesMax) return std::nullopt;
   const std::vector<std::string_view> f = split_spaces(data.substr(0, newline));
   if (f.size() != 7 || f[0] != kMagic) return std::nullopt;
-  KvCommand c;
+  KvHeader h;
   if (f[1] == "put") {
-    c.op = KvOp::Put;
+    h.op = KvOp::Put;
   } else if (f[1] == "delete") {
-    c.op = KvOp::Delete;
+    h.op = KvOp::Delete;
   } else if (f[1] == "cas") {
-    c.op = KvOp::Cas;
+    h.op = KvOp::Cas;
   } else {
     return std::nullopt;
   }
   if (f[2].empty() || f[2].size() > kMaxClientIdBytes) return std::nullopt;
-  c.client_id = f[2] == "-" ? std::string() : std::string(f[2]);
-  std::uint64_t key_len = 0, value_len = 0, expected_len = 0;
-  if (!parse_u64(f[3], &c.seq) || !parse_u64(f[4], &key_len) || !parse_u64(f[5], &value_len) ||
-      !parse_u64(f[6], &expected_len)) {
+  h.client_id = f[2] == "-" ? std::string() : std::string(f[2]);
+  if (!parse_u64(f[3], &h.seq) || !parse_u64(f[4], &h.key_bytes) ||
+      !parse_u64(f[5], &h.value_bytes) || !parse_u64(f[6], &h.expected_bytes)) {
     return std::nullopt;
   }
-  const std::string_view body = data.substr(newline + 1);
+  h.header_bytes = newline + 1;
+  const std::size_t body = total_bytes - h.header_bytes;
   // Compare piecewise so a hostile length cannot overflow the sum.
-  if (key_len > body.size() || value_len > body.size() - key_len ||
-      expected_len != body.size() - key_len - value_len) {
+  if (total_bytes < h.header_bytes || h.key_bytes > body || h.value_bytes > body - h.key_bytes ||
+      h.expected_bytes != body - h.key_bytes - h.value_bytes) {
     return std::nullopt;
   }
-  c.key = body.substr(0, key_len);
-  c.value = body.substr(key_len, value_len);
-  c.expected = body.substr(key_len + value_len);
+  return h;
+}
+
+std::optional<KvCommand> decode_kv_command(std::string_view data) {
+  std::optional<KvHeader> h = decode_kv_header(data, data.size());
+  if (!h) return std::nullopt;
+  const std::string_view body = data.substr(h->header_bytes);
+  KvCommand c;
+  c.op = h->op;
+  c.client_id = std::move(h->client_id);
+  c.seq = h->seq;
+  c.key = body.substr(0, h->key_bytes);
+  c.value = body.substr(h->key_bytes, h->value_bytes);
+  c.expected = body.substr(h->key_bytes + h->value_bytes);
   return c;
 }
 

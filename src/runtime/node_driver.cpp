@@ -606,10 +606,19 @@ std::optional<KvReply> NodeDriver::Impl::refuse_kv(bool write) const {
   return std::nullopt;
 }
 
-std::future<EntriesReply> NodeDriver::entries(Index from, std::size_t limit) {
+namespace {
+/// The start of `e` that entries() copies, `budget` bytes being left.
+std::size_t entry_bytes_copied(const Entry& e, std::size_t data_bytes_max, std::size_t budget) {
+  const std::size_t summary = kKvHeaderBytesMax + kMaxKeyBytes;
+  return std::min(e.data.size(), std::max(summary, std::min(data_bytes_max, budget)));
+}
+}  // namespace
+
+std::future<EntriesReply> NodeDriver::entries(Index from, std::size_t limit,
+                                              std::size_t data_bytes_max) {
   auto promise = std::make_shared<std::promise<EntriesReply>>();
   std::future<EntriesReply> future = promise->get_future();
-  impl_->enqueue([d = impl_.get(), promise, from, limit] {
+  impl_->enqueue([d = impl_.get(), promise, from, limit, data_bytes_max] {
     EntriesReply reply;
     if (!d->node) {
       reply.http_status = 503;
@@ -621,10 +630,13 @@ std::future<EntriesReply> NodeDriver::entries(Index from, std::size_t limit) {
     reply.first_index = log.first_index();
     reply.last_index = log.last_index();
     reply.commit_index = d->node->commit_index();
+    std::size_t budget = kEntriesAnswerBytesMax;
     for (Index i = std::max(from, log.first_index());
          i <= log.last_index() && reply.entries.size() < limit; ++i) {
       const Entry& e = log.at(i);
-      reply.entries.push_back({e.index, e.term, e.type, e.data});
+      const std::size_t copied = entry_bytes_copied(e, data_bytes_max, budget);
+      budget -= std::min(budget, copied);
+      reply.entries.push_back({e.index, e.term, e.type, e.data.substr(0, copied), e.data.size()});
     }
     promise->set_value(std::move(reply));
   });

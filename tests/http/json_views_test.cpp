@@ -11,6 +11,12 @@
 namespace raft::http {
 namespace {
 
+/// A view of a whole entry, as the loop copies one that fits its budget.
+runtime::EntryView whole(Index index, Term term, EntryType type, std::string data) {
+  const std::size_t bytes = data.size();
+  return {index, term, type, std::move(data), bytes};
+}
+
 using nlohmann::json;
 using namespace std::string_literals;
 
@@ -137,18 +143,18 @@ TEST(StatusJson, StorageErrorWithBadBytesStillSerialises) {
 }
 
 TEST(EntryJson, TextEntryAsIs) {
-  const json j = entry_json({7, 2, EntryType::Command, "set x = 1"}, kDefaultEntryDataBytes);
+  const json j = entry_json(whole(7, 2, EntryType::Command, "set x = 1"), kDefaultEntryDataBytes);
   EXPECT_EQ(j, json::parse(R"({"index":7,"term":2,"type":"command","data":"set x = 1",)"
                            R"("data_bytes":9})"));
 }
 
 TEST(EntryJson, NoopAndConfigTypes) {
-  EXPECT_EQ(entry_json({1, 1, EntryType::Noop, ""}, 10)["type"], "noop");
-  EXPECT_EQ(entry_json({1, 1, EntryType::Config, ""}, 10)["type"], "config");
+  EXPECT_EQ(entry_json(whole(1, 1, EntryType::Noop, ""), 10)["type"], "noop");
+  EXPECT_EQ(entry_json(whole(1, 1, EntryType::Config, ""), 10)["type"], "config");
 }
 
 TEST(EntryJson, InvalidUtf8IsEscapedAndGivenExactlyInBase64) {
-  const json j = entry_json({1, 1, EntryType::Command, "a\xff\0b"s}, kDefaultEntryDataBytes);
+  const json j = entry_json(whole(1, 1, EntryType::Command, "a\xff\0b"s), kDefaultEntryDataBytes);
   EXPECT_EQ(j["data"], "a\\xff\0b"s);
   EXPECT_EQ(j["data_base64"], base64_encode("a\xff\0b"s));
   EXPECT_NO_THROW((void)j.dump());
@@ -156,12 +162,12 @@ TEST(EntryJson, InvalidUtf8IsEscapedAndGivenExactlyInBase64) {
 
 TEST(EntryJson, LongDataIsTruncatedAndSaysSo) {
   const std::string data(10'000, 'd');
-  const json j = entry_json({1, 1, EntryType::Command, data}, 100);
+  const json j = entry_json(whole(1, 1, EntryType::Command, data), 100);
   EXPECT_EQ(j["data"].get<std::string>().size(), 100u);
   EXPECT_EQ(j["data_bytes"], 10'000);
   EXPECT_EQ(j["truncated"], true);
   EXPECT_FALSE(
-      entry_json({1, 1, EntryType::Command, data}, std::string::npos).contains("truncated"));
+      entry_json(whole(1, 1, EntryType::Command, data), std::string::npos).contains("truncated"));
 }
 
 TEST(EntryJson, KvCommandIsDecoded) {
@@ -171,7 +177,7 @@ TEST(EntryJson, KvCommandIsDecoded) {
   put.value = std::string(5000, '\xff');  // binary value
   put.client_id = "cli-1";
   put.seq = 9;
-  const json j = entry_json({3, 1, EntryType::Command, runtime::encode_kv_command(put)},
+  const json j = entry_json(whole(3, 1, EntryType::Command, runtime::encode_kv_command(put)),
                             kDefaultEntryDataBytes);
   ASSERT_TRUE(j.contains("kv"));
   EXPECT_EQ(j["kv"]["op"], "put");
@@ -183,12 +189,21 @@ TEST(EntryJson, KvCommandIsDecoded) {
   EXPECT_EQ(j["truncated"], true);
   EXPECT_NO_THROW((void)j.dump());
 
+  // Only the start copied off the loop: the summary still reads whole.
+  const std::string encoded = runtime::encode_kv_command(put);
+  const json head = entry_json({3, 1, EntryType::Command, encoded.substr(0, 100), encoded.size()},
+                               std::string::npos);
+  EXPECT_EQ(head["kv"]["key"], "users/42");
+  EXPECT_EQ(head["kv"]["value_bytes"], 5000);
+  EXPECT_EQ(head["data_bytes"], encoded.size());
+  EXPECT_EQ(head["truncated"], true);
+
   runtime::KvCommand cas;
   cas.op = runtime::KvOp::Cas;
   cas.key = "\xfe";
   cas.expected = "old";
   cas.value = "new";
-  const json c = entry_json({4, 1, EntryType::Command, runtime::encode_kv_command(cas)}, 4096);
+  const json c = entry_json(whole(4, 1, EntryType::Command, runtime::encode_kv_command(cas)), 4096);
   EXPECT_EQ(c["kv"]["op"], "cas");
   EXPECT_EQ(c["kv"]["key"], "\\xfe");
   EXPECT_EQ(c["kv"]["key_base64"], base64_encode("\xfe"));
@@ -198,7 +213,7 @@ TEST(EntryJson, KvCommandIsDecoded) {
 
 TEST(EntriesAnswer, ShapeAndErrors) {
   runtime::EntriesReply r;
-  r.entries = {{1, 1, EntryType::Noop, ""}, {2, 1, EntryType::Command, "x"}};
+  r.entries = {{1, 1, EntryType::Noop, "", 0}, {2, 1, EntryType::Command, "x", 1}};
   r.first_index = 1;
   r.last_index = 2;
   r.commit_index = 1;
