@@ -37,6 +37,8 @@ class KvStateMachine {
   std::optional<std::string> get(std::string_view key) const;
   Index applied_index() const { return applied_index_; }
   std::size_t size() const { return data_.size(); }
+  /// Bytes of the keys and values held (what the per-node quota counts).
+  std::size_t bytes() const { return bytes_; }
   std::size_t session_count() const { return sessions_.size(); }
 
   /// The whole state as bytes, for a Raft snapshot at applied_index().
@@ -57,6 +59,7 @@ class KvStateMachine {
   std::map<std::string, std::string, std::less<>> data_;
   std::map<std::string, Session, std::less<>> sessions_;
   Index applied_index_ = 0;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace raft::runtime

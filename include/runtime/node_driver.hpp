@@ -45,8 +45,18 @@ struct NodeOptions {
   bool fsync = true;
   /// Compact the log once this many entries were applied since the last snapshot.
   std::size_t snapshot_every_entries = 10'000;
+  /// ... or once this many bytes of entries were: 10,000 entries of 1 MiB
+  /// would otherwise keep 10 GiB of log in memory. 0: by count only.
+  std::size_t snapshot_every_bytes = 64 * 1024 * 1024;
   /// Upper bound on writes waiting for their entry to be applied.
   std::size_t max_pending_writes = 100'000;
+  /// ... and on their bytes: a leader without a quorum cannot commit, and
+  /// its log would grow in memory with every write it accepts.
+  std::size_t pending_write_bytes_max = 64 * 1024 * 1024;
+  /// The node refuses writes that would grow its key-value store beyond
+  /// this many bytes (keys and values), with 507 and a clear error, before
+  /// the machine runs out of memory. Deletes are always taken. 0: no quota.
+  std::size_t kv_bytes_max = 1024 * 1024 * 1024;
   /// Called on the loop thread right after a status with a new role, term,
   /// leader, or pause/crash state is published (the discovery client reports
   /// leadership at once instead of polling for it). Must not block.

@@ -47,6 +47,8 @@ struct Flags {
   std::string data_dir = "raft_data";
   std::string log_level = "info";
   int snapshot_every = 10'000;
+  int snapshot_bytes_mb = 64;
+  int kv_quota_mb = 1024;
   std::string auth_token;  // default: $RAFT_AUTH_TOKEN
 };
 
@@ -102,6 +104,15 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--snapshot_every", f.snapshot_every,
                  "compact the log every N applied entries (0: never)")
       ->capture_default_str();
+  app.add_option("--snapshot_bytes_mb", f.snapshot_bytes_mb,
+                 "also compact once this many MiB of entries were applied (0: by count only)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
+  app.add_option("--kv_quota_mb", f.kv_quota_mb,
+                 "refuse writes (507) that would grow the key-value store past this many MiB "
+                 "(0: no quota)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 30));
 }
 
 /// What the flags mean once checked.
@@ -187,6 +198,9 @@ raft::runtime::NodeOptions node_options(const Flags& f, int rank, int size,
   options.node_dir = node_dir;
   options.fsync = f.fsync == "always";
   options.snapshot_every_entries = static_cast<std::size_t>(f.snapshot_every);
+  constexpr std::size_t kMiB = 1024 * 1024;
+  options.snapshot_every_bytes = static_cast<std::size_t>(f.snapshot_bytes_mb) * kMiB;
+  options.kv_bytes_max = static_cast<std::size_t>(f.kv_quota_mb) * kMiB;
   return options;
 }
 

@@ -70,9 +70,20 @@ std::optional<KvApplyResult> KvStateMachine::apply(const Entry& entry) {
   auto it = data_.find(cmd->key);
   result.found = it != data_.end();
   switch (cmd->op) {
-    case KvOp::Put: data_[cmd->key] = std::move(cmd->value); break;
+    case KvOp::Put:
+      if (result.found) {
+        bytes_ = bytes_ - it->second.size() + cmd->value.size();
+        it->second = std::move(cmd->value);
+      } else {
+        bytes_ += cmd->key.size() + cmd->value.size();
+        data_.emplace(cmd->key, std::move(cmd->value));
+      }
+      break;
     case KvOp::Delete:
-      if (result.found) data_.erase(it);
+      if (result.found) {
+        bytes_ -= it->first.size() + it->second.size();
+        data_.erase(it);
+      }
       break;
     case KvOp::Cas:
       if (!result.found || it->second != cmd->expected) {
@@ -80,6 +91,7 @@ std::optional<KvApplyResult> KvStateMachine::apply(const Entry& entry) {
         result.error = result.found ? "the current value does not match the expected one"
                                     : "the key does not exist";
       } else {
+        bytes_ = bytes_ - it->second.size() + cmd->value.size();
         it->second = std::move(cmd->value);
       }
       break;
@@ -151,6 +163,8 @@ void KvStateMachine::restore(std::string_view bytes, Index index) {
     sessions.emplace(std::move(client), std::move(s));
   }
   if (!r.done()) throw std::runtime_error("kv snapshot: trailing bytes");
+  bytes_ = 0;
+  for (const auto& [key, value] : data) bytes_ += key.size() + value.size();
   data_ = std::move(data);
   sessions_ = std::move(sessions);
   applied_index_ = index;

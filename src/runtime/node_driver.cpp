@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node_driver_impl.hpp"
+#include "raft/assert.hpp"
 
 namespace raft::runtime {
 
@@ -52,6 +53,7 @@ void NodeDriver::Impl::open_and_recover() {
   ready.reset_durable(recovered.hard_state);
 
   kv = std::make_unique<KvStateMachine>();
+  applied_bytes_since_snapshot = 0;
   if (recovered.snapshot) {
     kv->restore(*recovered.snapshot->data, recovered.snapshot->meta.last_index);
   }
@@ -251,6 +253,7 @@ bool NodeDriver::Impl::restore(const Snapshot& snapshot) {
     return false;
   }
   metrics->snapshots_installed++;
+  applied_bytes_since_snapshot = 0;
   // Writes whose entries were folded into the snapshot: the outcome is not
   // known here; a retry with the same client id and sequence is safe.
   resolve_writes_up_to(snapshot.meta.last_index);
@@ -258,6 +261,7 @@ bool NodeDriver::Impl::restore(const Snapshot& snapshot) {
 }
 
 void NodeDriver::Impl::apply(Entry e) {
+  applied_bytes_since_snapshot += e.data.size();
   std::optional<KvApplyResult> result = kv->apply(e);
   metrics->entries_applied++;
   auto it = pending_writes.find(e.index);
@@ -284,17 +288,41 @@ void NodeDriver::Impl::apply(Entry e) {
     metrics->write_replicate_commit_seconds.observe(seconds_between(w.synced_at, now));
   }
   metrics->write_total_seconds.observe(seconds_between(w.queued_at, now));
+  answer_write(it, std::move(reply));
+}
+
+void NodeDriver::Impl::answer_write(std::map<Index, PendingWrite>::iterator it, KvReply reply) {
+  RAFT_ASSERT(pending_write_bytes >= it->second.bytes, "pending write bytes under-counted");
+  pending_write_bytes -= it->second.bytes;
   it->second.promise->set_value(std::move(reply));
   pending_writes.erase(it);
 }
 
 void NodeDriver::Impl::resolve_writes_up_to(Index index) {
   while (!pending_writes.empty() && pending_writes.begin()->first <= index) {
-    pending_writes.begin()->second.promise->set_value(
-        unavailable("the write's outcome is unknown (a snapshot replaced the log); retry it with "
-                    "the same client id and sequence"));
-    pending_writes.erase(pending_writes.begin());
+    answer_write(pending_writes.begin(),
+                 unavailable("the write's outcome is unknown (a snapshot replaced the log); retry "
+                             "it with the same client id and sequence"));
   }
+}
+
+std::optional<KvReply> NodeDriver::Impl::refuse_for_memory(const KvCommand& command,
+                                                           std::size_t bytes) const {
+  constexpr std::size_t kMiB = 1024 * 1024;
+  if (pending_write_bytes + bytes > options.pending_write_bytes_max) {
+    return unavailable(std::to_string(pending_write_bytes / kMiB) +
+                       " MiB of writes already wait for a quorum; retry shortly");
+  }
+  const std::size_t grows_by = command.key.size() + command.value.size();
+  if (command.op != KvOp::Delete && options.kv_bytes_max != 0 &&
+      kv->bytes() + grows_by > options.kv_bytes_max) {
+    KvReply r = unavailable("the store holds " + std::to_string(kv->bytes() / kMiB) +
+                            " MiB and its quota is " + std::to_string(options.kv_bytes_max / kMiB) +
+                            " MiB (--kv_quota_mb): delete keys or raise the quota");
+    r.http_status = 507;
+    return r;
+  }
+  return std::nullopt;
 }
 
 void NodeDriver::Impl::on_read_state(const ReadState& r) {
@@ -365,7 +393,11 @@ void NodeDriver::Impl::on_event(const Event& e) {
 void NodeDriver::Impl::maybe_compact() {
   if (!node || storage_failed() || options.snapshot_every_entries == 0) return;
   const Index applied = kv->applied_index();
-  if (applied < node->log().snapshot().last_index + options.snapshot_every_entries) return;
+  const bool by_count =
+      applied >= node->log().snapshot().last_index + options.snapshot_every_entries;
+  const bool by_bytes = options.snapshot_every_bytes != 0 &&
+                        applied_bytes_since_snapshot >= options.snapshot_every_bytes;
+  if (!by_count && !by_bytes) return;
   std::string error;
   if (!take_snapshot(&error)) log->warn("automatic snapshot failed: {}", error);
 }
@@ -389,6 +421,7 @@ bool NodeDriver::Impl::take_snapshot(std::string* error) {
     return false;
   }
   metrics->snapshots_taken++;
+  applied_bytes_since_snapshot = 0;
   log->info("snapshot at index {} (term {}), {} bytes; log now starts at {}", snap.meta.last_index,
             snap.meta.last_term, snap.data->size(), node->log().first_index());
   return true;
@@ -397,6 +430,7 @@ bool NodeDriver::Impl::take_snapshot(std::string* error) {
 void NodeDriver::Impl::fail_everything(const std::string& why) {
   for (auto& [index, w] : pending_writes) w.promise->set_value(unavailable(why));
   pending_writes.clear();
+  pending_write_bytes = 0;
   for (auto& [id, r] : pending_reads) r.promise->set_value(unavailable(why));
   pending_reads.clear();
 }
@@ -542,14 +576,22 @@ std::future<KvReply> NodeDriver::kv_write(KvCommand command) {
       promise->set_value(unavailable("too many writes in flight; retry shortly"));
       return;
     }
-    Result r = d->node->propose(EntryType::Command, encode_kv_command(command));
+    std::string entry = encode_kv_command(command);
+    const std::size_t bytes = entry.size();
+    if (std::optional<KvReply> refusal = d->refuse_for_memory(command, bytes)) {
+      promise->set_value(std::move(*refusal));
+      return;
+    }
+    Result r = d->node->propose(EntryType::Command, std::move(entry));
     if (!r.ok()) {
       promise->set_value(unavailable(r.error, d->node->leader()));
       return;
     }
     const auto proposed_at = Impl::Clock::now();
     d->metrics->write_queue_seconds.observe(seconds_between(queued_at, proposed_at));
-    d->pending_writes[r.index] = Impl::PendingWrite{r.term, promise, queued_at, proposed_at, {}};
+    d->pending_writes[r.index] =
+        Impl::PendingWrite{r.term, promise, queued_at, proposed_at, {}, bytes};
+    d->pending_write_bytes += bytes;
   });
   return future;
 }

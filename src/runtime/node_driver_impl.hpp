@@ -69,6 +69,7 @@ struct NodeDriver::Impl final : ReadyHost {
     Clock::time_point queued_at{};
     Clock::time_point proposed_at{};
     Clock::time_point synced_at{};
+    std::size_t bytes = 0;  ///< of its entry
   };
   struct PendingRead {
     std::string key;
@@ -97,6 +98,9 @@ struct NodeDriver::Impl final : ReadyHost {
   std::string storage_error;
   Role last_role = Role::Initial;
   std::map<Index, PendingWrite> pending_writes;
+  std::size_t pending_write_bytes = 0;  ///< of the entries of pending_writes
+  /// Bytes of entries applied since the last snapshot (compaction by size).
+  std::size_t applied_bytes_since_snapshot = 0;
   std::map<std::uint64_t, PendingRead> pending_reads;
   std::uint64_t next_read_id = 0;
   /// The last index a sync made durable (on_durable).
@@ -138,6 +142,10 @@ struct NodeDriver::Impl final : ReadyHost {
   bool run_requests(std::deque<std::function<void()>>& requests, LoopPass& pass);
   void publish_and_sleep(const LoopPass& pass, LoopPace& pace);
   void resolve_writes_up_to(Index index);
+  /// Answers the write at `it` and forgets it.
+  void answer_write(std::map<Index, PendingWrite>::iterator it, KvReply reply);
+  /// Why a valid write cannot be taken now (limits of memory), or nullopt.
+  std::optional<KvReply> refuse_for_memory(const KvCommand& command, std::size_t bytes) const;
 
   // ReadyHost: the effects of a Ready, in ReadyStep's order.
   Storage& store() override { return *file_store; }

@@ -130,9 +130,11 @@ json body_of(const httplib::Result& r) {
 /// One node, its loop on a thread, its HTTP server on a free port.
 class SingleNode {
  public:
-  explicit SingleNode(const std::string& name, int request_timeout_ms = 3000, bool run = true)
+  explicit SingleNode(const std::string& name, int request_timeout_ms = 3000, bool run = true,
+                      const std::function<void(runtime::NodeOptions&)>& tune = {})
       : dir_(temp_dir(name)), metrics_(std::make_shared<runtime::Metrics>()) {
-    const runtime::NodeOptions o = node_options(0, 1, dir_);
+    runtime::NodeOptions o = node_options(0, 1, dir_);
+    if (tune) tune(o);
     runtime::NodeLogger logger = runtime::make_node_logger(0, o.node_dir, "info");
     // Keep the ring (for /log) but not the console noise.
     logger.logger->sinks().erase(logger.logger->sinks().begin());
@@ -667,6 +669,30 @@ TEST(NodeServer, EntriesOfLargeValuesCostABoundedAnswer) {
   }
   EXPECT_GE(whole, 7);  // the budget holds about eight
   EXPECT_GE(cut, 1);
+}
+
+// Issue #14: 100 writes of 1 MiB added ~200 MiB per node and the default
+// compaction every 10,000 entries allowed ~10 GiB of log in memory.
+TEST(NodeServer, TheQuotaRefusesGrowthAndBytesTriggerSnapshots) {
+  constexpr std::size_t kMiB = 1 << 20;
+  SingleNode n("quota", 3000, true, [](runtime::NodeOptions& o) {
+    o.kv_bytes_max = 3 * kMiB;
+    o.snapshot_every_bytes = 2 * kMiB;
+  });
+  ASSERT_TRUE(n.wait_leader());
+  const std::string mib(kMiB, 'v');
+  ASSERT_EQ(n.http().Put("/kv/k0", mib, "text/plain")->status, 200);
+  ASSERT_EQ(n.http().Put("/kv/k1", mib, "text/plain")->status, 200);
+  const auto refused = n.http().Put("/kv/k2", mib, "text/plain");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 507) << refused->body;
+  EXPECT_NE(json::parse(refused->body)["error"].get<std::string>().find("quota"),
+            std::string::npos);
+  EXPECT_EQ(n.http().Get("/kv/k2")->status, 404);
+  ASSERT_EQ(n.http().Delete("/kv/k0")->status, 200);  // deletes are always taken
+  EXPECT_EQ(n.http().Put("/kv/k2", mib, "text/plain")->status, 200);
+  // 3 MiB applied since the start: compacted by size, long before 10,000.
+  EXPECT_TRUE(wait_for([&] { return n.status().value("snapshot_index", 0) > 0; }));
 }
 
 TEST(NodeServer, CompareAndSet) {

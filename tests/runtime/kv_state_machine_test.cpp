@@ -74,6 +74,28 @@ TEST(KvStateMachine, PutGetDeleteCas) {
   EXPECT_EQ(sm.applied_index(), i);
 }
 
+TEST(KvStateMachine, CountsTheBytesItHolds) {
+  KvStateMachine sm;
+  Index i = 0;
+  sm.apply(command_entry(++i, put("ab", "12345")));
+  EXPECT_EQ(sm.bytes(), 7u);
+  sm.apply(command_entry(++i, put("ab", "1")));
+  EXPECT_EQ(sm.bytes(), 3u);
+  sm.apply(command_entry(++i, put("c", "xy")));
+  KvCommand cas = put("c", "xyz");
+  cas.op = KvOp::Cas;
+  cas.expected = "xy";
+  sm.apply(command_entry(++i, cas));
+  EXPECT_EQ(sm.bytes(), 7u);
+  KvCommand del = put("ab", "");
+  del.op = KvOp::Delete;
+  sm.apply(command_entry(++i, del));
+  EXPECT_EQ(sm.bytes(), 4u);
+  KvStateMachine copy;
+  copy.restore(sm.snapshot(), sm.applied_index());
+  EXPECT_EQ(copy.bytes(), 4u);
+}
+
 TEST(KvStateMachine, NonKvEntriesLeaveTheStoreAlone) {
   KvStateMachine sm;
   EXPECT_FALSE(sm.apply({1, 1, EntryType::Noop, ""}).has_value());
