@@ -138,6 +138,8 @@ class ConnectionGate {
   void reopen(Conn& c);
   void expire(Clock::time_point now);
   void close(Conn& c);
+  /// Drops the first `bytes` of c.in (taken into a head or body).
+  void take_in(Conn& c, std::size_t bytes);
   void recount(Conn& c);
   void begin_stop();
 

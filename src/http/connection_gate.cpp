@@ -307,7 +307,7 @@ void ConnectionGate::advance(Conn& c) {
     }
     HeadParse parsed =
         parse_request_head(std::string_view(c.in).substr(0, scan.head_bytes), options_.limits);
-    c.in.erase(0, scan.head_bytes);
+    take_in(c, scan.head_bytes);
     if (!parsed.head) return refuse(c, parsed.refusal);
     c.head = std::move(parsed.head);
     const std::string answer = hooks_.verdict(*c.head, c.peer);
@@ -336,9 +336,7 @@ void ConnectionGate::start_body(Conn& c) {
 
 void ConnectionGate::read_body(Conn& c) {
   if (c.chunked) {
-    const std::size_t used = c.chunked->feed(c.in, &c.body);
-    c.in.erase(0, used);
-    recount(c);
+    take_in(c, c.chunked->feed(c.in, &c.body));
     if (c.chunked->state() == ChunkedDecoder::State::Refused) {
       return refuse(c, c.chunked->refusal());
     }
@@ -347,8 +345,7 @@ void ConnectionGate::read_body(Conn& c) {
     const std::size_t need = static_cast<std::size_t>(c.head->content_length) - c.body.size();
     const std::size_t take = std::min(need, c.in.size());
     c.body.append(c.in, 0, take);
-    c.in.erase(0, take);
-    recount(c);
+    take_in(c, take);
     if (take < need) return;
   }
   if (!within_budget(c)) {
@@ -496,6 +493,12 @@ void ConnectionGate::close(Conn& c) {
   const int fd = c.fd;
   conns_.erase(fd);  // destroys c
   open_ = conns_.size();
+}
+
+void ConnectionGate::take_in(Conn& c, std::size_t bytes) {
+  c.in.erase(0, bytes);
+  if (c.in.empty()) std::string().swap(c.in);  // what it held counts no more
+  recount(c);
 }
 
 void ConnectionGate::recount(Conn& c) {
