@@ -34,7 +34,6 @@ class ServedHosts {
   std::string describe() const;
 
  private:
-  int port_;
   bool any_ = false;
   std::vector<std::string> host_ports_;  ///< lower case, IPv6 in brackets, with the port
 };

@@ -126,8 +126,8 @@ std::optional<Refusal> decide_length(RequestHead& head, const HeadLimits& limits
   }
   if (!length) return std::nullopt;
   if (*length > limits.body_bytes_max) {
-    return refusal(413, "the request body is " + std::to_string(*length) + " bytes; the limit is " +
-                            std::to_string(limits.body_bytes_max));
+    return refusal(413, "the request body is larger than " + std::to_string(limits.body_bytes_max) +
+                            " bytes (it is " + std::to_string(*length) + ")");
   }
   head.framing = BodyFraming::Length;
   head.content_length = *length;

@@ -90,7 +90,7 @@ void add_interface_addresses(std::vector<std::string>& names) {
 
 }  // namespace
 
-ServedHosts::ServedHosts(int port, const std::vector<std::string>& names) : port_(port) {
+ServedHosts::ServedHosts(int port, const std::vector<std::string>& names) {
   for (const std::string& name : names) {
     if (name == "*") {
       any_ = true;

@@ -120,7 +120,7 @@ TEST(ParseRequestHead, RefusesWhatItCannotServeWithOneSentence) {
   EXPECT_EQ(refused("PUT / HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\n\r\n"),
             R(415, "Content-Encoding 'gzip' is not accepted; send the body uncompressed"));
   EXPECT_EQ(refused("PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 1001\r\n\r\n"),
-            R(413, "the request body is 1001 bytes; the limit is 1000"));
+            R(413, "the request body is larger than 1000 bytes (it is 1001)"));
   EXPECT_EQ(refused("PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"),
             R(501, "Transfer-Encoding 'gzip' is not supported (only chunked)"));
   EXPECT_EQ(refused("PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
