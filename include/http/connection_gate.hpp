@@ -133,9 +133,10 @@ class ConnectionGate {
   void dispatch(Conn& c);
   void refuse(Conn& c, const Refusal& refusal);
   void answer_and_close(Conn& c, const std::string& answer);
-  void finished(int fd, bool keep_open);
+  void arm(const Conn& c);
+  void finished(int fd, bool keep_open, bool more_input);
   void take_back();
-  void reopen(Conn& c);
+  void reopen(Conn& c, bool armed);
   void expire(Clock::time_point now);
   void close(Conn& c);
   /// Drops the first `bytes` of c.in (taken into a head or body).
@@ -162,8 +163,15 @@ class ConnectionGate {
   std::size_t buffered_ = 0;
   std::size_t busy_ = 0;
 
+  /// A connection a worker is done with.
+  struct Returned {
+    int fd;
+    bool keep_open;
+    bool armed;  ///< the worker armed it (kept open, nothing read ahead)
+  };
   std::mutex returned_mutex_;
-  std::vector<std::pair<int, bool>> returned_;  ///< (fd, keep open) from workers
+  std::vector<Returned> returned_;
+  std::atomic<std::size_t> returned_count_{0};  ///< returned_.size(), read without the lock
 };
 
 }  // namespace raft::http

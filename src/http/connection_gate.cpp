@@ -28,6 +28,10 @@ constexpr std::size_t kAcceptsPerEvent = 128;
 /// What a refused client may still send before the socket is closed on it.
 constexpr std::size_t kLingerBytesMax = 8 * 1024 * 1024;
 constexpr std::chrono::milliseconds kTick{50};
+/// A connection's events: each one disarms it until the loop (or the
+/// worker giving it back) arms it again, so a connection being served
+/// never wakes the loop.
+constexpr std::uint32_t kArmed = EPOLLIN | EPOLLONESHOT;
 
 std::pair<std::string, int> address_text(const sockaddr_storage& addr) {
   std::array<char, INET6_ADDRSTRLEN> text{};
@@ -77,8 +81,7 @@ struct ConnectionGate::Conn {
   int fd = -1;
   Peer peer;
   Phase phase = Phase::Idle;
-  bool watched = false;  ///< registered with epoll
-  std::string in;        ///< received, not yet taken into a head or body
+  std::string in;  ///< received, not yet taken into a head or body
   HeadScanner scanner;
   std::optional<RequestHead> head;
   std::optional<ChunkedDecoder> chunked;
@@ -209,12 +212,11 @@ void ConnectionGate::accept_all() {
     c.age = ages_.insert(ages_.end(), fd);
     ++per_peer_[c.peer.ip];
     conns_.emplace(fd, std::move(conn));
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    c.watched = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
     recount(c);
-    if (!c.watched) close(c);
+    epoll_event ev{};
+    ev.events = kArmed;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) close(c);
   }
 }
 
@@ -244,11 +246,26 @@ bool ConnectionGate::evict_oldest(const std::function<bool(const Conn&)>& which)
 }
 
 void ConnectionGate::on_event(int fd) {
-  const auto it = conns_.find(fd);
+  auto it = conns_.find(fd);
   if (it == conns_.end()) return;  // closed earlier in this round
+  if (it->second->phase == Conn::Phase::Busy) {
+    take_back();  // a worker gave it back and armed it already
+    it = conns_.find(fd);
+    if (it == conns_.end() || it->second->phase == Conn::Phase::Busy) return;
+  }
   Conn& c = *it->second;
-  if (c.phase == Conn::Phase::Busy) return;
   if (read_some(c) && c.phase != Conn::Phase::Linger) advance(c);
+  // The event disarmed it (EPOLLONESHOT): arm it again unless it went to a
+  // worker or was closed.
+  it = conns_.find(fd);
+  if (it != conns_.end() && it->second->phase != Conn::Phase::Busy) arm(*it->second);
+}
+
+void ConnectionGate::arm(const Conn& c) {
+  epoll_event ev{};
+  ev.events = kArmed;
+  ev.data.fd = c.fd;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
 }
 
 bool ConnectionGate::read_some(Conn& c) {
@@ -266,12 +283,14 @@ bool ConnectionGate::read_some(Conn& c) {
       return true;
     }
     const auto bytes = static_cast<std::size_t>(n);
+    const bool drained = bytes < buf.size();  // more would be another event
     if (c.phase == Conn::Phase::Linger) {
       c.dropped += bytes;
       if (c.dropped > kLingerBytesMax) {
         close(c);
         return false;
       }
+      if (drained) break;
       continue;
     }
     if (c.phase == Conn::Phase::Idle) {
@@ -285,7 +304,9 @@ bool ConnectionGate::read_some(Conn& c) {
       return false;
     }
     // A head is judged once it is over its limit; no need to read on.
-    if (c.phase == Conn::Phase::Head && c.in.size() > options_.limits.head_bytes_max) break;
+    if (drained || (c.phase == Conn::Phase::Head && c.in.size() > options_.limits.head_bytes_max)) {
+      break;
+    }
   }
   return true;
 }
@@ -355,9 +376,7 @@ void ConnectionGate::read_body(Conn& c) {
 }
 
 void ConnectionGate::dispatch(Conn& c) {
-  if (c.watched) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
-  c.watched = false;
-  c.phase = Conn::Phase::Busy;
+  c.phase = Conn::Phase::Busy;  // disarmed: the event that brought the request was one-shot
   ++busy_;
   ++c.served;
   GateRequest request;
@@ -374,14 +393,15 @@ void ConnectionGate::dispatch(Conn& c) {
   c.scanner.reset();
   ages_.splice(ages_.end(), ages_, c.age);  // a whole request: young again
   recount(c);
-  hooks_.enqueue([this, request = std::move(request)]() mutable {
+  const bool more_input = !c.in.empty();
+  hooks_.enqueue([this, more_input, request = std::move(request)]() mutable {
     bool keep = false;
     try {
       keep = hooks_.serve(request);
     } catch (...) {
       keep = false;  // the connection is closed; the gate must get it back
     }
-    finished(request.fd, keep);
+    finished(request.fd, keep, more_input);
   });
 }
 
@@ -399,31 +419,42 @@ void ConnectionGate::answer_and_close(Conn& c, const std::string& answer) {
   std::string().swap(c.in);
   std::string().swap(c.body);
   recount(c);
-  if (!c.watched) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = c.fd;
-    c.watched = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd, &ev) == 0;
-  }
+  arm(c);
 }
 
-void ConnectionGate::finished(int fd, bool keep_open) {
+void ConnectionGate::finished(int fd, bool keep_open, bool more_input) {
+  // A connection kept open with nothing read ahead waits for its client:
+  // arm it here, and the loop takes it back when it wakes next (first
+  // thing, if this connection is what wakes it). Otherwise the loop has
+  // work now: wake it. Listed before armed, so that its event never finds
+  // it unlisted.
+  const bool arm_here = keep_open && !more_input && !stopping_.load();
   {
     std::lock_guard lock(returned_mutex_);
-    returned_.emplace_back(fd, keep_open);
+    returned_.push_back(Returned{fd, keep_open, arm_here});
+    returned_count_.fetch_add(1);
+  }
+  if (arm_here) {
+    epoll_event ev{};
+    ev.events = kArmed;
+    ev.data.fd = fd;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+    return;
   }
   const std::uint64_t one = 1;
   [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
 void ConnectionGate::take_back() {
-  std::vector<std::pair<int, bool>> back;
+  if (returned_count_.load() == 0) return;  // most rounds: no lock taken
+  std::vector<Returned> back;
   {
     std::lock_guard lock(returned_mutex_);
     back.swap(returned_);
+    returned_count_.store(0);
   }
-  for (const auto& [fd, keep_open] : back) {
-    Conn& c = *conns_.at(fd);
+  for (const Returned& r : back) {
+    Conn& c = *conns_.at(r.fd);
     assert(c.phase == Conn::Phase::Busy);
     --busy_;
     c.lent = 0;
@@ -431,20 +462,16 @@ void ConnectionGate::take_back() {
     recount(c);
     if (stopping_.load()) {
       close(c);
-    } else if (!keep_open) {
+    } else if (!r.keep_open) {
       answer_and_close(c, std::string());  // the answer went out: linger, then close
     } else {
-      reopen(c);
+      reopen(c, r.armed);
     }
   }
 }
 
-void ConnectionGate::reopen(Conn& c) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = c.fd;
-  c.watched = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd, &ev) == 0;
-  if (!c.watched) return close(c);
+void ConnectionGate::reopen(Conn& c, bool armed) {
+  if (!armed) arm(c);
   if (c.in.empty()) {
     std::string().swap(c.in);
     recount(c);
@@ -483,7 +510,7 @@ void ConnectionGate::expire(Clock::time_point now) {
 
 void ConnectionGate::close(Conn& c) {
   assert(c.phase != Conn::Phase::Busy);
-  if (c.watched) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
   ::close(c.fd);
   const auto peer = per_peer_.find(c.peer.ip);
   if (peer != per_peer_.end() && --peer->second == 0) per_peer_.erase(peer);

@@ -247,14 +247,14 @@ struct Server::Impl {
   /// body, what the table answers without its handler (404, 405, 401), so
   /// that no body is read for it. Empty: go on.
   std::string verdict(const RequestHead& head, const Peer& peer) const {
-    const httplib::Request req = request_of(head, peer);
-    httplib::Response res;
+    const std::optional<Refusal> foreign = refuse_foreign(head, *served);
     const bool has_body = head.framing == BodyFraming::Chunked ||
                           (head.framing == BodyFraming::Length && head.content_length > 0);
-    if (const std::optional<Refusal> foreign = refuse_foreign(head, *served)) {
+    if (!foreign && !has_body) return {};  // the common case costs no copy of the head
+    const httplib::Request req = request_of(head, peer);
+    httplib::Response res;
+    if (foreign) {
       error(res, foreign->status, foreign->message);
-    } else if (!has_body) {
-      return {};
     } else if (const Route* route = match(req, res)) {
       if (!route->mutates || !refuse_unauthorized(req, res)) return {};
     }
