@@ -427,22 +427,21 @@ void ConnectionGate::finished(int fd, bool keep_open, bool more_input) {
   // arm it here, and the loop takes it back when it wakes next (first
   // thing, if this connection is what wakes it). Otherwise the loop has
   // work now: wake it. Listed before armed, so that its event never finds
-  // it unlisted.
+  // it unlisted; both under the lock, so that the loop cannot take it back
+  // (and end, and close its descriptors at stop()) before this is done.
   const bool arm_here = keep_open && !more_input && !stopping_.load();
-  {
-    std::lock_guard lock(returned_mutex_);
-    returned_.push_back(Returned{fd, keep_open, arm_here});
-    returned_count_.fetch_add(1);
-  }
+  std::lock_guard lock(returned_mutex_);
+  returned_.push_back(Returned{fd, keep_open, arm_here});
+  returned_count_.fetch_add(1);
   if (arm_here) {
     epoll_event ev{};
     ev.events = kArmed;
     ev.data.fd = fd;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
-    return;
+  } else {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
   }
-  const std::uint64_t one = 1;
-  [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
 void ConnectionGate::take_back() {
