@@ -2,7 +2,9 @@
 /// The httplib::Stream a worker answers a request on: it reads the request
 /// head the ConnectionGate read and rewrote (the body reaches httplib as the
 /// request's body, never through the stream), and writes the answer to the
-/// socket, waiting at most `write_timeout` for each piece to go out.
+/// socket. Each piece must go out within `write_timeout` plus its size at
+/// kSlowestReadBytesPerS, with progress at least every `write_timeout`;
+/// else the connection is given up.
 
 #include <chrono>
 #include <cstddef>
@@ -16,6 +18,9 @@ namespace raft::http {
 
 class ConnectionStream final : public httplib::Stream {
  public:
+  /// The slowest reading of an answer allowed (a slow link reads faster).
+  static constexpr std::size_t kSlowestReadBytesPerS = 16 * 1024;
+
   ConnectionStream(int fd, std::string head, Peer peer, std::chrono::milliseconds write_timeout);
 
   bool is_readable() const override { return read_ < head_.size(); }
@@ -32,7 +37,7 @@ class ConnectionStream final : public httplib::Stream {
   bool failed() const { return failed_; }
 
  private:
-  bool wait_writable() const;
+  bool wait_writable(std::chrono::milliseconds wait) const;
 
   int fd_;
   std::string head_;

@@ -132,8 +132,8 @@ TEST_F(GateTest, KeepAliveAndPipeliningWorkAcrossTheGate) {
   options.gate.requests_per_connection_max = 3;
   start(options);
   RawClient c(port_);
-  ASSERT_TRUE(c.send(head("GET /thing HTTP/1.1") + head("POST /echo HTTP/1.1", "Content-Length: 2\r\n") +
-                     "hi"));
+  ASSERT_TRUE(c.send(head("GET /thing HTTP/1.1") +
+                     head("POST /echo HTTP/1.1", "Content-Length: 2\r\n") + "hi"));
   EXPECT_EQ(body_of(c.answer()), "thing");
   EXPECT_EQ(body_of(c.answer()), "body=hi params=0 files=0");
   ASSERT_TRUE(c.send(head("GET /thing HTTP/1.1")));
@@ -151,8 +151,8 @@ TEST_F(GateTest, ChunkedBodiesArriveDecodedAndAreCutAtTheLimit) {
   EXPECT_EQ(body_of(c.answer()), "body=abcde params=0 files=0");
 
   RawClient big(port_);
-  ASSERT_TRUE(big.send(head("PUT /kv/a HTTP/1.1", "Transfer-Encoding: chunked\r\n") +
-                       "200\r\n" + std::string(512, 'x') + "\r\n400\r\n"));
+  ASSERT_TRUE(big.send(head("PUT /kv/a HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "200\r\n" +
+                       std::string(512, 'x') + "\r\n400\r\n"));
   const std::string answer = big.answer();
   EXPECT_EQ(status_of(answer), 413);
   EXPECT_NE(answer.find("the chunked request body is larger than 1024 bytes"), std::string::npos);
@@ -172,8 +172,9 @@ TEST_F(GateTest, RefusalsComeBeforeTheBody) {
   EXPECT_EQ(refused_without_body(head("PUT /nowhere HTTP/1.1", "Content-Length: 1000\r\n")), 404);
   EXPECT_EQ(refused_without_body(head("DELETE /thing HTTP/1.1", "Content-Length: 10\r\n")), 405);
   EXPECT_EQ(refused_without_body(head("PUT /kv/a HTTP/1.1", "Content-Length: 5000\r\n")), 413);
-  EXPECT_EQ(refused_without_body(head("PUT /kv/a HTTP/1.1", "Content-Encoding: gzip\r\n"
-                                                            "Content-Length: 100\r\n")),
+  EXPECT_EQ(refused_without_body(head("PUT /kv/a HTTP/1.1",
+                                      "Content-Encoding: gzip\r\n"
+                                      "Content-Length: 100\r\n")),
             415);
 
   // Expect: 100-continue is answered 100 only when the body is wanted.
@@ -192,13 +193,16 @@ TEST_F(GateTest, BodiesAreBytesWhateverTheirType) {
   const std::string form = "client_id=zz&seq=7";
   ASSERT_TRUE(c.send(head("POST /echo?q=1 HTTP/1.1",
                           "Content-Type: application/x-www-form-urlencoded\r\n"
-                          "Content-Length: " + std::to_string(form.size()) + "\r\n") +
+                          "Content-Length: " +
+                              std::to_string(form.size()) + "\r\n") +
                      form));
   EXPECT_EQ(body_of(c.answer()), "body=client_id=zz&seq=7 params=1 files=0");  // q only
-  const std::string multipart = "--b\r\nContent-Disposition: form-data; name=\"v\"\r\n\r\nx\r\n--b--\r\n";
+  const std::string multipart =
+      "--b\r\nContent-Disposition: form-data; name=\"v\"\r\n\r\nx\r\n--b--\r\n";
   ASSERT_TRUE(c.send(head("POST /echo HTTP/1.1",
                           "Content-Type: multipart/form-data; boundary=b\r\n"
-                          "Content-Length: " + std::to_string(multipart.size()) + "\r\n") +
+                          "Content-Length: " +
+                              std::to_string(multipart.size()) + "\r\n") +
                      multipart));
   EXPECT_EQ(body_of(c.answer()), "body=" + multipart + " params=0 files=0");
   // A POST without Content-Length has no body; it is not read until EOF.
@@ -263,6 +267,31 @@ TEST_F(GateTest, TheByteBudgetSendsTheOldestPartialBodyAway) {
   const std::string evicted = first.answer();
   EXPECT_EQ(status_of(evicted), 503);
   EXPECT_TRUE(first.closed_within(5s));
+}
+
+TEST(Gate, AClientThatReadsNothingFreesItsWorker) {
+  ServerOptions options;
+  options.threads_max = 1;
+  options.io_timeout_s = 1;
+  Server server(options);
+  const std::string big(16 * 1024 * 1024, 'b');  // more than the socket buffers hold
+  server.route("GET", "/big", [&big](const httplib::Request&, httplib::Response& res) {
+    res.set_content(big, "text/plain");
+  });
+  server.route("GET", "/thing", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("thing", "text/plain");
+  });
+  std::string error;
+  ASSERT_TRUE(server.start(&error)) << error;
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(server.port()) + "\r\n\r\n";
+  RawClient reader(server.port());
+  ASSERT_TRUE(reader.send("GET /big HTTP/1.1\r\n" + host));  // and never reads
+  std::this_thread::sleep_for(200ms);                        // the only worker is writing
+  RawClient fresh(server.port());
+  ASSERT_TRUE(fresh.send("GET /thing HTTP/1.1\r\n" + host));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(body_of(fresh.answer(10s)), "thing");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);  // io_timeout_s, not for ever
 }
 
 TEST_F(GateTest, StopEndsOpenEventStreams) {
