@@ -312,8 +312,13 @@ bool ConnectionGate::read_some(Conn& c) {
 }
 
 bool ConnectionGate::within_budget(Conn& c) {
+  // Only a connection holding a buffer gives back enough to count (an idle
+  // one holds two empty strings).
+  const auto holds_bytes = [&c](const Conn& o) {
+    return &o != &c && o.in.capacity() + o.body.capacity() >= kReadChunk / 16;
+  };
   while (buffered_ > options_.buffered_bytes_max) {
-    if (!evict_oldest([&c](const Conn& o) { return &o != &c && o.counted > 0; })) return false;
+    if (!evict_oldest(holds_bytes)) return false;
   }
   return true;
 }

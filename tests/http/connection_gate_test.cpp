@@ -259,6 +259,7 @@ TEST_F(GateTest, TheByteBudgetSendsTheOldestPartialBodyAway) {
   options.gate.buffered_bytes_max = 64 * 1024;  // one 40,000-byte body and a bit
   start(options);
   const std::string put = head("PUT /kv/a HTTP/1.1", "Content-Length: 40000\r\n");
+  RawClient idle(port_);  // the oldest, but it holds no bytes: it stays
   RawClient first(port_);
   ASSERT_TRUE(first.send(put + std::string(20000, 'a')));  // a body half sent, then nothing
   RawClient second(port_);
@@ -267,6 +268,7 @@ TEST_F(GateTest, TheByteBudgetSendsTheOldestPartialBodyAway) {
   const std::string evicted = first.answer();
   EXPECT_EQ(status_of(evicted), 503);
   EXPECT_TRUE(first.closed_within(5s));
+  EXPECT_FALSE(idle.closed_within(100ms));
 }
 
 TEST(Gate, AClientThatReadsNothingFreesItsWorker) {
