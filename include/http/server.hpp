@@ -8,8 +8,9 @@
 ///   answer to OPTIONS) for a known path with another method: never a hand
 ///   list of methods;
 /// - the one error envelope, {"ok":false,"error":"one sentence"}, for every
-///   error the skeleton answers (401, 404, 405, 413, 414, 400, 500) and the
-///   helpers the servers use for theirs (send_json, send_error);
+///   error the skeleton answers (400, 401, 403, 404, 405, 408, 413, 414,
+///   415, 417, 421, 431, 500, 501, 503, 505) and the helpers the servers use
+///   for theirs (send_json, send_error);
 /// - the auth guard: a mutating route answers 401 (with WWW-Authenticate)
 ///   unless the request carries `Authorization: Bearer <auth_token>`
 ///   (auth/http_auth.hpp); reads stay open;
@@ -160,7 +161,8 @@ class Server {
   /// The message of a 404 for a path no route serves; an empty answer (or
   /// no hook) keeps the default "no such path: <path>".
   void on_not_found(std::function<std::string(const httplib::Request&)> message);
-  /// Called after every answer (for metrics).
+  /// Called after every answer (for metrics), on a worker or, for a request
+  /// refused before its body, on the gate's thread.
   void on_answered(std::function<void(const httplib::Request&, const httplib::Response&)> hook);
 
   /// The methods the route table serves on `path`, as an Allow header
