@@ -8,20 +8,31 @@
 ///   answer to OPTIONS) for a known path with another method: never a hand
 ///   list of methods;
 /// - the one error envelope, {"ok":false,"error":"one sentence"}, for every
-///   error the skeleton answers (401, 404, 405, 413, 414, 400, 500) and the
-///   helpers the servers use for theirs (send_json, send_error);
+///   error the skeleton answers (400, 401, 403, 404, 405, 408, 413, 414,
+///   415, 417, 421, 431, 500, 501, 503, 505) and the helpers the servers use
+///   for theirs (send_json, send_error);
 /// - the auth guard: a mutating route answers 401 (with WWW-Authenticate)
 ///   unless the request carries `Authorization: Bearer <auth_token>`
 ///   (auth/http_auth.hpp); reads stay open;
 /// - every handler guarded: an exception becomes a 500 with one line;
-/// - the elastic worker pool (elastic_thread_pool.hpp), the body limit, the
-///   keep-alive and socket settings, bind_server (server_socket.hpp), and
+/// - the elastic worker pool (elastic_thread_pool.hpp), the body limit,
 ///   X-Content-Type-Options: nosniff and Referrer-Policy: no-referrer on
 ///   every answer;
+/// - the ConnectionGate (connection_gate.hpp) in front of cpp-httplib: it
+///   owns the socket (server_socket.hpp) and reads every request whole and
+///   bounded before a worker sees it (head limits and deadline, no
+///   compressed bodies, chunked bodies decoded within the limit, caps per
+///   peer and in all, idle connections holding no thread);
+/// - before any body is read, the checks a browser's requests need (see
+///   served_hosts.hpp): a Host this server does not serve is 421 (DNS
+///   rebinding); a POST, PUT, PATCH or DELETE with an Origin that is not a
+///   page of this server (or "null"), or marked Sec-Fetch-Site: cross-site,
+///   is 403 (cross-site forms); and for a request with a body, the route
+///   table's 404, 405 and 401, so that an unknown path or a missing token
+///   costs no body;
+/// - bodies are the request's bytes whatever their Content-Type: httplib
+///   never parses a form or multipart body into parameters or files;
 /// - start() listens on a thread of its own; stop() joins it.
-///
-/// Host and Origin are not checked: no server of the project checks them
-/// today; this is where such a check would go.
 ///
 /// Thread-safety: declare routes and hooks, then start(), then stop(), all
 /// from one owning thread. Handlers run on the pool, several at once.
@@ -37,6 +48,8 @@
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
+
+#include "http/connection_gate.hpp"
 
 namespace httplib {
 struct Request;
@@ -78,17 +91,29 @@ struct ServerOptions {
   int port = 0;
   /// When not empty, mutating routes need `Authorization: Bearer <token>`.
   std::string auth_token;
-  /// Larger request bodies get 413 before they are read.
+  /// Larger request bodies get 413 before they are read (chunked ones as
+  /// soon as a chunk would pass it).
   std::size_t body_bytes_max = 64 * 1024;
-  /// Most worker threads. Each keep-alive connection (and each open event
-  /// stream) holds one while open, so this bounds the clients served at
-  /// once; the rest wait in order. Workers start on demand.
+  /// Names clients reach this server by, beside default_served_names(bind)
+  /// (the bind address, localhost, 127.0.0.1, [::1], the machine's name,
+  /// and every interface address for a wildcard bind): "name" (with the
+  /// server's port) or "name:port". A server advertised under another name
+  /// (--advertise_host, a DNS alias, a forwarded port) must list it, or
+  /// requests naming it in Host get 421. "*" turns the Host check off.
+  std::vector<std::string> served_hosts;
+  /// Most worker threads: requests answered at once (an event stream holds
+  /// one while open); whole requests beyond wait in order. Workers start
+  /// on demand.
   std::size_t threads_max = 64;
   /// Workers kept while idle; the others end after `thread_idle_exit`.
   std::size_t threads_idle = 8;
   std::chrono::milliseconds thread_idle_exit{10'000};
-  /// Socket read and write timeouts: a slow client holds a worker no longer.
+  /// How long one piece of an answer may wait for a client that does not
+  /// read.
   int io_timeout_s = 5;
+  /// Head limits and deadlines, connection caps, the bytes buffered in all
+  /// (see GateOptions). gate.limits.body_bytes_max is body_bytes_max.
+  GateOptions gate;
   JsonStyle json_style = JsonStyle::Compact;
   /// Whether Allow names HEAD beside GET (HEAD is served wherever GET is,
   /// either way), and whether OPTIONS on a known path is answered with 204
@@ -137,7 +162,8 @@ class Server {
   /// The message of a 404 for a path no route serves; an empty answer (or
   /// no hook) keeps the default "no such path: <path>".
   void on_not_found(std::function<std::string(const httplib::Request&)> message);
-  /// Called after every answer (for metrics).
+  /// Called after every answer (for metrics), on a worker or, for a request
+  /// refused before its body, on the gate's thread.
   void on_answered(std::function<void(const httplib::Request&, const httplib::Response&)> hook);
 
   /// The methods the route table serves on `path`, as an Allow header
@@ -148,17 +174,20 @@ class Server {
   /// The error envelope in this server's JsonStyle.
   void send_error(httplib::Response& res, int status, std::string_view message) const;
 
-  /// Binds bind:port and serves on the pool. Returns false with one line in
-  /// *error naming the address if it cannot bind. Call once.
+  /// Binds bind:port and serves through the gate and the pool. Returns
+  /// false with one line in *error naming the address if it cannot bind.
+  /// Call once.
   bool start(std::string* error);
   /// Stops accepting, finishes the requests in progress, joins the threads.
   /// Idempotent.
   void stop();
   /// The bound port; 0 before start().
   int port() const;
-  /// Whether the server accepts connections (false before start(), after
-  /// stop(), or when its accept loop ended by itself).
+  /// Whether the server accepts connections (false before start() and
+  /// after stop()).
   bool running() const;
+  /// Connections open now (the gate's count; for tests and metrics).
+  std::size_t connections() const;
 
  private:
   struct Impl;

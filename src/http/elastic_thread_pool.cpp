@@ -20,13 +20,16 @@ ElasticThreadPool::~ElasticThreadPool() { shutdown(); }
 
 void ElasticThreadPool::enqueue(std::function<void()> fn) {
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (!stopping_) {
       join_finished_locked();
       jobs_.push_back(std::move(fn));
       // Idle workers that were already woken still count as idle until they
       // run, so a burst of jobs starts as many new workers as it needs.
       if (idle_ < jobs_.size() && running_.size() < max_threads_) spawn_locked();
+      // Woken after the unlock: a worker woken under the lock would only
+      // wait for it (measured: most of a busy server's lock waits).
+      lock.unlock();
       work_ready_.notify_one();
       return;
     }

@@ -354,14 +354,6 @@ struct NodeServer::Impl {
     command.op = op;
     command.key = key.key;
     if (op == runtime::KvOp::Put) {
-      if (req.is_multipart_form_data()) {
-        // httplib splits such a body into parts and keeps none of it as the
-        // body: storing it would acknowledge a value that was never written.
-        send_error(res, 415,
-                   "a multipart/form-data body cannot be stored as a value: send the value "
-                   "itself as the body (curl --data-binary @file)");
-        return;
-      }
       if (const std::optional<std::string> problem = value_too_large(req.body.size())) {
         send_error(res, 413, *problem);
         return;

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <exception>
 #include <optional>
@@ -9,19 +11,16 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/http_auth.hpp"
+#include "http/connection_stream.hpp"
 #include "http/elastic_thread_pool.hpp"
 #include "http/json_views.hpp"
 #include "http/request_parsing.hpp"
+#include "http/served_hosts.hpp"
 #include "http/server_socket.hpp"
 
 namespace raft::http {
 
 namespace {
-
-/// httplib parses form-encoded bodies itself and caps them far below our
-/// own limit (CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH).
-constexpr std::size_t kFormBodyBytesMax = 8192;
-constexpr std::string_view kFormType = "application/x-www-form-urlencoded";
 
 bool serves_path(const Route& route, std::string_view path) {
   if (route.matches) return route.matches(path);
@@ -40,6 +39,68 @@ bool serves_method(const Route& route, std::string_view method) {
 bool fail(std::string* error, const std::string& message) {
   if (error != nullptr) *error = message;
   return false;
+}
+
+/// cpp-httplib's server with its request processing opened to the gate: the
+/// gate reads and checks each request; httplib parses the head it is given,
+/// routes, and writes the answer.
+class RoutingServer final : public httplib::Server {
+ public:
+  bool answer(httplib::Stream& stream, bool close_after, bool& closed,
+              const std::function<void(httplib::Request&)>& setup) {
+    return process_request(stream, close_after, closed, setup);
+  }
+  /// httplib ends a chunked answer (an event stream) once its listening
+  /// socket is gone; the gate owns the socket, so this stands for it.
+  void set_listening(int fd) { svr_sock_ = fd < 0 ? INVALID_SOCKET : fd; }
+};
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+  }
+}
+
+/// An answer the gate sends itself, before closing the connection.
+std::string wire_answer(const httplib::Response& res) {
+  std::string out =
+      "HTTP/1.1 " + std::to_string(res.status) + " " + reason_phrase(res.status) + "\r\n";
+  for (const auto& [name, value] : res.headers) out += name + ": " + value + "\r\n";
+  out += "Content-Length: " + std::to_string(res.body.size()) + "\r\nConnection: close\r\n\r\n";
+  return out + res.body;
+}
+
+/// The request httplib would make of `head` (path and header values
+/// percent-decoded as it does), for the checks made before the body.
+httplib::Request request_of(const RequestHead& head, const Peer& peer) {
+  httplib::Request req;
+  req.method = head.method;
+  req.target = head.target;
+  req.version = head.version;
+  req.path =
+      httplib::detail::decode_url(head.target.substr(0, head.target.find_first_of("?#")), false);
+  for (const HeaderField& f : head.fields) {
+    req.headers.emplace(f.name, httplib::detail::decode_url(f.value, false));
+  }
+  req.remote_addr = peer.ip;
+  req.remote_port = peer.port;
+  return req;
 }
 
 }  // namespace
@@ -75,8 +136,10 @@ struct Server::Impl {
   std::vector<Route> routes;
   std::function<std::string(const httplib::Request&)> not_found_message;
   std::function<void(const httplib::Request&, const httplib::Response&)> answered;
-  httplib::Server server;
-  std::thread thread;
+  RoutingServer server;
+  std::optional<ServedHosts> served;  ///< set by start()
+  std::unique_ptr<ElasticThreadPool> pool;
+  std::unique_ptr<ConnectionGate> gate;  ///< after the pool: stops first
   int port = 0;
   bool started = false;
 
@@ -108,48 +171,52 @@ struct Server::Impl {
     return allow;
   }
 
-  /// Every request comes here: the route table decides.
-  void dispatch(const httplib::Request& req, httplib::Response& res) const {
+  /// The route serving the request, or nullptr with the answer in `res`
+  /// (404, 405 with Allow, or 204 to OPTIONS).
+  const Route* match(const httplib::Request& req, httplib::Response& res) const {
     bool known_path = false;
     for (const Route& route : routes) {
       if (!serves_path(route, req.path)) continue;
       known_path = true;
-      if (serves_method(route, req.method)) {
-        serve(route, req, res);
-        return;
-      }
+      if (serves_method(route, req.method)) return &route;
     }
     if (!known_path) {
       not_found(req, res);
-      return;
+      return nullptr;
     }
     const std::string allow = allowed_methods(req.path);
     res.set_header("Allow", allow);
     if (req.method == "OPTIONS" && options.options_answers_allow) {
       res.status = 204;
-      return;
+      return nullptr;
     }
     error(res, 405,
           "method " + quote_for_error(req.method, 16) + " is not allowed on " +
               quote_for_error(req.path) + "; allowed: " + allow);
+    return nullptr;
+  }
+
+  /// Every request comes here: the route table decides.
+  void dispatch(const httplib::Request& req, httplib::Response& res) const {
+    if (const Route* route = match(req, res)) serve(*route, req, res);
   }
 
   /// The auth guard, then the handler; whatever it throws becomes a 500.
   void serve(const Route& route, const httplib::Request& req, httplib::Response& res) const {
     try {
-      if (route.mutates) {
-        if (const std::optional<std::string> problem =
-                auth::refusal(options.auth_token, req, res)) {
-          error(res, 401, *problem);
-          return;
-        }
-      }
+      if (route.mutates && refuse_unauthorized(req, res)) return;
       route.handler(req, res);
     } catch (const std::exception& e) {
       error(res, 500, "internal error: " + one_line(e.what()));
     } catch (...) {
       error(res, 500, "internal error");
     }
+  }
+
+  bool refuse_unauthorized(const httplib::Request& req, httplib::Response& res) const {
+    const std::optional<std::string> problem = auth::refusal(options.auth_token, req, res);
+    if (problem) error(res, 401, *problem);
+    return problem.has_value();
   }
 
   void not_found(const httplib::Request& req, httplib::Response& res) const {
@@ -159,62 +226,110 @@ struct Server::Impl {
   }
 
   /// httplib calls this for every answer >= 400: fill in a body only where
-  /// httplib answered itself (a bad request line, a body over the limit).
+  /// httplib answered itself (a request it could not route).
   httplib::Server::HandlerResponse answer_error(const httplib::Request& req,
                                                 httplib::Response& res) const {
     if (!res.body.empty() || res.is_chunked_content_provider_) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
-    std::string message;
-    switch (res.status) {
-      case 400: message = "malformed HTTP request"; break;
-      case 404: not_found(req, res); return httplib::Server::HandlerResponse::Handled;
-      case 413:
-        if (req.get_header_value("Content-Type").rfind(kFormType, 0) == 0) {
-          message = "form-encoded bodies are limited to " + std::to_string(kFormBodyBytesMax) +
-                    " bytes; send application/json or application/octet-stream";
-        } else {
-          message = "the request body is larger than " + std::to_string(options.body_bytes_max) +
-                    " bytes";
-        }
-        break;
-      case 414: message = "the request URI is too long"; break;
-      default: message = "HTTP error " + std::to_string(res.status); break;
+    if (res.status == 404) {
+      not_found(req, res);
+    } else if (res.status == 400) {
+      error(res, 400, "malformed HTTP request");
+    } else {
+      error(res, res.status, "HTTP error " + std::to_string(res.status));
     }
-    error(res, res.status, message);
     return httplib::Server::HandlerResponse::Handled;
   }
 
+  // ---- the gate's hooks ----------------------------------------------------
+
+  /// Before the body: Host and Origin for every request; for one with a
+  /// body, what the table answers without its handler (404, 405, 401), so
+  /// that no body is read for it. Empty: go on.
+  std::string verdict(const RequestHead& head, const Peer& peer) const {
+    const std::optional<Refusal> foreign = refuse_foreign(head, *served);
+    const bool has_body = head.framing == BodyFraming::Chunked ||
+                          (head.framing == BodyFraming::Length && head.content_length > 0);
+    if (!foreign && !has_body) return {};  // the common case costs no copy of the head
+    const httplib::Request req = request_of(head, peer);
+    httplib::Response res;
+    if (foreign) {
+      error(res, foreign->status, foreign->message);
+    } else if (const Route* route = match(req, res)) {
+      if (!route->mutates || !refuse_unauthorized(req, res)) return {};
+    }
+    return answer_early(req, res);
+  }
+
+  std::string refusal_answer(const Refusal& refusal, const Peer& peer) const {
+    httplib::Request req;
+    req.remote_addr = peer.ip;
+    req.remote_port = peer.port;
+    httplib::Response res;
+    error(res, refusal.status, refusal.message);
+    return answer_early(req, res);
+  }
+
+  std::string answer_early(const httplib::Request& req, httplib::Response& res) const {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    if (answered) answered(req, res);
+    return wire_answer(res);
+  }
+
+  /// On a worker: httplib parses the head, routes and answers; the body the
+  /// gate read becomes the request's body as it is (httplib never parses a
+  /// form or multipart body: no parameters or files from a body).
+  bool answer(GateRequest& request) {
+    ConnectionStream stream(request.fd, std::move(request.head), request.peer,
+                            std::chrono::seconds(options.io_timeout_s));
+    std::string body = std::move(request.body);
+    bool closed = false;
+    const bool ok = server.answer(stream, request.close_after, closed,
+                                  [&body](httplib::Request& req) { req.body = std::move(body); });
+    return ok && !closed && !request.close_after && !stream.failed();
+  }
+
+  ConnectionGate::Hooks hooks() {
+    ConnectionGate::Hooks h;
+    h.verdict = [this](const RequestHead& head, const Peer& peer) { return verdict(head, peer); };
+    h.refuse = [this](const Refusal& r, const Peer& peer) { return refusal_answer(r, peer); };
+    h.serve = [this](GateRequest& request) { return answer(request); };
+    h.enqueue = [this](std::function<void()> job) { pool->enqueue(std::move(job)); };
+    return h;
+  }
+
+  GateOptions gate_options() const {
+    GateOptions g = options.gate;
+    g.limits.body_bytes_max = options.body_bytes_max;
+    return g;
+  }
+
   void configure() {
-    const std::size_t most = std::max<std::size_t>(1, options.threads_max);
-    const std::size_t idle = std::min(most, options.threads_idle);
-    const std::chrono::milliseconds idle_exit = options.thread_idle_exit;
-    server.new_task_queue = [most, idle, idle_exit] {
-      return new ElasticThreadPool(idle, most, idle_exit);
-    };
-    server.set_payload_max_length(options.body_bytes_max);
-    // Headers and body go out as separate writes: without TCP_NODELAY, Nagle
-    // plus the client's delayed ACK adds ~40 ms to every answer.
-    server.set_tcp_nodelay(true);
-    // An idle keep-alive connection holds a worker: let it go soon.
-    server.set_keep_alive_timeout(2);
-    server.set_keep_alive_max_count(100);
-    server.set_read_timeout(options.io_timeout_s, 0);
-    server.set_write_timeout(options.io_timeout_s, 0);
+    // The Keep-Alive header httplib writes says what the gate does.
+    const GateOptions g = gate_options();
+    server.set_keep_alive_timeout(std::max<time_t>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(g.keep_alive_timeout).count()));
+    server.set_keep_alive_max_count(std::max<std::size_t>(1, g.requests_per_connection_max));
     server.set_default_headers(
         {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
     // One catch-all per method httplib routes; the table does the rest.
-    // [\s\S] rather than '.': decoded paths may contain line breaks.
+    // [\s\S] rather than '.': decoded paths may contain line breaks. Methods
+    // with a body take the content-reader form, which httplib calls before
+    // it would read (and parse) the body: the gate has read it already.
     const std::string any = R"([\s\S]*)";
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
       dispatch(req, res);
     };
+    const auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                                  const httplib::ContentReader&) { dispatch(req, res); };
     server.Get(any, handler);
-    server.Post(any, handler);
-    server.Put(any, handler);
-    server.Delete(any, handler);
-    server.Patch(any, handler);
     server.Options(any, handler);
+    server.Post(any, with_body);
+    server.Put(any, with_body);
+    server.Delete(any, with_body);
+    server.Patch(any, with_body);
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {
           return answer_error(req, res);
@@ -285,27 +400,39 @@ bool Server::start(std::string* error) {
   s.started = true;
   s.configure();
   std::string why;
-  s.port = bind_server(s.server, s.options.bind, s.options.port, &why);
-  if (s.port == 0) return fail(error, why);
-  s.thread = std::thread([&s] { s.server.listen_after_bind(); });
-  // stop() only takes effect once the server runs: wait for it (briefly).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!s.server.is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int fd = open_listener(s.options.bind, s.options.port, &s.port, &why);
+  if (fd < 0) {
+    s.port = 0;
+    return fail(error, why);
+  }
+  std::vector<std::string> names = default_served_names(s.options.bind);
+  names.insert(names.end(), s.options.served_hosts.begin(), s.options.served_hosts.end());
+  s.served.emplace(s.port, names);
+  const std::size_t most = std::max<std::size_t>(1, s.options.threads_max);
+  s.pool = std::make_unique<ElasticThreadPool>(std::min(most, s.options.threads_idle), most,
+                                               s.options.thread_idle_exit);
+  s.gate = std::make_unique<ConnectionGate>(s.gate_options(), s.hooks());
+  s.server.set_listening(fd);
+  if (!s.gate->start(fd, &why)) {
+    s.server.set_listening(-1);
+    ::close(fd);
+    return fail(error, why);
   }
   return true;
 }
 
 void Server::stop() {
   Impl& s = *impl_;
-  if (!s.thread.joinable()) return;
-  // start() waited until the server runs, so this stop() takes effect.
-  s.server.stop();
-  s.thread.join();
+  if (!s.gate) return;
+  s.server.set_listening(-1);  // open event streams end
+  s.gate->stop();
+  s.pool->shutdown();
 }
 
 int Server::port() const { return impl_->port; }
 
-bool Server::running() const { return impl_->server.is_running(); }
+bool Server::running() const { return impl_->gate && impl_->gate->running(); }
+
+std::size_t Server::connections() const { return impl_->gate ? impl_->gate->connections() : 0; }
 
 }  // namespace raft::http

@@ -1,6 +1,6 @@
-// widen_listen_backlog: a listening socket created with a tiny backlog (as
-// Debian's cpp-httplib does, with 5) takes a burst of connections once
-// widened; before, most of the burst waits in SYN retries.
+// open_listener: its accept queue takes a burst of connections that a tiny
+// backlog (Debian's cpp-httplib listens with 5) leaves in SYN retries; a
+// port in use is refused with one line naming the address (no SO_REUSEPORT).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -65,31 +66,38 @@ int connected_in_burst(int port, std::chrono::milliseconds wait) {
   return established;
 }
 
-TEST(ListenBacklog, AWidenedListenerTakesABurstThatATinyOneDoesNot) {
+TEST(ListenBacklog, OpenListenerTakesABurstThatATinyBacklogDoesNot) {
   int narrow_port = 0;
   const int narrow = listener_with_backlog(1, &narrow_port);
   ASSERT_GE(narrow, 0);
   int wide_port = 0;
-  const int wide = listener_with_backlog(1, &wide_port);
-  ASSERT_GE(wide, 0);
-  EXPECT_EQ(widen_listen_backlog(wide_port), 1);
+  std::string error;
+  const int wide = open_listener("127.0.0.1", 0, &wide_port, &error);
+  ASSERT_GE(wide, 0) << error;
+  ASSERT_GT(wide_port, 0);
 
   // Well under the 1 s after which Linux retries a dropped SYN, and long
   // enough for a loaded machine to finish the loopback handshakes.
   const int through_narrow = connected_in_burst(narrow_port, std::chrono::milliseconds(700));
   const int through_wide = connected_in_burst(wide_port, std::chrono::milliseconds(700));
   EXPECT_EQ(through_wide, kBurst);
-  EXPECT_LT(through_narrow, kBurst / 2) << "the kernel took the burst without widening";
+  EXPECT_LT(through_narrow, kBurst / 2) << "the kernel took the burst with a tiny backlog";
   ::close(narrow);
   ::close(wide);
 }
 
-TEST(ListenBacklog, NoListenerOnThePortWidensNothing) {
+TEST(ListenBacklog, APortInUseIsRefusedWithTheAddress) {
   int port = 0;
-  const int fd = listener_with_backlog(1, &port);
-  ASSERT_GE(fd, 0);
-  ::close(fd);
-  EXPECT_EQ(widen_listen_backlog(port), 0);
+  std::string error;
+  const int first = open_listener("127.0.0.1", 0, &port, &error);
+  ASSERT_GE(first, 0) << error;
+  int second_port = 0;
+  EXPECT_EQ(open_listener("127.0.0.1", port, &second_port, &error), -1);
+  EXPECT_EQ(error,
+            "cannot listen on 127.0.0.1:" + std::to_string(port) + ": Address already in use");
+  EXPECT_EQ(open_listener("no such host.invalid", 0, &second_port, &error), -1);
+  EXPECT_NE(error.find("cannot listen on no such host.invalid:0: "), std::string::npos) << error;
+  ::close(first);
 }
 
 }  // namespace
