@@ -130,10 +130,12 @@ _slurm_start_munge() {
 
 _slurm_write_conf() {
   local w="$SLURM_WORK" i
-  # task/none and proctrack/linuxproc: no cgroups needed; KillWait short so
-  # scancel's SIGKILL follows its SIGTERM quickly. config_overrides: every
-  # node has 4 CPUs whatever this machine has, so the jobs' shapes (-N 3
-  # -n 5) fit everywhere.
+  # proctrack/linuxproc and task/affinity: no cgroups needed (sites use
+  # proctrack/cgroup, which also catches processes that leave the tree).
+  # KillWait as Slurm's default, 30 s between scancel's SIGTERM and its
+  # SIGKILL: what stops the cluster sooner is launch_cluster itself.
+  # config_overrides: every node has 4 CPUs whatever this machine has, so
+  # the jobs' shapes (-N 3 -n 5) fit everywhere.
   cat >"$w/slurm.conf" <<EOF
 ClusterName=raft$$
 SlurmctldHost=$(hostname -s)($SLURM_BRIDGE_ADDR)
@@ -152,7 +154,7 @@ SlurmctldLogFile=$w/slurmctld.log
 SlurmdLogFile=$w/slurmd-%n.log
 MailProg=/bin/true
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/affinity
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/builtin
@@ -161,7 +163,7 @@ SelectTypeParameters=CR_CPU
 SlurmdParameters=config_overrides
 MpiDefault=none
 ReturnToService=2
-KillWait=${SLURM_KILL_WAIT:-5}
+KillWait=30
 EOF
   for ((i = 0; i < ${#SLURM_NODES[@]}; i++)); do
     echo "NodeName=${SLURM_NODES[$i]} NodeAddr=${SLURM_NODE_ADDRS[$i]} CPUs=4 State=UNKNOWN" >>"$w/slurm.conf"
