@@ -17,28 +17,19 @@
 #      the root.
 # Downloads from the Debian mirror ($RAFT_PACKAGE_MIRROR, default
 # deb.debian.org) and keeps them in BUILD_DIR/package-test-apt-cache for the
-# next run. About 80 s the first time, 40 s after.
+# next run. About 100 s (mmdebstrap unpacking the root is most of it).
 #
 # Usage: run_package.sh BUILD_DIR     exit 0 pass, 1 fail, 77 skipped
 set -uo pipefail
 
-readonly SKIP=77
-BUILD_DIR="$(cd "${1:?usage: run_package.sh BUILD_DIR}" && pwd)"
-readonly BUILD_DIR
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly HERE
+# shellcheck source=tests/slurm/script_lib.sh
+source "$HERE/../slurm/script_lib.sh"
+take_build_dir "run_package.sh BUILD_DIR" "$@"
 readonly MIRROR="${RAFT_PACKAGE_MIRROR:-http://deb.debian.org/debian}"
 readonly CACHE="$BUILD_DIR/package-test-apt-cache"
 
-say() { echo "[$(date +%H:%M:%S)] $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-skip() {
-  echo "SKIPPED: $*" >&2
-  exit "$SKIP"
-}
 
 [[ "$(id -u)" -eq 0 ]] || skip "installing into a root with mmdebstrap and chroot needs root"
 for tool in cpack mmdebstrap unshare chroot python3 dpkg-deb; do
@@ -68,13 +59,7 @@ cleanup() {
   trap - EXIT INT TERM
   [[ -z "$LAUNCHER_PID" ]] || kill -TERM "$LAUNCHER_PID" 2>/dev/null
   for pid in $(pids_in_root); do kill -KILL "$pid" 2>/dev/null; done
-  if ((status != 0 && status != SKIP)); then
-    for f in "$WORK/mmdebstrap.log" "$WORK/cluster.log"; do
-      [[ -f "$f" ]] || continue
-      echo "---- $f (last lines) ----" >&2
-      tail -n 30 "$f" >&2
-    done
-  fi
+  ((status == 0 || status == SKIP)) || show_tails 30 "$WORK/mmdebstrap.log" "$WORK/cluster.log"
   # The root's mounts were made in the cluster's own mount namespace, gone
   # with its processes: nothing is mounted under WORK here.
   rm -rf "$WORK"

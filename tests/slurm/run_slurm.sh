@@ -20,29 +20,24 @@
 #
 # Usage: run_slurm.sh BUILD_DIR        exit 0 pass, 1 fail, 77 skipped
 # Needs root, Slurm and munge installed (apt-get install slurmctld slurmd
-# slurm-client munge), iproute2, python3 and Open MPI. About 2 minutes.
+# slurm-client munge), iproute2, python3 and Open MPI. About 45 s.
 set -uo pipefail
 
-readonly SKIP=77
-BUILD_DIR="$(cd "${1:?usage: run_slurm.sh BUILD_DIR}" && pwd)"
-readonly BUILD_DIR
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly HERE
+# shellcheck source=tests/slurm/script_lib.sh
+source "$HERE/script_lib.sh"
+take_build_dir "run_slurm.sh BUILD_DIR" "$@"
 readonly SBATCH_SCRIPT="$HERE/../../scripts/raft.sbatch"
 # Raft's timing for a test: elections within seconds.
 readonly RAFT_FLAGS=(--fsync never --min_election_timeout 1000 --max_election_timeout 2000
   --heartbeat_interval 200 --initial_delay_ms 500 --leader_timeout_s 120)
 
-say() { echo "[$(date +%H:%M:%S)] $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 
 for program in launch_cluster raft_node discovery_server web_monitor; do
   [[ -x "$BUILD_DIR/$program" ]] || fail "$BUILD_DIR/$program is missing; build it first"
 done
-command -v mpirun >/dev/null 2>&1 || { echo "SKIPPED: mpirun (openmpi-bin) is missing" >&2; exit $SKIP; }
+command -v mpirun >/dev/null 2>&1 || skip "mpirun (openmpi-bin) is missing"
 
 # shellcheck source=tests/slurm/private_slurm.sh
 source "$HERE/private_slurm.sh"
@@ -53,13 +48,7 @@ cleanup() {
   trap - EXIT INT TERM
   [[ -z "$SALLOC_PID" ]] || kill -TERM "$SALLOC_PID" 2>/dev/null
   if ((status != 0 && status != SKIP)) && [[ -n "$SLURM_WORK" ]]; then
-    local f
-    for f in "$SLURM_WORK"/*.out "$SLURM_WORK"/salloc.log "$SLURM_WORK"/slurmctld.log \
-      "$SLURM_WORK"/slurmd-node0.log "$SLURM_WORK"/raft-*/cluster.log; do
-      [[ -f "$f" ]] || continue
-      echo "---- $f (last lines) ----" >&2
-      tail -n 25 "$f" >&2
-    done
+    show_tails 25 "$SLURM_WORK"/*.out "$SLURM_WORK"/*.log "$SLURM_WORK"/raft-*/cluster.log
   fi
   slurm_down
   exit "$status"
@@ -70,7 +59,7 @@ trap 'exit 130' INT TERM
 slurm_up 5
 case $? in
   0) ;;
-  77) echo "SKIPPED: $SLURM_SKIP_REASON" >&2; exit $SKIP ;;
+  77) skip "$SLURM_SKIP_REASON" ;;
   *) fail "could not bring up the private Slurm" ;;
 esac
 export RAFT_BIN="$BUILD_DIR"
