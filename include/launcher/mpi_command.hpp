@@ -27,9 +27,16 @@ struct MpiCommandOptions {
   std::vector<McaParam> extra_mca;         ///< the user's --mca, last so they win
   std::vector<std::string> forwarded_env;  ///< variable names passed with -x
   std::vector<std::string> program;        ///< raft_node and its flags
+  /// Inside a Slurm allocation of this many nodes (0: not in one). Open MPI
+  /// then takes the hosts and their slots from Slurm, and the ranks go to
+  /// the nodes in turn.
+  int slurm_nodes = 0;
+  /// Not empty: start the ranks with this srun (--mpi=pmix) instead of
+  /// mpirun; only inside an allocation (see slurm_command.hpp).
+  std::string srun;
 
-  /// Several machines: a hostfile or a host list was given.
-  bool multi_host() const { return !hostfile.empty() || !hosts.empty(); }
+  /// Several machines: a hostfile, a host list or a Slurm allocation.
+  bool multi_host() const { return !hostfile.empty() || !hosts.empty() || slurm_nodes > 0; }
 };
 
 /// The flags launch_cluster, raft_chaos and the cluster tests give raft_node.
@@ -49,15 +56,25 @@ struct RaftNodeFlags {
   std::string log_level;
 };
 
+/// How the ranks start: srun_argv (slurm_command.hpp) when options.srun is
+/// set, else mpirun_argv.
+std::vector<std::string> job_argv(const MpiCommandOptions& options);
+
 /// raft_node and its flags, for MpiCommandOptions::program.
 std::vector<std::string> raft_node_argv(const RaftNodeFlags& flags);
 
-/// The full argv. Across hosts it sets `--mca btl self,tcp` (shared memory
-/// does not cross machines, and no other fabric is assumed) and, with mpi_if,
-/// `btl_tcp_if_include` and `oob_tcp_if_include` (both the data and the
-/// control channel stay on that network). On one host it turns off shared
-/// memory's single-copy mechanism (see mpi_command.cpp). --oversubscribe is added when the
-/// ranks outnumber this host's cores or the hosts' slots are unknown.
+/// The Open MPI parameters of a run, the user's last. Across hosts it sets
+/// `btl self,tcp` (shared memory does not cross machines, and no other
+/// fabric is assumed) and, with mpi_if, `btl_tcp_if_include` and
+/// `oob_tcp_if_include` (both the data and the control channel stay on that
+/// network). On one host it turns off shared memory's single-copy mechanism
+/// (see mpi_command.cpp).
+std::vector<McaParam> mca_params(const MpiCommandOptions& options);
+
+/// The full argv: mpirun with mca_params() as --mca. --oversubscribe is
+/// added when the ranks outnumber this host's cores or the hosts' slots are
+/// unknown (never in a Slurm allocation, whose slots are its tasks). In an
+/// allocation the ranks go to the nodes in turn (--map-by node).
 std::vector<std::string> mpirun_argv(const MpiCommandOptions& options);
 
 /// Parses "NAME=VALUE" (NAME of [A-Za-z0-9_], VALUE not empty). nullopt with

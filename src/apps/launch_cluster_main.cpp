@@ -14,6 +14,12 @@
 // the monitor listen on --bind (which must then be reachable), the nodes on
 // --node_bind (0.0.0.0) and register the address that routes to discovery,
 // and mpirun talks TCP on --mpi_if (see launcher/mpi_command.hpp).
+//
+// Inside a Slurm allocation (SLURM_JOB_ID set; --slurm) the hosts are the
+// allocation's: one rank per task, discovery and the monitor on its first
+// node at that node's address, the ranks started by mpirun or srun under
+// Slurm (see launcher/slurm_command.hpp). From a salloc shell on a login node
+// launch_cluster first moves itself to the first node as a one-task step.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -39,6 +45,7 @@
 #include "launcher/child_process.hpp"
 #include "launcher/cluster.hpp"
 #include "launcher/mpi_command.hpp"
+#include "launcher/slurm_command.hpp"
 #include "parse_flags.hpp"
 
 namespace fs = std::filesystem;
@@ -55,6 +62,7 @@ struct Flags {
   bool fresh = false;
   std::string fsync = "always";
   std::string log_level = "info";
+  std::string log_file;  // empty: the children write to launch_cluster's own output
   // Raft's timing, in ms.
   int min_election_timeout = 2000;
   int max_election_timeout = 4000;
@@ -75,9 +83,17 @@ struct Flags {
   std::string hosts;
   std::string mpi_if;
   std::vector<std::string> mca;
+  // Slurm: whether to use an allocation, and who starts the ranks in one.
+  std::string slurm = "auto";
+  std::string slurm_launch = "auto";
+  std::string srun = "srun";
+  // What use_slurm() found: the allocation in use (slurm_nodes 0: none).
+  int slurm_nodes = 0;
+  std::string slurm_job;
+  std::string slurm_tasks_per_node;
 
-  /// Several machines: a hostfile or a host list was given.
-  bool multi_host() const { return !hostfile.empty() || !hosts.empty(); }
+  /// Several machines: a hostfile, a host list or a Slurm allocation.
+  bool multi_host() const { return !hostfile.empty() || !hosts.empty() || slurm_nodes > 0; }
 };
 
 [[noreturn]] void fail_flags(const std::string& message) {
@@ -146,6 +162,9 @@ void validate_hosts(const Flags& f) {
   }
   if (!f.hostfile.empty() && !f.hosts.empty()) fail_flags("give --hostfile or --host, not both");
   if (f.data_dir.empty()) fail_flags("--data_dir must not be empty");
+  if (!f.log_file.empty() && !fs::is_directory(fs::absolute(f.log_file).parent_path())) {
+    fail_flags("--log_file " + f.log_file + ": its folder does not exist");
+  }
   if (!f.mpi_if.empty()) {
     if (auto why = raft::launcher::mpi_if_error(f.mpi_if)) fail_flags(*why);
   }
@@ -250,9 +269,23 @@ void add_flags(CLI::App& app, Flags& f) {
                  "oob_tcp_if_include), e.g. eth1 or 10.0.0.0/24");
   app.add_option("--mca", f.mca, "extra Open MPI parameter NAME=VALUE (repeatable)");
   app.add_option("--mpirun", f.mpirun, "mpirun to use")->capture_default_str();
+  app.add_option("--slurm", f.slurm,
+                 "auto: inside a Slurm allocation (SLURM_JOB_ID) take the hosts, rank count and "
+                 "address from it; on: require one; off: ignore it")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  app.add_option("--slurm_launch", f.slurm_launch,
+                 "in an allocation, start the ranks with mpirun (under Slurm) or srun --mpi=pmix; "
+                 "auto: srun if Slurm has PMIx (srun --mpi=list), else mpirun")
+      ->check(CLI::IsMember({"auto", "mpirun", "srun"}))
+      ->capture_default_str();
+  app.add_option("--srun", f.srun, "srun to use in an allocation")->capture_default_str();
   app.add_option("--fsync", f.fsync, "always | never (never is unsafe: for slow disks)")
       ->capture_default_str();
   app.add_option("--log_level", f.log_level, "trace|debug|info|warn|error")->capture_default_str();
+  app.add_option("--log_file", f.log_file,
+                 "append every child's output to this file; launch_cluster's own lines (the "
+                 "URLs) stay on its output");
   app.add_option("--leader_timeout_s", f.leader_timeout_s,
                  "give up waiting for a leader after this (0: auto)");
 }
@@ -274,6 +307,54 @@ void write_token_file(const fs::path& path, const std::string& token) {
               << "\n";
     std::exit(1);
   }
+}
+
+/// Inside a Slurm allocation: the rank count, the bind address and the hosts
+/// come from it; from a login node launch_cluster first re-runs itself on
+/// the allocation's first node (never returns then). Exits with one line on
+/// a problem.
+void use_slurm(const CLI::App& app, Flags& f, int argc, char** argv) {
+  namespace rl = raft::launcher;
+  const rl::SlurmPlan plan = rl::plan_slurm(*rl::parse_slurm_use(f.slurm), rl::process_env());
+  if (!plan.error.empty()) fail_flags(plan.error);
+  if (!plan.allocation) return;
+  const rl::SlurmAllocation& a = *plan.allocation;
+  if (f.multi_host()) {
+    fail_flags("inside Slurm job " + a.job_id +
+               " the hosts come from Slurm: drop --hostfile and --host, or give --slurm off");
+  }
+  const std::string srun = find_in_path(f.srun);
+  if (srun.empty()) fail_flags("--srun " + f.srun + " was not found (install slurm-client)");
+  f.srun = srun;
+  if (!a.on_allocated_node()) {
+    std::vector<std::string> self = {fs::canonical("/proc/self/exe").string()};
+    self.insert(self.end(), argv + 1, argv + argc);
+    std::cerr << "launch_cluster: Slurm job " << a.job_id << ": running on its first node, "
+              << a.nodes.front() << "\n";
+    // Returns only if exec failed.
+    const std::string why = rl::exec_first_node_step(srun, a, self);
+    std::cerr << "launch_cluster: " << why << "\n";
+    std::exit(1);
+  }
+  if (app.count("--nodes") == 0) {
+    f.nodes = a.tasks;
+  } else if (f.nodes > a.tasks) {
+    fail_flags("--nodes " + std::to_string(f.nodes) + " is more than the " +
+               std::to_string(a.tasks) + " tasks of Slurm job " + a.job_id);
+  }
+  if (app.count("--bind") == 0) {
+    std::string why;
+    const std::optional<std::string> address =
+        rl::node_address(a.this_node, rl::resolve_host, &why);
+    if (!address) fail_flags(why + "; give --bind with this node's address");
+    f.bind = *address;
+  }
+  const rl::SlurmLaunch launch =
+      rl::resolve_slurm_launch(*rl::parse_slurm_launch(f.slurm_launch), f.srun);
+  f.slurm_launch = launch == rl::SlurmLaunch::kSrun ? "srun" : "mpirun";
+  f.slurm_nodes = static_cast<int>(a.nodes.size());
+  f.slurm_job = a.job_id;
+  f.slurm_tasks_per_node = a.tasks_per_node;
 }
 
 /// What main works out from the flags before anything starts.
@@ -332,6 +413,8 @@ void set_job_options(const Flags& f, const Setup& s, raft::launcher::ClusterOpti
   c.mpi.hostfile = f.hostfile;
   c.mpi.hosts = f.hosts;
   c.mpi.mpi_if = f.mpi_if;
+  c.mpi.slurm_nodes = f.slurm_nodes;
+  if (f.slurm_nodes > 0 && f.slurm_launch == "srun") c.mpi.srun = f.srun;
   for (const std::string& m : f.mca)
     c.mpi.extra_mca.push_back(*raft::launcher::parse_mca(m, nullptr));
   c.mpi.forwarded_env = {"SERVICE_DISCOVERY_URL"};
@@ -359,9 +442,13 @@ raft::launcher::ClusterOptions cluster_options(const Flags& f, const Setup& s) {
   // On other hosts a rank's address is known only once it registers.
   if (f.multi_host()) c.monitor_args = {"--node_host", "none"};
   c.service_healthy_limit_ms = std::chrono::seconds(10);
+  if (!f.log_file.empty()) c.log_file = fs::absolute(f.log_file);
   c.job_stop_grace_ms = std::chrono::seconds(6);
   // Through the environment, not argv: other users see argv in `ps`.
   c.env[raft::auth::kTokenEnv] = s.auth_token;
+  // Open MPI reads the slots from here, and in launch_cluster's own step
+  // Slurm has put the step's value in its place.
+  if (f.slurm_nodes > 0) c.env["SLURM_TASKS_PER_NODE"] = f.slurm_tasks_per_node;
   // The nodes may be on other hosts: only discovery knows where they are.
   c.leader_from_discovery = true;
   set_job_options(f, s, c);
@@ -384,6 +471,10 @@ void print_banner(const Flags& f, const Setup& s, const raft::launcher::Cluster&
       std::printf("  Node %-3s    http://%s\n", id.c_str(), address.c_str());
   }
   std::printf("  Leader:     node %d (term %lld)\n", leader.rank, leader.term);
+  if (f.slurm_nodes > 0) {
+    std::printf("  Slurm:      job %s, %d node%s, ranks started by %s\n", f.slurm_job.c_str(),
+                f.slurm_nodes, f.slurm_nodes == 1 ? "" : "s", f.slurm_launch.c_str());
+  }
   std::printf("  Data:       %s\n", s.data_dir.string().c_str());
   std::printf(
       "  Auth token: %s (%s; in %s; commands and writes need 'Authorization: Bearer "
@@ -459,6 +550,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Start a Raft cluster: discovery_server, web_monitor and mpirun -n N raft_node"};
   add_flags(app, f);
   if (const auto code = raft::apps::parse_flags(app, argc, argv, fail_flags)) return *code;
+  use_slurm(app, f, argc, argv);
   validate_numbers(f);
   validate_hosts(f);
   validate_reachable(f);

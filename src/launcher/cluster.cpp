@@ -159,7 +159,8 @@ bool Cluster::start_job(std::string* error) {
   mpi.as_root = ::geteuid() == 0;
   mpi.program = raft_node_argv(node);
   try {
-    auto job = spawn("raft_node job (mpirun)", mpirun_argv(mpi));
+    auto job =
+        spawn(mpi.srun.empty() ? "raft_node job (mpirun)" : "raft_node job (srun)", job_argv(mpi));
     const std::lock_guard lock(job_mutex_);
     job_ = std::move(job);
   } catch (const std::exception& e) {

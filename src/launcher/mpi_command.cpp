@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "launcher/slurm_command.hpp"
+
 namespace raft::launcher {
 
 namespace {
@@ -50,6 +52,33 @@ bool is_interface_name(std::string_view text) {
 
 }  // namespace
 
+std::vector<McaParam> mca_params(const MpiCommandOptions& o) {
+  std::vector<McaParam> params;
+  const bool user_btl = std::any_of(o.extra_mca.begin(), o.extra_mca.end(),
+                                    [](const auto& param) { return param.first == "btl"; });
+  if (o.multi_host()) {
+    params.emplace_back("btl", "self,tcp");
+  } else if (!user_btl) {
+    // One host: shared memory only. Open MPI's default also loads its TCP
+    // transport, and every rank then listens on a port of every interface,
+    // which a loopback-only demo has no use for.
+    params.emplace_back("btl", "self,vader");
+  }
+  if (!o.multi_host()) {
+    // Shared memory's single copy (Linux CMA) reads another rank's memory
+    // with process_vm_readv, which needs ptrace rights that containers and
+    // hardened kernels often deny; plain copies through the shared segment
+    // always work.
+    params.emplace_back("btl_vader_single_copy_mechanism", "none");
+  }
+  if (!o.mpi_if.empty()) {
+    params.emplace_back("btl_tcp_if_include", o.mpi_if);
+    params.emplace_back("oob_tcp_if_include", o.mpi_if);
+  }
+  params.insert(params.end(), o.extra_mca.begin(), o.extra_mca.end());
+  return params;
+}
+
 std::vector<std::string> mpirun_argv(const MpiCommandOptions& o) {
   std::vector<std::string> argv = {o.mpirun};
   if (o.as_root) argv.push_back("--allow-run-as-root");
@@ -59,36 +88,22 @@ std::vector<std::string> mpirun_argv(const MpiCommandOptions& o) {
     argv.insert(argv.end(), {"--host", o.hosts});
   }
   // A host list without slot counts gives each host one slot: let the ranks
-  // share hosts rather than refuse to start.
-  if (static_cast<unsigned>(o.ranks) > o.cores || o.multi_host()) {
+  // share hosts rather than refuse to start. Slurm's slots are its tasks,
+  // and launch_cluster never asks for more ranks than that.
+  if (o.slurm_nodes == 0 && (static_cast<unsigned>(o.ranks) > o.cores || o.multi_host())) {
     argv.push_back("--oversubscribe");
   }
-  const bool user_btl = std::any_of(o.extra_mca.begin(), o.extra_mca.end(),
-                                    [](const auto& param) { return param.first == "btl"; });
-  if (o.multi_host()) {
-    argv.insert(argv.end(), {"--mca", "btl", "self,tcp"});
-  } else if (!user_btl) {
-    // One host: shared memory only. Open MPI's default also loads its TCP
-    // transport, and every rank then listens on a port of every interface,
-    // which a loopback-only demo has no use for.
-    argv.insert(argv.end(), {"--mca", "btl", "self,vader"});
-  }
-  if (!o.multi_host()) {
-    // Shared memory's single copy (Linux CMA) reads another rank's memory
-    // with process_vm_readv, which needs ptrace rights that containers and
-    // hardened kernels often deny; plain copies through the shared segment
-    // always work.
-    argv.insert(argv.end(), {"--mca", "btl_vader_single_copy_mechanism", "none"});
-  }
-  if (!o.mpi_if.empty()) {
-    argv.insert(argv.end(), {"--mca", "btl_tcp_if_include", o.mpi_if});
-    argv.insert(argv.end(), {"--mca", "oob_tcp_if_include", o.mpi_if});
-  }
-  for (const auto& [name, value] : o.extra_mca) argv.insert(argv.end(), {"--mca", name, value});
+  // Raft outlives a lost node only if its ranks are on different nodes.
+  if (o.slurm_nodes > 0) argv.insert(argv.end(), {"--map-by", "node"});
+  for (const auto& [name, value] : mca_params(o)) argv.insert(argv.end(), {"--mca", name, value});
   argv.insert(argv.end(), {"-n", std::to_string(o.ranks), "--bind-to", "none"});
   for (const std::string& name : o.forwarded_env) argv.insert(argv.end(), {"-x", name});
   argv.insert(argv.end(), o.program.begin(), o.program.end());
   return argv;
+}
+
+std::vector<std::string> job_argv(const MpiCommandOptions& o) {
+  return o.srun.empty() ? mpirun_argv(o) : srun_argv(o);
 }
 
 std::vector<std::string> raft_node_argv(const RaftNodeFlags& f) {
