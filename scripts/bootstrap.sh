@@ -33,6 +33,11 @@ PACKAGES=(
   libgmock-dev
   libbenchmark-dev
   etcd-server     # bench/cluster: raft_cluster_bench measures etcd beside our cluster
+  slurmctld       # tests/slurm: a private real Slurm (controller, nodes, client, auth)
+  slurmd
+  slurm-client
+  munge
+  mmdebstrap      # tests/package: installs the .deb into a fresh Debian root
 )
 
 die() {
