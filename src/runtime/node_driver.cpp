@@ -387,6 +387,8 @@ void NodeDriver::Impl::on_event(const Event& e) {
       break;
     case EventKind::VoteGranted: log->info("voted for node {} in term {}", e.node, e.term); break;
     case EventKind::SnapshotInstalled: log->info("{} from node {}", e.detail, e.node); break;
+    case EventKind::ConfigChanged: log->info("configuration in effect: {}", e.detail); break;
+    case EventKind::ConfigCommitted: log->info("configuration committed: {}", e.detail); break;
   }
 }
 
