@@ -2,7 +2,7 @@
 /// Versioned binary encoding of raft::Message, the payload of every MPI
 /// point-to-point message between Raft nodes.
 ///
-/// WIRE FORMAT, version 1
+/// WIRE FORMAT, version 2 (version 1 lacked the configuration of type 7)
 /// ======================
 /// One MPI message carries exactly one encoded raft::Message; the MPI tag is
 /// the MessageType value (1 vote request, 2 vote response, 3 append entries,
@@ -23,7 +23,7 @@
 ///   bytes   varint length N, then N raw bytes.
 ///
 /// Header, 4 bytes, all types:
-///   u8 magic0 = 0x52 ('R'), u8 magic1 = 0x46 ('F'), u8 version = 1,
+///   u8 magic0 = 0x52 ('R'), u8 magic1 = 0x46 ('F'), u8 version = 2,
 ///   u8 type   = MessageType (1..9); must equal the MPI tag.
 /// Common body, all types (in this order):
 ///   id from, id to, varint term
@@ -51,13 +51,17 @@
 ///       free to fill any of them.)
 ///   7 InstallSnapshot:
 ///       varint snapshot.last_index, varint snapshot.last_term,
+///       the snapshot's configuration (snapshot.conf):
+///         varint index, then three lists (voters, learners, promoting),
+///         each a varint count (<= raft::kConfNodesMax) and that many ids,
 ///       varint offset, bool done, bytes chunk
 ///       (offset + chunk length must not exceed 2^64-1.)
 ///   8 InstallSnapshotResponse:
 ///       varint snapshot.last_index, varint snapshot.last_term,
 ///       varint offset, varint match_index, bool success, bool done,
 ///       bool granted
-///       (the core answers with success, done and match_index, the index it
+///       (no configuration: the leader matches an answer to the snapshot it
+///       streams by position; the core answers with success, done and match_index, the index it
 ///       now holds; message.hpp also lists `granted` for this type, so it
 ///       travels too: one byte.)
 ///   9 TimeoutNow:
@@ -88,6 +92,7 @@
 #include <variant>
 #include <vector>
 
+#include "raft/membership.hpp"
 #include "raft/message.hpp"
 #include "raft/types.hpp"
 
@@ -95,7 +100,7 @@ namespace raft::codec {
 
 inline constexpr std::uint8_t kMagic0 = 0x52;  // 'R'
 inline constexpr std::uint8_t kMagic1 = 0x46;  // 'F'
-inline constexpr std::uint8_t kFormatVersion = 1;
+inline constexpr std::uint8_t kFormatVersion = 2;
 inline constexpr std::size_t kHeaderBytes = 4;
 
 inline constexpr std::size_t kMessageBytesMax = std::size_t{64} << 20;
@@ -121,7 +126,7 @@ enum class ErrorReason : std::uint8_t {
   BadNodeId,         ///< node id varint above 2^32-1
   BadBool,           ///< boolean byte other than 0 or 1
   BadEntryType,      ///< entry type outside 0..2
-  CountTooLarge,     ///< entry count above kEntryCountMax or the bytes left
+  CountTooLarge,     ///< entry or configuration count above its cap or the bytes left
   LengthTooLarge,    ///< entry data or chunk length above its cap
   BadEntryIndex,     ///< entry indexes not prev_log_index+1, +2, ...
   OffsetOverflow,    ///< snapshot offset + chunk length above 2^64-1

@@ -31,6 +31,8 @@ std::uint64_t steady_now_ms();
 
 /// "3" for a rank, null for kNoNode (SPEC: ids are strings in JSON).
 nlohmann::json node_id_json(NodeId id);
+/// Node ids as a JSON array of strings (["0","1"]), as SPEC.md spells them.
+nlohmann::json id_list_json(const std::vector<NodeId>& ids);
 
 /// Serialises without ever throwing: invalid UTF-8 that slipped into a string
 /// is replaced by U+FFFD instead of raising nlohmann's type_error 316.

@@ -49,6 +49,8 @@ struct RaftNodeFlags {
   int initial_delay_ms = -1;
   int base_port = -1;
   int snapshot_every = -1;
+  /// Ranks 0..voters-1 start as voters, the others as standby (spares).
+  int voters = -1;
   std::string bind;
   std::string data_dir;
   std::string discovery_url;

@@ -12,8 +12,13 @@ namespace raft {
 
 struct Config {
   NodeId id = 0;
-  /// Every voting member, this node included (the ranks of the MPI job).
+  /// The initial voters: the configuration a node starts with when its
+  /// storage holds none (membership.hpp). A node outside them starts STANDBY.
   std::vector<NodeId> voters;
+  /// Every node id of the cluster lies in [0, node_count) (the ranks of the
+  /// MPI job); a membership change naming another id is refused. 0: the
+  /// voters are all there is (node_count = largest voter + 1).
+  std::size_t node_count = 0;
 
   /// Each election timer is drawn uniformly from [min, max] at every reset.
   TimeMs election_timeout_min_ms = 2000;
@@ -39,12 +44,19 @@ struct Config {
   std::size_t snapshot_chunk_bytes = 64 * 1024;
   /// Upper bound on entries handed out in one Ready for applying.
   std::size_t committed_per_ready_max = 4096;
+  /// Catch-up before promotion: a learner becomes a voter (promote, or by
+  /// itself after add_node) only once the leader has heard from it within
+  /// the minimum election timeout and its log matches the leader's to within
+  /// this many entries of the leader's last index.
+  std::size_t promote_lag_entries_max = 64;
 
   /// Seeds the node's own random source (election timeouts).
   std::uint64_t seed = 1;
 
   /// Empty if the configuration is usable, else one sentence saying why not.
   std::string validate() const;
+  /// node_count, or largest voter + 1 when it is 0.
+  std::size_t node_count_or_voters() const;
 };
 
 }  // namespace raft

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <deque>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "raft/types.hpp"
@@ -42,6 +43,9 @@ class RaftLog {
   /// Folds everything up to `meta.last_index` into a snapshot. Later entries
   /// are kept only if the entry at that index has `meta.last_term`.
   void compact_to(SnapshotMeta meta);
+  /// The configuration at the base of the log (the snapshot's, or the
+  /// initial one when there is no snapshot); membership.hpp.
+  void set_base_conf(ConfState conf) { snapshot_.conf = std::move(conf); }
 
   /// The first index of the run of entries with the same term as the entry at
   /// `index` (used as the fast back-off hint). Precondition: term_at(index).

@@ -28,6 +28,7 @@
 
 #include "raft/config.hpp"
 #include "raft/log.hpp"
+#include "raft/membership.hpp"
 #include "raft/message.hpp"
 #include "raft/progress.hpp"
 #include "raft/rng.hpp"
@@ -42,6 +43,14 @@ enum class EventKind : std::uint8_t {
   ElectionStarted,    ///< term; pre_vote says whether it is the PreVote round
   VoteGranted,        ///< node = candidate we voted for, term
   SnapshotInstalled,  ///< a snapshot from the leader replaced our log prefix
+  /// The configuration in effect changed (a Config entry appended, or rolled
+  /// back with a truncated suffix, or a snapshot installed): node = the
+  /// node the change is about (kNoNode for a rollback or a snapshot),
+  /// detail = describe_conf() of the new one.
+  ConfigChanged,
+  /// A configuration became committed: detail = describe_conf(), node = the
+  /// node it changed (kNoNode if unknown).
+  ConfigCommitted,
 };
 
 struct Event {
@@ -135,8 +144,27 @@ class Node {
   Result become_follower();
   Result transfer_leadership(NodeId target);
   /// Folds the log up to `index` (<= applied) into a snapshot whose state
-  /// machine bytes are `data`. The caller persists the returned snapshot.
+  /// machine bytes are `data`. The caller persists the returned snapshot
+  /// (its meta carries the configuration at `index`).
   Result compact(Index index, SharedBytes data, Snapshot* out_snapshot);
+
+  // ---- membership (membership.hpp; the rules are in docs/ARCHITECTURE.md) ----
+  /// On the leader: appends a Config entry making `change`; it takes effect
+  /// at once (on append). Refused, with a one-line reason, unless
+  ///   - the leader has committed an entry of its own term (Ongaro's 2015
+  ///     fix: its no-op, which every new leader appends);
+  ///   - the previous configuration change is committed (one at a time);
+  ///   - no leadership transfer is in progress;
+  ///   - the node is a rank of the cluster and the change applies to it
+  ///     (add: a non-member; promote: a learner; remove: a member);
+  ///   - promote: the learner has caught up (Config::promote_lag_entries_max);
+  ///   - the new voters include a reachable majority (heard from within the
+  ///     minimum election timeout; the leader counts if it stays a voter);
+  ///     so removing the last voter, or one of two voters while the other
+  ///     is down, is refused.
+  /// Result::index is the Config entry's index: the change is done when the
+  /// commit index reaches it (Event ConfigCommitted).
+  Result change_membership(ConfChange change);
 
   // ---- outputs -----------------------------------------------------------
   bool has_ready() const;
@@ -144,6 +172,16 @@ class Node {
 
   // ---- read-only views (status pages, simulator checks) -------------------
   const Config& config() const { return config_; }
+  /// The configuration in effect: the newest Config entry of the log,
+  /// committed or not, else the snapshot's, else the initial one. For
+  /// /status: voters, learners and config_index (= conf_state().index).
+  const ConfState& conf_state() const { return conf_; }
+  /// The newest configuration at or below the commit index.
+  const ConfState& committed_conf_state() const;
+  bool is_voter(NodeId id) const { return conf_has_voter(conf_, id); }
+  bool is_learner(NodeId id) const { return conf_has_learner(conf_, id); }
+  /// A voter or a learner of the configuration in effect.
+  bool is_member(NodeId id) const { return conf_has_member(conf_, id); }
   NodeId id() const { return config_.id; }
   Role role() const { return role_; }
   Term term() const { return term_; }
@@ -167,7 +205,8 @@ class Node {
   /// sleep until then (or until a message or a proposal arrives) and no
   /// timer fires late. Ticking earlier is harmless; it only costs a wake.
   TimeMs next_deadline_ms() const;
-  std::size_t quorum() const { return config_.voters.size() / 2 + 1; }
+  /// A majority of the voters of the configuration in effect.
+  std::size_t quorum() const { return conf_quorum(conf_); }
 
  private:
   // election.cpp
@@ -219,6 +258,41 @@ class Node {
   void confirm_reads();
   void fail_pending_reads();
 
+  // reconfig.cpp
+  /// Rebuilds the configuration history from recovered state (constructor).
+  void recover_conf(const RecoveredState& recovered);
+  /// The configuration at `index` (the newest one at or below it).
+  const ConfState& conf_at(Index index) const;
+  /// Records the Config entry just appended at `e` (leader or follower).
+  void note_conf_entry(const Entry& e);
+  /// The log was cut from `index` on: forget its Config entries.
+  void forget_conf_entries_from(Index index);
+  /// The log was folded into a snapshot up to `index`.
+  void forget_conf_entries_through(Index index);
+  /// Takes the newest configuration of the log as the one in effect; roles
+  /// and timers follow (STANDBY <-> FOLLOWER). `node` is for the event.
+  void refresh_conf(NodeId node);
+  /// FOLLOWER if we are a member of the configuration in effect, else STANDBY.
+  Role follower_role() const;
+  /// Why a change may not be made now (empty if it may): the rules of
+  /// change_membership() that do not depend on the change itself.
+  std::string change_blocked() const;
+  std::string check_catch_up(NodeId learner) const;
+  std::string check_quorum_after(const ConfState& next, const ConfChange& change) const;
+  bool heard_recently(NodeId peer) const;
+  void append_conf_change(const ConfChange& change, const ConfState& next);
+  /// The leader tracks every member of the configuration in effect and of
+  /// the committed one (so a removed node hears of its removal until it
+  /// commits). Erases Progress, so only at safe points (no Progress& held).
+  void sync_progress();
+  /// The leader's bookkeeping after any input, at a safe point: step down
+  /// once its own removal committed, track members, auto-promote learners,
+  /// report newly committed configurations.
+  void after_input();
+  void step_down_removed_leader();
+  void maybe_promote_learners();
+  void report_committed_conf();
+
   // node.cpp
   /// Asserts what holds between any two calls (commit within the log, ...).
   void check_invariants() const;
@@ -226,13 +300,23 @@ class Node {
   Message reply_to(const Message& m, MessageType type) const;
   void send(Message m);
   void emit(Event e);
-  bool is_voter(NodeId id) const;
   bool committed_in_current_term() const;
   Result not_leader() const;
+  Result refused(std::string why) const;
+  bool hard_state_changed() const;
 
   Config config_;
   Rng rng_;
   TimeMs now_ms_ = 0;
+
+  // membership
+  /// The configuration in effect (the newest of conf_entries_, else the
+  /// log's base: log_.snapshot().conf).
+  ConfState conf_;
+  /// Config entries of the log after the snapshot, by index.
+  std::map<Index, ConfState> conf_entries_;
+  /// The committed configuration last reported (ConfigCommitted event).
+  Index reported_conf_index_ = 0;
 
   Role role_ = Role::Follower;
   Term term_ = 0;

@@ -42,6 +42,11 @@ struct NodeStatus {
   std::vector<NodeId> dropping_from;  ///< ranks whose messages to us we drop
   std::vector<NodeId> dropping_to;    ///< ranks our messages to which we drop
   std::vector<PeerStatus> peers;      ///< filled on the leader
+  /// The configuration in effect (raft::Node::conf_state()): members that
+  /// vote, members that only receive the log, and its log index.
+  std::vector<NodeId> voters;
+  std::vector<NodeId> learners;
+  Index config_index = 0;
 
   // Timers, all in ms of the node's Raft clock (which stands still while paused).
   std::uint64_t election_timeout_ms = 0;      ///< current randomised timeout

@@ -17,9 +17,14 @@
 
 namespace raft::storage::format {
 
-/// Version 1 is the only format so far. A reader refuses any other version
-/// with a message saying which one it found and which one it understands.
-inline constexpr std::uint32_t kVersion = 1;
+/// The format written. Version 2 added record types 4 and 5 (hard state and
+/// snapshot marker with the cluster configuration); the layouts of version 1
+/// are unchanged, so this build reads versions 1 and 2 alike. A reader
+/// refuses any other version with a message saying which one it found and
+/// which ones it understands. A version-1 segment is never appended to: the
+/// first write after loading one starts a version-2 segment.
+inline constexpr std::uint32_t kVersion = 2;
+inline constexpr std::uint32_t kVersionMin = 1;
 
 inline constexpr std::string_view kSegmentMagic{"RAFTSEG\0", 8};
 inline constexpr std::string_view kSnapshotMagic{"RAFTSNP\0", 8};
@@ -57,9 +62,14 @@ enum class RecordType : std::uint8_t {
   HardState = 1,
   Entry = 2,
   SnapshotMarker = 3,
+  HardStateWithConf = 4,       ///< version 2
+  SnapshotMarkerWithConf = 5,  ///< version 2
 };
+inline constexpr std::uint8_t kRecordTypeMax = 5;
 
-/// Points a checkpoint segment at its snapshot file and pins its content.
+/// Points a checkpoint segment at its snapshot file and pins its content;
+/// `meta.conf` is the snapshot's configuration (the snapshot file's own
+/// header holds only its position).
 struct SnapshotMarker {
   SnapshotMeta meta;
   std::uint64_t data_bytes = 0;
@@ -84,7 +94,12 @@ struct SnapshotHeaderResult {
 SnapshotHeaderResult decode_snapshot_header(std::string_view bytes);
 
 /// Appends one framed record to `out`. The payload is the type byte followed
-/// by the type's fields; entry data is copied once, straight into `out`.
+/// by the type's fields; entry data is copied once, straight into `out`. A
+/// hard state or marker without a configuration (empty voters) is written as
+/// type 1 or 3, byte for byte as version 1 wrote it; with one, as type 4 or
+/// 5: the version-1 fields, then the configuration:
+///   u64 index, u32 voter count, u32 learner count, u32 promoting count,
+///   then that many u32 node ids (each list ascending).
 void append_hard_state_record(std::string& out, const HardState& state);
 void append_entry_record(std::string& out, const Entry& entry);
 void append_snapshot_marker_record(std::string& out, const SnapshotMarker& marker);
@@ -108,7 +123,8 @@ RecordView read_record(std::string_view buffer, std::size_t offset);
 std::string_view record_status_name(RecordStatus status);
 
 /// Payload decoders (the payload includes its leading type byte). nullopt when
-/// the type byte or the length does not match.
+/// the type byte or the length does not match, or a configuration is not
+/// well-formed (raft::validate_conf_state). Each accepts both its types.
 std::optional<HardState> decode_hard_state(std::string_view payload);
 std::optional<Entry> decode_entry(std::string_view payload);
 std::optional<SnapshotMarker> decode_snapshot_marker(std::string_view payload);

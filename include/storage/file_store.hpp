@@ -2,7 +2,8 @@
 /// FileStore: the durable raft::Storage of one node, kept in one directory
 /// (`<data_dir>/node-<rank>/`).
 ///
-/// ON-DISK FORMAT (version 1; all integers little-endian)
+/// ON-DISK FORMAT (version 2; all integers little-endian; version 1 files are
+/// read as they are, see file_format.hpp)
 ///
 ///   segment-<seq>.log    the log stream, <seq> = 20 decimal digits, 1, 2, ...
 ///   snapshot-<seq>.snap  the snapshot belonging to checkpoint segment <seq>
@@ -17,6 +18,11 @@
 ///     1 hard state  u64 term, i32 voted_for, u64 commit
 ///     2 entry       u64 term, u64 index, u8 entry type, data (rest of payload)
 ///     3 snapshot    u64 last_index, u64 last_term, u64 data bytes, u32 data CRC
+///     4 hard state with configuration: the fields of 1, then a configuration
+///     5 snapshot marker with configuration: the fields of 3, then a configuration
+///   configuration: u64 index, u32 voters n, u32 learners m, u32 promoting k,
+///                  then n + m + k u32 node ids (HardState::conf and
+///                  SnapshotMeta::conf; a record without one is written as 1 or 3)
 ///
 /// The records are a replay log with exactly MemoryStore's semantics: a hard
 /// state record replaces the hard state, an entry record at or below the last
@@ -169,6 +175,8 @@ class FileStore final : public Storage {
 
   struct Segment {
     std::uint64_t seq = 0;
+    /// Its header's format version; only current-version segments take writes.
+    std::uint32_t version = format::kVersion;
     bool checkpoint = false;
     bool on_disk = false;
     /// On disk: the file's valid length. Not yet created: the header size,

@@ -58,6 +58,9 @@ constexpr int kExitBadFlags = 2;
 struct Flags {
   // The cluster and its durable state.
   int nodes = 3;
+  int spares = 0;  // standby ranks beyond the voters, for add_node
+  /// Every rank of the job: the voters and the spares.
+  int ranks() const { return nodes + spares; }
   std::string data_dir = "raft_data";
   bool fresh = false;
   std::string fsync = "always";
@@ -123,8 +126,10 @@ std::string find_in_path(const std::string& program) {
 void validate_numbers(const Flags& f) {
   auto port_ok = [](int p) { return p >= 1 && p <= 65535; };
   if (f.nodes < 1) fail_flags("--nodes must be at least 1 (got " + std::to_string(f.nodes) + ")");
-  if (f.nodes > 128)
-    fail_flags("--nodes must be at most 128 (got " + std::to_string(f.nodes) + ")");
+  if (f.spares < 0) fail_flags("--spares must not be negative");
+  if (f.ranks() > 128) {
+    fail_flags("--nodes plus --spares must be at most 128 (got " + std::to_string(f.ranks()) + ")");
+  }
   if (f.min_election_timeout < 1) fail_flags("--min_election_timeout must be positive");
   if (f.min_election_timeout > f.max_election_timeout) {
     fail_flags("--min_election_timeout (" + std::to_string(f.min_election_timeout) +
@@ -140,16 +145,17 @@ void validate_numbers(const Flags& f) {
   if (f.initial_delay_ms < 0) fail_flags("--initial_delay_ms must not be negative");
   if (!port_ok(f.discovery_port)) fail_flags("--discovery_port must be in 1..65535");
   if (!port_ok(f.monitor_port)) fail_flags("--monitor_port must be in 1..65535");
-  if (!port_ok(f.base_port) || f.base_port + f.nodes - 1 > 65535) {
-    fail_flags("--base_port must leave room for " + std::to_string(f.nodes) + " ports below 65536");
+  if (!port_ok(f.base_port) || f.base_port + f.ranks() - 1 > 65535) {
+    fail_flags("--base_port must leave room for " + std::to_string(f.ranks()) +
+               " ports below 65536");
   }
   if (f.discovery_port == f.monitor_port)
     fail_flags("--discovery_port and --monitor_port must differ");
   for (int p : {f.discovery_port, f.monitor_port}) {
-    if (p >= f.base_port && p < f.base_port + f.nodes) {
+    if (p >= f.base_port && p < f.base_port + f.ranks()) {
       fail_flags("port " + std::to_string(p) +
                  " is both a service port and a node port (--base_port " +
-                 std::to_string(f.base_port) + " with " + std::to_string(f.nodes) + " nodes)");
+                 std::to_string(f.base_port) + " with " + std::to_string(f.ranks()) + " ranks)");
     }
   }
 }
@@ -217,7 +223,7 @@ void check_ports_free(const Flags& f) {
   check(f.monitor_port, "--monitor_port");
   // With several hosts the node ports are on other machines.
   if (!f.multi_host()) {
-    for (int i = 0; i < f.nodes; ++i) check(f.base_port + i, "node " + std::to_string(i));
+    for (int i = 0; i < f.ranks(); ++i) check(f.base_port + i, "node " + std::to_string(i));
   }
 }
 
@@ -239,7 +245,10 @@ int wait_signal(const sigset_t& set, int ms) {
 }
 
 void add_flags(CLI::App& app, Flags& f) {
-  app.add_option("--nodes", f.nodes, "number of Raft nodes (MPI ranks)")->capture_default_str();
+  app.add_option("--nodes", f.nodes, "number of Raft nodes (the voters)")->capture_default_str();
+  app.add_option("--spares", f.spares,
+                 "standby ranks started beside them, outside the cluster until add_node R")
+      ->capture_default_str();
   app.add_option("--discovery_port", f.discovery_port, "discovery_server port")
       ->capture_default_str();
   app.add_option("--monitor_port", f.monitor_port, "web_monitor port")->capture_default_str();
@@ -426,11 +435,12 @@ void set_job_options(const Flags& f, const Setup& s, raft::launcher::ClusterOpti
   c.node.bind = !f.node_bind.empty() ? f.node_bind : (f.multi_host() ? "0.0.0.0" : f.bind);
   c.node.fsync = f.fsync;
   c.node.log_level = f.log_level;
+  if (f.spares > 0) c.node.voters = f.nodes;
 }
 
 raft::launcher::ClusterOptions cluster_options(const Flags& f, const Setup& s) {
   raft::launcher::ClusterOptions c;
-  c.nodes = f.nodes;
+  c.nodes = f.ranks();
   c.bin_dir = s.bin_dir;
   c.node_data_dir = s.data_dir;
   c.discovery_state_file = s.data_dir / "discovery_state.json";
@@ -457,13 +467,15 @@ raft::launcher::ClusterOptions cluster_options(const Flags& f, const Setup& s) {
 
 void print_banner(const Flags& f, const Setup& s, const raft::launcher::Cluster& cluster,
                   const raft::launcher::Leader& leader) {
-  std::printf("Raft cluster of %d node%s is up.\n", f.nodes, f.nodes == 1 ? "" : "s");
+  std::printf("Raft cluster of %d node%s is up", f.nodes, f.nodes == 1 ? "" : "s");
+  if (f.spares > 0) std::printf(" (and %d standby: add_node R adds one)", f.spares);
+  std::printf(".\n");
   const std::string shown_host = f.advertise_host.empty() ? cluster.local_host() : f.advertise_host;
   std::printf("  Monitor:    http://%s:%d/#token=%s\n", shown_host.c_str(), f.monitor_port,
               s.auth_token.c_str());
   std::printf("  Discovery:  %s/state\n", cluster.discovery_url().c_str());
   if (!f.multi_host()) {
-    for (int i = 0; i < f.nodes; ++i)
+    for (int i = 0; i < f.ranks(); ++i)
       std::printf("  Node %-3d    http://%s:%d\n", i, f.bind.c_str(), f.base_port + i);
   } else {
     // The addresses the nodes registered: the only ones that are right.

@@ -47,6 +47,7 @@ struct Flags {
   std::string data_dir = "raft_data";
   std::string log_level = "info";
   int snapshot_every = 10'000;
+  int voters = 0;  // 0: every rank
   int snapshot_bytes_mb = 64;
   int kv_quota_mb = 1024;
   std::string auth_token;  // default: $RAFT_AUTH_TOKEN
@@ -104,6 +105,11 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--snapshot_every", f.snapshot_every,
                  "compact the log every N applied entries (0: never)")
       ->capture_default_str();
+  app.add_option("--voters", f.voters,
+                 "ranks 0..N-1 start as the voters; the others start STANDBY, outside the "
+                 "cluster until add_node (0: every rank votes)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--snapshot_bytes_mb", f.snapshot_bytes_mb,
                  "also compact once this many MiB of entries were applied (0: by count only)")
       ->capture_default_str()
@@ -186,7 +192,9 @@ raft::runtime::NodeOptions node_options(const Flags& f, int rank, int size,
                                         const std::filesystem::path& node_dir) {
   raft::runtime::NodeOptions options;
   options.raft.id = rank;
-  for (int i = 0; i < size; ++i) options.raft.voters.push_back(i);
+  const int voters = f.voters > 0 ? f.voters : size;
+  for (int i = 0; i < voters; ++i) options.raft.voters.push_back(i);
+  options.raft.node_count = static_cast<std::size_t>(size);
   options.raft.election_timeout_min_ms = static_cast<raft::TimeMs>(f.min_election_timeout);
   options.raft.election_timeout_max_ms = static_cast<raft::TimeMs>(f.max_election_timeout);
   options.raft.heartbeat_interval_ms = static_cast<raft::TimeMs>(f.heartbeat_interval);
@@ -325,6 +333,10 @@ int NodeProgram::run(const sigset_t& stop_signals) {
   if (f_.client_num_in_total > 0 && f_.client_num_in_total != size) {
     fail_flags("--client_num_in_total " + std::to_string(f_.client_num_in_total) +
                " does not match the " + std::to_string(size) + " MPI ranks");
+  }
+  if (f_.voters > size) {
+    fail_flags("--voters " + std::to_string(f_.voters) + " exceeds the " + std::to_string(size) +
+               " MPI ranks");
   }
   http_port_ = f_.http_port != -1 ? f_.http_port : f_.base_port + rank_;
   if (http_port_ > 65535) fail_flags("--base_port + rank exceeds 65535");

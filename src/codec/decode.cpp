@@ -259,9 +259,30 @@ void read_common(Reader& r, NodeId from, NodeId to, Message& out) {
   out.term = r.varint("term");
 }
 
+/// One list of a snapshot's configuration: a count, then that many node ids.
+void read_conf_list(Reader& r, std::vector<NodeId>& ids, const char* field) {
+  const std::uint8_t* at = r.position();
+  const std::uint64_t count = r.varint(field);
+  if (r.failed()) return;
+  // Both bounds before allocating: each id takes at least one byte.
+  if (count > kConfNodesMax || count > r.remaining()) {
+    r.fail_at(at, ErrorReason::CountTooLarge,
+              std::string(field) + " " + std::to_string(count) + " is above the limit of " +
+                  std::to_string(kConfNodesMax) + " or the bytes left");
+    return;
+  }
+  ids.resize(static_cast<std::size_t>(count));
+  for (NodeId& id : ids) id = r.node_id("configuration node id");
+}
+
 void read_install_snapshot(Reader& r, Message& out) {
   out.snapshot.last_index = r.varint("snapshot last_index");
   out.snapshot.last_term = r.varint("snapshot last_term");
+  ConfState& conf = out.snapshot.conf;
+  conf.index = r.varint("configuration index");
+  read_conf_list(r, conf.voters, "voter count");
+  read_conf_list(r, conf.learners, "learner count");
+  read_conf_list(r, conf.promoting, "promoting count");
   out.offset = r.varint("offset");
   out.done = r.boolean("done");
   const std::uint8_t* chunk_at = r.position();

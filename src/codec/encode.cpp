@@ -89,6 +89,12 @@ void emit(const Message& m, Out& o) {
     case MessageType::InstallSnapshot:
       o.varint(m.snapshot.last_index);
       o.varint(m.snapshot.last_term);
+      o.varint(m.snapshot.conf.index);
+      for (const auto* ids :
+           {&m.snapshot.conf.voters, &m.snapshot.conf.learners, &m.snapshot.conf.promoting}) {
+        o.varint(ids->size());
+        for (NodeId id : *ids) o.varint(node_id_bits(id));
+      }
       o.varint(m.offset);
       o.boolean(m.done);
       o.blob(m.chunk);
@@ -142,6 +148,14 @@ std::optional<CodecError> validate(const Message& m) {
     }
   }
   if (m.type == MessageType::InstallSnapshot) {
+    const ConfState& conf = m.snapshot.conf;
+    for (const auto* ids : {&conf.voters, &conf.learners, &conf.promoting}) {
+      if (ids->size() > kConfNodesMax) {
+        return make_error(ErrorReason::CountTooLarge,
+                          "a configuration list of " + std::to_string(ids->size()) +
+                              " nodes is above the limit of " + std::to_string(kConfNodesMax));
+      }
+    }
     if (m.chunk.size() > kChunkBytesMax) {
       return make_error(ErrorReason::LengthTooLarge,
                         "snapshot chunk of " + std::to_string(m.chunk.size()) +

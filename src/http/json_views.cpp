@@ -48,6 +48,12 @@ json node_id_json(NodeId id) {
   return std::to_string(id);
 }
 
+json id_list_json(const std::vector<NodeId>& ids) {
+  json out = json::array();
+  for (const NodeId id : ids) out.push_back(std::to_string(id));
+  return out;
+}
+
 std::string dump_json(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -75,6 +81,9 @@ json status_json(const runtime::NodeStatus& s, std::uint64_t now_ms,
 
   // Extras.
   out["cluster_size"] = s.cluster_size;
+  out["voters"] = id_list_json(s.voters);
+  out["learners"] = id_list_json(s.learners);
+  out["config_index"] = s.config_index;
   out["first_index"] = s.first_index;
   out["snapshot_index"] = s.snapshot_index;
   out["kv_keys"] = s.kv_keys;

@@ -43,6 +43,8 @@ std::optional<Leader> Cluster::agreed_leader() const {
     const std::optional<Json> s = status(i);
     if (!s) return std::nullopt;
     if (s->value("paused", false) || s->value("crashed", false)) continue;
+    // A standby rank is outside the cluster and hears from no leader.
+    if (s->value("state", "") == "STANDBY") continue;
     if (!(*s)["leader_id"].is_string()) return std::nullopt;
     const std::string l = (*s)["leader_id"].get<std::string>();
     if (!named.empty() && l != named) return std::nullopt;

@@ -120,6 +120,7 @@ std::vector<std::string> raft_node_argv(const RaftNodeFlags& f) {
   number("--initial_delay_ms", f.initial_delay_ms);
   number("--base_port", f.base_port);
   number("--snapshot_every", f.snapshot_every);
+  number("--voters", f.voters);
   text("--bind", f.bind);
   text("--data_dir", f.data_dir);
   text("--discovery_url", f.discovery_url);

@@ -3,15 +3,36 @@
 #include <algorithm>
 #include <string>
 
+#include "raft/membership.hpp"
+
 namespace raft {
+
+std::size_t Config::node_count_or_voters() const {
+  if (node_count != 0) return node_count;
+  NodeId largest = -1;
+  for (NodeId v : voters) largest = std::max(largest, v);
+  return static_cast<std::size_t>(largest + 1);
+}
 
 std::string Config::validate() const {
   if (voters.empty()) return "the cluster needs at least one voter";
-  if (std::find(voters.begin(), voters.end(), id) == voters.end()) {
+  const std::size_t nodes = node_count_or_voters();
+  if (node_count == 0 && std::find(voters.begin(), voters.end(), id) == voters.end()) {
     return "node " + std::to_string(id) + " is not among the voters";
+  }
+  if (id < 0 || static_cast<std::size_t>(id) >= nodes) {
+    return "node " + std::to_string(id) + " is not a rank of the " + std::to_string(nodes) +
+           "-node cluster";
+  }
+  if (nodes > kConfNodesMax) {
+    return "the cluster has at most " + std::to_string(kConfNodesMax) + " nodes";
   }
   for (std::size_t i = 0; i < voters.size(); ++i) {
     if (voters[i] < 0) return "voter ids must be ranks (>= 0)";
+    if (static_cast<std::size_t>(voters[i]) >= nodes) {
+      return "voter " + std::to_string(voters[i]) + " is not a rank of the " +
+             std::to_string(nodes) + "-node cluster";
+    }
     for (std::size_t j = i + 1; j < voters.size(); ++j) {
       if (voters[i] == voters[j]) return "voter " + std::to_string(voters[i]) + " is listed twice";
     }

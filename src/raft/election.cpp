@@ -27,6 +27,8 @@ void Node::set_leader(NodeId leader) {
 bool Node::heard_from_leader(NodeId leader) {
   // Two leaders in one term cannot happen in a correct cluster; ignore it.
   if (role_ == Role::Leader) return false;
+  // A STANDBY node follows the leader that reaches it (that is how a node
+  // being added hears of its addition) but keeps no election timer.
   if (role_ == Role::Candidate) {
     step_down(term_, leader, "heard from the leader of our term");
   } else {
@@ -49,6 +51,10 @@ bool Node::in_leader_lease() const {
 void Node::on_election_timeout() {
   RAFT_ASSERT(role_ == Role::Follower || role_ == Role::Candidate,
               "only followers and candidates have an election timer");
+  if (!is_voter(config_.id)) {
+    reset_election_timer();  // a learner: it never campaigns
+    return;
+  }
   if (config_.pre_vote) {
     start_pre_vote();
   } else {
@@ -62,7 +68,7 @@ void Node::start_pre_vote() {
   // real votes of that round would be counted with PreVote grants of the new
   // one, and two leaders could win one term (found by the simulator).
   if (role_ == Role::Candidate) set_role(Role::Follower, "election timed out; PreVote again");
-  if (config_.voters.size() == 1) {
+  if (quorum() == 1) {  // we are the only voter
     campaign(false, "election timeout");
     return;
   }
@@ -70,7 +76,7 @@ void Node::start_pre_vote() {
   votes_.clear();
   votes_[config_.id] = true;
   emit({EventKind::ElectionStarted, term_ + 1, role_, config_.id, true, "election timeout"});
-  for (NodeId peer : config_.voters) {
+  for (NodeId peer : conf_.voters) {
     if (peer == config_.id) continue;
     Message m;
     m.type = MessageType::PreVoteRequest;
@@ -84,6 +90,7 @@ void Node::start_pre_vote() {
 
 void Node::campaign(bool force, const char* why) {
   RAFT_ASSERT(role_ != Role::Initial, "an INITIAL node does not stand for election");
+  RAFT_ASSERT(is_voter(config_.id), "only a voter of its own configuration campaigns");
   pre_voting_ = false;
   fail_pending_reads();
   transfer_target_ = kNoNode;
@@ -100,7 +107,7 @@ void Node::campaign(bool force, const char* why) {
     become_leader();
     return;
   }
-  for (NodeId peer : config_.voters) {
+  for (NodeId peer : conf_.voters) {
     if (peer == config_.id) continue;
     Message m;
     m.type = MessageType::VoteRequest;
@@ -152,6 +159,9 @@ void Node::handle_vote_response(const Message& m) {
   } else {
     if (role_ != Role::Candidate || pre_voting_ || m.term != term_) return;
   }
+  // Only the voters of our configuration count; a learner's or a removed
+  // node's answer is no vote.
+  if (!is_voter(m.from) || !is_voter(config_.id)) return;
   votes_[m.from] = m.granted;
   std::size_t granted = 0;
   std::size_t rejected = 0;
@@ -178,14 +188,7 @@ void Node::become_leader() {
   set_role(Role::Leader, "won the election");
   set_leader(config_.id);
   progress_.clear();
-  const Index next = log_.last_index() + 1;
-  for (NodeId peer : config_.voters) {
-    if (peer == config_.id) continue;
-    Progress p;
-    p.next = next;
-    p.recent_active = true;  // give every follower one CheckQuorum period
-    progress_.emplace(peer, p);
-  }
+  sync_progress();
   check_quorum_due_ms_ = now_ms_ + config_.election_timeout_min_ms;
   heartbeat_due_ms_ = now_ms_ + config_.heartbeat_interval_ms;
   // A no-op in our term lets us commit (and serve reads for) everything
@@ -209,7 +212,7 @@ void Node::step_down(Term term, NodeId leader, const char* why) {
     progress_.clear();
     transfer_target_ = kNoNode;
   }
-  if (role_ != Role::Initial) set_role(Role::Follower, why);
+  if (role_ != Role::Initial) set_role(follower_role(), why);
   if (leader != kNoNode) leader_contact_ms_ = now_ms_;
   if (leader_ != leader) {
     leader_ = leader;
@@ -232,9 +235,11 @@ void Node::step_down(Term term, NodeId leader, const char* why) {
 void Node::check_quorum() {
   check_quorum_due_ms_ = now_ms_ + config_.election_timeout_min_ms;
   if (!config_.check_quorum) return;
-  std::size_t active = 1;  // ourselves
+  // Voters only: learners keep no leader in office. A leader being removed
+  // does not count itself.
+  std::size_t active = is_voter(config_.id) ? 1 : 0;
   for (auto& [peer, p] : progress_) {
-    if (p.recent_active) ++active;
+    if (p.recent_active && is_voter(peer)) ++active;
     p.recent_active = false;
   }
   if (active < quorum()) step_down(term_, kNoNode, "lost contact with a majority (CheckQuorum)");

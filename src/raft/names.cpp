@@ -11,6 +11,7 @@ std::string_view role_name(Role role) {
     case Role::Follower: return "FOLLOWER";
     case Role::Candidate: return "CANDIDATE";
     case Role::Leader: return "LEADER";
+    case Role::Standby: return "STANDBY";
   }
   return "UNKNOWN";
 }

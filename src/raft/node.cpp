@@ -25,6 +25,7 @@ Node::Node(Config config, const RecoveredState& recovered, TimeMs now_ms)
     snapshot_data_ = recovered.snapshot->data;
   }
   log_ = RaftLog(snap_meta, recovered.entries);
+  recover_conf(recovered);
   term_ = recovered.hard_state.term;
   voted_for_ = recovered.hard_state.voted_for;
   // A persisted commit may lag but is never wrong; it cannot point past the log.
@@ -34,9 +35,16 @@ Node::Node(Config config, const RecoveredState& recovered, TimeMs now_ms)
   applied_ = snap_meta.last_index;
   unstable_from_ = log_.last_index() + 1;
   persisted_index_ = log_.last_index();
-  last_hard_state_ = HardState{term_, voted_for_, commit_};
+  // The committed configuration rides on the next hard state written; a
+  // node's first Ready is not spent on it alone.
+  last_hard_state_ = HardState{term_, voted_for_, commit_, committed_conf_state()};
+  reported_conf_index_ = committed_conf_state().index;
 
-  role_ = config_.initial_delay_ms > 0 ? Role::Initial : Role::Follower;
+  if (!is_member(config_.id)) {
+    role_ = Role::Standby;
+  } else {
+    role_ = config_.initial_delay_ms > 0 ? Role::Initial : Role::Follower;
+  }
   initial_deadline_ms_ = now_ms_ + config_.initial_delay_ms;
   reset_election_timer();
   check_invariants();
@@ -45,6 +53,7 @@ Node::Node(Config config, const RecoveredState& recovered, TimeMs now_ms)
 void Node::persisted(Index index) {
   persisted_index_ = index;
   maybe_commit();
+  after_input();
 }
 
 void Node::tick(TimeMs now_ms) {
@@ -52,6 +61,7 @@ void Node::tick(TimeMs now_ms) {
   now_ms_ = now_ms;
 
   switch (role_) {
+    case Role::Standby: break;  // not a member: no timer to fire
     case Role::Initial:
       if (now_ms_ >= initial_deadline_ms_) {
         set_role(Role::Follower, "initial delay elapsed");
@@ -76,10 +86,14 @@ void Node::tick(TimeMs now_ms) {
       }
       break;
   }
+  after_input();
 }
 
 TimeMs Node::next_deadline_ms() const {
   switch (role_) {
+    // Nothing to do until a message comes; an occasional wake is harmless
+    // and keeps a loop's sleep bounded.
+    case Role::Standby: return now_ms_ + config_.election_timeout_max_ms;
     case Role::Initial: return initial_deadline_ms_;
     case Role::Follower:
     case Role::Candidate: return election_timer_start_ms_ + election_timeout_ms_;
@@ -93,11 +107,17 @@ TimeMs Node::next_deadline_ms() const {
 }
 
 void Node::step(Message m) {
-  if (m.to != config_.id || m.from == config_.id || !is_voter(m.from)) return;
+  if (m.to != config_.id || m.from == config_.id || m.from < 0) return;
   if (m.type < MessageType::VoteRequest || m.type > MessageType::TimeoutNow) return;
 
   const bool is_vote_request =
       m.type == MessageType::VoteRequest || m.type == MessageType::PreVoteRequest;
+  // A candidate that is not a voter of our committed configuration is a
+  // removed node that missed its removal (or a learner that thinks it was
+  // promoted before that committed): ignored, so it cannot disrupt the
+  // cluster by raising terms (dissertation §4.2.3). While our own newest
+  // configuration is uncommitted it may yet roll back, so we listen.
+  if (is_vote_request && !is_voter(m.from) && conf_.index <= commit_) return;
 
   if (m.term > term_) {
     if (is_vote_request && !m.force && in_leader_lease()) {
@@ -138,15 +158,21 @@ void Node::step(Message m) {
     case MessageType::InstallSnapshot: handle_install_snapshot(m); break;
     case MessageType::InstallSnapshotResponse: handle_install_snapshot_response(m); break;
     case MessageType::TimeoutNow:
-      if (m.term == term_ && role_ != Role::Initial && role_ != Role::Leader) {
+      if (m.term == term_ && (role_ == Role::Follower || role_ == Role::Candidate) &&
+          is_voter(config_.id)) {
         campaign(/*force=*/true, "leadership transferred to us");
       }
       break;
   }
+  after_input();
 }
 
 Result Node::propose(EntryType type, std::string data) {
   if (role_ != Role::Leader) return not_leader();
+  if (type == EntryType::Config) {
+    return {Status::InvalidArgument, "configuration entries go through change_membership", 0, term_,
+            leader_};
+  }
   if (transfer_target_ != kNoNode) {
     return {Status::Refused, "a leadership transfer is in progress", 0, term_, leader_};
   }
@@ -171,27 +197,28 @@ Result Node::propose_batch(std::vector<std::string> commands) {
 }
 
 Result Node::trigger_election() {
-  if (role_ == Role::Initial) {
-    return {Status::Refused, "the node is INITIAL; use become_follower first", 0, term_, leader_};
-  }
+  if (role_ == Role::Initial) return refused("the node is INITIAL; use become_follower first");
+  if (role_ == Role::Standby) return refused("the node is STANDBY: not a member, it cannot lead");
+  if (!is_voter(config_.id)) return refused("the node is not a voter: it does not campaign");
   campaign(/*force=*/true, "trigger_election");
   return {Status::Ok, {}, 0, term_, leader_};
 }
 
 Result Node::force_timeout() {
   if (role_ == Role::Initial) {
-    return {Status::Refused, "the node is INITIAL and does not stand for election", 0, term_,
-            leader_};
+    return refused("the node is INITIAL and does not stand for election");
   }
-  if (role_ == Role::Leader) {
-    return {Status::Refused, "the leader has no election timer", 0, term_, leader_};
-  }
+  if (role_ == Role::Standby) return refused("the node is STANDBY: it has no election timer");
+  if (role_ == Role::Leader) return refused("the leader has no election timer");
+  if (!is_voter(config_.id)) return refused("the node is a learner: learners never campaign");
   on_election_timeout();
   return {Status::Ok, {}, 0, term_, leader_};
 }
 
 Result Node::become_follower() {
   switch (role_) {
+    case Role::Standby:
+      return refused("the node is STANDBY: it becomes a follower when it is added");
     case Role::Initial:
       set_role(Role::Follower, "become_follower");
       reset_election_timer();
@@ -207,8 +234,8 @@ Result Node::become_follower() {
 Result Node::transfer_leadership(NodeId target) {
   if (role_ != Role::Leader) return not_leader();
   if (!is_voter(target)) {
-    return {Status::InvalidArgument, "node " + std::to_string(target) + " is not a member", 0,
-            term_, leader_};
+    return {Status::InvalidArgument, "node " + std::to_string(target) + " is not a voter", 0, term_,
+            leader_};
   }
   if (target == config_.id) {
     return {Status::Refused, "this node is already the leader", 0, term_, leader_};
@@ -232,8 +259,9 @@ Result Node::compact(Index index, SharedBytes data, Snapshot* out_snapshot) {
   if (index > applied_) {
     return {Status::InvalidArgument, "cannot compact past the applied index", 0, term_, leader_};
   }
-  const SnapshotMeta meta{index, *log_.term_at(index)};
+  const SnapshotMeta meta{index, *log_.term_at(index), conf_at(index)};
   log_.compact_to(meta);
+  forget_conf_entries_through(index);
   snapshot_data_ = std::move(data);
   if (out_snapshot) *out_snapshot = Snapshot{meta, snapshot_data_};
   return {Status::Ok, {}, index, meta.last_term, leader_};
@@ -242,7 +270,14 @@ Result Node::compact(Index index, SharedBytes data, Snapshot* out_snapshot) {
 bool Node::has_ready() const {
   return !messages_.empty() || read_broadcast_due_ || snapshot_to_persist_ ||
          unstable_from_ <= log_.last_index() || applied_ < commit_ || !reads_out_.empty() ||
-         !events_.empty() || HardState{term_, voted_for_, commit_} != last_hard_state_;
+         !events_.empty() || hard_state_changed();
+}
+
+bool Node::hard_state_changed() const {
+  // A configuration at one index never changes, so its index identifies it.
+  return term_ != last_hard_state_.term || voted_for_ != last_hard_state_.voted_for ||
+         commit_ != last_hard_state_.commit ||
+         committed_conf_state().index != last_hard_state_.conf.index;
 }
 
 Ready Node::ready() {
@@ -252,14 +287,14 @@ Ready Node::ready() {
     if (role_ == Role::Leader) broadcast_heartbeat();
   }
   Ready rd;
-  const HardState hs{term_, voted_for_, commit_};
   const bool term_or_vote_changed =
-      hs.term != last_hard_state_.term || hs.voted_for != last_hard_state_.voted_for;
-  if (hs != last_hard_state_) {
+      term_ != last_hard_state_.term || voted_for_ != last_hard_state_.voted_for;
+  if (hard_state_changed()) {
+    HardState hs{term_, voted_for_, commit_, committed_conf_state()};
     RAFT_ASSERT(hs.term >= last_hard_state_.term, "the term never goes back");
     RAFT_ASSERT(hs.commit >= last_hard_state_.commit, "the commit index never goes back");
-    rd.hard_state = hs;
     last_hard_state_ = hs;
+    rd.hard_state = std::move(hs);
   }
   if (snapshot_to_persist_) {
     rd.snapshot = std::move(snapshot_to_persist_);
@@ -294,6 +329,12 @@ void Node::check_invariants() const {
   RAFT_ASSERT(unstable_from_ <= log_.last_index() + 1, "unpersisted entries lie in the log");
   RAFT_ASSERT(role_ == Role::Leader || progress_.empty(), "only a leader tracks followers");
   RAFT_ASSERT(role_ != Role::Leader || leader_ == config_.id, "a leader knows it leads");
+  RAFT_ASSERT((role_ == Role::Standby) == (!is_member(config_.id) && role_ != Role::Leader),
+              "STANDBY exactly when not a member (a removed leader leads until it commits)");
+  RAFT_ASSERT(role_ != Role::Candidate || is_voter(config_.id), "only voters campaign");
+  RAFT_ASSERT(conf_entries_.empty() || (conf_entries_.begin()->first > log_.snapshot().last_index &&
+                                        conf_entries_.rbegin()->first <= log_.last_index()),
+              "configurations are tracked for entries of the log");
   for (const auto& [peer, p] : progress_) {
     RAFT_DEBUG_ASSERT(p.match < p.next && p.match <= log_.last_index(), "progress within the log");
   }
@@ -314,10 +355,6 @@ void Node::send(Message m) {
 
 void Node::emit(Event e) { events_.push_back(std::move(e)); }
 
-bool Node::is_voter(NodeId id) const {
-  return std::binary_search(config_.voters.begin(), config_.voters.end(), id);
-}
-
 bool Node::committed_in_current_term() const {
   const std::optional<Term> t = log_.term_at(commit_);
   return t && *t == term_;
@@ -325,6 +362,10 @@ bool Node::committed_in_current_term() const {
 
 Result Node::not_leader() const {
   return {Status::NotLeader, "this node is not the leader", 0, term_, leader_};
+}
+
+Result Node::refused(std::string why) const {
+  return {Status::Refused, std::move(why), 0, term_, leader_};
 }
 
 }  // namespace raft

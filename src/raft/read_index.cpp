@@ -22,7 +22,7 @@ Result Node::read_index(std::uint64_t request_id) {
 void Node::start_confirmed_read(std::uint64_t request_id) {
   RAFT_ASSERT(role_ == Role::Leader && committed_in_current_term(),
               "a read index is known only to a leader that committed in its term");
-  if (config_.voters.size() == 1) {
+  if (quorum() == 1 && is_voter(config_.id)) {  // we are the only voter
     reads_out_.push_back({request_id, commit_, true});
     return;
   }
@@ -42,9 +42,10 @@ void Node::on_commit_in_current_term() {
 void Node::confirm_reads() {
   std::size_t confirmed = 0;
   for (const PendingRead& read : pending_reads_) {
-    std::size_t acks = 1;  // ourselves
+    // Voters only: a learner's echo proves nothing about leadership.
+    std::size_t acks = is_voter(config_.id) ? 1 : 0;
     for (const auto& [peer, p] : progress_) {
-      if (p.acked_read_ctx >= read.ctx) ++acks;
+      if (p.acked_read_ctx >= read.ctx && is_voter(peer)) ++acks;
     }
     // Contexts grow along the queue: if this one is not confirmed, no later one is.
     if (acks < quorum()) break;

@@ -17,15 +17,19 @@ void Node::append_local(EntryType type, std::string data) {
   e.type = type;
   e.data = std::move(data);
   log_.append(std::move(e));
+  if (type == EntryType::Config) note_conf_entry(log_.at(log_.last_index()));
 }
 
 namespace {
 
-/// Entries must continue prev_log_index without gaps and carry no term above
-/// the message's; anything else is malformed (messages are untrusted).
+/// Entries must continue prev_log_index without gaps, carry no term above
+/// the message's, and Config entries must parse; anything else is malformed
+/// (messages are untrusted).
 bool entries_follow_on(const Message& m) {
   for (std::size_t i = 0; i < m.entries.size(); ++i) {
-    if (m.entries[i].index != m.prev_log_index + 1 + i || m.entries[i].term > m.term) return false;
+    const Entry& e = m.entries[i];
+    if (e.index != m.prev_log_index + 1 + i || e.term > m.term) return false;
+    if (e.type == EntryType::Config && !decode_conf_entry(e.data, e.index)) return false;
   }
   return true;
 }
@@ -87,6 +91,8 @@ void Node::reject_append(Message& reply, Index prev, Index rejected) const {
 }
 
 void Node::append_from_leader(std::vector<Entry>& entries, std::size_t skip) {
+  const Index conf_before = conf_.index;
+  NodeId changed_node = kNoNode;
   for (std::size_t i = skip; i < entries.size(); ++i) {
     Entry& e = entries[i];
     if (e.index <= log_.last_index()) {
@@ -94,11 +100,22 @@ void Node::append_from_leader(std::vector<Entry>& entries, std::size_t skip) {
       // A conflicting suffix from a deposed leader: it was never committed.
       RAFT_ASSERT(e.index > commit_, "a committed entry is never overwritten");
       log_.truncate_from(e.index);
+      // A configuration in the cut suffix rolls back with it (dissertation §4.1).
+      forget_conf_entries_from(e.index);
       unstable_from_ = std::min(unstable_from_, e.index);
       persisted_index_ = std::min(persisted_index_, e.index - 1);
     }
     log_.append(std::move(e));
+    const Entry& appended = log_.at(log_.last_index());
+    if (appended.type == EntryType::Config) {
+      note_conf_entry(appended);
+      changed_node = decode_conf_entry(appended.data, appended.index)->change.node;
+    }
   }
+  // A configuration takes effect as soon as it is appended (§4.1).
+  const Index newest =
+      conf_entries_.empty() ? log_.snapshot().conf.index : conf_entries_.rbegin()->first;
+  if (newest != conf_before) refresh_conf(newest > conf_before ? changed_node : kNoNode);
 }
 
 Progress* Node::follower_heard(NodeId from) {
@@ -106,6 +123,7 @@ Progress* Node::follower_heard(NodeId from) {
   auto it = progress_.find(from);
   if (it == progress_.end()) return nullptr;
   it->second.recent_active = true;
+  it->second.last_heard_ms = now_ms_;
   return &it->second;
 }
 
@@ -250,14 +268,21 @@ void Node::maybe_commit() {
   if (role_ != Role::Leader) return;
   // The leader has no Progress of its own: it matches what of its log is
   // durable (it may send entries before writing them, thesis §10.2.1), and
-  // no follower can match beyond its log.
+  // no follower can match beyond its log. Only the voters of the
+  // configuration in effect count (learners never do; a leader being
+  // removed does not count itself, §4.2.2).
   RAFT_ASSERT(!progress_.contains(config_.id), "a leader tracks only its followers");
   std::vector<Index> matches;
-  matches.reserve(config_.voters.size());
-  matches.push_back(std::min(persisted_index_, log_.last_index()));
-  for (const auto& [peer, p] : progress_) {
-    RAFT_ASSERT(p.match <= log_.last_index(), "no follower matches past the leader's log");
-    matches.push_back(p.match);
+  matches.reserve(conf_.voters.size());
+  for (NodeId voter : conf_.voters) {
+    if (voter == config_.id) {
+      matches.push_back(std::min(persisted_index_, log_.last_index()));
+      continue;
+    }
+    const auto it = progress_.find(voter);
+    RAFT_ASSERT(it != progress_.end(), "the leader tracks every voter");
+    RAFT_ASSERT(it->second.match <= log_.last_index(), "no follower matches past the leader's log");
+    matches.push_back(it->second.match);
   }
   std::sort(matches.begin(), matches.end(), std::greater<>());
   const Index quorum_index = matches[quorum() - 1];

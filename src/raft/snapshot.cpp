@@ -12,7 +12,7 @@ namespace raft {
 void Node::send_snapshot_chunk(NodeId peer) {
   Progress& p = progress_.at(peer);
   RAFT_ASSERT(p.state == Progress::State::Snapshot, "chunks go only to a follower in Snapshot");
-  if (!(p.snapshot_sending == log_.snapshot())) {
+  if (!p.snapshot_sending.same_point(log_.snapshot())) {
     // We compacted again meanwhile: stream the newer snapshot from the start.
     p.become_snapshot(log_.snapshot());
   }
@@ -33,9 +33,15 @@ void Node::send_snapshot_chunk(NodeId peer) {
 
 void Node::handle_install_snapshot(const Message& m) {
   RAFT_ASSERT(m.term == term_, "step() hands on only messages of our term");
+  // Messages are untrusted: a snapshot must say which configuration it holds.
+  if (!validate_conf_state(m.snapshot.conf).empty() ||
+      m.snapshot.conf.index > m.snapshot.last_index) {
+    return;
+  }
   if (!heard_from_leader(m.from)) return;
   Message reply = reply_to(m, MessageType::InstallSnapshotResponse);
-  reply.snapshot = m.snapshot;
+  // The position only: the configuration stays out of answers (codec.hpp).
+  reply.snapshot = SnapshotMeta{m.snapshot.last_index, m.snapshot.last_term};
 
   if (m.snapshot.last_index <= commit_) {
     // We already hold everything it covers.
@@ -65,7 +71,10 @@ void Node::handle_install_snapshot(const Message& m) {
   }
 
   const SnapshotMeta meta = m.snapshot;
+  const bool log_kept = log_.matches(meta.last_index, meta.last_term);
   log_.compact_to(meta);  // keeps later entries only if they continue the snapshot
+  forget_conf_entries_through(meta.last_index);
+  if (!log_kept) forget_conf_entries_from(meta.last_index + 1);
   snapshot_data_ = std::make_shared<const std::string>(std::move(incoming_snapshot_bytes_));
   incoming_snapshot_ = {};
   incoming_snapshot_bytes_.clear();
@@ -75,6 +84,7 @@ void Node::handle_install_snapshot(const Message& m) {
   unstable_from_ = std::min(unstable_from_, log_.last_index() + 1);
   snapshot_to_persist_ = Snapshot{meta, snapshot_data_};
   RAFT_ASSERT(applied_ <= commit_, "a snapshot holds only committed entries");
+  refresh_conf(kNoNode);
   emit({EventKind::SnapshotInstalled, term_, role_, m.from, false,
         "installed a snapshot up to index " + std::to_string(meta.last_index)});
 
@@ -97,7 +107,7 @@ void Node::handle_install_snapshot_response(const Message& m) {
     }
     return;
   }
-  if (p.state != Progress::State::Snapshot || !(m.snapshot == p.snapshot_sending)) return;
+  if (p.state != Progress::State::Snapshot || !m.snapshot.same_point(p.snapshot_sending)) return;
   p.snapshot_offset = m.offset;
   send_snapshot_chunk(m.from);
 }

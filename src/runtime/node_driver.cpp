@@ -93,9 +93,9 @@ std::optional<std::chrono::microseconds> NodeDriver::Impl::until_deadline() cons
 void NodeDriver::run() {
   Impl& d = *impl_;
   d.log->info("node {} of {} running (election {}-{} ms, heartbeat {} ms, fsync {}, doorbell {})",
-              d.options.raft.id, d.options.raft.voters.size(),
-              d.options.raft.election_timeout_min_ms, d.options.raft.election_timeout_max_ms,
-              d.options.raft.heartbeat_interval_ms, d.options.fsync ? "always" : "never (unsafe)",
+              d.options.raft.id, d.ranks(), d.options.raft.election_timeout_min_ms,
+              d.options.raft.election_timeout_max_ms, d.options.raft.heartbeat_interval_ms,
+              d.options.fsync ? "always" : "never (unsafe)",
               d.transport->wake_fd() >= 0 ? "on" : "off (idle peers poll)");
   LoopPace pace;
   std::vector<Message> inbox;
@@ -387,6 +387,8 @@ void NodeDriver::Impl::on_event(const Event& e) {
       break;
     case EventKind::VoteGranted: log->info("voted for node {} in term {}", e.node, e.term); break;
     case EventKind::SnapshotInstalled: log->info("{} from node {}", e.detail, e.node); break;
+    case EventKind::ConfigChanged: log->info("configuration in effect: {}", e.detail); break;
+    case EventKind::ConfigCommitted: log->info("configuration committed: {}", e.detail); break;
   }
 }
 
@@ -461,6 +463,10 @@ void NodeDriver::Impl::fill_raft_status(NodeStatus& s) const {
                                ? node->initial_deadline_ms() - raft_now
                                : 0;
   s.kv_keys = kv->size();
+  const ConfState& conf = node->conf_state();
+  s.voters.assign(conf.voters.begin(), conf.voters.end());
+  s.learners.assign(conf.learners.begin(), conf.learners.end());
+  s.config_index = conf.index;
   s.peers.clear();
   const LinkFilter& links = ready.links();
   for (const auto& [id, p] : node->progress()) {
@@ -479,7 +485,7 @@ bool NodeDriver::Impl::publish(bool force) {
 
   auto s = std::make_shared<NodeStatus>(last_status ? *last_status : NodeStatus{});
   s->rank = options.raft.id;
-  s->cluster_size = static_cast<int>(options.raft.voters.size());
+  s->cluster_size = ranks();
   s->paused = paused;
   s->crashed = crashed;
   if (!node) {

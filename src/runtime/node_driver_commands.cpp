@@ -49,6 +49,10 @@ std::optional<NodeId> parse_rank(const std::string& text, int size) {
   return value;
 }
 
+std::string not_a_rank(const std::string& text, int size) {
+  return "'" + text + "' is not a rank of this cluster (0.." + std::to_string(size - 1) + ")";
+}
+
 /// Parses the ranks of partition, drop_from and drop_to: each must be a rank of
 /// this cluster other than `self`. On a bad one, `error` gets one sentence.
 std::optional<std::vector<NodeId>> parse_peer_ranks(const std::string& command,
@@ -62,7 +66,7 @@ std::optional<std::vector<NodeId>> parse_peer_ranks(const std::string& command,
   for (const std::string& a : args) {
     std::optional<NodeId> r = parse_rank(a, size);
     if (!r) {
-      *error = "'" + a + "' is not a rank of this cluster (0.." + std::to_string(size - 1) + ")";
+      *error = not_a_rank(a, size);
       return std::nullopt;
     }
     if (*r == self) {
@@ -109,12 +113,8 @@ CommandReply transfer_leadership(Impl& d, const Args& args) {
   if (args.size() != 1) {
     return refused("transfer_leadership needs one rank: transfer_leadership R");
   }
-  const int size = static_cast<int>(d.options.raft.voters.size());
-  std::optional<NodeId> target = parse_rank(args[0], size);
-  if (!target) {
-    return refused("'" + args[0] + "' is not a rank of this cluster (0.." +
-                   std::to_string(size - 1) + ")");
-  }
+  std::optional<NodeId> target = parse_rank(args[0], d.ranks());
+  if (!target) return refused(not_a_rank(args[0], d.ranks()));
   Result r = d.node->transfer_leadership(*target);
   return from_result(r, "transferring leadership to node " + args[0]);
 }
@@ -275,8 +275,7 @@ struct CutKind {
 
 CommandReply cut(Impl& d, const CutKind& kind, const Args& args) {
   std::string error;
-  const int size = static_cast<int>(d.options.raft.voters.size());
-  const auto ranks = parse_peer_ranks(kind.command, args, size, d.options.raft.id, &error);
+  const auto ranks = parse_peer_ranks(kind.command, args, d.ranks(), d.options.raft.id, &error);
   if (!ranks) return refused(error);
   std::set<NodeId>& set = d.ready.links().*kind.set;
   set.insert(ranks->begin(), ranks->end());
@@ -317,6 +316,62 @@ CommandReply heal(Impl& d, const Args& args) {
 /// One row per operator command: the table that validation, dispatch and
 /// driver_commands() (the HTTP layer's list and help) all read. The order is
 /// the original demo's.
+// ---- membership: one server at a time, through the log (raft/membership.hpp)
+
+nlohmann::json ids_json(const std::vector<NodeId>& ids) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const NodeId id : ids) out.push_back(std::to_string(id));
+  return out;
+}
+
+nlohmann::json conf_json(const ConfState& conf) {
+  return {{"voters", ids_json(conf.voters)},
+          {"learners", ids_json(conf.learners)},
+          {"promoting", ids_json(conf.promoting)},
+          {"config_index", conf.index}};
+}
+
+CommandReply change_membership(Impl& d, ConfChangeType type, const Args& args) {
+  const std::string name(conf_change_type_name(type));
+  if (args.size() != 1) return refused(name + " needs one rank: " + name + " R");
+  const std::optional<NodeId> rank = parse_rank(args[0], d.ranks());
+  if (!rank) return refused(not_a_rank(args[0], d.ranks()));
+  const Result r = d.node->change_membership(ConfChange{type, *rank});
+  if (!r.ok()) return from_result(r, "");
+  nlohmann::json fields = conf_json(d.node->conf_state());
+  fields["index"] = r.index;
+  fields["term"] = r.term;
+  return ok(name + " " + args[0] + ": configuration entry at index " + std::to_string(r.index) +
+                " (" + describe_conf(d.node->conf_state()) +
+                "), in effect now, done once committed",
+            std::move(fields));
+}
+
+CommandReply add_node(Impl& d, const Args& a) {
+  return change_membership(d, ConfChangeType::AddNode, a);
+}
+CommandReply add_learner(Impl& d, const Args& a) {
+  return change_membership(d, ConfChangeType::AddLearner, a);
+}
+CommandReply promote(Impl& d, const Args& a) {
+  return change_membership(d, ConfChangeType::Promote, a);
+}
+CommandReply remove_node(Impl& d, const Args& a) {
+  return change_membership(d, ConfChangeType::Remove, a);
+}
+
+CommandReply show_config(Impl& d, const Args&) {
+  if (!d.node) return refused("the node is crashed; restart it first");
+  const ConfState& conf = d.node->conf_state();
+  const ConfState& committed = d.node->committed_conf_state();
+  nlohmann::json fields = conf_json(conf);
+  fields["committed"] = conf.index <= d.node->commit_index();
+  fields["committed_config"] = conf_json(committed);
+  return ok(describe_conf(conf) + " at index " + std::to_string(conf.index) +
+                (conf.index <= d.node->commit_index() ? " (committed)" : " (not committed yet)"),
+            std::move(fields));
+}
+
 struct CommandSpec {
   std::string_view name;
   /// Refused while paused: it needs the node's timers and messages.
@@ -343,6 +398,11 @@ constexpr CommandSpec kCommands[] = {
     {"heal", false, false, heal},
     {"transfer_leadership", true, false, transfer_leadership},
     {"snapshot", false, false, snapshot},
+    {"add_node", true, false, add_node},
+    {"add_learner", true, false, add_learner},
+    {"promote", true, false, promote},
+    {"remove_node", true, false, remove_node},
+    {"show_config", false, true, show_config},
 };
 
 const CommandSpec* find_command(std::string_view name) {

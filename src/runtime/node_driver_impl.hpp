@@ -168,6 +168,8 @@ struct NodeDriver::Impl final : ReadyHost {
   void enqueue(std::function<void()> request);
   std::optional<KvReply> refuse_kv(bool write) const;
   bool storage_failed() const { return !storage_error.empty(); }
+  /// The ranks of the job (voters, learners and standby nodes alike).
+  int ranks() const { return static_cast<int>(options.raft.node_count_or_voters()); }
 
   // node_driver_commands.cpp
   CommandReply execute(const std::string& name, const std::vector<std::string>& args);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "raft/membership.hpp"
 #include "storage/crc32c.hpp"
 
 namespace raft::storage::format {
@@ -35,8 +36,11 @@ std::uint64_t get_u64(std::string_view s, std::size_t at) {
 
 std::string version_error(std::uint32_t version) {
   return "format version " + std::to_string(version) +
-         " is not supported (this build reads version " + std::to_string(kVersion) + ")";
+         " is not supported (this build reads versions " + std::to_string(kVersionMin) + " to " +
+         std::to_string(kVersion) + ")";
 }
+
+bool version_known(std::uint32_t version) { return version >= kVersionMin && version <= kVersion; }
 
 /// Reserves the record header, lets `fill` write the payload, then fills in
 /// length and CRC. Writing in place avoids a temporary copy of entry data.
@@ -58,6 +62,44 @@ void append_record(std::string& out, std::size_t payload_bytes, Fill&& fill) {
 constexpr std::size_t kHardStatePayloadBytes = 1 + 8 + 4 + 8;
 constexpr std::size_t kEntryFixedPayloadBytes = 1 + 8 + 8 + 1;
 constexpr std::size_t kMarkerPayloadBytes = 1 + 8 + 8 + 8 + 4;
+constexpr std::size_t kConfFixedBytes = 8 + 4 + 4 + 4;
+
+std::size_t conf_bytes(const ConfState& conf) {
+  return kConfFixedBytes + 4 * (conf.voters.size() + conf.learners.size() + conf.promoting.size());
+}
+
+void put_conf(std::string& out, const ConfState& conf) {
+  put_u64(out, conf.index);
+  put_u32(out, static_cast<std::uint32_t>(conf.voters.size()));
+  put_u32(out, static_cast<std::uint32_t>(conf.learners.size()));
+  put_u32(out, static_cast<std::uint32_t>(conf.promoting.size()));
+  for (const std::vector<NodeId>* ids : {&conf.voters, &conf.learners, &conf.promoting}) {
+    for (NodeId id : *ids) put_u32(out, static_cast<std::uint32_t>(id));
+  }
+}
+
+/// The configuration filling `payload` from `at` to its end exactly.
+std::optional<ConfState> get_conf(std::string_view payload, std::size_t at) {
+  if (payload.size() < at + kConfFixedBytes) return std::nullopt;
+  ConfState conf;
+  conf.index = get_u64(payload, at);
+  const std::size_t counts[3] = {get_u32(payload, at + 8), get_u32(payload, at + 12),
+                                 get_u32(payload, at + 16)};
+  if (counts[0] > raft::kConfNodesMax || counts[1] > raft::kConfNodesMax ||
+      counts[2] > raft::kConfNodesMax ||
+      payload.size() != at + kConfFixedBytes + 4 * (counts[0] + counts[1] + counts[2])) {
+    return std::nullopt;
+  }
+  std::size_t pos = at + kConfFixedBytes;
+  std::vector<NodeId>* lists[3] = {&conf.voters, &conf.learners, &conf.promoting};
+  for (int l = 0; l < 3; ++l) {
+    for (std::size_t i = 0; i < counts[l]; ++i, pos += 4) {
+      lists[l]->push_back(static_cast<NodeId>(get_u32(payload, pos)));
+    }
+  }
+  if (!raft::validate_conf_state(conf).empty()) return std::nullopt;
+  return conf;
+}
 
 }  // namespace
 
@@ -81,7 +123,7 @@ SegmentHeaderResult decode_segment_header(std::string_view bytes) {
     return {std::nullopt, "bad magic: not a raft log segment"};
   const std::uint32_t version = get_u32(bytes, 8);
   // Version before checksum: a later format may lay the header out differently.
-  if (version != kVersion) return {std::nullopt, version_error(version)};
+  if (!version_known(version)) return {std::nullopt, version_error(version)};
   if (crc32c(bytes.substr(0, 36)) != get_u32(bytes, 36)) {
     return {std::nullopt, "header checksum mismatch"};
   }
@@ -115,7 +157,7 @@ SnapshotHeaderResult decode_snapshot_header(std::string_view bytes) {
   }
   if (bytes.substr(0, 8) != kSnapshotMagic) return {std::nullopt, "bad magic: not a raft snapshot"};
   const std::uint32_t version = get_u32(bytes, 8);
-  if (version != kVersion) return {std::nullopt, version_error(version)};
+  if (!version_known(version)) return {std::nullopt, version_error(version)};
   if (crc32c(bytes.substr(0, 44)) != get_u32(bytes, 44)) {
     return {std::nullopt, "header checksum mismatch"};
   }
@@ -130,11 +172,15 @@ SnapshotHeaderResult decode_snapshot_header(std::string_view bytes) {
 }
 
 void append_hard_state_record(std::string& out, const HardState& state) {
-  append_record(out, kHardStatePayloadBytes, [&](std::string& o) {
-    put_u8(o, static_cast<std::uint8_t>(RecordType::HardState));
+  const bool with_conf = !state.conf.voters.empty();
+  const std::size_t bytes = kHardStatePayloadBytes + (with_conf ? conf_bytes(state.conf) : 0);
+  append_record(out, bytes, [&](std::string& o) {
+    put_u8(o, static_cast<std::uint8_t>(with_conf ? RecordType::HardStateWithConf
+                                                  : RecordType::HardState));
     put_u64(o, state.term);
     put_u32(o, static_cast<std::uint32_t>(state.voted_for));
     put_u64(o, state.commit);
+    if (with_conf) put_conf(o, state.conf);
   });
 }
 
@@ -153,12 +199,17 @@ void append_entry_record(std::string& out, const Entry& entry) {
 }
 
 void append_snapshot_marker_record(std::string& out, const SnapshotMarker& marker) {
-  append_record(out, kMarkerPayloadBytes, [&](std::string& o) {
-    put_u8(o, static_cast<std::uint8_t>(RecordType::SnapshotMarker));
+  const ConfState& conf = marker.meta.conf;
+  const bool with_conf = !conf.voters.empty();
+  const std::size_t bytes = kMarkerPayloadBytes + (with_conf ? conf_bytes(conf) : 0);
+  append_record(out, bytes, [&](std::string& o) {
+    put_u8(o, static_cast<std::uint8_t>(with_conf ? RecordType::SnapshotMarkerWithConf
+                                                  : RecordType::SnapshotMarker));
     put_u64(o, marker.meta.last_index);
     put_u64(o, marker.meta.last_term);
     put_u64(o, marker.data_bytes);
     put_u32(o, marker.data_crc);
+    if (with_conf) put_conf(o, conf);
   });
 }
 
@@ -194,14 +245,22 @@ std::string_view record_status_name(RecordStatus status) {
 }
 
 std::optional<HardState> decode_hard_state(std::string_view payload) {
-  if (payload.size() != kHardStatePayloadBytes ||
-      payload[0] != static_cast<char>(RecordType::HardState)) {
+  if (payload.empty()) return std::nullopt;
+  const bool with_conf = payload[0] == static_cast<char>(RecordType::HardStateWithConf);
+  if (!with_conf && (payload[0] != static_cast<char>(RecordType::HardState) ||
+                     payload.size() != kHardStatePayloadBytes)) {
     return std::nullopt;
   }
+  if (payload.size() < kHardStatePayloadBytes) return std::nullopt;
   HardState state;
   state.term = get_u64(payload, 1);
   state.voted_for = static_cast<NodeId>(get_u32(payload, 9));
   state.commit = get_u64(payload, 13);
+  if (with_conf) {
+    std::optional<ConfState> conf = get_conf(payload, kHardStatePayloadBytes);
+    if (!conf) return std::nullopt;
+    state.conf = std::move(*conf);
+  }
   return state;
 }
 
@@ -221,15 +280,23 @@ std::optional<Entry> decode_entry(std::string_view payload) {
 }
 
 std::optional<SnapshotMarker> decode_snapshot_marker(std::string_view payload) {
-  if (payload.size() != kMarkerPayloadBytes ||
-      payload[0] != static_cast<char>(RecordType::SnapshotMarker)) {
+  if (payload.empty()) return std::nullopt;
+  const bool with_conf = payload[0] == static_cast<char>(RecordType::SnapshotMarkerWithConf);
+  if (!with_conf && (payload[0] != static_cast<char>(RecordType::SnapshotMarker) ||
+                     payload.size() != kMarkerPayloadBytes)) {
     return std::nullopt;
   }
+  if (payload.size() < kMarkerPayloadBytes) return std::nullopt;
   SnapshotMarker marker;
   marker.meta.last_index = get_u64(payload, 1);
   marker.meta.last_term = get_u64(payload, 9);
   marker.data_bytes = get_u64(payload, 17);
   marker.data_crc = get_u32(payload, 25);
+  if (with_conf) {
+    std::optional<ConfState> conf = get_conf(payload, kMarkerPayloadBytes);
+    if (!conf || conf->index > marker.meta.last_index) return std::nullopt;
+    marker.meta.conf = std::move(*conf);
+  }
   return marker;
 }
 

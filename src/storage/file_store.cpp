@@ -165,7 +165,7 @@ iovec iov_of(const std::string& s) {
 std::optional<std::size_t> find_valid_record_after(std::string_view data, std::size_t bad_offset) {
   for (std::size_t p = bad_offset + 1; p + format::kRecordHeaderBytes < data.size(); ++p) {
     const auto type = static_cast<std::uint8_t>(data[p + format::kRecordHeaderBytes]);
-    if (type < 1 || type > 3) continue;  // cheap filter before the CRC
+    if (type < 1 || type > format::kRecordTypeMax) continue;  // cheap filter before the CRC
     if (format::read_record(data, p).status == format::RecordStatus::Ok) return p;
   }
   return std::nullopt;
@@ -345,10 +345,12 @@ void FileStore::replay_segment(const fs::path& path, std::uint64_t seq, std::uin
       break;
     }
     const auto type = static_cast<format::RecordType>(record.payload[0]);
-    if (record_no == 0 && type != format::RecordType::HardState) {
+    if (record_no == 0 && type != format::RecordType::HardState &&
+        type != format::RecordType::HardStateWithConf) {
       throw_corrupt(path, "segment does not start with a hard state record");
     }
-    if (record_no == 1 && header.checkpoint() && type != format::RecordType::SnapshotMarker) {
+    if (record_no == 1 && header.checkpoint() && type != format::RecordType::SnapshotMarker &&
+        type != format::RecordType::SnapshotMarkerWithConf) {
       throw_corrupt(
           path, "checkpoint segment lacks its snapshot marker at offset " + std::to_string(offset));
     }
@@ -363,6 +365,7 @@ void FileStore::replay_segment(const fs::path& path, std::uint64_t seq, std::uin
   }
   Segment seg;
   seg.seq = seq;
+  seg.version = header.version;
   seg.checkpoint = header.checkpoint();
   seg.on_disk = true;
   seg.disk_bytes = last && replay.cut ? replay.cut_offset : data.size();
@@ -388,13 +391,15 @@ void FileStore::replay_record(const RecordAt& where, std::string_view payload, b
   // Built only for messages: recovery reads millions of records.
   const auto at = [&where] { return " at offset " + std::to_string(where.offset); };
   switch (static_cast<format::RecordType>(payload[0])) {
-    case format::RecordType::HardState: {
+    case format::RecordType::HardState:
+    case format::RecordType::HardStateWithConf: {
       auto hs = format::decode_hard_state(payload);
       if (!hs) throw_corrupt(where.path, "hard state record" + at() + " does not parse");
       state.hard_state = *hs;
       return;
     }
-    case format::RecordType::SnapshotMarker: {
+    case format::RecordType::SnapshotMarker:
+    case format::RecordType::SnapshotMarkerWithConf: {
       if (!marker_allowed) throw_corrupt(where.path, "unexpected snapshot marker" + at());
       replay.marker = format::decode_snapshot_marker(payload);
       if (!replay.marker) throw_corrupt(where.path, "snapshot marker" + at() + " does not parse");
@@ -443,7 +448,7 @@ Snapshot FileStore::load_snapshot_file(std::uint64_t base_seq,
   const format::SnapshotHeaderResult result = format::decode_snapshot_header(data);
   if (!result.header) throw_corrupt(path, result.error);
   const format::SnapshotHeader& header = *result.header;
-  if (header.meta != marker.meta || header.data_bytes != marker.data_bytes ||
+  if (!header.meta.same_point(marker.meta) || header.data_bytes != marker.data_bytes ||
       header.data_crc != marker.data_crc) {
     throw_corrupt(path, "snapshot does not match its marker" + referenced_by);
   }
@@ -454,7 +459,8 @@ Snapshot FileStore::load_snapshot_file(std::uint64_t base_seq,
   }
   auto bytes = std::make_shared<std::string>(data.substr(format::kSnapshotHeaderBytes));
   if (crc32c(*bytes) != header.data_crc) throw_corrupt(path, "snapshot data checksum mismatch");
-  return Snapshot{header.meta, std::move(bytes)};
+  // The configuration is the marker's (the file's header holds only the position).
+  return Snapshot{marker.meta, std::move(bytes)};
 }
 
 void FileStore::remove_leftovers(const DirListing& files, std::uint64_t base_seq, bool has_marker) {
@@ -557,7 +563,8 @@ FileStore::Segment& FileStore::start_segment(bool checkpoint, const Snapshot* sn
 }
 
 FileStore::Segment& FileStore::writable_tail() {
-  if (segments_.empty() || segments_.back().bytes() >= options_.segment_bytes_max) {
+  if (segments_.empty() || segments_.back().bytes() >= options_.segment_bytes_max ||
+      segments_.back().version < format::kVersion) {
     return start_segment(false, nullptr);
   }
   return segments_.back();
@@ -578,7 +585,7 @@ void FileStore::save_hard_state(const HardState& state) {
   ensure_loaded();
   if (state == hard_state_ && !segments_.empty()) return;
   hard_state_ = state;
-  if (segments_.empty()) {
+  if (segments_.empty() || segments_.back().version < format::kVersion) {
     start_segment(false, nullptr);  // its leading record carries the new state
   } else {
     format::append_hard_state_record(segments_.back().pending, state);

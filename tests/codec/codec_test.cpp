@@ -115,7 +115,7 @@ Message full_message(MessageType type) {
       m.read_ctx = 12345;
       break;
     case MessageType::InstallSnapshot:
-      m.snapshot = SnapshotMeta{5000, 60};
+      m.snapshot = SnapshotMeta{5000, 60, ConfState{{0, 1, 2}, {4}, {4}, 4990}};
       m.offset = 65536;
       m.chunk = std::string(1000, '\xAB');
       m.done = true;
@@ -222,7 +222,7 @@ TEST(CodecRoundTrip, FieldsATypeDoesNotUseAreNotSent) {
   EXPECT_TRUE(result.message() == full_message(MessageType::VoteResponse));
 }
 
-// Pins version 1 of the wire format byte for byte: if this fails, the format
+// Pins version 2 of the wire format byte for byte: if this fails, the format
 // changed and kFormatVersion must change with it.
 TEST(CodecWireFormat, VoteRequestBytes) {
   Message m;
@@ -233,7 +233,25 @@ TEST(CodecWireFormat, VoteRequestBytes) {
   m.last_log_index = 7;
   m.last_log_term = 3;
   m.force = true;
-  EXPECT_EQ(encode(m), std::string("\x52\x46\x01\x01\x01\x02\xAC\x02\x07\x03\x01", 11));
+  EXPECT_EQ(encode(m), std::string("\x52\x46\x02\x01\x01\x02\xAC\x02\x07\x03\x01", 11));
+}
+
+TEST(CodecWireFormat, InstallSnapshotBytesCarryTheConfiguration) {
+  Message m;
+  m.type = MessageType::InstallSnapshot;
+  m.from = 0;
+  m.to = 3;
+  m.term = 2;
+  m.snapshot = SnapshotMeta{9, 2, ConfState{{0, 1, 2}, {3}, {3}, 7}};
+  m.offset = 0;
+  m.done = true;
+  m.chunk = "s";
+  EXPECT_EQ(encode(m), std::string("\x52\x46\x02\x07"
+                                   "\x00\x03\x02"
+                                   "\x09\x02"
+                                   "\x07\x03\x00\x01\x02\x01\x03\x01\x03"
+                                   "\x00\x01\x01s",
+                                   22));
 }
 
 TEST(CodecWireFormat, AppendEntriesBytes) {
@@ -247,7 +265,7 @@ TEST(CodecWireFormat, AppendEntriesBytes) {
   m.commit = 3;
   m.read_ctx = 0;
   m.entries = {Entry{2, 5, EntryType::Command, "hi"}};
-  EXPECT_EQ(encode(m), std::string("\x52\x46\x01\x03"
+  EXPECT_EQ(encode(m), std::string("\x52\x46\x02\x03"
                                    "\x00\xFF\xFF\xFF\xFF\x0F\x02"
                                    "\x04\x01\x03\x00\x01"
                                    "\x02\x05\x01\x02hi",
@@ -300,7 +318,7 @@ TEST(CodecHostile, BadMagic) {
 }
 
 TEST(CodecHostile, UnknownVersion) {
-  for (std::uint8_t version : {0, 2, 255}) {
+  for (std::uint8_t version : {0, 1, 3, 255}) {
     std::string bytes = encode(full_message(MessageType::VoteRequest));
     bytes[2] = static_cast<char>(version);
     expect_rejected(decode(bytes.data(), bytes.size(), 3, 4, 1), ErrorReason::BadVersion);
@@ -361,6 +379,7 @@ TEST(CodecHostile, BooleanOtherThanZeroOrOne) {
                                    .header(MessageType::InstallSnapshot)
                                    .varint(1)
                                    .varint(1)
+                                   .raw(std::string(4, '\0'))  // an empty configuration
                                    .varint(0)
                                    .u8(2)
                                    .varint(0),
@@ -408,7 +427,8 @@ TEST(CodecHostile, HugeLengths) {
     expect_rejected(decode_bytes(bytes, 3), ErrorReason::LengthTooLarge);
 
     Bytes chunk;
-    chunk.header(MessageType::InstallSnapshot).varint(1).varint(1).varint(0).u8(0);
+    chunk.header(MessageType::InstallSnapshot).varint(1).varint(1).raw(std::string(4, '\0'));
+    chunk.varint(0).u8(0);
     chunk.varint(length).raw("abc");
     expect_rejected(decode_bytes(chunk, 7), ErrorReason::LengthTooLarge);
   }
@@ -470,9 +490,25 @@ TEST(CodecHostile, EntryIndexesMustFollowPrevLogIndex) {
 
 TEST(CodecHostile, SnapshotOffsetOverflow) {
   Bytes bytes;
-  bytes.header(MessageType::InstallSnapshot).varint(1).varint(1).varint(kU64Max - 1).u8(0);
-  bytes.varint(2).raw("ab");
+  bytes.header(MessageType::InstallSnapshot).varint(1).varint(1).raw(std::string(4, '\0'));
+  bytes.varint(kU64Max - 1).u8(0).varint(2).raw("ab");
   expect_rejected(decode_bytes(bytes, 7), ErrorReason::OffsetOverflow);
+}
+
+TEST(CodecHostile, SnapshotConfigurationCountsAndIds) {
+  // A list count above the cap, or above the bytes left, is refused before
+  // anything is allocated; so is an id above 32 bits.
+  for (std::uint64_t count :
+       {kU64Max, static_cast<std::uint64_t>(kConfNodesMax) + 1, std::uint64_t{40}}) {
+    Bytes bytes;
+    bytes.header(MessageType::InstallSnapshot).varint(1).varint(1).varint(0).varint(count);
+    bytes.raw(std::string(20, '\0'));
+    expect_rejected(decode_bytes(bytes, 7), ErrorReason::CountTooLarge);
+  }
+  Bytes wide;
+  wide.header(MessageType::InstallSnapshot).varint(1).varint(1).varint(0).varint(1);
+  wide.varint(std::uint64_t{1} << 32).varint(0).varint(0).varint(0).u8(1).varint(0);
+  expect_rejected(decode_bytes(wide, 7), ErrorReason::BadNodeId);
 }
 
 TEST(CodecHostile, MessageAboveSizeLimit) {

@@ -89,6 +89,15 @@ inline Message random_message(Rng& rng, const RandomMessageOptions& options = {}
     case MessageType::InstallSnapshot:
       m.snapshot.last_index = random_width_u64(rng);
       m.snapshot.last_term = random_width_u64(rng);
+      // The codec carries any ids (the core checks the configuration's rules).
+      m.snapshot.conf.index = random_width_u64(rng);
+      for (auto* ids :
+           {&m.snapshot.conf.voters, &m.snapshot.conf.learners, &m.snapshot.conf.promoting}) {
+        ids->resize(rng.uniform(0, 4));
+        for (NodeId& id : *ids) {
+          id = static_cast<NodeId>(static_cast<std::uint32_t>(random_width_u64(rng)));
+        }
+      }
       m.chunk = random_bytes(rng, options.data_bytes_max * 4);
       m.offset = std::min<std::uint64_t>(
           random_width_u64(rng), std::numeric_limits<std::uint64_t>::max() - m.chunk.size());
@@ -117,7 +126,9 @@ inline std::string describe(const Message& m) {
       << m.prev_log_term << " commit=" << m.commit << " read_ctx=" << m.read_ctx
       << " success=" << m.success << " match=" << m.match_index << " reject=" << m.reject_index
       << " conflict_term=" << m.conflict_term << " hint=" << m.hint_index
-      << " snapshot=" << m.snapshot.last_index << "/" << m.snapshot.last_term
+      << " snapshot=" << m.snapshot.last_index << "/" << m.snapshot.last_term << "/conf@"
+      << m.snapshot.conf.index << ":" << m.snapshot.conf.voters.size() << "v"
+      << m.snapshot.conf.learners.size() << "l" << m.snapshot.conf.promoting.size() << "p"
       << " offset=" << m.offset << " done=" << m.done << " chunk_bytes=" << m.chunk.size()
       << " entries=[";
   for (const Entry& e : m.entries) {

@@ -309,6 +309,10 @@ void SimCluster::on_event(NodeId id, const Event& e) {
       ++stats_.snapshots_installed;
       note(name(id) + ": " + e.detail);
       break;
+    case EventKind::ConfigChanged: note(name(id) + " configuration in effect: " + e.detail); break;
+    case EventKind::ConfigCommitted:
+      note(name(id) + " configuration committed: " + e.detail);
+      break;
   }
 }
 

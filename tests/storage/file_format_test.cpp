@@ -29,7 +29,7 @@ TEST(FileFormat, SegmentHeaderRoundTripAndRefusals) {
   bad = bytes;
   bad[8] = 7;
   EXPECT_EQ(decode_segment_header(bad).error,
-            "format version 7 is not supported (this build reads version 1)");
+            "format version 7 is not supported (this build reads versions 1 to 2)");
   bad = bytes;
   bad[20] ^= 1;
   EXPECT_EQ(decode_segment_header(bad).error, "header checksum mismatch");
@@ -100,6 +100,61 @@ TEST(FileFormat, ZerosAndFlippedBitsAreNotRecords) {
   std::string huge(8, '\0');
   huge[3] = 0x7F;  // a length far beyond the limit
   EXPECT_EQ(read_record(huge + std::string(100, 'x'), 0).status, RecordStatus::BadLength);
+}
+
+ConfState sample_conf() { return ConfState{{0, 1, 2}, {4, 5}, {5}, 12}; }
+
+TEST(FileFormat, ConfigurationsRoundTripInTheirOwnRecordTypes) {
+  std::string buffer;
+  const HardState hs{9, 1, 14, sample_conf()};
+  append_hard_state_record(buffer, hs);
+  append_snapshot_marker_record(buffer, SnapshotMarker{{13, 2, sample_conf()}, 99, 0x1234});
+  RecordView r = read_record(buffer, 0);
+  ASSERT_EQ(r.status, RecordStatus::Ok);
+  EXPECT_EQ(r.payload[0], static_cast<char>(RecordType::HardStateWithConf));
+  EXPECT_EQ(decode_hard_state(r.payload), hs);
+  r = read_record(buffer, r.total_bytes);
+  ASSERT_EQ(r.status, RecordStatus::Ok);
+  EXPECT_EQ(r.payload[0], static_cast<char>(RecordType::SnapshotMarkerWithConf));
+  const auto marker = decode_snapshot_marker(r.payload);
+  ASSERT_TRUE(marker);
+  EXPECT_EQ(marker->meta.conf, sample_conf());
+  EXPECT_EQ(marker->data_bytes, 99u);
+}
+
+TEST(FileFormat, WithoutAConfigurationTheRecordsAreVersionOnesBytes) {
+  // A store that never saw a configuration writes what version 1 wrote:
+  // type 1 with a 21-byte payload, type 3 with a 29-byte one.
+  std::string buffer;
+  append_hard_state_record(buffer, HardState{9, kNoNode, 4});
+  RecordView r = read_record(buffer, 0);
+  EXPECT_EQ(r.payload[0], static_cast<char>(RecordType::HardState));
+  EXPECT_EQ(r.payload.size(), 21u);
+  buffer.clear();
+  append_snapshot_marker_record(buffer, SnapshotMarker{{10, 2}, 99, 0x1234});
+  r = read_record(buffer, 0);
+  EXPECT_EQ(r.payload[0], static_cast<char>(RecordType::SnapshotMarker));
+  EXPECT_EQ(r.payload.size(), 29u);
+}
+
+TEST(FileFormat, MalformedConfigurationsDoNotDecode) {
+  const auto payload_of = [](const HardState& hs) {
+    std::string buffer;
+    append_hard_state_record(buffer, hs);
+    return std::string(read_record(buffer, 0).payload);
+  };
+  const std::string good = payload_of(HardState{1, 0, 1, sample_conf()});
+  ASSERT_TRUE(decode_hard_state(good));
+  EXPECT_FALSE(decode_hard_state(good.substr(0, good.size() - 1))) << "one id short";
+  EXPECT_FALSE(decode_hard_state(good + std::string(4, '\0'))) << "one id too many";
+  // Rules of a configuration: voters ascending, disjoint from learners.
+  EXPECT_FALSE(decode_hard_state(payload_of(HardState{1, 0, 1, ConfState{{2, 1}, {}, {}, 3}})));
+  EXPECT_FALSE(decode_hard_state(payload_of(HardState{1, 0, 1, ConfState{{1}, {1}, {}, 3}})));
+  EXPECT_FALSE(decode_hard_state(payload_of(HardState{1, 0, 1, ConfState{{1}, {}, {2}, 3}})));
+  // A snapshot's configuration cannot come from after the snapshot.
+  std::string buffer;
+  append_snapshot_marker_record(buffer, SnapshotMarker{{10, 2, sample_conf()}, 1, 1});
+  EXPECT_FALSE(decode_snapshot_marker(read_record(buffer, 0).payload));
 }
 
 TEST(FileFormat, UnknownEntryTypeDoesNotDecode) {

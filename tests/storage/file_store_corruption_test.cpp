@@ -182,9 +182,9 @@ TEST(FileStoreCorruption, NewerFormatVersion) {
   TempDir tmp;
   write_plain_log(tmp.path());
   std::string data = read_all(tmp / segment_name(3));
-  data[8] = 2;  // version 2, header checksum left as it was
+  data[8] = 3;  // version 3, header checksum left as it was
   write_all(tmp / segment_name(3), data);
-  expect_refusal(tmp.path(), segment_name(3), "format version 2 is not supported");
+  expect_refusal(tmp.path(), segment_name(3), "format version 3 is not supported");
 }
 
 TEST(FileStoreCorruption, HeaderChecksum) {

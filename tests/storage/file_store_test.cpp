@@ -185,6 +185,75 @@ TEST(FileStore, CompactionDeletesEveryOlderSegmentAndSnapshot) {
   EXPECT_EQ(*state.snapshot->data, "second");
 }
 
+ConfState grown_conf(Index index) { return ConfState{{0, 1, 2, 3}, {4}, {4}, index}; }
+
+TEST(FileStore, ConfigurationsOfTheHardStateAndTheSnapshotRoundTrip) {
+  TempDir tmp;
+  const auto dir = tmp / "n";
+  {
+    FileStore store(dir, small_segments());
+    store.load();
+    store.append(make_entries(1, 40, 2));
+    store.save_hard_state({2, 0, 30, grown_conf(12)});
+    store.sync();
+    Snapshot snap = make_snapshot(30, 2, "state at 30");
+    snap.meta.conf = grown_conf(12);
+    store.install_snapshot(snap);
+    store.sync();
+  }
+  const RecoveredState state = reload(dir, small_segments());
+  EXPECT_EQ(state.hard_state.conf, grown_conf(12));
+  ASSERT_TRUE(state.snapshot);
+  EXPECT_EQ(state.snapshot->meta.conf, grown_conf(12));
+  EXPECT_EQ(state.entries, make_entries(31, 10, 2));
+}
+
+/// Rewrites a segment's header as version 1 wrote it.
+void make_version_one(const std::filesystem::path& path) {
+  std::string data = testing::read_all(path);
+  const format::SegmentHeaderResult decoded = format::decode_segment_header(data);
+  ASSERT_TRUE(decoded.header) << decoded.error;
+  format::SegmentHeader header = *decoded.header;
+  header.version = 1;
+  data.replace(0, format::kSegmentHeaderBytes, format::encode_segment_header(header));
+  testing::write_all(path, data);
+}
+
+TEST(FileStore, VersionOneFilesAreReadAndNeverAppendedTo) {
+  TempDir tmp;
+  const auto dir = tmp / "n";
+  {
+    // No configuration anywhere: exactly the records version 1 wrote.
+    FileStore store(dir);
+    store.load();
+    store.save_hard_state({3, 1, 5});
+    store.append(make_entries(1, 8, 3));
+    store.sync();
+  }
+  const auto segments = files_with_prefix(dir, "segment-");
+  ASSERT_EQ(segments.size(), 1u);
+  make_version_one(dir / segments[0]);
+  {
+    FileStore store(dir);
+    const RecoveredState state = store.load();
+    EXPECT_EQ(state.hard_state, (HardState{3, 1, 5}));
+    EXPECT_EQ(state.entries, make_entries(1, 8, 3));
+    // The first write after it starts a version-2 segment.
+    store.save_hard_state({4, 1, 8, grown_conf(0)});
+    store.append(make_entries(9, 2, 4));
+    store.sync();
+  }
+  const auto after = files_with_prefix(dir, "segment-");
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(testing::read_all(dir / after[0]).size(), testing::read_all(dir / segments[0]).size());
+  const auto header = format::decode_segment_header(testing::read_all(dir / after[1])).header;
+  ASSERT_TRUE(header);
+  EXPECT_EQ(header->version, format::kVersion);
+  const RecoveredState state = reload(dir);
+  EXPECT_EQ(state.hard_state, (HardState{4, 1, 8, grown_conf(0)}));
+  EXPECT_EQ(state.entries.size(), 10u);
+}
+
 TEST(FileStore, UnsyncedWritesAreLostLikeACrash) {
   TempDir tmp;
   {

@@ -70,9 +70,10 @@ inline ::testing::AssertionResult same_state(const RecoveredState& want,
   if (!(want.hard_state == got.hard_state)) {
     return ::testing::AssertionFailure()
            << "hard state differs: want term " << want.hard_state.term << " vote "
-           << want.hard_state.voted_for << " commit " << want.hard_state.commit << ", got term "
-           << got.hard_state.term << " vote " << got.hard_state.voted_for << " commit "
-           << got.hard_state.commit;
+           << want.hard_state.voted_for << " commit " << want.hard_state.commit << " conf@"
+           << want.hard_state.conf.index << ", got term " << got.hard_state.term << " vote "
+           << got.hard_state.voted_for << " commit " << got.hard_state.commit << " conf@"
+           << got.hard_state.conf.index;
   }
   if (want.snapshot.has_value() != got.snapshot.has_value()) {
     return ::testing::AssertionFailure()

@@ -7,19 +7,21 @@
 namespace raft::testing {
 
 namespace {
-Config config_for(Config base, int size, NodeId id) {
+Config config_for(Config base, int size, int voters, NodeId id) {
   base.id = id;
   base.voters.clear();
-  for (int i = 0; i < size; ++i) base.voters.push_back(i);
+  for (int i = 0; i < (voters > 0 ? voters : size); ++i) base.voters.push_back(i);
+  base.node_count = static_cast<std::size_t>(size);
   return base;
 }
 }  // namespace
 
-LocalCluster::LocalCluster(int size, Config base) : base_(std::move(base)) {
+LocalCluster::LocalCluster(int size, Config base, int voters)
+    : base_(std::move(base)), voters_(voters) {
   for (int i = 0; i < size; ++i) {
     stores_.push_back(std::make_unique<storage::MemoryStore>());
     steps_.emplace_back();
-    nodes_.push_back(std::make_unique<Node>(config_for(base_, size, i), now_ms_));
+    nodes_.push_back(std::make_unique<Node>(config_for(base_, size, voters_, i), now_ms_));
     applied_.emplace_back();
     reads_.emplace_back();
   }
@@ -127,7 +129,7 @@ void LocalCluster::restart(NodeId id) {
   stores_[id]->crash();
   const RecoveredState recovered = stores_[id]->load();
   steps_[id].reset_durable(recovered.hard_state);
-  nodes_[id] = std::make_unique<Node>(config_for(base_, size(), id), recovered, now_ms_);
+  nodes_[id] = std::make_unique<Node>(config_for(base_, size(), voters_, id), recovered, now_ms_);
   applied_[id].clear();
   reads_[id].clear();
   down[id] = false;

@@ -19,9 +19,10 @@ namespace raft::testing {
 
 class LocalCluster {
  public:
-  /// Nodes 0..size-1 with `base` as their config (id, voters and seed are set
-  /// per node).
-  LocalCluster(int size, Config base);
+  /// Nodes 0..size-1 with `base` as their config (id, voters and node_count
+  /// are set per node): the first `voters` vote (all if 0), the rest start
+  /// STANDBY.
+  LocalCluster(int size, Config base, int voters = 0);
 
   Node& node(NodeId id) { return *nodes_.at(id); }
   storage::MemoryStore& store(NodeId id) { return *stores_.at(id); }
@@ -61,6 +62,7 @@ class LocalCluster {
   void process_ready(NodeId id);
 
   Config base_;
+  int voters_ = 0;
   TimeMs now_ms_ = 0;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<storage::MemoryStore>> stores_;

@@ -1,0 +1,270 @@
+// Membership changes (Raft dissertation chapter 4, single-server changes,
+// with Ongaro's 2015 fix): the configuration history of the log, the rules a
+// leader checks before a change, the roles that follow a configuration, and
+// the leader's bookkeeping (who it replicates to, learners it promotes, its
+// own removal).
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "raft/assert.hpp"
+#include "raft/node.hpp"
+
+namespace raft {
+
+namespace {
+
+std::string join_ids(const std::vector<NodeId>& ids) {
+  std::string out;
+  for (NodeId id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return "{" + out + "}";
+}
+
+}  // namespace
+
+// ---- the configuration history of the log --------------------------------------
+
+void Node::recover_conf(const RecoveredState& recovered) {
+  ConfState base;
+  base.voters = config_.voters;  // sorted by the constructor
+  // The hard state pins the initial voters (its configuration at index 0),
+  // so a restart with other flags does not change who votes.
+  const ConfState& stored = recovered.hard_state.conf;
+  if (!stored.voters.empty() && stored.index == 0 && validate_conf_state(stored).empty()) {
+    base = stored;
+  }
+  if (recovered.snapshot && !recovered.snapshot->meta.conf.voters.empty()) {
+    base = recovered.snapshot->meta.conf;
+  }
+  RAFT_ASSERT(validate_conf_state(base).empty(), "the stored configuration is well-formed");
+  log_.set_base_conf(base);
+  for (const Entry& e : recovered.entries) {
+    if (e.type == EntryType::Config) note_conf_entry(e);
+  }
+  conf_ = conf_at(log_.last_index());
+}
+
+const ConfState& Node::conf_at(Index index) const {
+  const auto it = conf_entries_.upper_bound(index);
+  return it == conf_entries_.begin() ? log_.snapshot().conf : std::prev(it)->second;
+}
+
+const ConfState& Node::committed_conf_state() const { return conf_at(commit_); }
+
+void Node::note_conf_entry(const Entry& e) {
+  std::optional<ConfEntry> decoded = decode_conf_entry(e.data, e.index);
+  // Entries from the leader were checked on arrival, our own are encoded
+  // here, and stored ones passed their checksums.
+  RAFT_ASSERT(decoded.has_value(), "a Config entry in the log parses");
+  conf_entries_[e.index] = std::move(decoded->conf);
+}
+
+void Node::forget_conf_entries_from(Index index) {
+  conf_entries_.erase(conf_entries_.lower_bound(index), conf_entries_.end());
+}
+
+void Node::forget_conf_entries_through(Index index) {
+  conf_entries_.erase(conf_entries_.begin(), conf_entries_.upper_bound(index));
+}
+
+Role Node::follower_role() const { return is_member(config_.id) ? Role::Follower : Role::Standby; }
+
+void Node::refresh_conf(NodeId node) {
+  const ConfState& newest =
+      conf_entries_.empty() ? log_.snapshot().conf : conf_entries_.rbegin()->second;
+  if (newest == conf_) return;
+  RAFT_ASSERT(role_ != Role::Leader, "a leader's configuration changes only by its own entries");
+  conf_ = newest;
+  emit({EventKind::ConfigChanged, term_, role_, node, false, describe_conf(conf_)});
+  if (!is_voter(config_.id)) {
+    pre_voting_ = false;  // a learner or a removed node stands for nothing
+    votes_.clear();
+  }
+  if (is_member(config_.id)) {
+    if (role_ == Role::Standby) {
+      set_role(Role::Follower, "added to the configuration");
+      reset_election_timer();
+    }
+  } else if (role_ != Role::Standby) {
+    set_role(Role::Standby, "removed from the configuration");
+  }
+}
+
+// ---- the leader's rules for a change --------------------------------------------
+
+std::string Node::change_blocked() const {
+  if (transfer_target_ != kNoNode) return "a leadership transfer is in progress";
+#if !RAFT_INJECT_BUG_SKIP_NEW_TERM_ENTRY
+  // Ongaro's 2015 fix: until the leader has committed an entry of its own
+  // term, a configuration entry left by an earlier leader on other servers
+  // may still win; changing on top of it could make two configurations
+  // whose majorities do not overlap.
+  if (!committed_in_current_term()) {
+    return "this leader has not yet committed an entry of its term (its no-op): retry shortly";
+  }
+#endif
+#if !RAFT_INJECT_BUG_TWO_CHANGES_AT_ONCE
+  if (conf_.index > commit_) {
+    return "the configuration change at index " + std::to_string(conf_.index) +
+           " is not committed yet: one change at a time";
+  }
+#endif
+  return {};
+}
+
+bool Node::heard_recently(NodeId peer) const {
+  const auto it = progress_.find(peer);
+  if (it == progress_.end() || !it->second.last_heard_ms) return false;
+  return now_ms_ - *it->second.last_heard_ms <= config_.election_timeout_min_ms;
+}
+
+std::string Node::check_catch_up(NodeId learner) const {
+  const auto it = progress_.find(learner);
+  const Index match = it == progress_.end() ? 0 : it->second.match;
+  const Index last = log_.last_index();
+  if (match + config_.promote_lag_entries_max >= last && heard_recently(learner)) return {};
+  return "learner " + std::to_string(learner) +
+         " has not caught up: it holds the log up to index " + std::to_string(match) + " of " +
+         std::to_string(last) + " (promotion needs it within " +
+         std::to_string(config_.promote_lag_entries_max) +
+         " entries, and heard from within the election timeout)";
+}
+
+std::string Node::check_quorum_after(const ConfState& next, const ConfChange& change) const {
+  if (next.voters.empty()) {
+    return "removing node " + std::to_string(change.node) + " would leave no voter";
+  }
+  if (next.voters == conf_.voters) return {};
+  std::size_t reachable = 0;
+  for (NodeId v : next.voters) {
+    if (v == config_.id || heard_recently(v)) ++reachable;
+  }
+  if (reachable >= conf_quorum(next)) return {};
+  return "after " + std::string(conf_change_type_name(change.type)) + " " +
+         std::to_string(change.node) + " only " + std::to_string(reachable) + " of the voters " +
+         join_ids(next.voters) + " would be reachable: no quorum";
+}
+
+Result Node::change_membership(ConfChange change) {
+  if (role_ != Role::Leader) return not_leader();
+  const std::size_t nodes = config_.node_count_or_voters();
+  if (change.node < 0 || static_cast<std::size_t>(change.node) >= nodes) {
+    return {Status::InvalidArgument,
+            "node " + std::to_string(change.node) + " is not a rank of this cluster (0.." +
+                std::to_string(nodes - 1) + ")",
+            0, term_, leader_};
+  }
+  if (std::string why = change_blocked(); !why.empty()) return refused(std::move(why));
+  ConfState next = conf_;
+  if (std::string why = apply_conf_change(next, change); !why.empty()) {
+    return refused(std::move(why));
+  }
+  if (change.type == ConfChangeType::Promote) {
+    if (std::string why = check_catch_up(change.node); !why.empty()) return refused(std::move(why));
+  }
+  if (std::string why = check_quorum_after(next, change); !why.empty()) {
+    return refused(std::move(why));
+  }
+  const Index index = log_.last_index() + 1;
+  append_conf_change(change, next);
+  after_input();
+  return {Status::Ok, {}, index, term_, leader_};
+}
+
+void Node::append_conf_change(const ConfChange& change, const ConfState& next) {
+  ConfState conf = next;
+  conf.index = log_.last_index() + 1;
+  append_local(EntryType::Config, encode_conf_entry(change, conf));
+  // In effect from now on, committed or not (dissertation §4.1).
+  conf_ = std::move(conf);
+  emit({EventKind::ConfigChanged, term_, role_, change.node, false, describe_conf(conf_)});
+  sync_progress();
+  maybe_commit();
+  broadcast_append();
+}
+
+// ---- the leader's bookkeeping ------------------------------------------------------
+
+void Node::sync_progress() {
+  RAFT_ASSERT(role_ == Role::Leader, "only a leader tracks followers");
+  const ConfState& committed = committed_conf_state();
+  const auto wanted = [&](NodeId id) {
+    return id != config_.id && (conf_has_member(conf_, id) || conf_has_member(committed, id));
+  };
+  for (auto it = progress_.begin(); it != progress_.end();) {
+    it = wanted(it->first) ? std::next(it) : progress_.erase(it);
+  }
+  for (const ConfState* c : {static_cast<const ConfState*>(&conf_), &committed}) {
+    for (const std::vector<NodeId>* ids : {&c->voters, &c->learners}) {
+      for (NodeId id : *ids) {
+        if (id == config_.id || progress_.contains(id)) continue;
+        Progress p;
+        p.next = log_.last_index() + 1;
+        p.recent_active = true;  // one CheckQuorum period to answer
+        progress_.emplace(id, p);
+      }
+    }
+  }
+}
+
+void Node::after_input() {
+  report_committed_conf();
+  if (role_ != Role::Leader) return;
+  if (!is_member(config_.id) && conf_.index <= commit_) {
+    step_down_removed_leader();
+    return;
+  }
+  sync_progress();
+  maybe_promote_learners();
+}
+
+void Node::report_committed_conf() {
+  const ConfState& committed = committed_conf_state();
+  if (committed.index <= reported_conf_index_) return;
+  reported_conf_index_ = committed.index;
+  NodeId node = kNoNode;
+  if (committed.index >= log_.first_index() && committed.index <= log_.last_index()) {
+    const Entry& e = log_.at(committed.index);
+    if (auto decoded = decode_conf_entry(e.data, e.index)) node = decoded->change.node;
+  }
+  emit({EventKind::ConfigCommitted, term_, role_, node, false, describe_conf(committed)});
+}
+
+void Node::step_down_removed_leader() {
+  // Hand over to the most up-to-date voter, so the cluster does not wait an
+  // election timeout for its next leader (as a leadership transfer does).
+  NodeId best = kNoNode;
+  Index best_match = 0;
+  for (NodeId v : conf_.voters) {
+    const auto it = progress_.find(v);
+    if (it != progress_.end() && (best == kNoNode || it->second.match > best_match)) {
+      best = v;
+      best_match = it->second.match;
+    }
+  }
+  if (best != kNoNode) {
+    Message m;
+    m.type = MessageType::TimeoutNow;
+    m.to = best;
+    m.term = term_;
+    send(std::move(m));
+  }
+  step_down(term_, kNoNode, "removed from the configuration, and the removal committed");
+}
+
+void Node::maybe_promote_learners() {
+  if (conf_.promoting.empty() || !change_blocked().empty()) return;
+  const std::vector<NodeId> promoting = conf_.promoting;
+  for (NodeId id : promoting) {
+    const ConfChange change{ConfChangeType::Promote, id};
+    ConfState next = conf_;
+    if (!check_catch_up(id).empty() || !apply_conf_change(next, change).empty() ||
+        !check_quorum_after(next, change).empty()) {
+      continue;
+    }
+    append_conf_change(change, next);
+    return;  // one change at a time
+  }
+}
+
+}  // namespace raft
