@@ -40,7 +40,17 @@ struct Operation {
   std::int64_t invoke_us = 0;    ///< monotonic, since the run started
   std::int64_t complete_us = 0;  ///< when the outcome was known (or given up)
   int attempts = 0;
-  int node = -1;     ///< the rank that gave the final answer, -1 if none
+  int node = -1;  ///< the rank that gave the final answer, -1 if none
+  /// Read: sent with ?stale=true, answered from that node's own copy. Such
+  /// reads promise less than linearizability (see stale_reads.hpp) and are
+  /// checked apart.
+  bool stale = false;
+  /// Ok write, cas or delete: the log index of its entry, from the answer's
+  /// "index" (0: not known, e.g. a retry answered as a duplicate, whose index
+  /// is the retry's and not where the write took effect).
+  std::uint64_t log_index = 0;
+  /// Ok read: the node's applied index when the answer carried one (0: not).
+  std::uint64_t applied_index = 0;
   std::string note;  ///< why it failed or is unknown, for people
 };
 
@@ -59,6 +69,8 @@ class HistoryRecorder {
   std::size_t size() const;
   /// All operations so far, ordered by id.
   std::vector<Operation> snapshot() const;
+  /// Moves all operations out, ordered by id (no copy of a long history).
+  std::vector<Operation> take();
 
  private:
   mutable std::mutex mutex_;

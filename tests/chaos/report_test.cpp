@@ -18,7 +18,7 @@ TEST(Report, TimelineEscapesEverythingFromTheRun) {
   r.history.push_back(op);
   r.nemesis.push_back({0, 100, "pause", "<img src=x onerror=alert(1)>"});
   r.leaders.push_back({0, 1, 2});
-  r.verdicts.push_back(check_key(op.key, r.history));
+  r.check.verdicts.push_back(check_key(op.key, r.history));
   r.summary = "<b>bold</b>";
   const std::string page = timeline_html(r);
   EXPECT_EQ(page.find("<script>"), std::string::npos);
