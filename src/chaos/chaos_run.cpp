@@ -294,12 +294,21 @@ void self_check_errors(const RunCheck& c, std::vector<std::string>& errors) {
   }
 }
 
+/// Prints the first lines of a list of problems (report.json has them all).
+template <typename T, typename Text>
+void print_some(const std::vector<T>& problems, Text text) {
+  constexpr std::size_t kShown = 20;
+  for (std::size_t i = 0; i < std::min(problems.size(), kShown); ++i)
+    std::printf("  %s\n", text(problems[i]).c_str());
+  if (problems.size() > kShown) std::printf("  ... and %zu more\n", problems.size() - kShown);
+}
+
 void print_problems(const RunCheck& c) {
   for (const KeyVerdict& v : c.verdicts) {
     if (!v.linearizable) std::printf("  key %s: %s\n", v.key.c_str(), v.explanation.c_str());
   }
-  for (const LostWrite& l : c.lost_writes) std::printf("  %s\n", l.explanation.c_str());
-  for (const StaleReadProblem& p : c.stale_problems) std::printf("  %s\n", p.explanation.c_str());
+  print_some(c.lost_writes, [](const LostWrite& l) { return l.explanation; });
+  print_some(c.stale_problems, [](const StaleReadProblem& p) { return p.explanation; });
 }
 
 /// Checks the history, decides, prints the problems; returns the exit code.

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "chaos/fault_plant.hpp"
 #include "history_builder.hpp"
 
 namespace raft::chaos {
@@ -284,6 +285,62 @@ TEST(Checker, ThousandsOfConcurrentOpsCheckQuickly) {
   small.max_seconds = 1;
   h.ops.back() = definite.back();
   EXPECT_FALSE(check_key("k", h.ops, small).linearizable);
+}
+
+TEST(LostWrites, CheckIsLinearInTheHistory) {
+  // 200,000 acknowledged writes and the key absent at the end: each is lost.
+  // (Scanning the history for a delete per write took minutes.)
+  H h;
+  for (int i = 0; i < 200000; ++i) h.write(i % 4, "v" + std::to_string(i), 10 * i, 10 * i + 5);
+  const auto started = std::chrono::steady_clock::now();
+  const auto lost = find_lost_writes(h.ops, {{"k", FinalRead{std::nullopt, 0}}});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(lost.size(), 200000u);
+  EXPECT_LT(seconds, 10.0);                 // ~0.2 s when the machine is idle
+  h.del(0, 10, 3000000, Outcome::Unknown);  // a delete that may come after all of them
+  EXPECT_TRUE(find_lost_writes(h.ops, {{"k", FinalRead{std::nullopt, 0}}}).empty());
+}
+
+TEST(FaultPlant, NoPlaceNoChange) {
+  H h;  // no write to go stale, come from the future or be lost, no cas to flip
+  h.read(1, std::nullopt, 0, 10).write(0, "a", 5, 15, Outcome::Fail);
+  const std::vector<Operation> before = h.ops;
+  std::mt19937_64 rng(1);
+  for (PlantKind kind : kPlantKinds) {
+    EXPECT_FALSE(plant_fault(h.ops, kind, rng)) << plant_name(kind);
+    ASSERT_EQ(h.ops.size(), before.size());
+    for (std::size_t i = 0; i < before.size(); ++i)
+      EXPECT_EQ(to_json(h.ops[i]), to_json(before[i]));
+  }
+}
+
+TEST(FaultPlant, EachKindChangesOneOpInTheMiddle) {
+  // A sequential history: write, read it, cas it, read that; 100 times.
+  H h;
+  for (int i = 0; i < 100; ++i) {
+    const std::string v = "w" + std::to_string(i), c = "c" + std::to_string(i);
+    const std::int64_t t = 100 * i;
+    h.write(0, v, t, t + 10).read(1, v, t + 20, t + 30).cas(0, v, c, true, t + 40, t + 50);
+    h.read(1, c, t + 60, t + 70);
+  }
+  ASSERT_TRUE(h.check().linearizable);
+  std::mt19937_64 rng(2);
+  for (PlantKind kind : kPlantKinds) {
+    H planted = h;
+    const std::optional<Planted> p = plant_fault(planted.ops, kind, rng);
+    ASSERT_TRUE(p) << plant_name(kind);
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < h.ops.size(); ++i)
+      changed += to_json(planted.ops[i]) != to_json(h.ops[i]);
+    EXPECT_EQ(changed + planted.ops.size() - h.ops.size(), 1u) << p->what;
+    const Operation& op = planted.ops[static_cast<std::size_t>(p->op_id)];
+    EXPECT_GE(op.invoke_us, 100 * 20) << p->what;
+    EXPECT_LE(op.invoke_us, 100 * 80) << p->what;
+    const KeyVerdict v = planted.check();
+    EXPECT_FALSE(v.linearizable) << p->what;
+    EXPECT_FALSE(v.gave_up) << p->what;
+  }
 }
 
 TEST(History, JsonRoundTrip) {

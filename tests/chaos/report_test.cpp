@@ -43,5 +43,17 @@ TEST(Report, JsonKeepsHistoryAndVerdict) {
   EXPECT_EQ(j["op_counts"]["read_ok"], 1);
 }
 
+TEST(Report, RestartWindowsComeFromTheNemesis) {
+  const std::vector<NemesisEvent> nemesis = {
+      {0, 10, "pause", "", {}}, {20, 30, "crash", "", {2}}, {40, 50, "kill9", "", {0, 1, 2}}};
+  const std::vector<RestartWindow> w = restart_windows(nemesis);
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[0].node, 2);
+  EXPECT_EQ(w[0].start_us, 20);
+  EXPECT_EQ(w[0].end_us, 30);
+  EXPECT_EQ(w[3].node, 2);
+  EXPECT_EQ(w[3].start_us, 40);
+}
+
 }  // namespace
 }  // namespace raft::chaos
