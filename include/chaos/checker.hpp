@@ -34,10 +34,12 @@ namespace raft::chaos {
 
 struct CheckOptions {
   /// A piece is left undecided (neither proven nor refuted) once its search
-  /// has remembered this many configurations or run this long, so a
-  /// pathological history cannot eat all memory or time. Per piece.
-  std::size_t max_configurations = 4'000'000;
-  double max_seconds = 60;
+  /// has explored this many configurations or run this long, so a
+  /// pathological history cannot eat all memory or time. Per piece; a
+  /// search keeps 24 bytes a configuration (at most 400 MB at this budget)
+  /// and there is one search per thread.
+  std::size_t max_configurations = 10'000'000;
+  double max_seconds = 120;
   /// Threads searching pieces at once; 0: one per core.
   unsigned threads = 0;
   /// False: search each key's history whole, as one piece (to cross-check

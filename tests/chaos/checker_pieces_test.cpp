@@ -193,16 +193,24 @@ std::vector<Operation> damaged(const GeneratorOptions& g, std::mt19937_64& rng, 
   return ops;
 }
 
+/// Histories of `ops` to `ops + spread - 1` ops by 1 to `clients` clients,
+/// drawn from `rng`.
+GeneratorOptions drawn(std::mt19937_64& rng, int ops, int spread, int clients,
+                       int unknown_percent) {
+  GeneratorOptions g;
+  g.ops = ops + static_cast<int>(rng() % static_cast<std::uint64_t>(spread));
+  g.clients = 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(clients));
+  g.unknown_percent = unknown_percent;
+  g.max_duration = 8 + static_cast<std::int64_t>(rng() % 30);
+  g.seed = rng();
+  return g;
+}
+
 TEST(CheckerPieces, AgreesWithBruteForceOnTinyHistories) {
   std::mt19937_64 rng(7);
   int bad = 0;
   for (int i = 0; i < 3000; ++i) {
-    GeneratorOptions g;
-    g.ops = 3 + static_cast<int>(rng() % 5);
-    g.clients = 1 + static_cast<int>(rng() % 3);
-    g.unknown_percent = 30;
-    g.max_duration = 12;
-    g.seed = rng();
+    const GeneratorOptions g = drawn(rng, 3, 5, 3, 30);
     const std::vector<Operation> ops = damaged(g, rng, static_cast<int>(rng() % 4));
     const bool expected = brute_force_linearizable(ops);
     bad += !expected;
@@ -220,12 +228,7 @@ TEST(CheckerPieces, AgreesWithTheUncutSearch) {
   whole.cut = false;
   int bad = 0;
   for (int i = 0; i < 1500; ++i) {
-    GeneratorOptions g;
-    g.ops = 20 + static_cast<int>(rng() % 40);
-    g.clients = 1 + static_cast<int>(rng() % 4);
-    g.unknown_percent = 20;
-    g.max_duration = 8 + static_cast<std::int64_t>(rng() % 30);
-    g.seed = rng();
+    const GeneratorOptions g = drawn(rng, 20, 40, 4, 20);
     const std::vector<Operation> ops = damaged(g, rng, static_cast<int>(rng() % 3));
     const KeyVerdict cut = check_key("k", ops);
     const KeyVerdict uncut = check_key("k", ops, whole);
