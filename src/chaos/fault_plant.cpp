@@ -112,7 +112,7 @@ std::optional<std::string> lost_write(std::vector<Operation>& ops, const Facts& 
   if (!read.read_value || !unique(f, *read.read_value)) return std::nullopt;
   const auto w = f.acked.find(*read.read_value);
   if (w == f.acked.end()) return std::nullopt;
-  const Operation& before = ops[w->second];
+  const Operation before = ops[w->second];  // a copy: the push_back below may move ops
   if (before.complete_us + 2 >= read.invoke_us) return std::nullopt;
   int next_id = 0;
   for (const Operation& op : ops) next_id = std::max(next_id, op.id + 1);

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+
+#include "parallel.hpp"
 
 namespace raft::chaos {
 
@@ -14,36 +17,61 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+/// One planted check: which kind, first key to try, and its own seed, drawn
+/// up front so the outcome does not depend on which thread runs it.
+struct Plan {
+  PlantKind kind;
+  std::size_t first_key;
+  std::uint64_t seed;
+};
+
+/// Plants into a copy of a key's history (the next key if that one has no
+/// place for it) and checks the copy; nullopt if no key has a place.
+std::optional<PlantedCheck> planted_check(
+    const std::vector<Operation>& history,
+    const std::vector<std::pair<std::string, std::vector<std::size_t>>>& keys, const Plan& plan,
+    const CheckOptions& options) {
+  std::mt19937_64 rng(plan.seed);
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const auto& [key, indexes] = keys[(plan.first_key + k) % keys.size()];
+    std::vector<Operation> ops;
+    ops.reserve(indexes.size());
+    for (std::size_t i : indexes) ops.push_back(history[i]);
+    const std::optional<Planted> planted = plant_fault(ops, plan.kind, rng);
+    if (!planted) continue;
+    const KeyVerdict v = check_key(key, ops, options);
+    return PlantedCheck{*planted,  key,       !v.linearizable && !v.gave_up,
+                        v.gave_up, v.seconds, v.explanation};
+  }
+  return std::nullopt;
+}
+
 /// Plants every kind of fault kPlantsPerKind times, each into a copy of a
-/// key drawn at random (the next key if that one has no place for it), and
-/// checks the planted copy.
+/// key drawn at random, and checks the copies, as many at once as there are
+/// threads (one thread each: splitting a key is sequential work).
 void self_check(const std::vector<Operation>& history, std::uint64_t seed,
                 const CheckOptions& options, RunCheck& out) {
   std::map<std::string, std::vector<std::size_t>> by_key;
   for (std::size_t i = 0; i < history.size(); ++i) by_key[history[i].key].push_back(i);
-  std::vector<const std::pair<const std::string, std::vector<std::size_t>>*> keys;
-  for (const auto& entry : by_key) keys.push_back(&entry);
-  if (keys.empty()) return;
+  if (by_key.empty()) return;
+  const std::vector<std::pair<std::string, std::vector<std::size_t>>> keys(by_key.begin(),
+                                                                           by_key.end());
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  std::vector<Plan> plans;
   for (PlantKind kind : kPlantKinds) {
-    for (int n = 0; n < kPlantsPerKind; ++n) {
-      const std::size_t first = rng() % keys.size();
-      std::optional<Planted> planted;
-      std::vector<Operation> ops;
-      const std::string* key = nullptr;
-      for (std::size_t k = 0; k < keys.size() && !planted; ++k) {
-        key = &keys[(first + k) % keys.size()]->first;
-        ops.clear();
-        for (std::size_t i : keys[(first + k) % keys.size()]->second) ops.push_back(history[i]);
-        planted = plant_fault(ops, kind, rng);
-      }
-      if (!planted) {
-        out.not_planted.emplace_back(plant_name(kind));
-        break;
-      }
-      const KeyVerdict v = check_key(*key, ops, options);
-      out.planted.push_back(
-          {*planted, *key, !v.linearizable && !v.gave_up, v.gave_up, v.seconds, v.explanation});
+    for (int n = 0; n < kPlantsPerKind; ++n) plans.push_back({kind, rng() % keys.size(), rng()});
+  }
+  CheckOptions one = options;
+  one.threads = 1;
+  std::vector<std::optional<PlantedCheck>> results(plans.size());
+  detail::parallel_for(plans.size(), options.threads, [&](std::size_t i) {
+    results[i] = planted_check(history, keys, plans[i], one);
+  });
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    if (results[i]) {
+      out.planted.push_back(std::move(*results[i]));
+    } else if (out.not_planted.empty() || out.not_planted.back() != plant_name(plans[i].kind)) {
+      out.not_planted.emplace_back(plant_name(plans[i].kind));
     }
   }
 }

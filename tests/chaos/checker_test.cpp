@@ -328,6 +328,7 @@ TEST(FaultPlant, EachKindChangesOneOpInTheMiddle) {
   std::mt19937_64 rng(2);
   for (PlantKind kind : kPlantKinds) {
     H planted = h;
+    planted.ops.shrink_to_fit();  // adding an op must not leave references dangling
     const std::optional<Planted> p = plant_fault(planted.ops, kind, rng);
     ASSERT_TRUE(p) << plant_name(kind);
     std::size_t changed = 0;
