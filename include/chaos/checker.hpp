@@ -1,21 +1,25 @@
 #pragma once
 /// Linearizability checker for a history of register operations (read,
-/// write, compare-and-set, delete) on many keys. Pure functions,
-/// thread-compatible. A delete makes the register absent (the value a read of a
-/// missing key, a 404, returns); its "found" answer, when known, must match
-/// whether the key existed at that point.
+/// write, compare-and-set, delete) on many keys. Pure functions (they start
+/// threads of their own and join them), thread-compatible. A delete makes the
+/// register absent (the value a read of a missing key, a 404, returns); its
+/// "found" answer, when known, must match whether the key existed then.
 ///
-/// The algorithm is Wing & Gong's search as improved by Lowe ("Testing for
-/// linearizability", 2017) and used by Porcupine and Knossos: walk the
-/// time-ordered list of call and return events, tentatively linearize any op
-/// whose call has happened, backtrack when a return is reached whose op is not
-/// linearized yet, and memoise (set of linearized ops, register value) so no
-/// configuration is explored twice. A register history is linearizable iff
-/// each key's sub-history is (P-compositionality), so keys are checked apart.
+/// A register history is linearizable iff each key's sub-history is
+/// (P-compositionality), so keys are checked apart. Each key's history is
+/// cut at quiescent ops: a completed read, write, swapped compare-and-set or
+/// delete that overlaps no other completed op of the key fixes the register's
+/// value at its point, so the ops before and after it can be searched apart.
+/// Ops of unknown outcome are carried across the cuts exactly: one whose
+/// value a completed op saw must take effect in the piece where it is first
+/// seen (values are unique per write); any other may take effect any time
+/// after its call, or never. Each piece is searched with Wing and Gong's
+/// algorithm as improved by Lowe ("Testing for linearizability", 2017; as in
+/// Porcupine and Knossos), on every core at once.
 ///
-/// Ops with outcome Fail are ignored (they did not happen). Unknown reads are
-/// ignored (they change nothing). Unknown writes and cas may take effect at any
-/// time after their invocation, or never. Every key starts absent.
+/// Ops with outcome Fail are ignored (they did not happen), and so are
+/// unknown reads (they change nothing) and stale reads (they promise less;
+/// see stale_reads.hpp). Every key starts absent.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,26 +33,40 @@
 namespace raft::chaos {
 
 struct CheckOptions {
-  /// The search gives up on a key (neither proven nor refuted) after
-  /// remembering this many configurations or bytes of them, or after this
-  /// long, so a pathological history cannot eat all memory or time.
-  std::size_t max_configurations = 4'000'000;
-  std::size_t max_bytes = std::size_t{512} << 20;
-  double max_seconds = 30;
+  /// A piece is left undecided (neither proven nor refuted) once its search
+  /// has explored this many configurations or run this long, so a
+  /// pathological history cannot eat all memory or time. Per piece; a
+  /// search keeps 24 bytes a configuration (at most 400 MB at this budget)
+  /// and there is one search per thread.
+  std::size_t max_configurations = 10'000'000;
+  double max_seconds = 120;
+  /// Threads searching pieces at once; 0: one per core.
+  unsigned threads = 0;
+  /// False: search each key's history whole, as one piece (to cross-check
+  /// the cuts, and to show what they buy).
+  bool cut = true;
 };
 
 struct KeyVerdict {
   std::string key;
   bool linearizable = false;
-  bool gave_up = false;            ///< the budget ran out: neither proven nor refuted
-  std::size_t ops_checked = 0;     ///< after dropping failed ops and unknown reads
-  std::size_t configurations = 0;  ///< distinct (linearized set, value) pairs explored
-  double seconds = 0;
+  bool gave_up = false;            ///< a piece ran out of budget: neither proven nor refuted
+  std::size_t ops_checked = 0;     ///< after dropping failed ops, unknown and stale reads
+  std::size_t pieces = 0;          ///< pieces the key's history was cut into
+  std::size_t largest_piece = 0;   ///< ops in the largest piece searched
+  std::size_t configurations = 0;  ///< distinct (ops taken, register value) pairs explored
+  double seconds = 0;              ///< time spent searching this key's pieces
+  /// When not linearizable or undecided: the piece in question, named by the
+  /// ids of its first and last op and its number of ops.
+  int piece_first_op = -1;
+  int piece_last_op = -1;
+  std::size_t piece_ops = 0;
   /// When not linearizable: the op whose return could never be reached with a
-  /// valid order, and how far the deepest partial linearization got.
+  /// valid order (-1: the piece's closing value could not be reached), how far
+  /// the deepest partial order got, and its last (up to 20) op ids.
   int stuck_op = -1;
   std::size_t deepest_prefix = 0;
-  std::vector<int> deepest_order;  ///< the last (up to 20) op ids of that partial order
+  std::vector<int> deepest_order;
   std::string explanation;
 };
 
@@ -56,7 +74,7 @@ struct KeyVerdict {
 KeyVerdict check_key(const std::string& key, const std::vector<Operation>& ops,
                      const CheckOptions& options = {});
 
-/// Partitions `history` by key and checks each key.
+/// Partitions `history` by key and checks every key; verdicts by key name.
 std::vector<KeyVerdict> check_history(const std::vector<Operation>& history,
                                       const CheckOptions& options = {});
 
@@ -80,15 +98,8 @@ struct LostWrite {
 /// have been able to follow it. Likewise an acknowledged delete leaves the key
 /// absent unless the final value comes from a write that could follow it.
 /// Values are assumed unique per write, as raft_chaos generates them. Keys
-/// missing from `final_reads` are skipped.
+/// missing from `final_reads` are skipped. Linear in the history.
 std::vector<LostWrite> find_lost_writes(const std::vector<Operation>& history,
                                         const std::map<std::string, FinalRead>& final_reads);
-
-/// For a self-check on a real history: makes the last ok read of `key` return
-/// the value of an acknowledged write that a later acknowledged write had
-/// certainly replaced before the read began (values are unique), which no
-/// linearizable history can contain. Returns the id of the changed read, or
-/// -1 if the history has no such read and writes.
-int plant_stale_read(std::vector<Operation>& history, const std::string& key);
 
 }  // namespace raft::chaos

@@ -12,8 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chaos/checker.hpp"
 #include "chaos/history.hpp"
+#include "chaos/run_check.hpp"
+#include "chaos/stale_reads.hpp"
 
 namespace raft::chaos {
 
@@ -24,6 +25,9 @@ struct NemesisEvent {
   std::int64_t end_us = 0;
   std::string kind;    ///< pause, crash, partition, transfer, kill9, ...
   std::string detail;  ///< for people: which ranks, what the nodes answered
+  /// Ranks whose state machine may have been rebuilt from their snapshot
+  /// meanwhile (crashed and restarted, or the whole job relaunched).
+  std::vector<int> restarted = {};
 };
 
 /// A change of the leader as sampled from the nodes' /status (-1: none known).
@@ -40,20 +44,26 @@ struct RunReport {
   std::vector<NemesisEvent> nemesis;
   std::vector<LeaderSample> leaders;
   std::map<std::string, FinalRead> final_reads;
-  std::vector<KeyVerdict> verdicts;
-  std::vector<LostWrite> lost_writes;
+  RunCheck check;
   std::vector<std::string> log_problems;  ///< committed indexes the nodes disagree on
   std::size_t log_indexes_compared = 0;   ///< (index, node pair) comparisons made
-  int self_checks = 0;                    ///< planted stale reads the checker rejected
   std::vector<std::string> errors;        ///< the run itself went wrong (cluster never up, ...)
   bool passed = false;
   std::string summary;  ///< one line
 };
 
+/// The windows in which the nemesis may have restarted each node.
+std::vector<RestartWindow> restart_windows(const std::vector<NemesisEvent>& nemesis);
+
 std::string html_escape(std::string_view text);
+/// Everything but the history.
+nlohmann::json report_summary_json(const RunReport& report);
+/// The summary with the history.
 nlohmann::json report_json(const RunReport& report);
 std::string timeline_html(const RunReport& report);
-/// Writes <dir>/report.json and <dir>/timeline.html. False and `error` set on failure.
+/// Writes <dir>/report.json (the history one op per line, written as it goes,
+/// so a long run needs no second copy of it in memory) and
+/// <dir>/timeline.html. False and `error` set on failure.
 bool write_report(const std::filesystem::path& dir, const RunReport& report, std::string* error);
 
 }  // namespace raft::chaos

@@ -41,6 +41,9 @@ nlohmann::json to_json(const Operation& op) {
   }
   if (op.kind == OpKind::Cas && op.outcome == Outcome::Ok) j["swapped"] = op.cas_swapped;
   if (op.kind == OpKind::Delete && op.delete_found) j["found"] = *op.delete_found;
+  if (op.stale) j["stale"] = true;
+  if (op.log_index > 0) j["index"] = op.log_index;
+  if (op.applied_index > 0) j["applied"] = op.applied_index;
   if (!op.note.empty()) j["note"] = op.note;
   return j;
 }
@@ -84,6 +87,9 @@ Operation operation_from_json(const nlohmann::json& j) {
   op.attempts = j.value("attempts", 0);
   op.node = j.value("node", -1);
   op.note = j.value("note", std::string());
+  op.stale = j.value("stale", false);
+  op.log_index = j.value("index", std::uint64_t{0});
+  op.applied_index = j.value("applied", std::uint64_t{0});
   return op;
 }
 
@@ -102,14 +108,32 @@ std::size_t HistoryRecorder::size() const {
   return ops_.size();
 }
 
+namespace {
+
+void sort_by_id(std::vector<Operation>& ops) {
+  std::sort(ops.begin(), ops.end(),
+            [](const Operation& a, const Operation& b) { return a.id < b.id; });
+}
+
+}  // namespace
+
 std::vector<Operation> HistoryRecorder::snapshot() const {
   std::vector<Operation> out;
   {
     std::lock_guard lock(mutex_);
     out = ops_;
   }
-  std::sort(out.begin(), out.end(),
-            [](const Operation& a, const Operation& b) { return a.id < b.id; });
+  sort_by_id(out);
+  return out;
+}
+
+std::vector<Operation> HistoryRecorder::take() {
+  std::vector<Operation> out;
+  {
+    std::lock_guard lock(mutex_);
+    out.swap(ops_);
+  }
+  sort_by_id(out);
   return out;
 }
 

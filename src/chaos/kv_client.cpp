@@ -38,17 +38,32 @@ int leader_hint(const nlohmann::json& answer, int nodes) {
   }
 }
 
-/// A 200 answer: what the operation saw or did.
-void record_ok(Operation& op, const nlohmann::json& answer) {
-  op.outcome = Outcome::Ok;
+/// The "index" of an answer, 0 if it has none.
+std::uint64_t answer_index(const nlohmann::json& answer) {
+  const auto it = answer.find("index");
+  return it != answer.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+
+/// A 200 answer: what the operation saw or did. False if a read's answer
+/// lacks its value (a write's 200 says it was applied, whatever the body).
+bool record_ok(Operation& op, const nlohmann::json& answer) {
   if (op.kind == OpKind::Read) {
-    op.read_value = answer.value("value", std::string());
-  } else if (op.kind == OpKind::Cas) {
-    op.cas_swapped = true;
-  } else if (op.kind == OpKind::Delete && answer.is_object() && answer.contains("found") &&
-             answer["found"].is_boolean()) {
-    op.delete_found = answer["found"].get<bool>();
+    if (!answer.is_object() || !answer.contains("value") || !answer["value"].is_string())
+      return false;
+    op.outcome = Outcome::Ok;
+    op.read_value = answer["value"].get<std::string>();
+    op.applied_index = answer_index(answer);
+    return true;
   }
+  op.outcome = Outcome::Ok;
+  if (op.kind == OpKind::Cas) op.cas_swapped = true;
+  if (!answer.is_object()) return true;
+  // A duplicate's index is the retry's entry, not where the write took effect.
+  if (!(answer.contains("duplicate") && answer["duplicate"] == true))
+    op.log_index = answer_index(answer);
+  if (op.kind == OpKind::Delete && answer.contains("found") && answer["found"].is_boolean())
+    op.delete_found = answer["found"].get<bool>();
+  return true;
 }
 
 std::string url_key(const std::string& key) {
@@ -91,6 +106,13 @@ Operation KvClient::begin(OpKind kind, const std::string& key) {
 
 Operation KvClient::read(const std::string& key) { return run(begin(OpKind::Read, key)); }
 
+Operation KvClient::stale_read(const std::string& key) {
+  Operation op = begin(OpKind::Read, key);
+  op.stale = true;
+  stale_target_ = (stale_target_ + 1) % options_.nodes;
+  return run(std::move(op));
+}
+
 Operation KvClient::write(const std::string& key, const std::string& value) {
   Operation op = begin(OpKind::Write, key);
   op.value = value;
@@ -123,8 +145,8 @@ void KvClient::back_off(Retry& retry) {
   retry.backoff_ms = std::min(retry.backoff_ms * 2, 250);
 }
 
-void KvClient::follow(int hint, int rank) {
-  target_ = hint >= 0 && hint != rank ? hint : (target_ + 1) % options_.nodes;
+void KvClient::follow(int hint, int rank, int& target) const {
+  target = hint >= 0 && hint != rank ? hint : (target + 1) % options_.nodes;
 }
 
 void KvClient::handle_answer(Operation& op, const httplib::Response& r, int rank, Retry& retry) {
@@ -133,54 +155,55 @@ void KvClient::handle_answer(Operation& op, const httplib::Response& r, int rank
       answer.is_object() && answer.contains("error") && answer["error"].is_string()
           ? answer["error"].get<std::string>()
           : std::string();
+  const std::string from = " from node " + std::to_string(rank);
+  int& target = op.stale ? stale_target_ : target_;
   op.node = rank;
+  retry.done = true;  // unless an answer below says to try again
   switch (r.status) {
     case 200:
-      record_ok(op, answer);
-      retry.done = true;
-      break;
+      if (!record_ok(op, answer)) {
+        op.outcome = Outcome::Fail;
+        op.note = "malformed answer: 200 without a value" + from;
+      }
+      return;
     case 404:
-      if (op.kind == OpKind::Read) {
+      if (op.kind == OpKind::Read && error == "key not found") {
         op.outcome = Outcome::Ok;
         op.read_value = std::nullopt;
-        retry.done = true;
-      } else {
-        retry.last_problem = "404 on a write: " + error;
-        back_off(retry);
+        op.applied_index = answer_index(answer);
+        return;
       }
       break;
     case 409:
       if (op.kind == OpKind::Cas) {
         op.outcome = Outcome::Ok;
         op.cas_swapped = false;
-        retry.done = true;
-      } else {
-        retry.last_problem = "409 on a non-cas: " + error;
-        back_off(retry);
+        return;
       }
       break;
     case 307:
-      follow(leader_hint(answer, options_.nodes), rank);
+      retry.done = false;
+      follow(leader_hint(answer, options_.nodes), rank, target);
       retry.last_problem = "redirected by node " + std::to_string(rank);
       if (op.attempts % options_.nodes == 0) back_off(retry);  // redirects going round
-      break;
+      return;
     case 503:
     case 504:
+      retry.done = false;
       if (retry.is_write && (r.status == 504 || !definitely_not_applied(error))) {
         retry.maybe_applied = true;
       }
       retry.last_problem =
           "node " + std::to_string(rank) + " " + std::to_string(r.status) + ": " + error;
-      follow(leader_hint(answer, options_.nodes), rank);
+      follow(op.stale ? -1 : leader_hint(answer, options_.nodes), rank, target);
       back_off(retry);
-      break;
-    default:
-      // Our request was wrong (400, 413): a bug in this client, not the cluster.
-      op.outcome = Outcome::Fail;
-      op.note = "HTTP " + std::to_string(r.status) + ": " + error;
-      retry.done = true;
-      break;
+      return;
+    default: break;
   }
+  // An answer the API does not give here (a 500, a 404 on a write, ...): a
+  // write may have been applied all the same, a read saw nothing.
+  op.outcome = retry.is_write ? Outcome::Unknown : Outcome::Fail;
+  op.note = "unexpected answer: HTTP " + std::to_string(r.status) + from + ": " + error;
 }
 
 Operation KvClient::run(Operation op) {
@@ -200,14 +223,17 @@ Operation KvClient::run(Operation op) {
   if (op.kind == OpKind::Cas) {
     body = nlohmann::json{{"expected", op.expected}, {"value", op.value}}.dump();
   }
-  const std::string path = url_key(op.key) + (op.kind == OpKind::Cas ? "?cas=1" : "");
+  const std::string path = url_key(op.key) + (op.kind == OpKind::Cas ? "?cas=1"
+                                              : op.stale             ? "?stale=true"
+                                                                     : "");
+  int& target = op.stale ? stale_target_ : target_;
 
   op.invoke_us = now_us();
   const auto deadline =
       Clock::now() + (retry.is_write ? options_.write_deadline : options_.read_deadline);
   while (!retry.done && Clock::now() < deadline) {
     ++op.attempts;
-    const int rank = target_;
+    const int rank = target;
     httplib::Client& c = client_for(rank);
     httplib::Result r = send(c, op, path, headers, body);
     if (r) {
@@ -218,7 +244,7 @@ Operation KvClient::run(Operation op) {
     if (r.error() != httplib::Error::Connection) retry.maybe_applied |= retry.is_write;
     retry.last_problem = "node " + std::to_string(rank) + ": " + httplib::to_string(r.error());
     c.stop();
-    target_ = (target_ + 1) % options_.nodes;
+    target = (target + 1) % options_.nodes;
     back_off(retry);
   }
   op.complete_us = now_us();

@@ -4,8 +4,9 @@
 // operation (writes with the same X-Client-Id and X-Request-Seq, so the
 // cluster applies it at most once) until the answer is definitive or the
 // operation's deadline passes. Each operation ends in the history as ok, fail
-// (certainly not applied) or unknown (may have been applied). Owned by one
-// thread.
+// (certainly not applied) or unknown (may have been applied): an answer it
+// does not expect to a write leaves the write unknown, and one it cannot read
+// fails a read with a note starting "malformed answer". Owned by one thread.
 
 #include <atomic>
 #include <chrono>
@@ -38,6 +39,9 @@ class KvClient {
   KvClient(ClientOptions options, HistoryRecorder& history);
 
   Operation read(const std::string& key);
+  /// GET /kv/{key}?stale=true: the copy of one node, a different one each
+  /// time (the next on a failure), never redirected.
+  Operation stale_read(const std::string& key);
   Operation write(const std::string& key, const std::string& value);
   Operation cas(const std::string& key, const std::string& expected, const std::string& value);
   /// DELETE /kv/{key}: 200 with "found" whether or not the key existed.
@@ -59,7 +63,7 @@ class KvClient {
   /// Reads one answer of node `rank` into `op` (definitive) or `retry`.
   void handle_answer(Operation& op, const httplib::Response& r, int rank, Retry& retry);
   /// The next target: the leader a node named, else the next node.
-  void follow(int hint, int rank);
+  void follow(int hint, int rank, int& target) const;
   /// Sleeps the backoff, then doubles it (up to 250 ms).
   static void back_off(Retry& retry);
   httplib::Result send(httplib::Client& c, const Operation& op, const std::string& path,
@@ -70,7 +74,8 @@ class KvClient {
   ClientOptions options_;
   HistoryRecorder& history_;
   std::uint64_t seq_ = 0;
-  int target_ = 0;  ///< who we believe leads
+  int target_ = 0;        ///< who we believe leads
+  int stale_target_ = 0;  ///< the node the next stale read asks
   std::map<int, std::unique_ptr<httplib::Client>> clients_;
 };
 

@@ -51,9 +51,16 @@ std::string Nemesis::command(int rank, const std::string& cmd) {
   return answer + "HTTP " + std::to_string(a.status);
 }
 
-void Nemesis::record(std::int64_t start, std::string kind, std::string detail) {
+void Nemesis::record(std::int64_t start, std::string kind, std::string detail,
+                     std::vector<int> restarted) {
   std::lock_guard lock(mutex_);
-  events_.push_back({start, now_us(), std::move(kind), std::move(detail)});
+  events_.push_back({start, now_us(), std::move(kind), std::move(detail), std::move(restarted)});
+}
+
+std::vector<int> Nemesis::all_ranks() const {
+  std::vector<int> ranks(static_cast<std::size_t>(cluster_.size()));
+  for (int r = 0; r < cluster_.size(); ++r) ranks[static_cast<std::size_t>(r)] = r;
+  return ranks;
 }
 
 std::vector<NemesisEvent> Nemesis::events() const {
@@ -86,7 +93,7 @@ void Nemesis::run(const std::atomic<bool>& stop) {
         errors_.push_back("relaunch after the job died failed: " + error);
         return;
       }
-      record(t, "relaunch", "relaunched after the job died on its own");
+      record(t, "relaunch", "relaunched after the job died on its own", all_ranks());
       continue;
     }
     one_fault(stop);
@@ -138,7 +145,7 @@ void Nemesis::node_fault(const std::string& kind, std::int64_t start,
   std::string detail = command(r, kind);
   sleep_for(hold, stop);
   detail += "; " + command(r, kind == "pause" ? "resume" : "restart");
-  record(start, kind, detail);
+  record(start, kind, detail, kind == "crash" ? std::vector<int>{r} : std::vector<int>{});
 }
 
 std::string Nemesis::split_sides(std::vector<int> ranks, int shape) {
@@ -177,11 +184,13 @@ void Nemesis::partition_fault(std::int64_t start, std::chrono::milliseconds hold
   std::shuffle(ranks.begin(), ranks.end(), rng_);
   const int shape = static_cast<int>(rng_() % 3);
   std::string detail = split_sides(std::move(ranks), shape);
+  std::vector<int> restarted;
   if (rng_() % 3 == 0) {
     // Faults overlap in real life: crash a node inside the partition and
     // restart it before the heal, so it recovers while traffic is cut.
     const int r = random_rank();
     detail += "; and " + command(r, "crash");
+    restarted.push_back(r);
     sleep_for(hold / 2, stop);
     detail += "; " + command(r, "restart");
     sleep_for(hold / 2, stop);
@@ -189,7 +198,7 @@ void Nemesis::partition_fault(std::int64_t start, std::chrono::milliseconds hold
     sleep_for(hold, stop);
   }
   for (int r = 0; r < n; ++r) detail += "; " + command(r, "heal");
-  record(start, "partition", detail);
+  record(start, "partition", detail, std::move(restarted));
 }
 
 void Nemesis::kill9_fault(std::int64_t start, std::chrono::milliseconds hold,
@@ -202,7 +211,8 @@ void Nemesis::kill9_fault(std::int64_t start, std::chrono::milliseconds hold,
   record(start, "kill9",
          "SIGKILL to the whole MPI job, relaunched on the same data " +
              std::to_string((now_us() - killed) / 1000) + " ms later" +
-             (ok ? std::string() : ": relaunch failed: " + error));
+             (ok ? std::string() : ": relaunch failed: " + error),
+         all_ranks());
   if (!ok) {
     std::lock_guard lock(mutex_);
     errors_.push_back("relaunch after kill -9 failed: " + error);
@@ -271,7 +281,7 @@ void Nemesis::heal_all() {
       detail += (detail.empty() ? "" : "; ") + command(r, cmd);
     }
   }
-  record(start, "heal_all", detail);
+  record(start, "heal_all", detail, all_ranks());
 }
 
 }  // namespace raft::chaos

@@ -49,7 +49,10 @@ class Nemesis {
   /// Sleeps up to `d`, waking early when `stop` is set. False if stopped.
   bool sleep_for(std::chrono::milliseconds d, const std::atomic<bool>& stop);
   std::string command(int rank, const std::string& cmd);
-  void record(std::int64_t start, std::string kind, std::string detail);
+  void record(std::int64_t start, std::string kind, std::string detail,
+              std::vector<int> restarted = {});
+  /// Every rank: a relaunch restarts them all.
+  std::vector<int> all_ranks() const;
   void one_fault(const std::atomic<bool>& stop);
   /// Cuts traffic in one direction with drop_to / drop_from, holds, heals.
   void oneway_fault(std::int64_t start, std::chrono::milliseconds hold,

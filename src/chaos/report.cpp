@@ -88,14 +88,81 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-json report_json(const RunReport& r) {
-  json history = json::array();
-  for (const Operation& op : r.history) history.push_back(to_json(op));
-  json nemesis = json::array();
-  for (const NemesisEvent& n : r.nemesis) {
-    nemesis.push_back(
-        {{"start_us", n.start_us}, {"end_us", n.end_us}, {"kind", n.kind}, {"detail", n.detail}});
+std::vector<RestartWindow> restart_windows(const std::vector<NemesisEvent>& nemesis) {
+  std::vector<RestartWindow> out;
+  for (const NemesisEvent& n : nemesis) {
+    for (int rank : n.restarted) out.push_back({rank, n.start_us, n.end_us});
   }
+  return out;
+}
+
+namespace {
+
+json nemesis_json(const std::vector<NemesisEvent>& events) {
+  json out = json::array();
+  for (const NemesisEvent& n : events) {
+    json e = {
+        {"start_us", n.start_us}, {"end_us", n.end_us}, {"kind", n.kind}, {"detail", n.detail}};
+    if (!n.restarted.empty()) e["restarted"] = n.restarted;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+json verdicts_json(const std::vector<KeyVerdict>& verdicts) {
+  json out = json::array();
+  for (const KeyVerdict& v : verdicts) {
+    out.push_back({{"key", v.key},
+                   {"linearizable", v.linearizable},
+                   {"gave_up", v.gave_up},
+                   {"ops_checked", v.ops_checked},
+                   {"pieces", v.pieces},
+                   {"largest_piece", v.largest_piece},
+                   {"configurations", v.configurations},
+                   {"seconds", v.seconds},
+                   {"piece_first_op", v.piece_first_op},
+                   {"piece_last_op", v.piece_last_op},
+                   {"piece_ops", v.piece_ops},
+                   {"stuck_op", v.stuck_op},
+                   {"deepest_order", v.deepest_order},
+                   {"explanation", v.explanation}});
+  }
+  return out;
+}
+
+/// The checks beside linearizability: lost writes, stale reads, self-check.
+void put_checks(json& j, const RunCheck& c) {
+  json lost = json::array();
+  for (const LostWrite& l : c.lost_writes) {
+    lost.push_back(
+        {{"op", l.op_id}, {"key", l.key}, {"value", l.value}, {"explanation", l.explanation}});
+  }
+  json stale = json::array();
+  for (const StaleReadProblem& p : c.stale_problems) {
+    stale.push_back(
+        {{"op", p.op_id}, {"key", p.key}, {"node", p.node}, {"explanation", p.explanation}});
+  }
+  json planted = json::array();
+  for (const PlantedCheck& p : c.planted) {
+    planted.push_back({{"kind", plant_name(p.fault.kind)},
+                       {"key", p.key},
+                       {"op", p.fault.op_id},
+                       {"what", p.fault.what},
+                       {"caught", p.caught},
+                       {"undecided", p.undecided},
+                       {"seconds", p.seconds},
+                       {"verdict", p.verdict}});
+  }
+  j["verdicts"] = verdicts_json(c.verdicts);
+  j["lost_writes"] = std::move(lost);
+  j["stale_reads"] = {{"checked", c.stale_reads}, {"problems", std::move(stale)}};
+  j["self_check"] = {{"planted", std::move(planted)}, {"not_planted", c.not_planted}};
+  j["check_seconds"] = {{"history", c.history_seconds}, {"self_check", c.self_check_seconds}};
+}
+
+}  // namespace
+
+json report_summary_json(const RunReport& r) {
   json leaders = json::array();
   for (const LeaderSample& l : r.leaders) {
     leaders.push_back({{"time_us", l.time_us},
@@ -106,42 +173,32 @@ json report_json(const RunReport& r) {
   for (const auto& [key, f] : r.final_reads) {
     finals[key] = f.value ? json(*f.value) : json(nullptr);
   }
-  json verdicts = json::array();
-  for (const KeyVerdict& v : r.verdicts) {
-    verdicts.push_back({{"key", v.key},
-                        {"linearizable", v.linearizable},
-                        {"gave_up", v.gave_up},
-                        {"ops_checked", v.ops_checked},
-                        {"configurations", v.configurations},
-                        {"seconds", v.seconds},
-                        {"stuck_op", v.stuck_op},
-                        {"deepest_order", v.deepest_order},
-                        {"explanation", v.explanation}});
-  }
-  json lost = json::array();
-  for (const LostWrite& l : r.lost_writes) {
-    lost.push_back(
-        {{"op", l.op_id}, {"key", l.key}, {"value", l.value}, {"explanation", l.explanation}});
-  }
   std::map<std::string, int> counts;
   for (const Operation& op : r.history) {
-    counts[std::string(kind_name(op.kind)) + "_" + std::string(outcome_name(op.outcome))]++;
+    counts[std::string(kind_name(op.kind)) + (op.stale ? "_stale_" : "_") +
+           std::string(outcome_name(op.outcome))]++;
   }
-  return {{"passed", r.passed},
-          {"summary", r.summary},
-          {"config", r.config},
-          {"duration_s", static_cast<double>(r.duration_us) / 1e6},
-          {"op_counts", counts},
-          {"verdicts", verdicts},
-          {"lost_writes", lost},
-          {"log_problems", r.log_problems},
-          {"log_indexes_compared", r.log_indexes_compared},
-          {"self_checks", r.self_checks},
-          {"errors", r.errors},
-          {"final_values", finals},
-          {"nemesis", nemesis},
-          {"leaders", leaders},
-          {"history", history}};
+  json j = {{"passed", r.passed},
+            {"summary", r.summary},
+            {"config", r.config},
+            {"duration_s", static_cast<double>(r.duration_us) / 1e6},
+            {"op_counts", counts},
+            {"log_problems", r.log_problems},
+            {"log_indexes_compared", r.log_indexes_compared},
+            {"errors", r.errors},
+            {"final_values", finals},
+            {"nemesis", nemesis_json(r.nemesis)},
+            {"leaders", leaders}};
+  put_checks(j, r.check);
+  return j;
+}
+
+json report_json(const RunReport& r) {
+  json j = report_summary_json(r);
+  json history = json::array();
+  for (const Operation& op : r.history) history.push_back(to_json(op));
+  j["history"] = std::move(history);
+  return j;
 }
 
 namespace {
@@ -247,22 +304,38 @@ std::string timeline_svg(const RunReport& r) {
 
 std::string verdict_rows(const RunReport& r) {
   std::string rows;
-  for (const KeyVerdict& v : r.verdicts) {
+  for (const KeyVerdict& v : r.check.verdicts) {
     rows += "<tr><td>" + html_escape(v.key) + "</td><td>" +
             (v.linearizable ? "linearizable"
              : v.gave_up    ? "undecided"
                             : "VIOLATION") +
-            "</td><td>" + std::to_string(v.ops_checked) + "</td><td>" +
+            "</td><td>" + std::to_string(v.ops_checked) + "</td><td>" + std::to_string(v.pieces) +
+            "</td><td>" + std::to_string(v.largest_piece) + "</td><td>" +
             std::to_string(v.configurations) + "</td><td>" + fixed(v.seconds, 3) + "</td><td>" +
             html_escape(v.explanation) + "</td></tr>";
   }
   return rows;
 }
 
+std::string planted_rows(const RunReport& r) {
+  std::string rows;
+  for (const PlantedCheck& p : r.check.planted) {
+    rows += "<tr><td>" + html_escape(std::string(plant_name(p.fault.kind))) + "</td><td>" +
+            html_escape(p.key) + "</td><td>" + html_escape(p.fault.what) + "</td><td>" +
+            (p.caught      ? "caught"
+             : p.undecided ? "UNDECIDED"
+                           : "MISSED") +
+            "</td><td>" + fixed(p.seconds, 3) + "</td><td>" + html_escape(p.verdict) + "</td></tr>";
+  }
+  return rows;
+}
+
 std::string problem_items(const RunReport& r) {
   std::string problems;
-  for (const LostWrite& l : r.lost_writes)
+  for (const LostWrite& l : r.check.lost_writes)
     problems += "<li>" + html_escape(l.explanation) + "</li>";
+  for (const StaleReadProblem& p : r.check.stale_problems)
+    problems += "<li>" + html_escape(p.explanation) + "</li>";
   for (const std::string& p : r.log_problems) problems += "<li>" + html_escape(p) + "</li>";
   for (const std::string& e : r.errors) problems += "<li>" + html_escape(e) + "</li>";
   return problems;
@@ -293,10 +366,28 @@ std::string timeline_html(const RunReport& r) {
          "coloured by rank. Hover for details.</p><div class=\"scroll\">" +
          timeline_svg(r) +
          "</div><h2>Checker, per key</h2><table><tr><th>key</th><th>verdict</th><th>ops</th>"
-         "<th>configurations</th><th>seconds</th><th>explanation</th></tr>" +
-         verdict_rows(r) + "</table><details><summary>Configuration</summary><pre>" +
+         "<th>pieces</th><th>largest piece</th><th>configurations</th><th>seconds</th>"
+         "<th>explanation</th></tr>" +
+         verdict_rows(r) +
+         "</table><h2>Self-check: faults planted in this history</h2><table><tr><th>fault</th>"
+         "<th>key</th><th>planted</th><th>result</th><th>seconds</th><th>verdict</th></tr>" +
+         planted_rows(r) + "</table><details><summary>Configuration</summary><pre>" +
          html_escape(safe_dump(r.config, 1)) + "</pre></details></body></html>\n";
 }
+
+namespace {
+
+/// The summary as an indented object, then the history one op per line.
+void write_report_json(std::ostream& out, const RunReport& report) {
+  std::string summary = safe_dump(report_summary_json(report), 1);
+  summary.resize(summary.size() - 2);  // the closing "\n}"
+  out << summary << ",\n \"history\": [";
+  for (std::size_t i = 0; i < report.history.size(); ++i)
+    out << (i == 0 ? "\n  " : ",\n  ") << safe_dump(to_json(report.history[i]));
+  out << "\n ]\n}\n";
+}
+
+}  // namespace
 
 bool write_report(const std::filesystem::path& dir, const RunReport& report, std::string* error) {
   std::error_code ec;
@@ -305,9 +396,9 @@ bool write_report(const std::filesystem::path& dir, const RunReport& report, std
     if (error) *error = "cannot create " + dir.string() + ": " + ec.message();
     return false;
   }
-  const auto write = [&](const std::filesystem::path& path, const std::string& text) {
+  const auto write = [&](const std::filesystem::path& path, const auto& fill) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
+    fill(out);
     out.close();
     if (!out) {
       if (error) *error = "cannot write " + path.string();
@@ -315,8 +406,8 @@ bool write_report(const std::filesystem::path& dir, const RunReport& report, std
     }
     return true;
   };
-  return write(dir / "report.json", safe_dump(report_json(report), 1) + "\n") &&
-         write(dir / "timeline.html", timeline_html(report));
+  return write(dir / "report.json", [&](std::ofstream& out) { write_report_json(out, report); }) &&
+         write(dir / "timeline.html", [&](std::ofstream& out) { out << timeline_html(report); });
 }
 
 }  // namespace raft::chaos

@@ -18,7 +18,7 @@ TEST(Report, TimelineEscapesEverythingFromTheRun) {
   r.history.push_back(op);
   r.nemesis.push_back({0, 100, "pause", "<img src=x onerror=alert(1)>"});
   r.leaders.push_back({0, 1, 2});
-  r.verdicts.push_back(check_key(op.key, r.history));
+  r.check.verdicts.push_back(check_key(op.key, r.history));
   r.summary = "<b>bold</b>";
   const std::string page = timeline_html(r);
   EXPECT_EQ(page.find("<script>"), std::string::npos);
@@ -41,6 +41,18 @@ TEST(Report, JsonKeepsHistoryAndVerdict) {
   ASSERT_EQ(j["history"].size(), 1u);
   EXPECT_EQ(operation_from_json(j["history"][0]).key, "k");
   EXPECT_EQ(j["op_counts"]["read_ok"], 1);
+}
+
+TEST(Report, RestartWindowsComeFromTheNemesis) {
+  const std::vector<NemesisEvent> nemesis = {
+      {0, 10, "pause", "", {}}, {20, 30, "crash", "", {2}}, {40, 50, "kill9", "", {0, 1, 2}}};
+  const std::vector<RestartWindow> w = restart_windows(nemesis);
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[0].node, 2);
+  EXPECT_EQ(w[0].start_us, 20);
+  EXPECT_EQ(w[0].end_us, 30);
+  EXPECT_EQ(w[3].node, 2);
+  EXPECT_EQ(w[3].start_us, 40);
 }
 
 }  // namespace
