@@ -4,6 +4,7 @@
 /// read by HTTP threads without touching raft::Node. Plain values only.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ struct NodeStatus {
   std::vector<NodeId> dropping_from;  ///< ranks whose messages to us we drop
   std::vector<NodeId> dropping_to;    ///< ranks our messages to which we drop
   std::vector<PeerStatus> peers;      ///< filled on the leader
+
+  /// Rank -> ms each message to it is held (the `delay` fault).
+  std::map<NodeId, std::uint32_t> delaying;
 
   // Timers, all in ms of the node's Raft clock (which stands still while paused).
   std::uint64_t election_timeout_ms = 0;      ///< current randomised timeout

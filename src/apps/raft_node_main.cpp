@@ -47,6 +47,7 @@ struct Flags {
   std::string data_dir = "raft_data";
   std::string log_level = "info";
   int snapshot_every = 10'000;
+  int events_per_second = 100;
   std::string auth_token;  // default: $RAFT_AUTH_TOKEN
 };
 
@@ -101,6 +102,10 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--snapshot_every", f.snapshot_every,
                  "compact the log every N applied entries (0: never)")
       ->capture_default_str();
+  app.add_option("--events_per_second", f.events_per_second,
+                 "Raft message events recorded for the monitor per second, beyond sampled "
+                 "heartbeats and state changes (0: record none)")
+      ->capture_default_str();
 }
 
 /// What the flags mean once checked.
@@ -122,6 +127,9 @@ void validate_timing(const Flags& f) {
     fail_flags("--discovery_poll_interval must be at least 1 second");
   }
   if (f.snapshot_every < 0) fail_flags("--snapshot_every must not be negative");
+  if (f.events_per_second < 0 || f.events_per_second > 100'000) {
+    fail_flags("--events_per_second must be in 0..100000");
+  }
   const spdlog::level::level_enum level = spdlog::level::from_str(f.log_level);
   if (level == spdlog::level::off && f.log_level != "off") {
     fail_flags("--log_level '" + f.log_level + "' is unknown");
@@ -186,6 +194,7 @@ raft::runtime::NodeOptions node_options(const Flags& f, int rank, int size,
   options.node_dir = node_dir;
   options.fsync = f.fsync == "always";
   options.snapshot_every_entries = static_cast<std::size_t>(f.snapshot_every);
+  options.events.events_per_second = static_cast<std::uint32_t>(f.events_per_second);
   return options;
 }
 
