@@ -448,6 +448,8 @@ struct NodeServer::Impl {
     server.asset("/", assets::kNodeHtml, "text/html; charset=utf-8");
     server.asset("/node.css", assets::kNodeCss, "text/css; charset=utf-8");
     server.asset("/node.js", assets::kNodeJs, "text/javascript; charset=utf-8");
+    server.asset("/theme.css", assets::kThemeCss, "text/css; charset=utf-8");
+    server.asset("/theme.js", assets::kThemeJs, "text/javascript; charset=utf-8");
     server.healthz();
     server.route("GET", "/metrics", handle(&Impl::prometheus));
     server.route("GET", "/status", handle(&Impl::status));
