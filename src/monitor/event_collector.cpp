@@ -40,6 +40,12 @@ bool one_of(const json& value, const std::array<std::string_view, N>& allowed) {
   return std::find(allowed.begin(), allowed.end(), text) != allowed.end();
 }
 
+/// A non-negative integer, however the JSON library stored it.
+bool is_count(const json& value) {
+  return value.is_number_unsigned() ||
+         (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+}
+
 bool is_rank_or_null(const json& value) {
   return value.is_null() ||
          (value.is_string() && discovery::parse_node_id(value.get_ref<const std::string&>()));
@@ -71,7 +77,7 @@ json rank_list(const json& status, const char* name) {
   const json* list = field(status, name);
   if (list == nullptr || !list->is_array()) return out;
   for (const json& v : *list) {
-    if (v.is_number_unsigned() && out.size() < 256) out.push_back(v);
+    if (is_count(v) && out.size() < 256) out.push_back(v);
   }
   return out;
 }
@@ -83,15 +89,15 @@ std::optional<json> event_record(NodeId id, const json& event) {
   const json* kind = field(event, "k");
   const json* seq = field(event, "seq");
   const json* t = field(event, "t");
-  if (kind == nullptr || !one_of(*kind, kKinds) || seq == nullptr || !seq->is_number_unsigned() ||
-      t == nullptr || !t->is_number_unsigned()) {
+  if (kind == nullptr || !one_of(*kind, kKinds) || seq == nullptr || !is_count(*seq) ||
+      t == nullptr || !is_count(*t)) {
     return std::nullopt;
   }
   json r = {{"k", *kind}, {"node", std::to_string(id)}, {"seq", *seq}, {"t", *t}};
   copy_fields(
       event, r,
       {"term", "index", "commit", "count", "hold_ms", "timeout_ms", "elapsed_ms", "window_ms"},
-      [](const json& v) { return v.is_number_unsigned(); });
+      is_count);
   copy_fields(event, r, {"ok", "hb", "paused", "crashed", "pre_vote"},
               [](const json& v) { return v.is_boolean(); });
   copy_fields(event, r, {"peer", "leader", "vote"}, is_rank_or_null);
@@ -110,7 +116,7 @@ std::optional<json> event_record(NodeId id, const json& event) {
   if (const json* left = field(event, "left_out"); left != nullptr && left->is_object()) {
     json counts = json::object();
     for (const auto& [name, count] : left->items()) {
-      if (one_of(json(name), kMessages) && count.is_number_unsigned()) counts[name] = count;
+      if (one_of(json(name), kMessages) && is_count(count)) counts[name] = count;
     }
     r["left_out"] = std::move(counts);
   }
@@ -128,8 +134,7 @@ json status_frame(const NodeTarget& target, const NodeProbe& probe, std::uint64_
   }
   const json& s = probe.status;
   copy_fields(s, f, {"state"}, [](const json& v) { return one_of(v, kStates); });
-  copy_fields(s, f, {"term", "commit_index", "log_length", "first_index"},
-              [](const json& v) { return v.is_number_unsigned(); });
+  copy_fields(s, f, {"term", "commit_index", "log_length", "first_index"}, is_count);
   copy_fields(s, f, {"leader_id", "voted_for"}, is_rank_or_null);
   copy_fields(s, f, {"paused", "crashed", "pre_voting"},
               [](const json& v) { return v.is_boolean(); });
@@ -140,13 +145,13 @@ json status_frame(const NodeTarget& target, const NodeProbe& probe, std::uint64_
   json delaying = json::object();
   if (const json* d = field(s, "delaying"); d != nullptr && d->is_object()) {
     for (const auto& [rank, ms] : d->items()) {
-      if (discovery::parse_node_id(rank) && ms.is_number_unsigned()) delaying[rank] = ms;
+      if (discovery::parse_node_id(rank) && is_count(ms)) delaying[rank] = ms;
     }
   }
   f["delaying"] = std::move(delaying);
   if (const json* timers = field(s, "timers"); timers != nullptr && timers->is_object()) {
     copy_fields(*timers, f, {"election_timeout_ms", "election_elapsed_ms", "heartbeat_interval_ms"},
-                [](const json& v) { return v.is_number_unsigned(); });
+                is_count);
     copy_fields(*timers, f, {"running"}, [](const json& v) { return v.is_boolean(); });
   }
   return f;
@@ -165,9 +170,9 @@ void EventCollector::restore_cursors() {
         discovery::parse_node_id(r["node"].get_ref<const std::string&>());
     if (!id) continue;
     Cursor& cursor = cursors_[*id];
-    if (r.value("k", "") == "boot" && r.contains("boot") && r["boot"].is_number_unsigned()) {
+    if (r.value("k", "") == "boot" && r.contains("boot") && is_count(r["boot"])) {
       cursor = Cursor{r["boot"].get<std::uint64_t>(), 0};
-    } else if (r.contains("seq") && r["seq"].is_number_unsigned()) {
+    } else if (r.contains("seq") && is_count(r["seq"])) {
       cursor.seq = std::max(cursor.seq, r["seq"].get<std::uint64_t>());
     }
   }
@@ -193,14 +198,14 @@ void EventCollector::on_extra(NodeId id, const FetchResult& answer) {
 void EventCollector::take_events(NodeId id, const json& body, std::vector<json>& out) {
   const json* boot = field(body, "boot");
   const json* events = field(body, "events");
-  if (boot == nullptr || !boot->is_number_unsigned() || events == nullptr || !events->is_array()) {
+  if (boot == nullptr || !is_count(*boot) || events == nullptr || !events->is_array()) {
     return;
   }
   Cursor& cursor = cursors_[id];
   const std::uint64_t boot_us = boot->get<std::uint64_t>();
   const json* last_seq = field(body, "last_seq");
   const std::uint64_t node_last =
-      last_seq != nullptr && last_seq->is_number_unsigned() ? last_seq->get<std::uint64_t>() : 0;
+      last_seq != nullptr && is_count(*last_seq) ? last_seq->get<std::uint64_t>() : 0;
   if (cursor.boot != boot_us) {
     out.push_back({{"k", "boot"}, {"node", std::to_string(id)}, {"boot", boot_us}, {"t", boot_us}});
     // A node that (re)started numbers its events from 1 again: what was
@@ -215,7 +220,7 @@ void EventCollector::take_events(NodeId id, const json& body, std::vector<json>&
     }
   }
   const json* lost = field(body, "lost");
-  if (lost != nullptr && lost->is_number_unsigned() && lost->get<std::uint64_t>() > 0) {
+  if (lost != nullptr && is_count(*lost) && lost->get<std::uint64_t>() > 0) {
     lost_total_ += lost->get<std::uint64_t>();
     out.push_back({{"k", "gap"},
                    {"node", std::to_string(id)},

@@ -348,6 +348,7 @@ CommandReply delay(Impl& d, const Args& args) {
     if (!parsed) return refused(error);
     ranks = std::move(*parsed);
   }
+  if (ranks.empty()) return refused("there is no other node to delay messages to");
   for (NodeId r : ranks) d.delays->set_delay(r, ms);
   const std::string what =
       ms == 0 ? "no longer delaying messages to node(s) " : "holding each message to node(s) ";
