@@ -29,4 +29,4 @@ if [[ ! -d "$work/node_modules/playwright-core" ]]; then
   (cd "$work" && npm ci --no-audit --no-fund --silent)
 fi
 cd "$work"
-exec node monitor_e2e.mjs "$build" "$build/e2e/monitor.png"
+exec node monitor_e2e.mjs "$build" "$build/e2e/shots"

@@ -386,6 +386,13 @@
     else app.offsetMs = Math.max(offset, app.offsetMs - 1);
   }
 
+  /// The view time without switching a finished replay to live.
+  function viewTNoSwitch() {
+    const v = app.view;
+    if (v.mode === 'replay') return Math.min(liveT(), v.replayT + (performance.now() - v.replayWall) * v.speed);
+    return v.mode === 'live' ? liveT() : v.t;
+  }
+
   function viewT() {
     const v = app.view;
     if (v.mode === 'live') return liveT();
@@ -399,6 +406,8 @@
 
   function setMode(mode, t) {
     const v = app.view;
+    // Away from live the slider's scale stands still, so a position keeps its time.
+    if (v.mode === 'live' && mode !== 'live') v.rangeEnd = liveT();
     if (mode === 'paused') v.t = t !== undefined ? t : viewT();
     if (mode === 'replay') { v.replayT = t !== undefined ? t : viewT(); v.replayWall = performance.now(); }
     v.mode = mode;
@@ -952,7 +961,9 @@
   }
 
   function sliderRange() {
-    const end = liveT();
+    const v = app.view;
+    if (v.mode !== 'live' && v.rangeEnd !== undefined) v.rangeEnd = Math.max(v.rangeEnd, viewTNoSwitch());
+    const end = v.mode === 'live' || v.rangeEnd === undefined ? liveT() : v.rangeEnd;
     const start = Math.min(hist.oldestMs || end - 60000, end - 10000);
     return { start, end };
   }
