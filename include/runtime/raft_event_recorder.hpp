@@ -4,11 +4,12 @@
 ///
 /// The cost is bounded three ways:
 ///   - heartbeats (appends without entries) and their answers are recorded
-///     at most once per `heartbeat_sample_ms` per peer and direction, unless
-///     the link is delayed (slow motion: then every one is shown);
-///   - message events (sends and drops) take a token from a bucket of
-///     `events_per_second` (burst `burst`); without a token the event is left
-///     out;
+///     at most once per `heartbeat_sample_ms` per peer and direction (so at
+///     most a few per peer and second, outside the budget below), unless the
+///     link is delayed (slow motion: then every one is shown, in the budget);
+///   - other message events (sends and drops) take a token from a bucket of
+///     `events_per_second` (burst `burst`); without a token the event is
+///     left out;
 ///   - commits are coalesced to at most one event per `commit_every_ms`.
 /// What is left out is counted by message type and reported as one Sampled
 /// event per `summary_every_ms`. Changes of state, snapshots and commands are
@@ -29,12 +30,14 @@
 namespace raft::runtime {
 
 struct RecorderOptions {
-  /// Message events per second (0: record no events at all).
-  std::uint32_t events_per_second = 100;
-  std::uint32_t burst = 200;
+  /// Message events per second beyond sampled heartbeats (0: record no
+  /// events at all). An election of 15 nodes is 56 messages; a monitor page
+  /// draws a few hundred messages a second at most.
+  std::uint32_t events_per_second = 20;
+  std::uint32_t burst = 60;
   std::uint32_t heartbeat_sample_ms = 1000;
   std::uint32_t commit_every_ms = 100;
-  std::uint32_t summary_every_ms = 1000;
+  std::uint32_t summary_every_ms = 5000;
 };
 
 /// The node's state as the loop sees it after a pass.

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -47,7 +48,7 @@ struct Flags {
   std::string data_dir = "raft_data";
   std::string log_level = "info";
   int snapshot_every = 10'000;
-  int events_per_second = 100;
+  int events_per_second = 20;
   std::string auth_token;  // default: $RAFT_AUTH_TOKEN
 };
 
@@ -104,7 +105,8 @@ void add_flags(CLI::App& app, Flags& f) {
       ->capture_default_str();
   app.add_option("--events_per_second", f.events_per_second,
                  "Raft message events recorded for the monitor per second, beyond sampled "
-                 "heartbeats and state changes (0: record none)")
+                 "heartbeats and state changes (0: record none; default: "
+                 "$RAFT_EVENTS_PER_SECOND, else 20)")
       ->capture_default_str();
 }
 
@@ -172,6 +174,16 @@ Flags read_flags(int argc, char** argv) {
   Flags f;
   if (const char* url = std::getenv("SERVICE_DISCOVERY_URL"); url && *url) f.discovery_url = url;
   if (f.discovery_url.empty()) f.discovery_url = "http://127.0.0.1:5000";
+  // The event budget for a whole job without touching its command line
+  // (the event benchmark compares 0 and the default this way).
+  if (const char* rate = std::getenv("RAFT_EVENTS_PER_SECOND"); rate && *rate) {
+    const std::string_view text(rate);
+    const auto [end, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), f.events_per_second);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      fail_flags("RAFT_EVENTS_PER_SECOND must be a whole number, not '" + std::string(text) + "'");
+    }
+  }
   CLI::App app{"One Raft node per MPI rank: mpirun -n N raft_node [flags]"};
   add_flags(app, f);
   if (const auto code = raft::apps::parse_flags(app, argc, argv, fail_flags)) std::exit(*code);

@@ -104,10 +104,6 @@ bool RaftEventRecorder::admit(const Message& m, bool heartbeat, bool slow_link, 
       leave_out(m, true);
       return false;
     }
-    if (!take_token(now_us)) {
-      leave_out(m, true);
-      return false;
-    }
     sample.recorded_once = true;
     sample.last_recorded_us = now_us;
     return true;

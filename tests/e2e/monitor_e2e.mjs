@@ -141,9 +141,9 @@ try {
   await openActions(page, candidate);
   await page.click('#popover button:has-text("Trigger election")');
   await waitFor(page, (n) => !!document.querySelector(`#ring g.node.s-candidate[data-node="${n}"]`), candidate);
-  await waitFor(page, () => document.querySelectorAll('#ring .msg.vote').length > 0);
+  await waitFor(page, () => document.querySelectorAll('#msgs .msg.vote').length > 0);
   step(`node ${candidate} is CANDIDATE and its vote requests fly`);
-  await waitFor(page, () => document.querySelectorAll('#ring .msg.granted').length > 0);
+  await waitFor(page, () => document.querySelectorAll('#msgs .msg.granted').length > 0);
   step('granted votes fly back');
   await waitFor(page, (n) => !!document.querySelector(`#ring g.node.s-leader[data-node="${n}"]:not(.stale)`), candidate);
   step(`node ${candidate} leads`);
@@ -178,7 +178,7 @@ try {
   step('after a reload the history shows the CANDIDATE again');
   await page.selectOption('#play-speed', '0.5');
   await page.click('#play-replay');
-  await waitFor(page, () => document.querySelectorAll('#ring .msg.vote, #ring .msg.granted').length > 0, undefined, 15_000);
+  await waitFor(page, () => document.querySelectorAll('#msgs .msg.vote, #msgs .msg.granted').length > 0, undefined, 15_000);
   step('replaying at 0.5x: the votes fly again');
   await page.click('#play-live');
 

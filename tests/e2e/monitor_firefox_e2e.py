@@ -260,7 +260,7 @@ def main():
         m.js("""[...document.querySelectorAll('#popover button')]
                   .find((b) => b.textContent === 'Trigger election').click();""")
         m.wait("return !!document.querySelector(`#ring g.node.s-candidate[data-node='${arguments[0]}']`)"
-               " && document.querySelectorAll('#ring .msg.vote').length > 0",
+               " && document.querySelectorAll('#msgs .msg.vote').length > 0",
                "a CANDIDATE and vote messages", candidate)
         print(f"e2e-firefox: node {candidate} is CANDIDATE and its vote requests fly")
         m.wait("return !!document.querySelector(`#ring g.node.s-leader[data-node='${arguments[0]}']`)",

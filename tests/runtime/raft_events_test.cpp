@@ -155,6 +155,8 @@ TEST_F(RecorderTest, RecordsEveryVoteRequestWithinTheBudget) {
 TEST_F(RecorderTest, SamplesHeartbeatsOncePerIntervalPerPeer) {
   RecorderOptions o;
   o.heartbeat_sample_ms = 1000;
+  o.events_per_second = 1;  // sampled heartbeats do not need the budget
+  o.burst = 1;
   RaftEventRecorder r(log, o);
   // 10 heartbeats a second to two peers for 3 seconds.
   for (std::uint64_t ms = 0; ms < 3000; ms += 100) {
@@ -184,6 +186,7 @@ TEST_F(RecorderTest, TheBudgetBoundsMessageEventsAndTheSummaryCountsTheRest) {
   RecorderOptions o;
   o.events_per_second = 50;
   o.burst = 50;
+  o.summary_every_ms = 1000;
   RaftEventRecorder r(log, o);
   // 1000 vote requests within one millisecond: only the burst gets through.
   for (int i = 0; i < 1000; ++i)

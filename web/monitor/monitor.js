@@ -174,6 +174,7 @@
     steps: [],            // what the step buttons stop at, by t
     maxFlight: MIN_FLIGHT_MS,
     version: 0,
+    notableVersion: 0,    // grows when the events list or the strip has news
   };
 
   function nodeList(map, id) {
@@ -268,6 +269,7 @@
   function ingest(records) {
     if (!Array.isArray(records) || records.length === 0) return;
     let added = 0;
+    let earliest = Infinity;
     for (const raw of records) {
       if (!raw || typeof raw !== 'object' || typeof raw.id !== 'number' || hist.ids.has(raw.id)) continue;
       hist.ids.add(raw.id);
@@ -277,6 +279,7 @@
       if (r.t === 0) r.t = num(r.at);
       if (typeof r.node !== 'string') continue;
       index(r);
+      earliest = Math.min(earliest, r.t);
       added++;
     }
     hist.count += added;
@@ -288,7 +291,7 @@
         if (Number.isFinite(oldest)) hist.oldestMs = oldest;
       }
       if (hist.count > RECORDS_MAX) trimHistory();
-      onHistoryChanged();
+      onHistoryChanged(earliest);
     }
   }
 
@@ -299,11 +302,12 @@
         insertSorted(nodeList(hist.states, r.node), r);
         insertSorted(hist.steps, r);
         insertSorted(hist.notable, r);
+        hist.notableVersion++;
         break;
       case 'send': indexSend(r); break;
       case 'drop': insertSorted(hist.drops, r); insertSorted(hist.steps, r); break;
-      case 'command': insertSorted(hist.notable, r); insertSorted(hist.steps, r); break;
-      case 'gap': case 'boot': insertSorted(hist.notable, r); break;
+      case 'command': insertSorted(hist.notable, r); insertSorted(hist.steps, r); hist.notableVersion++; break;
+      case 'gap': case 'boot': insertSorted(hist.notable, r); hist.notableVersion++; break;
       case 'commit': case 'snapshot': insertSorted(hist.steps, r); break;
       default: break;
     }
@@ -514,9 +518,14 @@
     const startT = T - hist.maxFlight - MIN_FLIGHT_MS * 4;
     for (let i = end - 1; i >= 0 && sends[i].t >= startT; i--) {
       const r = sends[i];
+      if (hidden(r)) continue;
       const dep = departure(r);
       if (dep > T || dep + r.flight < T) continue;
-      out.push({ r, from: r.node, to: r.peer, p: (T - dep) / r.flight, kind: messageClass(r), dropped: false });
+      // A heartbeat at full speed blinks half-way instead of flying: it
+      // would cross in a few frames anyway, and every frame costs.
+      const blink = r.hb && !r.hold_ms;
+      out.push({ r, from: r.node, to: r.peer, p: blink ? 0.5 : (T - dep) / r.flight, kind: messageClass(r),
+                 dropped: false, still: blink, until: dep + r.flight });
     }
     const drops = hist.drops;
     const dEnd = firstAfter(drops, T, (e) => e.t);
@@ -524,9 +533,14 @@
       const r = drops[i];
       const inbound = r.dir === 'in';
       out.push({ r, from: inbound ? r.peer : r.node, to: inbound ? r.node : r.peer, p: inbound ? 0.85 : 0.25,
-                 kind: 'dropped', dropped: true });
+                 kind: 'dropped', dropped: true, still: true, until: r.t + DROP_SHOW_MS });
     }
     return out;
+  }
+
+  /// The answer to a heartbeat says nothing new: drawn only in slow motion.
+  function hidden(r) {
+    return r.hb && r.type === 'append_resp' && r.ok && !r.hold_ms;
   }
 
   /// When an answer leaves on screen: not before the request it answers
@@ -558,11 +572,16 @@
 
   // ---- drawing: one frame ------------------------------------------------------------------------
 
+  /// A frame now, or after `delayMs`; the earliest asked for wins.
   function scheduleFrame(delayMs) {
     const f = app.frame;
     if (document.hidden) return;
     if (delayMs && delayMs > 0) {
-      if (f.timer || f.pending) return;
+      if (f.pending) return;
+      const due = performance.now() + delayMs;
+      if (f.timer && f.due <= due) return;
+      clearTimeout(f.timer);
+      f.due = due;
       f.timer = setTimeout(() => { f.timer = null; scheduleFrame(); }, delayMs);
       return;
     }
@@ -572,35 +591,55 @@
     requestAnimationFrame(drawFrame);
   }
 
-  function drawFrame() {
+  function drawFrame(now) {
     app.frame.pending = false;
     const T = viewT();
     const world = worldAt(T);
     app.world = world;
     const flights = reducedMotion && reducedMotion.matches ? [] : flightsAt(T);
     const growing = renderRing(world, flights);
-    renderCards(world);
-    renderSummary(world);
-    renderViewTime(T);
-    updateSlider(T);
-    if (app.selected) placePopover();
-    // Draw again only while something moves, and no faster than needed.
+    // The rows, the pills and the slider move slowly: four times a second
+    // is enough, unless what the ring shows changed.
+    const key = world.nodes.map((n) => [n.id, n.state, n.term, n.paused, n.crashed, n.reachable].join(':')).join('|');
+    if (key !== app.worldKey || app.view.mode !== 'live' || !(now - app.slowAt < 250)) {
+      app.worldKey = key;
+      app.slowAt = now;
+      renderCards(world);
+      renderSummary(world);
+      renderViewTime(T);
+      updateSlider(T);
+      if (app.selected) placePopover();
+    }
+    // Draw again only while something moves (30 frames a second), or when
+    // a blinking message goes out, and no sooner than needed.
     const slow = reducedMotion && reducedMotion.matches;
-    if (app.view.mode === 'replay' || flights.length > 0) scheduleFrame(slow ? 250 : 33);
-    else if (growing) scheduleFrame(slow ? 500 : 100);
-    else if (app.view.mode === 'live') {
+    const moving = flights.some((f) => !f.still);
+    let blinkEnd = Infinity;
+    for (const f of flights) if (f.still) blinkEnd = Math.min(blinkEnd, f.until);
+    if (app.view.mode === 'replay' || moving) scheduleFrame(slow ? 250 : 33);
+    else if (Number.isFinite(blinkEnd)) scheduleFrame(Math.max(16, blinkEnd - T + 1));
+    if (growing) scheduleFrame(slow ? 500 : 100);
+    if (app.view.mode === 'live') {
       // Sleep until the next recorded message or change is due, if any.
-      const a = hist.sends[firstAfter(hist.sends, T, (e) => e.t)];
+      let i = firstAfter(hist.sends, T, (e) => e.t);
+      while (i < hist.sends.length && hidden(hist.sends[i])) i++;
+      const a = hist.sends[i];
       const b = hist.steps[firstAfter(hist.steps, T, (e) => e.t)];
       const next = Math.min(a ? a.t : Infinity, b ? b.t : Infinity);
       if (Number.isFinite(next)) scheduleFrame(Math.max(16, Math.min(2000, next - T)));
     }
   }
 
-  function onHistoryChanged() {
-    scheduleFrame();
-    scheduleStrip();
-    scheduleEvents();
+  /// New records from `earliest` on: live, the ring runs behind, so they are
+  /// drawn when the view reaches them (a frame now only if it already has).
+  function onHistoryChanged(earliest) {
+    scheduleFrame(app.view.mode === 'live' ? Math.max(0, earliest - liveT()) : 0);
+    // The list and the strip change only with states, commands and gaps.
+    if (hist.notableVersion !== app.notableSeen) {
+      app.notableSeen = hist.notableVersion;
+      scheduleStrip();
+      scheduleEvents();
+    }
   }
 
   // ---- the ring ---------------------------------------------------------------------------------------
@@ -628,7 +667,7 @@
     app.ringR = r;
     setAttrs(root.querySelector('.orbit'), { r: phone.matches ? RING.R - 45 : RING.R });
     renderLinks(root.querySelector('g.links'), world, pos, r);
-    renderMessages(root.querySelector('g.msgs'), flights, pos, r);
+    renderMessages($('msgs').querySelector('g.msgs'), flights, pos, r);
     let growing = false;
     const layer = root.querySelector('g.nodes');
     const seen = new Set();
