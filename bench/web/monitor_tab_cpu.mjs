@@ -5,7 +5,11 @@
 // same event stream the page reads (/api/events?history=1) to count its
 // messages and bytes. Prints one JSON line per run.
 //
-// Usage: node monitor_tab_cpu.mjs BIN_DIR NODES [MEASURE_S] [REDUCED_MOTION=0|1]
+// The cluster runs at launch_cluster's default timeouts (2000-4000 ms,
+// heartbeat 750 ms) unless FAST=1 (300-600 ms, heartbeat 100 ms: seven
+// times the heartbeats, the setting).
+//
+// Usage: [FAST=1] node monitor_tab_cpu.mjs BIN_DIR NODES [MEASURE_S] [REDUCED_MOTION=0|1]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -76,10 +80,14 @@ function chromiumPid() {
 const ports = await freeRange(nodes + 2);
 const [discoveryPort, monitorPort, basePort] = [ports, ports + 1, ports + 2];
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'raft-tab-cpu-'));
+const fast = process.env.FAST === '1';
+const timing = fast
+  ? ['--min_election_timeout', '300', '--max_election_timeout', '600', '--heartbeat_interval', '100']
+  : [];
 const launcher = spawn(path.join(binDir, 'launch_cluster'), [
   '--nodes', String(nodes), '--discovery_port', String(discoveryPort), '--monitor_port', String(monitorPort),
-  '--base_port', String(basePort), '--min_election_timeout', '300', '--max_election_timeout', '600',
-  '--heartbeat_interval', '100', '--initial_delay_ms', '300', '--data_dir', dataDir, '--fsync', 'never',
+  '--base_port', String(basePort), ...timing, '--initial_delay_ms', '300', '--data_dir', dataDir,
+  '--fsync', 'never',
 ], { stdio: ['ignore', 'pipe', 'ignore'] });
 let out = '';
 launcher.stdout.on('data', (d) => { out += d; });
@@ -119,7 +127,7 @@ try {
   const cpu = (treeTicks(pid) - before) / CLK_TCK / seconds;
   stream.destroy();
   console.log(JSON.stringify({
-    nodes, reduced_motion: reduced, seconds: Number(seconds.toFixed(1)),
+    nodes, timeouts: fast ? '300-600/100' : '2000-4000/750', reduced_motion: reduced, seconds: Number(seconds.toFixed(1)),
     tab_cpu_percent_of_one_core: Number((cpu * 100).toFixed(1)),
     sse_messages_per_s: Number((messages / seconds).toFixed(2)),
     sse_history_messages_per_s: Number((history / seconds).toFixed(2)),

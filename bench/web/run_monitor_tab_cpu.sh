@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Measures an idle monitor tab in headless Chromium at 3 and 15 nodes (and
-# 15 with prefers-reduced-motion). Uses the e2e test's playwright-core
+# Measures an idle monitor tab in headless Chromium at 3 and 15 nodes at the
+# default timeouts (and 15 with prefers-reduced-motion), then at 3 and 15
+# with the fast timeouts (300-600 ms, heartbeat 100 ms). Uses the e2e test's playwright-core
 # (installed into BUILD_DIR/e2e by tests/e2e/run_e2e.sh, or here).
 # Usage: run_monitor_tab_cpu.sh SOURCE_DIR BUILD_DIR [MEASURE_S]
 set -euo pipefail
@@ -15,7 +16,7 @@ if [[ ! -d "$work/node_modules/playwright-core" ]]; then
 fi
 cp "$src/bench/web/monitor_tab_cpu.mjs" "$work/"
 cd "$work"
-for run in "3 0" "15 0" "15 1"; do
+for run in "3 0 0" "15 0 0" "15 1 0" "3 0 1" "15 0 1"; do
   set -- $run
-  node monitor_tab_cpu.mjs "$build" "$1" "$seconds" "$2"
+  FAST="$3" node monitor_tab_cpu.mjs "$build" "$1" "$seconds" "$2"
 done
