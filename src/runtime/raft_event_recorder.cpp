@@ -139,8 +139,18 @@ void RaftEventRecorder::dropped(const Message& m, bool inbound, DropReason why,
   log_->append(std::move(e));
 }
 
-void RaftEventRecorder::observe(const ObservedState& s, std::uint64_t now_us) {
+void RaftEventRecorder::observe(const ObservedState& observed, std::uint64_t now_us) {
   if (!enabled()) return;
+  // A crashed node has no Raft state: it is shown as what it was.
+  ObservedState s = observed;
+  if (!s.has_node && observed_once_) {
+    s.role = last_.role;
+    s.term = last_.term;
+    s.leader = last_.leader;
+    s.vote = last_.vote;
+    s.timeout_ms = last_.timeout_ms;
+    s.elapsed_ms = last_.elapsed_ms;
+  }
   const bool changed = !observed_once_ || s.has_node != last_.has_node || s.role != last_.role ||
                        s.term != last_.term || s.leader != last_.leader || s.vote != last_.vote ||
                        s.paused != last_.paused || s.crashed != last_.crashed ||

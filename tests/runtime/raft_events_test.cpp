@@ -282,6 +282,24 @@ TEST_F(RecorderTest, CoalescesCommitsAndFlushesTheLastOne) {
   EXPECT_EQ(commits.back(), 50u);
 }
 
+TEST_F(RecorderTest, ACrashedNodeIsRecordedAsWhatItWas) {
+  RaftEventRecorder r(log, {});
+  ObservedState s;
+  s.has_node = true;
+  s.role = Role::Leader;
+  s.term = 4;
+  s.leader = 0;
+  r.observe(s, kT0);
+  ObservedState crashed;  // no Raft state any more
+  crashed.crashed = true;
+  r.observe(crashed, kT0 + 1000);
+  const auto events = all(*log);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(events[1].crashed);
+  EXPECT_EQ(events[1].role, Role::Leader);
+  EXPECT_EQ(events[1].term, 4u);
+}
+
 TEST_F(RecorderTest, RecordsNothingWhenDisabled) {
   RecorderOptions o;
   o.events_per_second = 0;

@@ -507,7 +507,7 @@
     if (capped) grow = Math.min(grow, n.hb);
     const elapsed = Math.min(t.timeout, t.elapsed + grow);
     const growing = t.running && elapsed < t.timeout && (!capped || grow < n.hb);
-    return { frac: elapsed / t.timeout, elapsed, timeout: t.timeout, growing };
+    return { frac: elapsed / t.timeout, elapsed, timeout: t.timeout, growing, capped };
   }
 
   /// The messages on screen at T: [{r, from, to, p (0..1), kind, dropped}].
@@ -618,7 +618,9 @@
     for (const f of flights) if (f.still) blinkEnd = Math.min(blinkEnd, f.until);
     if (app.view.mode === 'replay' || moving) scheduleFrame(slow ? 250 : 33);
     else if (Number.isFinite(blinkEnd)) scheduleFrame(Math.max(16, blinkEnd - T + 1));
-    if (growing) scheduleFrame(slow ? 500 : 100);
+    // A timer running out is drawn smoothly; one a heartbeat will reset
+    // soon, four times a second.
+    if (growing) scheduleFrame(slow ? 500 : growing === 2 ? 100 : 250);
     if (app.view.mode === 'live') {
       // Sleep until the next recorded message or change is due, if any.
       let i = firstAfter(hist.sends, T, (e) => e.t);
@@ -644,38 +646,43 @@
 
   // ---- the ring ---------------------------------------------------------------------------------------
 
+  /// The orbit's radius R and a node's r. Up to 7 nodes the captions sit
+  /// above or below each node; beyond, they run outwards from the centre,
+  /// and the orbit shrinks so that they stay inside the ring's box.
   function geometry(n) {
-    const R = phone.matches ? RING.R - 45 : RING.R;
-    const r = n <= 5 ? 34 : n <= 7 ? 30 : Math.max(14, Math.min(30, R * Math.sin(Math.PI / n) * 0.55));
-    return { r };
+    const room = phone.matches ? 150 : 100;  // a side caption's width and gap
+    let R = phone.matches ? RING.R - 45 : RING.R;
+    const nodeR = (orbit) => n <= 5 ? 34 : n <= 7 ? 30 : Math.max(14, Math.min(30, orbit * Math.sin(Math.PI / n) * 0.55));
+    if (n > 7) R = Math.min(R, RING.cx - nodeR(R) - room);
+    return { R: n <= 1 ? 0 : R, r: nodeR(R), outward: n > 7 };
   }
 
-  function positionOf(i, n) {
+  function positionOf(i, n, R) {
     const angle = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, n);
-    const R = n <= 1 ? 0 : phone.matches ? RING.R - 45 : RING.R;
     return { x: RING.cx + R * Math.cos(angle), y: RING.cy + R * Math.sin(angle), angle };
   }
 
-  /// Draws the ring at world.T; returns whether a timer is still growing.
+  /// Draws the ring at world.T; returns 2 when a timer runs towards an
+  /// election, 1 when timers only grow until the next heartbeat, else 0.
   function renderRing(world, flights) {
     const root = $('ring');
     const n = world.nodes.length;
-    const { r } = geometry(n);
+    const { R, r } = geometry(n);
     const pos = new Map();
-    world.nodes.forEach((node, i) => pos.set(node.id, positionOf(i, n)));
+    world.nodes.forEach((node, i) => pos.set(node.id, positionOf(i, n, R)));
     app.ringPos = pos;
     app.ringR = r;
-    setAttrs(root.querySelector('.orbit'), { r: phone.matches ? RING.R - 45 : RING.R });
+    setAttrs(root.querySelector('.orbit'), { r: R });
     renderLinks(root.querySelector('g.links'), world, pos, r);
     renderMessages($('msgs').querySelector('g.msgs'), flights, pos, r);
-    let growing = false;
+    let growing = 0;
     const layer = root.querySelector('g.nodes');
     const seen = new Set();
     for (const node of world.nodes) {
       seen.add(node.id);
       let h = app.ringNodes.get(node.id);
       if (!h) { h = makeRingNode(layer, node.id); app.ringNodes.set(node.id, h); }
-      growing = updateRingNode(h, node, pos.get(node.id), r, world) || growing;
+      growing = Math.max(growing, updateRingNode(h, node, pos.get(node.id), r, world));
     }
     for (const [id, h] of app.ringNodes) if (!seen.has(id)) { h.g.remove(); app.ringNodes.delete(id); }
     return growing;
@@ -772,20 +779,26 @@
     return '';
   }
 
-  function captions(node, world) {
+  /// The node's one word: a failure's, else its state.
+  function stateWord(node) {
     const cond = condition(node);
-    const cut = node.partitioned.length > 0;
-    let first;
-    if (cond === 'offline') first = 'OFFLINE';
-    else if (cond === 'crashed') first = 'CRASHED';
-    else if (cond === 'paused') first = 'PAUSED';
-    else if (cond === 'stale') first = 'STALE LEADER';
-    else first = node.state + (cut ? ' · CUT OFF' : '');
+    return cond === 'offline' ? 'OFFLINE' : cond === 'crashed' ? 'CRASHED' : cond === 'paused' ? 'PAUSED'
+      : cond === 'stale' ? 'STALE LEADER' : node.state;
+  }
+
+  /// Two lines under a node; `short` (many nodes, text running sideways)
+  /// keeps them to a dozen characters.
+  function captions(node, world, short) {
+    const cond = condition(node);
+    const cut = node.partitioned.length > 0 && !cond;
+    const first = cut ? 'CUT OFF' : stateWord(node);
     let second = node.reachable ? 'T' + node.term : '';
     if (node.votes && node.live) {
       const need = Math.floor(world.nodes.length / 2) + 1;
-      second += ' · ' + node.votes.got + '/' + need + (node.votes.pre ? ' prevotes' : ' votes');
-    } else if (cond === 'paused' || cond === 'crashed') {
+      second += ' · ' + node.votes.got + '/' + need + (node.votes.pre ? ' pre' : ' votes');
+    } else if (cut) {
+      second += ' · ' + node.state;
+    } else if ((cond === 'paused' || cond === 'crashed') && !short) {
       second += ' · was ' + node.state;
     } else if (cond === 'stale') {
       second += ' < T' + world.maxTerm;
@@ -823,23 +836,34 @@
     setDisplay(h.label, cond !== 'paused' && cond !== 'crashed');
     // Captions outside the ring, away from the centre, so 15 nodes do not collide.
     const cos = Math.cos(p.angle), sin = Math.sin(p.angle);
-    const anchor = cos > 0.35 ? 'start' : cos < -0.35 ? 'end' : 'middle';
-    const out = r + 16;
+    const outward = geometry(world.nodes.length).outward;
+    const anchor = !outward ? 'middle' : cos > 0.35 ? 'start' : cos < -0.35 ? 'end' : 'middle';
     // The crown (and a candidate's votes) sit on the inner side, towards the centre.
     setAttrs(h.crown, { x: (p.x - cos * (r + 18)).toFixed(1), y: (p.y - sin * (r + 18)).toFixed(1) });
     setDisplay(h.crown, isLeader);
     const line = phone.matches ? 22 : 15;
-    const cx = p.x + cos * out, cy = p.y + sin * out + (sin > 0.35 ? line * 0.7 : sin < -0.35 ? -line * 1.2 : -line * 0.4);
-    const [c1, c2] = captions(node, world);
+    let cx, cy;
+    if (!outward) {
+      // Few nodes: under the node, or above it for the nodes at the top.
+      cx = p.x;
+      cy = sin < -0.35 ? p.y - r - 12 - line * 1.2 : p.y + r + 12 + line * 0.5;
+    } else {
+      // Past the timer arc (r + 10), further out on the sides, where text runs outwards.
+      const out = anchor === 'middle' ? r + 16 : r + 24;
+      cx = p.x + cos * out;
+      cy = p.y + sin * out + (sin > 0.35 ? line * 0.7 : sin < -0.35 ? -line * 1.2 : -line * 0.4);
+    }
+    const [c1, c2] = captions(node, world, outward);
     setAttrs(h.cap1, { x: cx.toFixed(1), y: cy.toFixed(1), 'text-anchor': anchor });
     setAttrs(h.cap2, { x: cx.toFixed(1), y: (cy + line).toFixed(1), 'text-anchor': anchor });
     setText(h.cap1, c1);
     setText(h.cap2, c2);
     renderVoteDots(h, node, p, r);
-    const title = 'node ' + node.id + ': ' + c1 + ' ' + c2 + (node.commit !== null ? ', commit ' + node.commit : '');
+    const [l1, l2] = captions(node, world, false);
+    const title = 'node ' + node.id + ': ' + l1 + ' ' + l2 + (node.commit !== null ? ', commit ' + node.commit : '');
     setText(h.title, title);
     h.g.setAttribute('aria-label', title);
-    return !!(timer && timer.growing);
+    return !timer || !timer.growing ? 0 : timer.capped ? 1 : 2;
   }
 
   function renderVoteDots(h, node, p, r) {
@@ -916,9 +940,8 @@
     const cond = condition(node);
     const state = node.reachable ? node.state.toLowerCase() : 'offline';
     setClass(card.root, 'card s-' + state + (cond ? ' ' + cond : '') + (app.selected === node.id ? ' selected' : ''));
-    const [c1] = captions(node, world);
     setClass(card.state, 'state s-' + state + (cond ? ' ' + cond : ''));
-    setText(card.state, c1.replace(' · CUT OFF', ''));
+    setText(card.state, stateWord(node));
     const snap = snapshotNode(node.id);
     const parts = [];
     if (node.reachable) {
