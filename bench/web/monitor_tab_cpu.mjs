@@ -13,33 +13,16 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { freeRange } from './free_ports.mjs';
 
 const [binDir, nodesArg, measureArg, reducedArg] = process.argv.slice(2);
 const nodes = Number(nodesArg || 3);
 const measureS = Number(measureArg || 30);
 const reduced = reducedArg === '1';
 const CLK_TCK = 100;  // Linux USER_HZ
-
-function portFree(port) {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-async function freeRange(count) {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * (12700 - count));
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
-    if (ok) return base;
-  }
-  throw new Error('no free ports');
-}
 
 /// CPU ticks (user + system) of `root` and every process below it.
 function treeTicks(root) {

@@ -15,6 +15,13 @@ constexpr int kSlotSent = 0;
 constexpr int kSlotDroppedIn = 1;
 constexpr int kSlotDroppedOut = 2;
 
+RaftEvent event(RaftEventKind kind, std::uint64_t now_us) {
+  RaftEvent e;
+  e.kind = kind;
+  e.t_us = now_us;
+  return e;
+}
+
 bool is_answer_type(MessageType type) { return type == MessageType::AppendResponse; }
 
 }  // namespace
@@ -44,9 +51,7 @@ bool RaftEventRecorder::is_heartbeat(const Message& m, bool inbound) const {
 
 RaftEvent RaftEventRecorder::message_event(RaftEventKind kind, const Message& m,
                                            std::uint64_t now_us) const {
-  RaftEvent e;
-  e.kind = kind;
-  e.t_us = now_us;
+  RaftEvent e = event(kind, now_us);
   e.type = m.type;
   e.term = m.term;
   switch (m.type) {
@@ -144,21 +149,19 @@ void RaftEventRecorder::observe(const ObservedState& observed, std::uint64_t now
   // A crashed node has no Raft state: it is shown as what it was.
   ObservedState s = observed;
   if (!s.has_node && observed_once_) {
-    s.role = last_.role;
-    s.term = last_.term;
-    s.leader = last_.leader;
-    s.vote = last_.vote;
-    s.timeout_ms = last_.timeout_ms;
-    s.elapsed_ms = last_.elapsed_ms;
+    s = last_;
+    s.has_node = false;
+    s.paused = observed.paused;
+    s.crashed = observed.crashed;
+    s.pre_vote = false;
+    s.commit = 0;
   }
   const bool changed = !observed_once_ || s.has_node != last_.has_node || s.role != last_.role ||
                        s.term != last_.term || s.leader != last_.leader || s.vote != last_.vote ||
                        s.paused != last_.paused || s.crashed != last_.crashed ||
                        s.pre_vote != last_.pre_vote;
   if (changed) {
-    RaftEvent e;
-    e.kind = RaftEventKind::State;
-    e.t_us = now_us;
+    RaftEvent e = event(RaftEventKind::State, now_us);
     e.role = s.role;
     e.term = s.term;
     e.leader = s.leader;
@@ -186,9 +189,7 @@ void RaftEventRecorder::record_commit(Index commit, Term term, std::uint64_t now
     commit_pending_term_ = term;
     return;
   }
-  RaftEvent e;
-  e.kind = RaftEventKind::Commit;
-  e.t_us = now_us;
+  RaftEvent e = event(RaftEventKind::Commit, now_us);
   e.index = commit;
   e.term = term;
   log_->append(std::move(e));
@@ -199,9 +200,7 @@ void RaftEventRecorder::record_commit(Index commit, Term term, std::uint64_t now
 
 void RaftEventRecorder::snapshot(Index index, bool installed, std::uint64_t now_us) {
   if (!enabled()) return;
-  RaftEvent e;
-  e.kind = RaftEventKind::Snapshot;
-  e.t_us = now_us;
+  RaftEvent e = event(RaftEventKind::Snapshot, now_us);
   e.index = index;
   e.ok = installed;
   log_->append(std::move(e));
@@ -209,9 +208,7 @@ void RaftEventRecorder::snapshot(Index index, bool installed, std::uint64_t now_
 
 void RaftEventRecorder::command(std::string text, bool ok, std::uint64_t now_us) {
   if (!enabled()) return;
-  RaftEvent e;
-  e.kind = RaftEventKind::Command;
-  e.t_us = now_us;
+  RaftEvent e = event(RaftEventKind::Command, now_us);
   e.text = std::move(text);
   e.ok = ok;
   log_->append(std::move(e));
@@ -228,9 +225,7 @@ void RaftEventRecorder::flush(std::uint64_t now_us) {
   bool any = false;
   for (std::uint32_t n : left_out_) any |= n > 0;
   if (any) {
-    RaftEvent e;
-    e.kind = RaftEventKind::Sampled;
-    e.t_us = now_us;
+    RaftEvent e = event(RaftEventKind::Sampled, now_us);
     e.left_out = left_out_;
     e.window_ms = static_cast<std::uint32_t>(
         std::min<std::uint64_t>((now_us - summary_since_us_) / 1000, UINT32_MAX));

@@ -16,35 +16,14 @@
 // Usage: node monitor_e2e.mjs BIN_DIR SCREENSHOT_DIR
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { freeRange } from './free_ports.mjs';
 
 const [binDir, shotDir] = process.argv.slice(2);
 const DEADLINE_MS = 60_000;
 mkdirSync(shotDir, { recursive: true });
-
-function portFree(port) {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-// Ports below the kernel's ephemeral range (32768-60999): one free when
-// checked there could be taken by an outgoing connection (or mpirun's own
-// listeners) before the cluster binds it.
-async function freeRange(count) {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * (12700 - count));
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
-    if (ok) return base;
-  }
-  throw new Error('no free ports');
-}
 
 const ports = await freeRange(5);
 const [discoveryPort, monitorPort, basePort] = [ports, ports + 1, ports + 2];
