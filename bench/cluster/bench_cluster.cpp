@@ -8,12 +8,19 @@
 namespace raft::bench {
 
 std::unique_ptr<launcher::Cluster> start_cluster(const launcher::LocalClusterSpec& spec) {
+  return start_cluster(spec, [](launcher::ClusterOptions&) {});
+}
+
+std::unique_ptr<launcher::Cluster> start_cluster(
+    const launcher::LocalClusterSpec& spec,
+    const std::function<void(launcher::ClusterOptions&)>& adjust) {
   // RAFT_BENCH_BIN_DIR runs the same benchmark against another build's
   // raft_node, discovery_server and web_monitor: before and after a change,
   // side by side.
   const char* other = std::getenv("RAFT_BENCH_BIN_DIR");
   const std::string bin_dir = other != nullptr && *other != '\0' ? other : RAFT_BIN_DIR;
   launcher::ClusterOptions c = launcher::local_cluster_options(spec, bin_dir, MPIEXEC_PATH);
+  adjust(c);
   auto cluster = std::make_unique<launcher::Cluster>(std::move(c));
   std::string error;
   if (!cluster->start(&error)) throw std::runtime_error("the cluster did not start: " + error);

@@ -5,6 +5,7 @@
 /// thread.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,11 @@ using launcher::poll_until;
 /// Starts discovery and the MPI job (without waiting for the nodes). Throws
 /// std::runtime_error if it cannot start.
 std::unique_ptr<launcher::Cluster> start_cluster(const launcher::LocalClusterSpec& spec);
+/// The same, with `adjust` changing the options first (a monitor, the
+/// nodes' environment).
+std::unique_ptr<launcher::Cluster> start_cluster(
+    const launcher::LocalClusterSpec& spec,
+    const std::function<void(launcher::ClusterOptions&)>& adjust);
 
 /// The leader every node agrees on, waiting up to `limit_ms`; -1 if none.
 int wait_leader(const launcher::Cluster& cluster,

@@ -9,5 +9,8 @@ namespace raft::http::assets {
 extern const std::string_view kNodeHtml;
 extern const std::string_view kNodeCss;
 extern const std::string_view kNodeJs;
+/// web/shared/: the palette and light/dark switch the monitor's page shares.
+extern const std::string_view kThemeCss;
+extern const std::string_view kThemeJs;
 
 }  // namespace raft::http::assets

@@ -52,6 +52,8 @@ struct PollerOptions {
   std::size_t max_parallel = 16;
 
   FetchOptions node_fetch{200, 500, 2000, 256 * 1024};
+  /// The RoundObserver's request (a node's recorded events).
+  FetchOptions extra_fetch{200, 1000, 2000, 2u << 20};
   FetchOptions discovery_fetch{300, 800, 2000, 4u << 20};
 };
 
@@ -63,6 +65,9 @@ struct ClusterSnapshot {
   std::vector<NodeProbe> probes;  ///< probes[i] belongs to targets[i]
   LeaderChoice leader;
   std::string json_text;  ///< the /api/cluster body
+  /// Changes only when something but the timers and uptimes changed: event
+  /// streams send a snapshot whose key did not change only now and then.
+  std::size_t content_key = 0;
 
   /// The target with this id, or nullptr.
   const NodeTarget* find(NodeId id) const;
@@ -74,13 +79,29 @@ struct ClusterSnapshot {
 using Fetcher =
     std::function<FetchResult(const Endpoint&, const FetchRequest&, const FetchOptions&)>;
 
+/// What else a round does (the monitor's event history, event_collector.hpp):
+/// one more request to each node that answered its /status, and a look at the
+/// round's result before it is published.
+class RoundObserver {
+ public:
+  virtual ~RoundObserver() = default;
+  /// The path (and query) to ask node `id` for next; empty: nothing.
+  virtual std::string extra_path(NodeId id) = 0;
+  /// Its answer. Called from the round's workers, for different nodes at once.
+  virtual void on_extra(NodeId id, const FetchResult& answer) = 0;
+  /// After every node was asked, before the snapshot is published.
+  virtual void on_round(const ClusterSnapshot& snapshot) = 0;
+};
+
 /// Milliseconds on std::chrono::steady_clock.
 std::uint64_t steady_ms();
 
 class ClusterPoller {
  public:
-  /// `fetcher` defaults to the real fetch().
-  explicit ClusterPoller(PollerOptions options, Fetcher fetcher = {});
+  /// `fetcher` defaults to the real fetch(). `observer`, if any, must
+  /// outlive the poller.
+  explicit ClusterPoller(PollerOptions options, Fetcher fetcher = {},
+                         RoundObserver* observer = nullptr);
   ~ClusterPoller();
   ClusterPoller(const ClusterPoller&) = delete;
   ClusterPoller& operator=(const ClusterPoller&) = delete;
@@ -126,6 +147,7 @@ class ClusterPoller {
 
   const PollerOptions options_;
   const Fetcher fetcher_;
+  RoundObserver* const observer_;
   std::optional<Endpoint> discovery_endpoint_;  ///< nullopt: no discovery
 
   std::mutex round_mutex_;  ///< serialises rounds; guards last_good_members_

@@ -9,5 +9,8 @@ namespace raft::monitor::assets {
 extern const std::string_view kIndexHtml;
 extern const std::string_view kMonitorCss;
 extern const std::string_view kMonitorJs;
+/// web/shared/: the palette and light/dark switch the node pages share.
+extern const std::string_view kThemeCss;
+extern const std::string_view kThemeJs;
 
 }  // namespace raft::monitor::assets

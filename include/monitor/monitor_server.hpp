@@ -26,6 +26,7 @@
 namespace raft::monitor {
 
 class ClusterPoller;
+class HistoryStore;
 
 struct MonitorOptions {
   /// Address to listen on; only this one.
@@ -39,6 +40,9 @@ struct MonitorOptions {
   /// A comment line on an idle stream this often, so proxies and browsers
   /// keep it open and a vanished client is noticed.
   int sse_keepalive_ms = 10000;
+  /// An event stream sends a snapshot whose content_key did not change
+  /// (only timers moved) at most this often; a change goes out at once.
+  int sse_quiet_snapshot_ms = 2000;
 
   std::size_t command_body_max = 64 * 1024;
   /// A 1 MiB value plus headroom; also the server's payload limit.
@@ -60,8 +64,9 @@ struct MonitorOptions {
 
 class MonitorServer {
  public:
-  /// `poller` must outlive the server.
-  MonitorServer(MonitorOptions options, ClusterPoller& poller);
+  /// `poller` and `history` (the event history; GET /api/history and the
+  /// history on /api/events answer 503 without one) must outlive the server.
+  MonitorServer(MonitorOptions options, ClusterPoller& poller, HistoryStore* history = nullptr);
   /// Stops the server if it runs.
   ~MonitorServer();
   MonitorServer(const MonitorServer&) = delete;

@@ -26,6 +26,8 @@
 #include "runtime/kv_command.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/node_status.hpp"
+#include "runtime/raft_event_recorder.hpp"
+#include "runtime/raft_events.hpp"
 #include "runtime/replies.hpp"
 #include "transport/transport.hpp"
 
@@ -57,6 +59,10 @@ struct NodeOptions {
   /// this many bytes (keys and values), with 507 and a clear error, before
   /// the machine runs out of memory. Deletes are always taken. 0: no quota.
   std::size_t kv_bytes_max = 1024 * 1024 * 1024;
+  /// The Raft events this node records for the monitor (raft_events.hpp):
+  /// their budget (events_per_second 0: none) and how many the ring keeps.
+  RecorderOptions events;
+  std::size_t event_capacity = RaftEventLog::kDefaultCapacity;
   /// Called on the loop thread right after a status with a new role, term,
   /// leader, or pause/crash state is published (the discovery client reports
   /// leadership at once instead of polling for it). Must not block.
@@ -102,6 +108,11 @@ class NodeDriver {
   std::future<EntriesReply> entries(Index from, std::size_t limit, std::size_t data_bytes_max);
   /// "15:04:05 - trigger_election", oldest first (the last 100).
   std::vector<std::string> command_history() const;
+  /// The Raft events recorded after sequence number `after` (GET /events).
+  RaftEventLog::Page events(std::uint64_t after, std::size_t limit) const;
+  /// When this driver started (wall_us()): a reader that sees it change
+  /// knows the sequence numbers started again.
+  std::uint64_t started_us() const;
 
   /// The loop's state (node_driver_impl.hpp); named here so the command
   /// handlers of node_driver_commands.cpp can be free functions over it.

@@ -4,6 +4,7 @@
 /// read by HTTP threads without touching raft::Node. Plain values only.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,9 @@ struct NodeStatus {
   std::vector<NodeId> voters;
   std::vector<NodeId> learners;
   Index config_index = 0;
+
+  /// Rank -> ms each message to it is held (the `delay` fault).
+  std::map<NodeId, std::uint32_t> delaying;
 
   // Timers, all in ms of the node's Raft clock (which stands still while paused).
   std::uint64_t election_timeout_ms = 0;      ///< current randomised timeout

@@ -78,6 +78,8 @@ class ReadyHost {
   /// Hands a message the link filter let through to the network; false if
   /// the network dropped it (a full queue).
   virtual bool send(Message message) = 0;
+  /// The link filter dropped `message` (a partition or a `drop_to` cut).
+  virtual void on_filtered(const Message& message) { (void)message; }
   /// Replaces the state machine with a snapshot from the leader; false if its
   /// bytes are unreadable (the owner has stopped the node), which ends the step.
   virtual bool restore(const Snapshot& snapshot) = 0;

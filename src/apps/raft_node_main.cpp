@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -50,6 +51,7 @@ struct Flags {
   int voters = 0;  // 0: every rank
   int snapshot_bytes_mb = 64;
   int kv_quota_mb = 1024;
+  int events_per_second = 20;
   std::string auth_token;  // default: $RAFT_AUTH_TOKEN
 };
 
@@ -119,6 +121,11 @@ void add_flags(CLI::App& app, Flags& f) {
                  "(0: no quota)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 30));
+  app.add_option("--events_per_second", f.events_per_second,
+                 "Raft message events recorded for the monitor per second, beyond sampled "
+                 "heartbeats and state changes (0: record none; default: "
+                 "$RAFT_EVENTS_PER_SECOND, else 20)")
+      ->capture_default_str();
 }
 
 /// What the flags mean once checked.
@@ -140,6 +147,9 @@ void validate_timing(const Flags& f) {
     fail_flags("--discovery_poll_interval must be at least 1 second");
   }
   if (f.snapshot_every < 0) fail_flags("--snapshot_every must not be negative");
+  if (f.events_per_second < 0 || f.events_per_second > 100'000) {
+    fail_flags("--events_per_second must be in 0..100000");
+  }
   const spdlog::level::level_enum level = spdlog::level::from_str(f.log_level);
   if (level == spdlog::level::off && f.log_level != "off") {
     fail_flags("--log_level '" + f.log_level + "' is unknown");
@@ -182,6 +192,16 @@ Flags read_flags(int argc, char** argv) {
   Flags f;
   if (const char* url = std::getenv("SERVICE_DISCOVERY_URL"); url && *url) f.discovery_url = url;
   if (f.discovery_url.empty()) f.discovery_url = "http://127.0.0.1:5000";
+  // The event budget for a whole job without touching its command line
+  // (the event benchmark compares 0 and the default this way).
+  if (const char* rate = std::getenv("RAFT_EVENTS_PER_SECOND"); rate && *rate) {
+    const std::string_view text(rate);
+    const auto [end, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), f.events_per_second);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      fail_flags("RAFT_EVENTS_PER_SECOND must be a whole number, not '" + std::string(text) + "'");
+    }
+  }
   CLI::App app{"One Raft node per MPI rank: mpirun -n N raft_node [flags]"};
   add_flags(app, f);
   if (const auto code = raft::apps::parse_flags(app, argc, argv, fail_flags)) std::exit(*code);
@@ -209,6 +229,7 @@ raft::runtime::NodeOptions node_options(const Flags& f, int rank, int size,
   constexpr std::size_t kMiB = 1024 * 1024;
   options.snapshot_every_bytes = static_cast<std::size_t>(f.snapshot_bytes_mb) * kMiB;
   options.kv_bytes_max = static_cast<std::size_t>(f.kv_quota_mb) * kMiB;
+  options.events.events_per_second = static_cast<std::uint32_t>(f.events_per_second);
   return options;
 }
 

@@ -16,6 +16,8 @@
 #include "http/server_program.hpp"
 #include "monitor/cluster_poller.hpp"
 #include "monitor/cluster_view.hpp"
+#include "monitor/event_collector.hpp"
+#include "monitor/history_store.hpp"
 #include "monitor/monitor_server.hpp"
 
 namespace {
@@ -32,6 +34,8 @@ struct Flags {
   int poll_interval_ms = 250;
   int max_sse_clients = 32;
   std::string node_host;  // default: the --bind address
+  std::string data_dir;   // empty: the history lives in memory only
+  int history_mb = 32;
 };
 
 /// The flags once checked.
@@ -65,6 +69,11 @@ void add_flags(CLI::App& app, Flags& flags) {
                            "how often the cluster is polled while someone watches", 50, 10000);
   raft::http::add_int_flag(app, "--max_sse_clients", flags.max_sse_clients,
                            "event streams (open pages) served at once", 1, 1024);
+  app.add_option("--data_dir", flags.data_dir,
+                 "folder for the cluster's event history, kept across restarts (default: none, "
+                 "the history lives in memory)");
+  raft::http::add_int_flag(app, "--history_mb", flags.history_mb,
+                           "MiB of event history kept (oldest first out)", 1, 4096);
 }
 
 std::string validate(const Flags& flags, Config* config) {
@@ -101,14 +110,22 @@ int run(const Config& config, const StopSignals& signals) {
   poller_options.base_port = flags.base_port;
   poller_options.nodes = flags.nodes;
   poller_options.poll_interval_ms = flags.poll_interval_ms;
-  raft::monitor::ClusterPoller poller(poller_options);
+  raft::monitor::HistoryOptions history_options;
+  if (!flags.data_dir.empty()) history_options.dir = flags.data_dir;
+  history_options.max_bytes = static_cast<std::size_t>(flags.history_mb) << 20;
+  raft::monitor::HistoryStore history(history_options);
+  if (const std::string problem = history.disk_error(); !problem.empty()) {
+    logger->warn("event history kept in memory only: {}", problem);
+  }
+  raft::monitor::EventCollector collector(history);
+  raft::monitor::ClusterPoller poller(poller_options, {}, &collector);
 
   raft::monitor::MonitorOptions server_options;
   server_options.bind = config.listen.host;
   server_options.port = flags.server.port;
   server_options.max_sse_clients = static_cast<std::size_t>(flags.max_sse_clients);
   server_options.auth_token = config.listen.auth_token;
-  raft::monitor::MonitorServer server(server_options, poller);
+  raft::monitor::MonitorServer server(server_options, poller, &history);
   if (std::string error; !server.start(&error)) {
     return raft::http::fail(kProgram, raft::http::kExitCannotRun, error);
   }
@@ -119,6 +136,9 @@ int run(const Config& config, const StopSignals& signals) {
                host.find(':') != std::string::npos ? "[" + host + "]" : host, server.port(),
                flags.discovery_url.empty() ? std::string("none") : flags.discovery_url, flags.nodes,
                flags.base_port);
+  logger->info("event history: {} ({} records, up to {} MiB)",
+               flags.data_dir.empty() ? std::string("in memory") : flags.data_dir, history.size(),
+               flags.history_mb);
 
   return raft::http::serve_until_signal(
       signals, *logger, kProgram, [&] { return server.running(); },

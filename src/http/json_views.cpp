@@ -92,6 +92,9 @@ json status_json(const runtime::NodeStatus& s, std::uint64_t now_ms,
   out["partitioned"] = s.partitioned;
   out["dropping_from"] = s.dropping_from;
   out["dropping_to"] = s.dropping_to;
+  json delaying = json::object();
+  for (const auto& [rank, ms] : s.delaying) delaying[std::to_string(rank)] = ms;
+  out["delaying"] = std::move(delaying);
   json peers = json::array();
   for (const runtime::PeerStatus& p : s.peers) {
     peers.push_back({{"id", std::to_string(p.id)},

@@ -201,6 +201,42 @@ struct NodeServer::Impl {
     send_json(res, 200, json{{"log", std::move(lines)}});
   }
 
+  /// GET /events?after=SEQ&limit=N: the Raft events this node recorded
+  /// (runtime/raft_events.hpp), for the monitor's history.
+  void events(const httplib::Request& req, httplib::Response& res) {
+    constexpr std::size_t kEventsLimitMax = 4096;
+    std::uint64_t after = 0;
+    std::size_t limit = 1000;
+    if (const std::optional<std::string> text = query_param(req, "after")) {
+      const std::optional<std::uint64_t> value = parse_u64(*text);
+      if (!value) {
+        send_error(res, 400, "after must be a non-negative integer (a sequence number)");
+        return;
+      }
+      after = *value;
+    }
+    if (const std::optional<std::string> text = query_param(req, "limit")) {
+      const std::optional<std::uint64_t> value = parse_u64(*text);
+      if (!value || *value == 0 || *value > kEventsLimitMax) {
+        send_error(res, 400, "limit must be an integer in 1.." + std::to_string(kEventsLimitMax));
+        return;
+      }
+      limit = static_cast<std::size_t>(*value);
+    }
+    const runtime::RaftEventLog::Page page = driver.events(after, limit);
+    json list = json::array();
+    for (const runtime::RaftEvent& e : page.events) list.push_back(runtime::raft_event_json(e));
+    const std::shared_ptr<const runtime::NodeStatus> s = driver.status();
+    json body = {{"node_id", s ? json(std::to_string(s->rank)) : json(nullptr)},
+                 {"boot", driver.started_us()},
+                 {"first_seq", page.first_seq},
+                 {"last_seq", page.last_seq},
+                 {"lost", page.lost},
+                 {"overwritten", page.overwritten},
+                 {"events", std::move(list)}};
+    send_json(res, 200, body);
+  }
+
   void cmd_history(const httplib::Request&, httplib::Response& res) {
     std::vector<std::string> local;
     {
@@ -428,11 +464,14 @@ struct NodeServer::Impl {
     server.asset("/", assets::kNodeHtml, "text/html; charset=utf-8");
     server.asset("/node.css", assets::kNodeCss, "text/css; charset=utf-8");
     server.asset("/node.js", assets::kNodeJs, "text/javascript; charset=utf-8");
+    server.asset("/theme.css", assets::kThemeCss, "text/css; charset=utf-8");
+    server.asset("/theme.js", assets::kThemeJs, "text/javascript; charset=utf-8");
     server.healthz();
     server.route("GET", "/metrics", handle(&Impl::prometheus));
     server.route("GET", "/status", handle(&Impl::status));
     server.route("GET", "/log", handle(&Impl::log));
     server.route("GET", "/cmd_history", handle(&Impl::cmd_history));
+    server.route("GET", "/events", handle(&Impl::events));
     server.route("GET", "/entries", handle(&Impl::entries));
     server.route("POST", "/command", handle(&Impl::command), true);
     server.route("GET", "/kv/*", handle(&Impl::kv_get));

@@ -144,6 +144,10 @@ bool Cluster::start_monitor(std::string* error) {
   if (!options_.bind.empty()) argv.insert(argv.end(), {"--bind", options_.bind});
   argv.insert(argv.end(), {"--discovery_url", discovery_url_, "--base_port",
                            std::to_string(base_port_), "--nodes", std::to_string(options_.nodes)});
+  // The monitor's event history lives beside the nodes' data.
+  if (!options_.node_data_dir.empty()) {
+    argv.insert(argv.end(), {"--data_dir", (options_.node_data_dir / "monitor").string()});
+  }
   argv.insert(argv.end(), options_.monitor_args.begin(), options_.monitor_args.end());
   return start_service(&monitor_, "web_monitor", std::move(argv), options_.monitor_port, error);
 }

@@ -18,6 +18,19 @@ std::uint64_t wall_ms() {
                                         .count());
 }
 
+/// A hash of the cluster JSON without what changes on every round.
+std::size_t content_key(nlohmann::json body) {
+  for (const char* field : {"seq", "updated_at_ms"}) body.erase(field);
+  if (auto nodes = body.find("nodes"); nodes != body.end() && nodes->is_array()) {
+    for (nlohmann::json& node : *nodes) {
+      if (!node.is_object()) continue;
+      node.erase("timers");
+      node.erase("uptime_ms");
+    }
+  }
+  return std::hash<std::string>{}(http::dump_json(body));
+}
+
 }  // namespace
 
 std::uint64_t steady_ms() {
@@ -33,8 +46,10 @@ const NodeTarget* ClusterSnapshot::find(NodeId id) const {
   return nullptr;
 }
 
-ClusterPoller::ClusterPoller(PollerOptions options, Fetcher fetcher)
-    : options_(std::move(options)), fetcher_(fetcher ? std::move(fetcher) : Fetcher(fetch)) {
+ClusterPoller::ClusterPoller(PollerOptions options, Fetcher fetcher, RoundObserver* observer)
+    : options_(std::move(options)),
+      fetcher_(fetcher ? std::move(fetcher) : Fetcher(fetch)),
+      observer_(observer) {
   if (!options_.discovery_url.empty()) {
     if (auto url = discovery::parse_http_url(options_.discovery_url, nullptr)) {
       discovery_endpoint_ = Endpoint{url->host, url->port};
@@ -135,6 +150,13 @@ std::vector<NodeProbe> ClusterPoller::probe_all(const std::vector<NodeTarget>& t
       } else {
         probes[i] = probe_from_answer(answer.status, answer.body);
       }
+      if (observer_ != nullptr && probes[i].reachable) {
+        FetchRequest extra;
+        extra.path = observer_->extra_path(targets[i].id);
+        if (!extra.path.empty()) {
+          observer_->on_extra(targets[i].id, fetcher_(*endpoint, extra, options_.extra_fetch));
+        }
+      }
     }
   };
   // This thread is one of the workers; the others are started per round
@@ -179,6 +201,8 @@ std::shared_ptr<const ClusterSnapshot> ClusterPoller::poll_once() {
   body["updated_at_ms"] = wall_ms();
   body["poll_interval_ms"] = options_.poll_interval_ms;
   snapshot->json_text = http::dump_json(body);
+  snapshot->content_key = content_key(body);
+  if (observer_ != nullptr) observer_->on_round(*snapshot);
 
   std::shared_ptr<const ClusterSnapshot> published = std::move(snapshot);
   {

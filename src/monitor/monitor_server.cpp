@@ -18,6 +18,7 @@
 #include "http/request_parsing.hpp"
 #include "http/server.hpp"
 #include "monitor/cluster_poller.hpp"
+#include "monitor/history_store.hpp"
 #include "monitor/monitor_assets.hpp"
 #include "monitor/routing.hpp"
 
@@ -74,13 +75,14 @@ std::string known_ids(const ClusterSnapshot* snapshot) {
 struct MonitorServer::Impl {
   using Method = void (Impl::*)(const httplib::Request&, httplib::Response&);
 
-  Impl(MonitorOptions o, ClusterPoller& p)
-      : options(std::move(o)), poller(p), server(server_options(options)) {
+  Impl(MonitorOptions o, ClusterPoller& p, HistoryStore* h)
+      : options(std::move(o)), poller(p), history(h), server(server_options(options)) {
     install_routes();
   }
 
   MonitorOptions options;
   ClusterPoller& poller;
+  HistoryStore* history;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> sse_clients{0};
   http::Server server;  ///< last: its handlers use everything above
@@ -137,14 +139,30 @@ struct MonitorServer::Impl {
     res.set_content(snap->json_text, "application/json");
   }
 
-  /// Server-Sent Events: every new snapshot as one `data:` line, a comment
-  /// when nothing new came for sse_keepalive_ms. The stream holds one pool
-  /// thread while open, waiting on the poller (no polling of its own).
-  void events(const httplib::Request&, httplib::Response& res) {
+  /// One open event stream: what it has sent so far.
+  struct Stream {
+    bool started = false;
+    std::uint64_t last_seq = 0;       ///< the last snapshot seen
+    std::size_t sent_key = 0;         ///< content_key of the last snapshot sent
+    std::uint64_t sent_at_ms = 0;     ///< when a snapshot was last sent
+    std::uint64_t written_at_ms = 0;  ///< when anything was last written
+    bool history = false;             ///< the page asked for history records
+    std::uint64_t history_after = 0;  ///< the last history record sent
+  };
+
+  /// Server-Sent Events: every snapshot that changed (and, when only timers
+  /// moved, one every sse_quiet_snapshot_ms) as one `data:` line with
+  /// `id: <seq>`; with ?history=1 (or ?after=ID) also the new history
+  /// records as `event: history` messages, each a JSON array; a comment
+  /// when nothing was written for sse_keepalive_ms. The stream holds one
+  /// pool thread while open, waiting on the poller (no polling of its own).
+  void events(const httplib::Request& req, httplib::Response& res) {
     if (stopping.load()) {
       send_error(res, 503, "the monitor is shutting down");
       return;
     }
+    auto stream = std::make_shared<Stream>();
+    if (!stream_history_params(req, res, *stream)) return;
     if (sse_clients.fetch_add(1) >= options.max_sse_clients) {
       sse_clients.fetch_sub(1);
       send_error(res, 503,
@@ -153,43 +171,151 @@ struct MonitorServer::Impl {
       return;
     }
     poller.note_demand();
-    struct Stream {
-      std::uint64_t last_seq = 0;
-      bool started = false;
-    };
-    auto stream = std::make_shared<Stream>();
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
         kEventStreamType,
-        [this, stream](std::size_t, httplib::DataSink& sink) {
-          if (!stream->started) {
-            stream->started = true;
-            // Reconnect quickly after a monitor restart.
-            static constexpr std::string_view kHello = "retry: 1000\n\n";
-            if (!sink.write(kHello.data(), kHello.size())) return false;
-          }
-          std::shared_ptr<const ClusterSnapshot> snap = poller.latest();
-          if (!snap || snap->seq <= stream->last_seq) {
-            snap = poller.wait_newer(
-                stream->last_seq, std::chrono::milliseconds(options.sse_keepalive_ms), &stopping);
-          }
-          if (stopping.load() || poller.stopped()) {
-            sink.done();
-            return true;
-          }
-          poller.note_demand();  // an open stream keeps the fast cadence
-          if (snap && snap->seq > stream->last_seq) {
-            stream->last_seq = snap->seq;
-            const std::string event =
-                "id: " + std::to_string(snap->seq) + "\ndata: " + snap->json_text + "\n\n";
-            return sink.write(event.data(), event.size());
-          }
-          static constexpr std::string_view kKeepAlive = ": keep-alive\n\n";
-          return sink.write(kKeepAlive.data(), kKeepAlive.size());
-        },
+        [this, stream](std::size_t, httplib::DataSink& sink) { return stream_step(*stream, sink); },
         // Runs when the response is destroyed, however the stream ended.
         [this](bool) { sse_clients.fetch_sub(1); });
+  }
+
+  /// ?history=1 and ?after=ID; false after answering 400 or 503.
+  bool stream_history_params(const httplib::Request& req, httplib::Response& res, Stream& stream) {
+    const std::optional<std::string> flag = http::query_param(req, "history");
+    const std::optional<std::string> after = http::query_param(req, "after");
+    if (!flag && !after) return true;
+    if (flag && !http::parse_flag(*flag)) {
+      send_error(res, 400, "history must be true or false");
+      return false;
+    }
+    stream.history = !flag || *http::parse_flag(*flag);
+    if (!stream.history) return true;
+    if (history == nullptr) {
+      send_error(res, 503, "this monitor keeps no history");
+      return false;
+    }
+    stream.history_after = history->last_id();
+    if (after) {
+      const std::optional<std::uint64_t> id = http::parse_u64(*after);
+      if (!id) {
+        send_error(res, 400, "after must be a history record id (a non-negative integer)");
+        return false;
+      }
+      stream.history_after = *id;
+    }
+    return true;
+  }
+
+  /// One turn of an event stream: waits for news, writes it. False ends it.
+  bool stream_step(Stream& stream, httplib::DataSink& sink) {
+    std::string out;
+    if (!stream.started) {
+      stream.started = true;
+      out = "retry: 1000\n\n";  // reconnect quickly after a monitor restart
+    } else {
+      std::shared_ptr<const ClusterSnapshot> snap = poller.latest();
+      if (!snap || snap->seq <= stream.last_seq) {
+        snap = poller.wait_newer(stream.last_seq,
+                                 std::chrono::milliseconds(options.sse_keepalive_ms), &stopping);
+      }
+      if (stopping.load() || poller.stopped()) {
+        sink.done();
+        return true;
+      }
+      poller.note_demand();  // an open stream keeps the fast cadence
+      if (snap && snap->seq > stream.last_seq) {
+        stream.last_seq = snap->seq;
+        append_snapshot(stream, *snap, out);
+      }
+    }
+    append_history(stream, out);
+    const std::uint64_t now = steady_ms();
+    if (out.empty() &&
+        now >= stream.written_at_ms + static_cast<std::uint64_t>(options.sse_keepalive_ms)) {
+      out = ": keep-alive\n\n";
+    }
+    if (out.empty()) return true;
+    stream.written_at_ms = now;
+    return sink.write(out.data(), out.size());
+  }
+
+  void append_snapshot(Stream& stream, const ClusterSnapshot& snap, std::string& out) const {
+    const std::uint64_t now = steady_ms();
+    const bool quiet_due =
+        now >= stream.sent_at_ms + static_cast<std::uint64_t>(options.sse_quiet_snapshot_ms);
+    if (stream.sent_at_ms != 0 && snap.content_key == stream.sent_key && !quiet_due) return;
+    stream.sent_key = snap.content_key;
+    stream.sent_at_ms = now;
+    out += "id: " + std::to_string(snap.seq) + "\ndata: " + snap.json_text + "\n\n";
+  }
+
+  /// The history records the stream has not sent, as `event: history`.
+  void append_history(Stream& stream, std::string& out) const {
+    constexpr std::size_t kRecordsPerMessage = 2000;
+    if (!stream.history || history == nullptr) return;
+    for (int messages = 0; messages < 8; ++messages) {
+      const HistoryStore::Range range = history->after(stream.history_after, kRecordsPerMessage);
+      if (range.lines.empty()) return;
+      out += "event: history\ndata: [";
+      for (std::size_t i = 0; i < range.lines.size(); ++i) {
+        if (i > 0) out += ',';
+        out += range.lines[i];
+      }
+      out += "]\n\n";
+      stream.history_after = range.next_after;
+      if (!range.more) return;
+    }
+  }
+
+  // ---- history -------------------------------------------------------------------
+
+  /// GET /api/history?after=ID | ?from_ms=MS[&to_ms=MS], &limit=N: stored
+  /// records, oldest first, and where the history starts and ends.
+  void history_range(const httplib::Request& req, httplib::Response& res) {
+    constexpr std::uint64_t kLimitMax = 20000;
+    if (history == nullptr) {
+      send_error(res, 503, "this monitor keeps no history");
+      return;
+    }
+    std::optional<std::uint64_t> numbers[4];
+    const char* names[4] = {"after", "from_ms", "to_ms", "limit"};
+    for (int i = 0; i < 4; ++i) {
+      const std::optional<std::string> text = http::query_param(req, names[i]);
+      if (!text) continue;
+      numbers[i] = http::parse_u64(*text);
+      if (!numbers[i]) {
+        send_error(res, 400, std::string(names[i]) + " must be a non-negative integer");
+        return;
+      }
+    }
+    const auto& [after, from_ms, to_ms, limit] = numbers;
+    if (limit && (*limit == 0 || *limit > kLimitMax)) {
+      send_error(res, 400, "limit must be in 1.." + std::to_string(kLimitMax));
+      return;
+    }
+    if (after && from_ms) {
+      send_error(res, 400, "give either after or from_ms, not both");
+      return;
+    }
+    const std::size_t n = static_cast<std::size_t>(limit.value_or(5000));
+    const HistoryStore::Range range =
+        from_ms ? history->since(*from_ms, to_ms, n) : history->after(after.value_or(0), n);
+    std::string body = "{\"records\":[";
+    for (std::size_t i = 0; i < range.lines.size(); ++i) {
+      if (i > 0) body += ',';
+      body += range.lines[i];
+    }
+    json tail = {{"first_id", range.first_id},
+                 {"last_id", range.last_id},
+                 {"oldest_ms", range.oldest_at_ms},
+                 {"newest_ms", range.newest_at_ms},
+                 {"next_after", range.next_after},
+                 {"more", range.more},
+                 {"disk_error",
+                  history->disk_error().empty() ? json(nullptr) : json(history->disk_error())}};
+    body += "]," + http::dump_json(tail).substr(1);
+    http::send_json_text(res, 200, std::move(body));
   }
 
   // ---- one node ----------------------------------------------------------------
@@ -440,10 +566,13 @@ struct MonitorServer::Impl {
     server.asset("/", assets::kIndexHtml, "text/html; charset=utf-8");
     server.asset("/monitor.css", assets::kMonitorCss, "text/css; charset=utf-8");
     server.asset("/monitor.js", assets::kMonitorJs, "text/javascript; charset=utf-8");
+    server.asset("/theme.css", assets::kThemeCss, "text/css; charset=utf-8");
+    server.asset("/theme.js", assets::kThemeJs, "text/javascript; charset=utf-8");
     server.route("GET", "/favicon.ico", handle(&Impl::favicon));
     server.healthz();
     server.route("GET", "/api/cluster", handle(&Impl::cluster));
     server.route("GET", "/api/events", handle(&Impl::events));
+    server.route("GET", "/api/history", handle(&Impl::history_range));
     for (const std::string_view action : kNodeActions) {
       const std::string_view methods = node_route_methods(action);  // "POST" or "GET, HEAD"
       const std::string method(methods.substr(0, methods.find(',')));
@@ -465,8 +594,8 @@ struct MonitorServer::Impl {
   }
 };
 
-MonitorServer::MonitorServer(MonitorOptions options, ClusterPoller& poller)
-    : impl_(std::make_unique<Impl>(std::move(options), poller)) {}
+MonitorServer::MonitorServer(MonitorOptions options, ClusterPoller& poller, HistoryStore* history)
+    : impl_(std::make_unique<Impl>(std::move(options), poller, history)) {}
 
 MonitorServer::~MonitorServer() { stop(); }
 
@@ -478,6 +607,7 @@ void MonitorServer::stop() {
   // End the event streams first: each holds a worker that stop() joins.
   s.stopping = true;
   s.poller.interrupt_waiters();
+  if (s.history != nullptr) s.history->interrupt();
   s.server.stop();
 }
 

@@ -32,10 +32,16 @@ NodeDriver::NodeDriver(NodeOptions options, std::unique_ptr<transport::Transport
     : impl_(std::make_unique<Impl>()) {
   Impl& d = *impl_;
   d.options = std::move(options);
-  d.transport = std::move(transport);
+  // Every message leaves through the operator's slow network (`delay`).
+  auto delaying = std::make_unique<transport::DelayingTransport>(std::move(transport));
+  d.delays = delaying.get();
+  d.transport = std::move(delaying);
   d.log = std::move(logger);
   d.metrics = metrics ? std::move(metrics) : std::make_shared<Metrics>();
   d.started_ms = steady_ms();
+  d.started_us = wall_us();
+  d.events = std::make_shared<RaftEventLog>(d.options.event_capacity);
+  d.recorder = std::make_unique<RaftEventRecorder>(d.events, d.options.events);
   const std::string problem = d.options.raft.validate();
   if (!problem.empty()) throw std::invalid_argument(problem);
   d.open_and_recover();
@@ -77,6 +83,18 @@ std::uint64_t NodeDriver::Impl::raft_now_ms() const {
 // ---- the loop ----------------------------------------------------------------
 
 std::optional<std::chrono::microseconds> NodeDriver::Impl::until_deadline() const {
+  std::optional<std::chrono::microseconds> wait = until_core_deadline();
+  // Held messages leave even while the node is paused: they were sent before.
+  if (const auto due = delays->next_due()) {
+    const auto until_due = std::max(std::chrono::microseconds{0},
+                                    std::chrono::duration_cast<std::chrono::microseconds>(
+                                        *due - transport::DelayingTransport::Clock::now()));
+    wait = wait ? std::min(*wait, until_due) : until_due;
+  }
+  return wait;
+}
+
+std::optional<std::chrono::microseconds> NodeDriver::Impl::until_core_deadline() const {
   if (!runnable()) return std::nullopt;
   const TimeMs deadline_ms = node->next_deadline_ms();
   const TimeMs now_ms = raft_now_ms();
@@ -118,6 +136,7 @@ void NodeDriver::run() {
     d.transport->wake_peers();
     d.maybe_compact();
     d.stop_if_storage_failed();
+    d.observe_events();
     d.publish_and_sleep(pass, pace);
   }
   d.fail_everything("the node is shutting down");
@@ -181,13 +200,46 @@ void NodeDriver::Impl::publish_and_sleep(const LoopPass& pass, LoopPace& pace) {
 bool NodeDriver::Impl::deliver(Message m) {
   const auto type = static_cast<std::size_t>(m.type);
   if (type < metrics->messages_received.size()) metrics->messages_received[type]++;
+  recorder->received(m);
   // A paused or crashed node receives and drops, so no sender's request hangs.
-  if (!node || paused || storage_failed() || !ready.links().accepts_from(m.from)) {
+  if (const std::optional<DropReason> why = inbound_drop(m.from)) {
     metrics->messages_dropped++;
+    recorder->dropped(m, /*inbound=*/true, *why, wall_us());
     return false;
   }
   node->step(std::move(m));
   return true;
+}
+
+std::optional<DropReason> NodeDriver::Impl::inbound_drop(NodeId from) const {
+  if (!node) return DropReason::Crashed;
+  if (paused) return DropReason::Paused;
+  if (storage_failed()) return DropReason::Storage;
+  const LinkFilter& links = ready.links();
+  if (links.partitioned.count(from) > 0) return DropReason::Partition;
+  if (!links.accepts_from(from)) return DropReason::Cut;
+  return std::nullopt;
+}
+
+void NodeDriver::Impl::observe_events() {
+  if (!recorder->enabled()) return;
+  ObservedState s;
+  s.paused = paused;
+  s.crashed = crashed;
+  if (node) {
+    const std::uint64_t raft_now = raft_now_ms();
+    s.has_node = true;
+    s.role = node->role();
+    s.term = node->term();
+    s.leader = node->leader();
+    s.vote = node->voted_for();
+    s.pre_vote = node->pre_voting();
+    s.commit = node->commit_index();
+    s.timeout_ms = node->election_timeout_ms();
+    s.elapsed_ms =
+        s.role == Role::Leader ? 0 : raft_now - std::min(raft_now, node->election_timer_start_ms());
+  }
+  recorder->observe(s, wall_us());
 }
 
 namespace {
@@ -238,9 +290,19 @@ void NodeDriver::Impl::stop_if_storage_failed() {
 
 bool NodeDriver::Impl::send(Message m) {
   const auto type = static_cast<std::size_t>(m.type);
-  if (!transport->send(m)) return false;
+  if (!transport->send(m)) {
+    recorder->dropped(m, /*inbound=*/false, DropReason::QueueFull, wall_us());
+    return false;
+  }
   if (type < metrics->messages_sent.size()) metrics->messages_sent[type]++;
+  recorder->sent(m, delays->delay_ms(m.to), wall_us());
   return true;
+}
+
+void NodeDriver::Impl::on_filtered(const Message& m) {
+  const bool partition = ready.links().partitioned.count(m.to) > 0;
+  recorder->dropped(m, /*inbound=*/false, partition ? DropReason::Partition : DropReason::Cut,
+                    wall_us());
 }
 
 bool NodeDriver::Impl::restore(const Snapshot& snapshot) {
@@ -254,6 +316,7 @@ bool NodeDriver::Impl::restore(const Snapshot& snapshot) {
   }
   metrics->snapshots_installed++;
   applied_bytes_since_snapshot = 0;
+  recorder->snapshot(snapshot.meta.last_index, /*installed=*/true, wall_us());
   // Writes whose entries were folded into the snapshot: the outcome is not
   // known here; a retry with the same client id and sequence is safe.
   resolve_writes_up_to(snapshot.meta.last_index);
@@ -424,6 +487,7 @@ bool NodeDriver::Impl::take_snapshot(std::string* error) {
   }
   metrics->snapshots_taken++;
   applied_bytes_since_snapshot = 0;
+  recorder->snapshot(snap.meta.last_index, /*installed=*/false, wall_us());
   log->info("snapshot at index {} (term {}), {} bytes; log now starts at {}", snap.meta.last_index,
             snap.meta.last_term, snap.data->size(), node->log().first_index());
   return true;
@@ -502,6 +566,7 @@ bool NodeDriver::Impl::publish(bool force) {
   s->election_timeout_min_ms = options.raft.election_timeout_min_ms;
   s->election_timeout_max_ms = options.raft.election_timeout_max_ms;
   s->storage_error = storage_error;
+  s->delaying = delays->delays();
   s->published_at_ms = now;
   s->uptime_ms = now - started_ms;
   if (node) {
@@ -546,6 +611,12 @@ std::shared_ptr<const NodeStatus> NodeDriver::status() const {
   std::lock_guard lock(impl_->status_mutex);
   return impl_->status;
 }
+
+RaftEventLog::Page NodeDriver::events(std::uint64_t after, std::size_t limit) const {
+  return impl_->events->read(after, limit);
+}
+
+std::uint64_t NodeDriver::started_us() const { return impl_->started_us; }
 
 std::vector<std::string> NodeDriver::command_history() const {
   std::lock_guard lock(impl_->history_mutex);

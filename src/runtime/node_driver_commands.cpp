@@ -307,10 +307,53 @@ CommandReply drop_to(Impl& d, const Args& args) {
 CommandReply heal(Impl& d, const Args& args) {
   if (!args.empty()) return refused("heal takes no arguments");
   d.ready.links().heal();
+  d.delays->clear_delays();
   return ok("healed: traffic flows to and from every node",
             {{"partitioned", nlohmann::json::array()},
              {"dropping_from", nlohmann::json::array()},
-             {"dropping_to", nlohmann::json::array()}});
+             {"dropping_to", nlohmann::json::array()},
+             {"delaying", nlohmann::json::object()}});
+}
+
+nlohmann::json delaying_json(const std::map<NodeId, std::uint32_t>& delays) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [rank, ms] : delays) out[std::to_string(rank)] = ms;
+  return out;
+}
+
+/// `delay R1 R2 ... MS` or `delay all MS`: messages to those ranks are held
+/// for MS before they leave (0 clears); `heal` clears every delay.
+CommandReply delay(Impl& d, const Args& args) {
+  constexpr const char* kUsage =
+      "delay needs ranks and milliseconds: delay R1 R2 ... MS, or delay all MS";
+  if (args.size() < 2) return refused(kUsage);
+  const std::string& ms_text = args.back();
+  std::uint32_t ms = 0;
+  const auto [end, ec] = std::from_chars(ms_text.data(), ms_text.data() + ms_text.size(), ms);
+  if (ec != std::errc() || end != ms_text.data() + ms_text.size() ||
+      ms > transport::DelayingTransport::kMaxDelayMs) {
+    return refused("'" + ms_text + "' is not a delay in milliseconds (0.." +
+                   std::to_string(transport::DelayingTransport::kMaxDelayMs) + ")");
+  }
+  const Args rank_args(args.begin(), args.end() - 1);
+  std::vector<NodeId> ranks;
+  if (rank_args.size() == 1 && rank_args[0] == "all") {
+    for (NodeId r : d.options.raft.voters) {
+      if (r != d.options.raft.id) ranks.push_back(r);
+    }
+  } else {
+    std::string error;
+    const int size = static_cast<int>(d.options.raft.voters.size());
+    auto parsed = parse_peer_ranks("delay", rank_args, size, d.options.raft.id, &error);
+    if (!parsed) return refused(error);
+    ranks = std::move(*parsed);
+  }
+  if (ranks.empty()) return refused("there is no other node to delay messages to");
+  for (NodeId r : ranks) d.delays->set_delay(r, ms);
+  const std::string what =
+      ms == 0 ? "no longer delaying messages to node(s) " : "holding each message to node(s) ";
+  return ok(what + join(ranks) + (ms == 0 ? "" : " for " + std::to_string(ms) + " ms"),
+            {{"delaying", delaying_json(d.delays->delays())}});
 }
 
 /// One row per operator command: the table that validation, dispatch and
@@ -396,6 +439,7 @@ constexpr CommandSpec kCommands[] = {
     {"drop_from", false, false, drop_from},
     {"drop_to", false, false, drop_to},
     {"heal", false, false, heal},
+    {"delay", false, false, delay},
     {"transfer_leadership", true, false, transfer_leadership},
     {"snapshot", false, false, snapshot},
     {"add_node", true, false, add_node},
@@ -436,6 +480,7 @@ std::future<CommandReply> NodeDriver::command(std::string name, std::vector<std:
     std::string line = name;
     for (const std::string& a : args) line += " " + (a.size() > 60 ? a.substr(0, 60) + "..." : a);
     d->record_history(line);
+    d->recorder->command(line, reply.ok, wall_us());
     if (reply.ok) {
       d->log->info("command {}: {}", line, reply.result);
     } else {

@@ -21,6 +21,7 @@
 #include "runtime/node_driver.hpp"
 #include "runtime/ready_step.hpp"
 #include "storage/file_store.hpp"
+#include "transport/delaying_transport.hpp"
 
 namespace raft::runtime {
 
@@ -83,6 +84,12 @@ struct NodeDriver::Impl final : ReadyHost {
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<Metrics> metrics;
   std::uint64_t started_ms = 0;
+  std::uint64_t started_us = 0;
+  /// The `delay` faults: the wrapper `transport` points to (owned by it).
+  transport::DelayingTransport* delays = nullptr;
+  /// The Raft events (thread-safe ring) and what fills it (loop thread).
+  std::shared_ptr<RaftEventLog> events;
+  std::unique_ptr<RaftEventRecorder> recorder;
 
   // ---- loop thread only ----
   std::unique_ptr<storage::FileStore> file_store;
@@ -132,7 +139,13 @@ struct NodeDriver::Impl final : ReadyHost {
   void stop_if_storage_failed();
   std::uint64_t raft_now_ms() const;
   /// How long until the core's next timer deadline; nullopt if no timer runs.
+  std::optional<std::chrono::microseconds> until_core_deadline() const;
+  /// The same, or sooner when a delayed message is due to leave.
   std::optional<std::chrono::microseconds> until_deadline() const;
+  /// Why a message from `from` is dropped on arrival; nullopt: it is stepped.
+  std::optional<DropReason> inbound_drop(NodeId from) const;
+  /// Records what changed in this pass (RaftEventRecorder::observe).
+  void observe_events();
   bool deliver(Message m);
   /// The core may be ticked and stepped: it exists, is not paused, has storage.
   bool runnable() const { return node && !paused && !storage_failed(); }
@@ -153,6 +166,7 @@ struct NodeDriver::Impl final : ReadyHost {
   void on_durable(Index index) override;
   void on_storage_failure(const std::string& what) override;
   bool send(Message m) override;
+  void on_filtered(const Message& m) override;
   bool restore(const Snapshot& snapshot) override;
   void apply(Entry e) override;
   void on_read_state(const ReadState& r) override;

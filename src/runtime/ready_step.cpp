@@ -70,7 +70,10 @@ bool ReadyStep::persist(Ready& ready, ReadyHost& host, ReadyOutcome& outcome, bo
 
 void ReadyStep::send(std::vector<Message>& messages, ReadyHost& host, ReadyOutcome& outcome) const {
   for (Message& m : messages) {
-    if (links_.allows_to(m.to) && host.send(std::move(m))) {
+    if (!links_.allows_to(m.to)) {
+      host.on_filtered(m);
+      ++outcome.dropped;
+    } else if (host.send(std::move(m))) {
       ++outcome.sent;
     } else {
       ++outcome.dropped;

@@ -4,10 +4,12 @@ driven through Firefox's own remote protocol, Marionette, so it needs nothing
 beyond Debian's firefox-esr and Python's standard library.
 
 launch_cluster starts 3 nodes; headless Firefox opens the monitor, sees the
-node cards and one leader, pauses the leader with its button and sees another
-node take over, writes a key and sees it in every node's log row, checks that
-the text was not rendered as HTML and saves a screenshot. Every process it
-starts is stopped by PID.
+nodes on the ring and one leader, slows every node down (`delay all 300`,
+typed into the actions beside each node), forces an election from the ring
+and sees the CANDIDATE and its vote messages, then the new leader; pauses
+the picture and steps back with the slider to the CANDIDATE; writes a key
+and sees it in every node's log row, checks that the text was not rendered
+as HTML and saves a screenshot. Every process it starts is stopped by PID.
 
 Usage: monitor_firefox_e2e.py BIN_DIR SCREENSHOT_PATH   (FIREFOX=path to override)
 """
@@ -190,6 +192,17 @@ def open_firefox(binary, attempts=2):
                 raise
 
 
+def open_actions(m, node):
+    """Clicks node `node` on the ring and waits for its actions beside it."""
+    m.js("""const pop = document.getElementById('popover');
+            if (pop.hidden || pop.dataset.node !== arguments[0]) {
+              document.querySelector(`#ring g.node[data-node='${arguments[0]}']`)
+                .dispatchEvent(new MouseEvent('click', {bubbles: true}));
+            }""", node)
+    m.wait("const pop = document.getElementById('popover');"
+           "return !pop.hidden && pop.dataset.node === arguments[0]", f"the actions of node {node}", node)
+
+
 def main():
     bin_dir, screenshot = sys.argv[1], sys.argv[2]
     sys.stdout.reconfigure(line_buffering=True)  # ctest's pipe keeps the order of steps
@@ -200,8 +213,8 @@ def main():
     launcher = subprocess.Popen(
         [os.path.join(bin_dir, "launch_cluster"), "--nodes", "3",
          "--discovery_port", str(discovery_port), "--monitor_port", str(monitor_port),
-         "--base_port", str(base_port), "--min_election_timeout", "500",
-         "--max_election_timeout", "1000", "--heartbeat_interval", "100",
+         "--base_port", str(base_port), "--min_election_timeout", "1500",
+         "--max_election_timeout", "3000", "--heartbeat_interval", "250",
          "--initial_delay_ms", "300", "--data_dir", data_dir, "--fsync", "never"],
         stdout=subprocess.PIPE, text=True)
     browser = None
@@ -226,25 +239,49 @@ def main():
         browser, m = open_firefox(firefox)
         m.call("WebDriver:Navigate", {"url": f"http://127.0.0.1:{monitor_port}/"})
 
-        m.wait("return document.querySelectorAll('#cards .card').length === 3", "3 node cards")
-        print("e2e-firefox: 3 node cards")
-        m.wait("return document.querySelectorAll('#cards .card.state-leader').length === 1",
-               "one leader")
-        leader = m.js("return document.querySelector('#cards .card.state-leader h3')"
-                      ".textContent.replace(/\\D+/g, '')")
-        print(f"e2e-firefox: one leader, node {leader}")
+        m.wait("return document.querySelectorAll('#ring g.node').length === 3 && "
+               "document.querySelectorAll('#cards .card').length === 3", "3 nodes")
+        leader = m.wait("const g = document.querySelector('#ring g.node.s-leader');"
+                        "return g ? g.dataset.node : null", "one leader")
+        print(f"e2e-firefox: 3 nodes on the ring, node {leader} leads")
 
-        m.js("document.querySelector('#cards .card.state-leader button[data-cmd=\"pause\"]').click()")
-        new_leader = m.wait(
-            "return [...document.querySelectorAll('#cards .card.state-leader h3')]"
-            ".map((h) => h.textContent.replace(/\\D+/g, '')).find((id) => id !== arguments[0])",
-            "a new leader", leader)
-        print(f"e2e-firefox: paused node {leader}; node {new_leader} leads now")
+        # Slow motion on every node, from each node's actions beside the ring.
+        for node in ("0", "1", "2"):
+            open_actions(m, node)
+            m.js("""const f = document.querySelector('#popover .freetext');
+                    f.querySelector('input').value = 'delay all 300';
+                    f.querySelector('button').click();""")
+        m.wait("return document.querySelectorAll('#ring .link.delayed').length === 6",
+               "six delayed links")
+        print("e2e-firefox: every node holds each message for 300 ms")
 
-        # Resume the paused node so every node's log can receive the write.
-        m.js("""const card = [...document.querySelectorAll('#cards .card')]
-                  .find((c) => c.querySelector('h3').textContent.replace(/\\D+/g, '') === arguments[0]);
-                card.querySelector('button[data-cmd="resume"]').click();""", leader)
+        candidate = next(n for n in ("0", "1", "2") if n != leader)
+        open_actions(m, candidate)
+        m.js("""[...document.querySelectorAll('#popover button')]
+                  .find((b) => b.textContent === 'Trigger election').click();""")
+        m.wait("return !!document.querySelector(`#ring g.node.s-candidate[data-node='${arguments[0]}']`)"
+               " && document.querySelectorAll('#msgs .msg.vote').length > 0",
+               "a CANDIDATE and vote messages", candidate)
+        print(f"e2e-firefox: node {candidate} is CANDIDATE and its vote requests fly")
+        m.wait("return !!document.querySelector(`#ring g.node.s-leader[data-node='${arguments[0]}']`)",
+               "the candidate leads", candidate)
+        print(f"e2e-firefox: node {candidate} leads")
+
+        # Pause the picture and step back with the slider to the election.
+        m.js("document.getElementById('play-pause').click()")
+        m.wait("""const s = document.getElementById('slider');
+                  if (document.querySelector('#ring g.node.s-candidate')) return true;
+                  s.value = String(Number(s.value) - 1);
+                  s.dispatchEvent(new Event('input', {bubbles: true}));
+                  return false;""", "the CANDIDATE when stepping back")
+        print("e2e-firefox: paused; the slider stepped back to the CANDIDATE")
+        m.js("document.getElementById('play-live').click()")
+        for node in ("0", "1", "2"):
+            open_actions(m, node)
+            m.js("""const f = document.querySelector('#popover .freetext');
+                    f.querySelector('input').value = 'heal';
+                    f.querySelector('button').click();""")
+
         m.js("""const set = (id, v) => { const e = document.getElementById(id); e.value = v;
                   e.dispatchEvent(new Event('input', {bubbles: true})); };
                 set('kv-key', 'e2e-ff-key'); set('kv-value', '<b>from firefox</b>');
@@ -254,7 +291,7 @@ def main():
                     .some((c) => (c.title || '').includes('e2e-ff-key')));""",
                "the key in every node's log")
         print("e2e-firefox: the key is in every node's log")
-        if m.js("return document.querySelectorAll('#logs b, #cards b').length") != 0:
+        if m.js("return document.querySelectorAll('#logs b, #cards b, #events b').length") != 0:
             raise RuntimeError("user text was rendered as HTML")
         png = m.call("WebDriver:TakeScreenshot", {"full": True})["value"]
         with open(screenshot, "wb") as f:

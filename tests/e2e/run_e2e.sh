@@ -24,9 +24,10 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 work="$build/e2e"
 mkdir -p "$work"
-cp "$src/tests/e2e/package.json" "$src/tests/e2e/package-lock.json" "$src/tests/e2e/monitor_e2e.mjs" "$work/"
+cp "$src/tests/e2e/package.json" "$src/tests/e2e/package-lock.json" "$src/tests/e2e/monitor_e2e.mjs" \
+   "$src/tests/e2e/free_ports.mjs" "$work/"
 if [[ ! -d "$work/node_modules/playwright-core" ]]; then
   (cd "$work" && npm ci --no-audit --no-fund --silent)
 fi
 cd "$work"
-exec node monitor_e2e.mjs "$build" "$build/e2e/monitor.png"
+exec node monitor_e2e.mjs "$build" "$build/e2e/shots"

@@ -924,5 +924,56 @@ TEST(NodeServer, FollowerRedirectsWritesToTheLeader) {
   fs::remove_all(dir);
 }
 
+// ---- Raft events and the delay fault (runtime/raft_events.hpp) -------------------
+
+TEST(NodeServer, ServesItsRaftEventsAfterASequenceNumber) {
+  SingleNode n("events");
+  ASSERT_TRUE(n.wait_leader());
+  ASSERT_EQ(n.command("pause")->status, 200);
+  ASSERT_EQ(n.command("resume")->status, 200);
+  const json all = body_of(n.http().Get("/events?after=0"));
+  ASSERT_TRUE(all["events"].is_array()) << all.dump();
+  EXPECT_TRUE(all["boot"].is_number_unsigned());
+  EXPECT_EQ(all["node_id"], "0");
+  bool leader = false, paused = false, command = false;
+  std::uint64_t seq = 0;
+  for (const json& e : all["events"]) {
+    EXPECT_GT(e["seq"].get<std::uint64_t>(), seq) << "in order";
+    seq = e["seq"].get<std::uint64_t>();
+    EXPECT_TRUE(e["t"].is_number_unsigned());
+    leader |= e["k"] == "state" && e["state"] == "LEADER";
+    paused |= e["k"] == "state" && e["paused"] == true;
+    command |= e["k"] == "command" && e["text"] == "pause" && e["ok"] == true;
+  }
+  EXPECT_TRUE(leader && paused && command) << all.dump();
+  EXPECT_EQ(all["last_seq"], seq);
+  const json none = body_of(n.http().Get("/events?after=" + std::to_string(seq)));
+  EXPECT_TRUE(none["events"].empty()) << none.dump();
+  const json one = body_of(n.http().Get("/events?after=0&limit=1"));
+  EXPECT_EQ(one["events"].size(), 1u);
+  for (const char* bad : {"/events?after=x", "/events?limit=0", "/events?limit=4097"}) {
+    const auto r = n.http().Get(bad);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad;
+  }
+}
+
+TEST(NodeServer, DelayIsShownInStatusAndRefusedWithoutOtherNodes) {
+  SingleNode n("delay");
+  ASSERT_TRUE(n.wait_leader());
+  EXPECT_TRUE(n.status()["delaying"].is_object());
+  EXPECT_TRUE(n.status()["delaying"].empty());
+  const auto r = n.command("delay all 100");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_EQ(n.command("delay 0 100")->status, 400) << "not itself";
+  const auto css = n.http().Get("/theme.css");
+  const auto js = n.http().Get("/theme.js");
+  ASSERT_TRUE(css && js);
+  EXPECT_EQ(css->status, 200);
+  EXPECT_EQ(js->status, 200);
+  EXPECT_EQ(js->body.find("http"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace raft::http

@@ -96,6 +96,27 @@ FakeNode::FakeNode(int rank) : rank_(rank) {
     for (const auto& [name, value] : kv_headers_) res.set_header(name.c_str(), value);
     res.set_content(kv_body_, "application/json");
   };
+  // GET /events?after=SEQ as raft_node answers it (runtime/raft_events.hpp).
+  server_.Get("/events", [this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    const std::uint64_t after =
+        req.has_param("after") ? std::stoull(req.get_param_value("after")) : 0;
+    std::lock_guard lock(mutex_);
+    json list = json::array();
+    for (const json& e : events_) {
+      if (e["seq"].get<std::uint64_t>() > after) list.push_back(e);
+    }
+    const std::uint64_t last = events_.empty() ? 0 : events_.back()["seq"].get<std::uint64_t>();
+    res.set_content(json{{"node_id", std::to_string(rank_)},
+                         {"boot", boot_},
+                         {"first_seq", events_.empty() ? 0 : 1},
+                         {"last_seq", last},
+                         {"lost", 0},
+                         {"overwritten", 0},
+                         {"events", std::move(list)}}
+                        .dump(),
+                    "application/json");
+  });
   server_.Get(R"(/kv/.*)", kv);
   server_.Put(R"(/kv/.*)", kv);
   server_.Delete(R"(/kv/.*)", kv);
@@ -119,6 +140,18 @@ void FakeNode::set_status(const std::string& state, std::uint64_t term,
       {"timers", {{"election_timeout_ms", 3000}, {"election_elapsed_ms", 100}, {"running", true}}}};
   std::lock_guard lock(mutex_);
   status_body_ = s.dump();
+}
+
+void FakeNode::add_event(json event) {
+  std::lock_guard lock(mutex_);
+  event["seq"] = events_.size() + 1;
+  events_.push_back(std::move(event));
+}
+
+void FakeNode::restart_events(std::uint64_t boot) {
+  std::lock_guard lock(mutex_);
+  boot_ = boot;
+  events_.clear();
 }
 
 void FakeNode::set_command_answer(int status, std::string body) {

@@ -81,6 +81,10 @@ class FakeNode : public FakeServer {
   /// The /kv answer for every method: status, body and extra headers.
   void set_kv_answer(int status, std::string body,
                      std::vector<std::pair<std::string, std::string>> headers = {});
+  /// Records a Raft event for GET /events (its "seq" is set: 1, 2, ...).
+  void add_event(nlohmann::json event);
+  /// Events are numbered again from 1 under a new boot (a restarted node).
+  void restart_events(std::uint64_t boot);
 
  private:
   int rank_;
@@ -91,6 +95,8 @@ class FakeNode : public FakeServer {
   int kv_status_ = 200;
   std::string kv_body_ = R"({"ok":true,"index":1,"term":1})";
   std::vector<std::pair<std::string, std::string>> kv_headers_;
+  std::uint64_t boot_ = 1'700'000'000'000'000;
+  std::vector<nlohmann::json> events_;
 };
 
 /// Discovery's GET /state with a scripted body.

@@ -2,10 +2,12 @@
 // process, pointed at fake nodes and a fake discovery served by this test.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -432,6 +434,116 @@ TEST_F(WebMonitorTest, SigtermStopsCleanlyWhileAStreamIsOpen) {
   EXPECT_EQ(monitor_->stop(SIGTERM, 10s), 0) << monitor_->output();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   reader.join();
+}
+
+// ---- the event history ---------------------------------------------------------------
+
+/// The records of /api/history (all of them), or an empty array.
+json history_records(int port) {
+  const HttpAnswer a = http_request(port, "GET", "/api/history?after=0&limit=20000");
+  const json body = a.json();
+  return a.status == 200 && body.is_object() ? body["records"] : json::array();
+}
+
+int count_records(const json& records, const std::string& kind, const std::string& node) {
+  int n = 0;
+  for (const json& r : records) n += r["k"] == kind && r["node"] == node ? 1 : 0;
+  return n;
+}
+
+TEST_F(WebMonitorTest, HistoryGathersEachEventOnceAndKeepsItAcrossARestart) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("raft_monitor_history_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  nodes_[2]->add_event({{"t", 1'790'000'000'000'000},
+                        {"k", "state"},
+                        {"state", "CANDIDATE"},
+                        {"term", 6},
+                        {"timeout_ms", 700},
+                        {"elapsed_ms", 0}});
+  nodes_[2]->add_event({{"t", 1'790'000'000'000'100},
+                        {"k", "send"},
+                        {"type", "vote"},
+                        {"peer", "1"},
+                        {"term", 6},
+                        {"index", 1},
+                        {"hold_ms", 300}});
+  start_monitor({"--data_dir", dir.string()});
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json r = history_records(monitor_port_);
+        return count_records(r, "send", "2") == 1 && count_records(r, "status", "1") >= 1;
+      },
+      kStateDeadline));
+  // More rounds ask for what came after; nothing is stored twice.
+  nodes_[2]->add_event({{"t", 1'790'000'000'000'200},
+                        {"k", "send"},
+                        {"type", "vote"},
+                        {"peer", "0"},
+                        {"term", 6},
+                        {"index", 1}});
+  ASSERT_TRUE(
+      wait_until([&] { return count_records(history_records(monitor_port_), "send", "2") == 2; },
+                 kStateDeadline));
+  ASSERT_TRUE(nodes_[2]->last("GET", "/events?after=2"));
+  EXPECT_EQ(count_records(history_records(monitor_port_), "state", "2"), 1);
+  const json vote = [&] {
+    for (const json& r : history_records(monitor_port_)) {
+      if (r["k"] == "send" && r["peer"] == "1") return r;
+    }
+    return json();
+  }();
+  EXPECT_EQ(vote["hold_ms"], 300);
+  EXPECT_EQ(vote["type"], "vote");
+
+  // A restarted monitor has its history back and goes on after it.
+  ASSERT_EQ(monitor_->stop(SIGTERM, 10s), 0) << monitor_->output();
+  start_monitor({"--data_dir", dir.string()});
+  EXPECT_EQ(count_records(history_records(monitor_port_), "send", "2"), 2);
+  ASSERT_TRUE(
+      wait_until([&] { return bool(nodes_[2]->last("GET", "/events?after=3")); }, kStateDeadline))
+      << "the cursor was restored from the history";
+  EXPECT_EQ(count_records(history_records(monitor_port_), "send", "2"), 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(WebMonitorTest, TheEventStreamCarriesNewHistoryRecords) {
+  nodes_[1]->add_event(
+      {{"t", 1'790'000'000'000'000}, {"k", "command"}, {"text", "<b>pause</b>"}, {"ok", true}});
+  start_monitor();
+  httplib::Client client("127.0.0.1", monitor_port_);
+  client.set_read_timeout(5s);
+  std::string stream;
+  client.Get("/api/events?history=1&after=0", [&](const char* data, std::size_t size) {
+    stream.append(data, size);
+    return stream.find("<b>pause</b>") == std::string::npos;
+  });
+  const std::size_t at = stream.find("event: history\ndata: ");
+  ASSERT_NE(at, std::string::npos) << stream;
+  const std::size_t begin = at + std::string("event: history\ndata: ").size();
+  const json records =
+      json::parse(stream.substr(begin, stream.find('\n', begin) - begin), nullptr, false);
+  ASSERT_TRUE(records.is_array()) << stream;
+  EXPECT_GE(records.size(), 1u);
+  for (const json& r : records) EXPECT_TRUE(r["id"].is_number_unsigned()) << r.dump();
+}
+
+TEST_F(WebMonitorTest, HistoryQueriesAreCheckedAndBadOnesAre400) {
+  start_monitor();
+  settled_cluster();
+  const HttpAnswer ok = call("GET", "/api/history?from_ms=0&limit=10");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  const json body = ok.json();
+  ASSERT_TRUE(body.is_object()) << ok.body;
+  EXPECT_TRUE(body["records"].is_array());
+  EXPECT_LE(body["records"].size(), 10u);
+  EXPECT_TRUE(body["first_id"].is_number_unsigned());
+  EXPECT_TRUE(body["more"].is_boolean());
+  expect_json_error(call("GET", "/api/history?after=x"), 400);
+  expect_json_error(call("GET", "/api/history?limit=0"), 400);
+  expect_json_error(call("GET", "/api/history?limit=20001"), 400);
+  expect_json_error(call("GET", "/api/history?after=1&from_ms=2"), 400);
+  expect_json_error(call("GET", "/api/events?history=maybe"), 400);
 }
 
 TEST(WebMonitorAlone, WithNoNodeAtAllKvIs503) {

@@ -3,9 +3,11 @@
 // an in-process transport. Every wait is for a condition with a deadline.
 #include "runtime/node_driver.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -338,6 +340,99 @@ TEST(NodeDriver, SnapshotsCompactTheLogAndCatchUpALaggingFollower) {
     return s.ok && s.value == "113";
   }));
   EXPECT_GT(c.at(f).status()->snapshot_index, 0u) << "it caught up through InstallSnapshot";
+}
+
+// ---- the `delay` fault and the Raft events (raft_events.hpp) ----------------------
+
+TEST(NodeDriver, DelayHoldsMessagesToTheChosenRanksAndHealClearsIt) {
+  DriverCluster c(3, "delay");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId f = (leader + 1) % 3;
+  EXPECT_FALSE(c.command(leader, "delay", {"1"}).ok) << "needs ranks and ms";
+  EXPECT_FALSE(c.command(leader, "delay", {"x", "50"}).ok);
+  EXPECT_FALSE(c.command(leader, "delay", {std::to_string(f), "60001"}).ok);
+  EXPECT_FALSE(c.command(leader, "delay", {std::to_string(leader), "50"}).ok) << "itself";
+  CommandReply d = c.command(leader, "delay", {"all", "120"});
+  ASSERT_TRUE(d.ok) << d.error;
+  EXPECT_EQ(d.fields["delaying"].size(), 2u);
+  EXPECT_EQ(c.at(leader).status()->delaying.size(), 2u);
+  // Every append waits 120 ms in the leader's transport, so no write can
+  // commit sooner (the timeouts are 150-300 ms: heartbeats still arrive).
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.put(leader, "slow", "motion").ok);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 120ms);
+  ASSERT_TRUE(c.command(leader, "delay", {std::to_string(f), "0"}).ok);
+  EXPECT_EQ(c.at(leader).status()->delaying.size(), 1u);
+  ASSERT_TRUE(c.command(leader, "heal").ok);
+  EXPECT_TRUE(c.at(leader).status()->delaying.empty());
+}
+
+/// The events of node `i` of kind `kind` (and message type `type`, for messages).
+std::vector<RaftEvent> events_of(NodeDriver& d, RaftEventKind kind,
+                                 std::optional<MessageType> type = std::nullopt) {
+  std::vector<RaftEvent> out;
+  for (const RaftEvent& e : d.events(0, 100000).events) {
+    if (e.kind == kind && (!type || e.type == *type)) out.push_back(e);
+  }
+  return out;
+}
+
+TEST(NodeDriver, RecordsAnElectionAsEvents) {
+  DriverCluster c(3, "events");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId f = (leader + 1) % 3;
+  ASSERT_TRUE(c.command(f, "trigger_election").ok);
+  ASSERT_TRUE(wait_for([&] { return c.agreed_leader() == f; }));
+  std::vector<RaftEvent> states = events_of(c.at(f), RaftEventKind::State);
+  const bool was_candidate = std::any_of(states.begin(), states.end(), [](const RaftEvent& e) {
+    return e.role == Role::Candidate && e.timeout_ms > 0;
+  });
+  EXPECT_TRUE(was_candidate) << "the forced election shows the CANDIDATE with its timeout";
+  EXPECT_GE(events_of(c.at(f), RaftEventKind::Send, MessageType::VoteRequest).size(), 2u);
+  const Term term = c.at(f).status()->term;
+  bool granted = false;
+  for (NodeId other = 0; other < 3; ++other) {
+    if (other == f) continue;
+    for (const RaftEvent& e :
+         events_of(c.at(other), RaftEventKind::Send, MessageType::VoteResponse)) {
+      granted |= e.peer == f && e.ok && e.term == term;
+    }
+  }
+  EXPECT_TRUE(granted) << "a voter's answer to the candidate is recorded as granted";
+  const std::vector<RaftEvent> commands = events_of(c.at(f), RaftEventKind::Command);
+  ASSERT_FALSE(commands.empty());
+  EXPECT_EQ(commands.back().text, "trigger_election");
+  // Every node numbers its events 1, 2, ... with time never going back.
+  const std::vector<RaftEvent> all = c.at(f).events(0, 100000).events;
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, all[i - 1].seq + 1);
+    EXPECT_GE(all[i].t_us + 1000, all[i - 1].t_us);
+  }
+}
+
+TEST(NodeDriver, RecordsMessagesDroppedByAPartitionAndByAPause) {
+  DriverCluster c(3, "dropevents");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId f = (leader + 1) % 3;
+  const NodeId g = (leader + 2) % 3;
+  ASSERT_TRUE(c.command(leader, "partition", {std::to_string(f)}).ok);
+  ASSERT_TRUE(c.command(g, "pause").ok);
+  EXPECT_TRUE(wait_for([&] {
+    bool partition = false;
+    for (const RaftEvent& e : events_of(c.at(leader), RaftEventKind::Drop)) {
+      partition |= e.peer == f && !e.inbound && e.reason == DropReason::Partition;
+    }
+    bool paused = false;
+    for (const RaftEvent& e : events_of(c.at(g), RaftEventKind::Drop)) {
+      paused |= e.inbound && e.reason == DropReason::Paused;
+    }
+    return partition && paused;
+  }));
+  ASSERT_TRUE(c.command(g, "resume").ok);
+  ASSERT_TRUE(c.command(leader, "heal").ok);
 }
 
 }  // namespace

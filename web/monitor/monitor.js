@@ -1,9 +1,17 @@
 // The cluster page of web_monitor.
 //
-// Data comes from the monitor only (the browser never calls a node): the
-// /api/events stream (Server-Sent Events) pushes the /api/cluster JSON a few
-// times a second; if the stream fails the page polls /api/cluster every
-// second and tries the stream again later.
+// Data comes from the monitor only (the browser never calls a node):
+//   - /api/history: the recorded history (the nodes' Raft events and the
+//     monitor's status frames), loaded at start and when the slider goes
+//     further back than what is loaded;
+//   - /api/events?history=1&after=ID (Server-Sent Events): new history
+//     records as they arrive, and the /api/cluster snapshot when it changes;
+//     if the stream fails the page polls /api/cluster and /api/history.
+//
+// The ring is drawn from the history at a view time T: live, T is half a
+// second behind the cluster (so every message recorded is drawn); paused, T
+// stands still; replaying, T runs at the chosen speed. The page draws only
+// while something moves (a message, a growing timer, a replay).
 //
 // Everything shown is built with createElement/textContent/setAttribute:
 // node ids, log lines, keys and values are data, never markup.
@@ -14,24 +22,25 @@
   // ---- constants ----------------------------------------------------------------------
 
   const POLL_MS = 1000;              // fallback polling period
-  const SSE_RETRY_MS = 15000;        // after falling back, try the stream again this often
-  const LOG_WINDOW = 40;             // entries shown per node
-  const LOG_REFETCH_MS = 1000;       // at most one /entries fetch per node per second
-  const TIMELINE_MS = 5 * 60 * 1000; // the timeline shows the last five minutes
+  const SSE_RETRY_MS = 5000;         // after falling back, try the stream again this often
+  const LIVE_LAG_MS = 600;           // the live ring runs this far behind the cluster
+  const MIN_FLIGHT_MS = 250;         // a message without a delay takes this long on screen
+  const DROP_SHOW_MS = 500;          // a dropped message's cross stays this long
+  const HISTORY_LOAD_MS = 15 * 60 * 1000;  // loaded at start: the last 15 minutes
+  const HISTORY_PAGE = 20000;
+  const RECORDS_MAX = 120000;        // records kept in the page
+  const LOG_REFETCH_MS = 1000;
   const DRAWER_REFRESH_MS = 1000;
   const TOAST_MS = 5000;
   const TOASTS_MAX = 5;
   const STATES = ['INITIAL', 'FOLLOWER', 'CANDIDATE', 'LEADER'];
-  // Leaders in the timeline and node chips: one hue per node id.
-  const NODE_COLORS = ['#22c55e', '#3b82f6', '#f59e0b', '#a855f7', '#ef4444', '#14b8a6',
-                       '#eab308', '#ec4899', '#6366f1', '#84cc16', '#06b6d4', '#f97316'];
-  // Log entries: one colour per term (cycling), as in RaftScope.
-  const TERM_COLORS = ['#93c5fd', '#fca5a5', '#86efac', '#fcd34d', '#c4b5fd', '#f9a8d4',
-                       '#5eead4', '#fdba74', '#a5b4fc', '#bef264'];
+  const REQUEST_OF = { vote_resp: 'vote', prevote_resp: 'prevote', append_resp: 'append', snap_resp: 'snap' };
+  const RING = { cx: 300, cy: 300, R: 215 };
+  // On a phone the ring is drawn at about 60% scale: bigger captions, a smaller orbit.
+  const phone = window.matchMedia('(max-width: 700px)');
 
-  // The SVG namespace, taken from the page's own <svg> (the HTML parser puts
-  // inline SVG there), so the script carries no URL at all.
   const SVG_NS = document.getElementById('ring').namespaceURI;
+  const reducedMotion = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)');
 
   // ---- small helpers ----------------------------------------------------------------------
 
@@ -51,6 +60,27 @@
     return e;
   }
 
+  function setAttrs(e, attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      const s = String(v);
+      if (e.getAttribute(k) !== s) e.setAttribute(k, s);
+    }
+  }
+
+  function setClass(e, cls) {
+    if (e.getAttribute('class') !== cls) e.setAttribute('class', cls);
+  }
+
+  function setDisplay(e, visible) {
+    const v = visible ? '' : 'none';
+    if (e.style.display !== v) e.style.display = v;
+  }
+
+  function setText(e, text) {
+    const s = String(text);
+    if (e.textContent !== s) e.textContent = s;
+  }
+
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
   }
@@ -63,25 +93,17 @@
     return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
   }
 
-  function nodeColor(id) {
-    const n = Number.parseInt(id, 10);
-    return NODE_COLORS[(Number.isFinite(n) ? n : 0) % NODE_COLORS.length];
+  function termClass(term) {
+    return 'term-' + (Math.abs(Math.trunc(num(term))) % 10);
   }
 
-  function termColor(term) {
-    return TERM_COLORS[Math.abs(num(term)) % TERM_COLORS.length];
+  function clock(ms, withMs) {
+    const d = new Date(ms);
+    const s = d.toLocaleTimeString([], { hour12: false });
+    return withMs ? s + '.' + String(Math.floor(ms % 1000)).padStart(3, '0') : s;
   }
 
-  function stateOf(node) {
-    const s = node && typeof node.state === 'string' ? node.state : 'offline';
-    return STATES.includes(s) ? s : 'offline';
-  }
-
-  function clock(date) {
-    return date.toLocaleTimeString([], { hour12: false });
-  }
-
-  function ms(v) {
+  function fmtMs(v) {
     if (typeof v !== 'number') return '–';
     return v >= 10000 ? (v / 1000).toFixed(1) + ' s' : Math.round(v) + ' ms';
   }
@@ -91,24 +113,75 @@
     return s.length > max ? s.slice(0, max) + '…' : s;
   }
 
-  function isOffline(node) { return !node || node.reachable === false || stateOf(node) === 'offline'; }
+  /// The last element of `arr` (sorted by .t) with t <= T, or null.
+  function lastAtOrBefore(arr, T) {
+    if (!arr || arr.length === 0) return null;
+    let lo = 0, hi = arr.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (arr[mid].t <= T) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
+    }
+    return found < 0 ? null : arr[found];
+  }
+
+  /// The index of the first element with key(e) > T.
+  function firstAfter(arr, T, key) {
+    let lo = 0, hi = arr.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (key(arr[mid]) <= T) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  function insertSorted(arr, rec) {
+    if (arr.length === 0 || arr[arr.length - 1].t <= rec.t) { arr.push(rec); return; }
+    arr.splice(firstAfter(arr, rec.t, (e) => e.t), 0, rec);
+  }
 
   // ---- state --------------------------------------------------------------------------------
 
   const app = {
     cluster: null,        // the last /api/cluster body
-    receivedAt: 0,        // performance.now() when it arrived
-    cards: new Map(),     // node id -> card handles
+    offsetMs: null,       // server wall clock minus ours (smallest seen)
+    cards: new Map(),     // node id -> row handles
     ringNodes: new Map(), // node id -> ring handles
-    logs: new Map(),      // node id -> {entries, first, commit, last, key, fetchedAt, inFlight, timer}
+    selected: null,       // node id whose actions are open
+    logs: new Map(),
+    logEnd: null,         // last index shown in the log grid; null: the newest
     logRenderKey: '',
-    lastRendered: new Map(), // node id -> highest index drawn (for the "new entry" pop)
-    segments: [],         // timeline: {start, end, leader, term}
-    events: [],           // {at: Date, text, leader}
-    initialTotal: new Map(),
     feed: { es: null, mode: 'connecting', pollTimer: null, pollGeneration: 0, retryTimer: null, lastMessage: 0 },
     drawer: { kind: null, id: null, timer: null },
+    view: { mode: 'live', t: 0, speed: 0.25, replayWall: 0, replayT: 0 },
+    frame: { pending: false, timer: null },
   };
+
+  // The history as the page holds it, indexed for drawing at any time T (ms).
+  const hist = {
+    ids: new Set(),
+    lastId: 0,
+    available: true,      // false: the monitor keeps no history (fall back to snapshots)
+    oldestMs: null,       // the oldest record the monitor has (ms)
+    loadedFromMs: null,   // records older than this are not loaded
+    count: 0,
+    frames: new Map(),    // node -> status frames, by t
+    states: new Map(),    // node -> state events, by t
+    sends: [],            // send events, by t
+    drops: [],            // drop events, by t
+    requests: new Map(),  // "from>to" -> request sends, by t (answers wait for them)
+    votes: [],            // vote and PreVote answers, by t
+    notable: [],          // what the events list shows, by t
+    steps: [],            // what the step buttons stop at, by t
+    maxFlight: MIN_FLIGHT_MS,
+    version: 0,
+    notableVersion: 0,    // grows when the events list or the strip has news
+  };
+
+  function nodeList(map, id) {
+    let arr = map.get(id);
+    if (!arr) { arr = []; map.set(id, arr); }
+    return arr;
+  }
 
   // ---- toasts -------------------------------------------------------------------------------
 
@@ -125,10 +198,9 @@
 
   // ---- HTTP -------------------------------------------------------------------------------------
 
-  // The cluster's auth token (launch_cluster --auth_token), needed for
-  // commands and writes when the cluster listens on a network. It comes in the
-  // URL fragment (#token=..., never sent to a server), is kept for this tab
-  // only, and is asked for once when the monitor answers 401.
+  // The cluster's auth token, needed for commands and writes when the cluster
+  // has one. It comes in the URL fragment (#token=..., never sent to a
+  // server), is kept for this tab only, and is asked for once on a 401.
   const TOKEN_KEY = 'raft_auth_token';
   (function takeTokenFromFragment() {
     const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
@@ -141,8 +213,7 @@
   }
 
   /// fetch() that always resolves to {status, json, text}; status 0 when the
-  /// monitor could not be reached at all. A 401 asks for the token once and
-  /// retries.
+  /// monitor could not be reached. A 401 asks for the token once and retries.
   async function call(method, path, body, contentType, retried) {
     const init = { method, cache: 'no-store', headers: {} };
     if (body !== undefined) {
@@ -182,7 +253,7 @@
     const answer = await call('POST', '/api/nodes/' + encodeURIComponent(id) + '/command',
                               JSON.stringify({ cmd }));
     if (button) { button.disabled = false; button.classList.remove('busy'); }
-    const what = 'node ' + id + ' · ' + cmd;
+    const what = 'node ' + id + ' · ' + preview(cmd, 60);
     if (answer.status >= 200 && answer.status < 300 && answer.json && answer.json.ok !== false) {
       toast('ok', what, show(answer.json.result));
     } else {
@@ -192,23 +263,1064 @@
     return answer;
   }
 
+  // ---- the history ---------------------------------------------------------------------------
+
+  /// Takes records from /api/history or the stream into the indexes.
+  function ingest(records) {
+    if (!Array.isArray(records) || records.length === 0) return;
+    let added = 0;
+    let earliest = Infinity;
+    for (const raw of records) {
+      if (!raw || typeof raw !== 'object' || typeof raw.id !== 'number' || hist.ids.has(raw.id)) continue;
+      hist.ids.add(raw.id);
+      hist.lastId = Math.max(hist.lastId, raw.id);
+      const r = raw;
+      r.t = num(r.t) / 1000;  // µs -> ms
+      if (r.t === 0) r.t = num(r.at);
+      if (typeof r.node !== 'string') continue;
+      index(r);
+      earliest = Math.min(earliest, r.t);
+      added++;
+    }
+    hist.count += added;
+    if (added > 0) {
+      hist.version++;
+      if (hist.oldestMs === null) {
+        let oldest = Infinity;
+        for (const r of records) oldest = Math.min(oldest, num(r.at, Infinity));
+        if (Number.isFinite(oldest)) hist.oldestMs = oldest;
+      }
+      if (hist.count > RECORDS_MAX) trimHistory();
+      onHistoryChanged(earliest);
+    }
+  }
+
+  function index(r) {
+    switch (r.k) {
+      case 'status': insertSorted(nodeList(hist.frames, r.node), r); break;
+      case 'state':
+        insertSorted(nodeList(hist.states, r.node), r);
+        insertSorted(hist.steps, r);
+        insertSorted(hist.notable, r);
+        hist.notableVersion++;
+        break;
+      case 'send': indexSend(r); break;
+      case 'drop': insertSorted(hist.drops, r); insertSorted(hist.steps, r); break;
+      case 'command': insertSorted(hist.notable, r); insertSorted(hist.steps, r); hist.notableVersion++; break;
+      case 'gap': case 'boot': insertSorted(hist.notable, r); hist.notableVersion++; break;
+      case 'commit': case 'snapshot': insertSorted(hist.steps, r); break;
+      default: break;
+    }
+  }
+
+  function indexSend(r) {
+    r.flight = num(r.hold_ms) > 0 ? num(r.hold_ms) : MIN_FLIGHT_MS;
+    hist.maxFlight = Math.max(hist.maxFlight, r.flight);
+    insertSorted(hist.sends, r);
+    if (!r.hb) insertSorted(hist.steps, r);
+    if (REQUEST_OF[r.type] === undefined) insertSorted(nodeList(hist.requests, r.node + '>' + r.peer), r);
+    if (r.type === 'vote_resp' || r.type === 'prevote_resp') insertSorted(hist.votes, r);
+  }
+
+  function trimHistory() {
+    // Keep the newest part: rebuild the indexes from what stays.
+    const all = [];
+    for (const arr of hist.frames.values()) all.push(...arr);
+    for (const arr of hist.states.values()) all.push(...arr);
+    all.push(...hist.sends, ...hist.drops);
+    for (const r of hist.notable) if (r.k !== 'state') all.push(r);
+    for (const r of hist.steps) if (r.k === 'commit' || r.k === 'snapshot') all.push(r);
+    all.sort((a, b) => a.t - b.t);
+    const keep = all.slice(Math.floor(all.length / 3));
+    hist.frames = new Map(); hist.states = new Map(); hist.requests = new Map();
+    hist.sends = []; hist.drops = []; hist.votes = []; hist.notable = []; hist.steps = [];
+    for (const r of keep) index(r);
+    hist.count = keep.length;
+    hist.loadedFromMs = keep.length ? keep[0].t : null;
+  }
+
+  async function loadHistory(fromMs, toMs) {
+    let path = '/api/history?from_ms=' + Math.max(0, Math.floor(fromMs)) + '&limit=' + HISTORY_PAGE;
+    if (toMs !== undefined) path += '&to_ms=' + Math.floor(toMs);
+    for (let page = 0; page < 6; page++) {
+      const answer = await call('GET', path);
+      if (answer.status === 503) { hist.available = false; return false; }
+      if (answer.status !== 200 || !answer.json || !Array.isArray(answer.json.records)) return false;
+      hist.available = true;
+      hist.oldestMs = num(answer.json.oldest_ms, hist.oldestMs || Date.now());
+      ingest(answer.json.records);
+      if (!answer.json.more) break;
+      path = '/api/history?after=' + num(answer.json.next_after) + '&limit=' + HISTORY_PAGE;
+    }
+    hist.loadedFromMs = hist.loadedFromMs === null ? fromMs : Math.min(hist.loadedFromMs, fromMs);
+    return true;
+  }
+
+  /// Without a history (an old monitor), each snapshot becomes a frame.
+  function framesFromSnapshot(data) {
+    if (hist.available || !Array.isArray(data.nodes)) return;
+    const t = num(data.updated_at_ms, Date.now());
+    const records = data.nodes.map((n, i) => {
+      const tm = n.timers || {};
+      return {
+        id: -(num(data.seq) * 1000 + i), k: 'status', node: String(n.node_id), t: t * 1000,
+        reachable: n.reachable !== false && n.state !== 'offline', state: n.state, term: n.term,
+        leader_id: n.leader_id, voted_for: n.voted_for, commit_index: n.commit_index, log_length: n.log_length,
+        paused: n.paused, crashed: n.crashed, pre_voting: n.pre_voting, partitioned: n.partitioned,
+        dropping_from: n.dropping_from, dropping_to: n.dropping_to, delaying: n.delaying,
+        election_timeout_ms: tm.election_timeout_ms, election_elapsed_ms: tm.election_elapsed_ms,
+        heartbeat_interval_ms: tm.heartbeat_interval_ms, running: tm.running,
+      };
+    });
+    ingest(records);
+  }
+
+  // ---- time ---------------------------------------------------------------------------------------
+
+  function serverNow() { return Date.now() + (app.offsetMs || 0); }
+  function liveT() { return serverNow() - LIVE_LAG_MS; }
+
+  function noteServerTime(serverMs) {
+    if (typeof serverMs !== 'number') return;
+    // The smallest lead seen is the truest (transit only ever adds).
+    // A snapshot is at most its transit old: the largest offset seen lately
+    // is the truest (it decays slowly, so a clock that drifts is followed).
+    const offset = serverMs - Date.now();
+    if (app.offsetMs === null || Math.abs(offset - app.offsetMs) > 5000) app.offsetMs = offset;
+    else app.offsetMs = Math.max(offset, app.offsetMs - 1);
+  }
+
+  /// The view time without switching a finished replay to live.
+  function viewTNoSwitch() {
+    const v = app.view;
+    if (v.mode === 'replay') return Math.min(liveT(), v.replayT + (performance.now() - v.replayWall) * v.speed);
+    return v.mode === 'live' ? liveT() : v.t;
+  }
+
+  function viewT() {
+    const v = app.view;
+    if (v.mode === 'live') return liveT();
+    if (v.mode === 'replay') {
+      const t = v.replayT + (performance.now() - v.replayWall) * v.speed;
+      if (t >= liveT()) { setMode('live'); return liveT(); }
+      return t;
+    }
+    return v.t;
+  }
+
+  function setMode(mode, t) {
+    const v = app.view;
+    // Away from live the slider's scale stands still, so a position keeps its time.
+    if (v.mode === 'live' && mode !== 'live') v.rangeEnd = liveT();
+    if (mode === 'paused') v.t = t !== undefined ? t : viewT();
+    if (mode === 'replay') { v.replayT = t !== undefined ? t : viewT(); v.replayWall = performance.now(); }
+    v.mode = mode;
+    $('play-pause').classList.toggle('on', mode === 'paused');
+    $('play-replay').classList.toggle('on', mode === 'replay');
+    $('play-live').classList.toggle('on', mode === 'live');
+    setText($('play-pause'), mode === 'paused' ? '❚❚ Paused' : '❚❚ Pause');
+    setText($('slider-mode'), mode === 'live' ? 'live' : mode === 'replay' ? 'replay ' + v.speed + '×' : 'paused');
+    scheduleFrame();
+  }
+
+  // ---- the world at time T ---------------------------------------------------------------------------
+
+  /// What node `id` was at time T, from its latest frame and state event.
+  function nodeAt(id, T) {
+    const f = lastAtOrBefore(hist.frames.get(id), T);
+    const s = lastAtOrBefore(hist.states.get(id), T);
+    const n = { id, known: !!(f || s), reachable: true, state: 'INITIAL', term: 0, leader: null, vote: null,
+                paused: false, crashed: false, preVote: false, commit: null, last: null,
+                partitioned: [], dropFrom: [], dropTo: [], delaying: {}, timer: null, hb: 0 };
+    if (f) {
+      n.reachable = f.reachable !== false && f.state !== 'offline';
+      n.state = STATES.includes(f.state) ? f.state : 'offline';
+      n.term = num(f.term); n.leader = f.leader_id ?? null; n.vote = f.voted_for ?? null;
+      n.paused = !!f.paused; n.crashed = !!f.crashed; n.preVote = !!f.pre_voting;
+      n.commit = f.commit_index ?? null; n.last = f.log_length ?? null;
+      n.partitioned = Array.isArray(f.partitioned) ? f.partitioned.map(String) : [];
+      n.dropFrom = Array.isArray(f.dropping_from) ? f.dropping_from.map(String) : [];
+      n.dropTo = Array.isArray(f.dropping_to) ? f.dropping_to.map(String) : [];
+      n.delaying = f.delaying && typeof f.delaying === 'object' ? f.delaying : {};
+      n.hb = num(f.heartbeat_interval_ms);
+      if (typeof f.election_timeout_ms === 'number') {
+        n.timer = { at: f.t, elapsed: num(f.election_elapsed_ms), timeout: f.election_timeout_ms,
+                    running: f.running !== false, exact: false };
+      }
+    }
+    // The node's own state events are exact; a frame (a poll) may have been
+    // taken a moment before the change it is stamped after. A frame wins
+    // only when it is much newer and disagrees (events were lost).
+    const agrees = f && s && f.state === s.state && num(f.term) === num(s.term) && !!f.paused === !!s.paused;
+    if (s && (!f || s.t >= f.t - 5000 || agrees)) {
+      n.state = STATES.includes(s.state) ? s.state : n.state;
+      n.term = num(s.term, n.term); n.leader = s.leader ?? null; n.vote = s.vote ?? null;
+      n.paused = !!s.paused; n.crashed = !!s.crashed; n.preVote = !!s.pre_vote;
+      if (!n.timer || s.t >= n.timer.at) {
+        n.timer = { at: s.t, elapsed: num(s.elapsed_ms), timeout: num(s.timeout_ms),
+                    running: !s.paused && !s.crashed, exact: true };
+      }
+    }
+    if (!n.reachable) n.state = 'offline';
+    return n;
+  }
+
+  function worldAt(T) {
+    const ids = new Set([...hist.frames.keys(), ...hist.states.keys()]);
+    if (app.cluster) for (const n of app.cluster.nodes) ids.add(String(n.node_id));
+    const nodes = [...ids].sort((a, b) => Number(a) - Number(b)).map((id) => nodeAt(id, T));
+    let maxTerm = 0;
+    for (const n of nodes) if (n.reachable && !n.crashed) maxTerm = Math.max(maxTerm, n.term);
+    let leader = null;
+    for (const n of nodes) {
+      n.live = n.reachable && !n.paused && !n.crashed;
+      n.stale = n.state === 'LEADER' && n.live && n.term < maxTerm;
+      if (n.state === 'LEADER' && n.live && !n.stale && (!leader || n.term > leader.term)) leader = n;
+    }
+    for (const n of nodes) if (n.state === 'CANDIDATE' || n.preVote) n.votes = votesAt(n, T);
+    return { T, nodes, leader, maxTerm };
+  }
+
+  /// The votes (or PreVotes) candidate `n` had received by time T, itself included.
+  function votesAt(n, T) {
+    const pre = n.preVote && n.state !== 'CANDIDATE';
+    const wantType = pre ? 'prevote_resp' : 'vote_resp';
+    const wantTerm = pre ? n.term + 1 : n.term;
+    const from = new Set([n.id]);
+    const start = firstAfter(hist.votes, T - 60000, (e) => e.t);
+    for (let i = start; i < hist.votes.length && hist.votes[i].t <= T; i++) {
+      const v = hist.votes[i];
+      if (v.type !== wantType || v.peer !== n.id || num(v.term) !== wantTerm || !v.ok) continue;
+      if (v.t + v.flight <= T) from.add(v.node);
+    }
+    return { got: from.size, pre };
+  }
+
+  /// The election timer of `n` at T: {frac, growing} or null (none drawn).
+  function timerAt(n, T) {
+    const t = n.timer;
+    if (!t || !n.live || n.state === 'LEADER' || n.state === 'INITIAL' || t.timeout <= 0) return null;
+    let grow = t.running ? Math.max(0, T - t.at) : 0;
+    // A follower that hears its leader is reset by every heartbeat: past one
+    // heartbeat from the report, nothing is known, so nothing is drawn.
+    const capped = n.state === 'FOLLOWER' && n.leader !== null && n.hb > 0 && t.elapsed <= 2 * n.hb;
+    if (capped) grow = Math.min(grow, n.hb);
+    const elapsed = Math.min(t.timeout, t.elapsed + grow);
+    const growing = t.running && elapsed < t.timeout && (!capped || grow < n.hb);
+    return { frac: elapsed / t.timeout, elapsed, timeout: t.timeout, growing, capped };
+  }
+
+  /// The messages on screen at T: [{r, from, to, p (0..1), kind, dropped}].
+  function flightsAt(T) {
+    const out = [];
+    const sends = hist.sends;
+    const end = firstAfter(sends, T, (e) => e.t);
+    const startT = T - hist.maxFlight - MIN_FLIGHT_MS * 4;
+    for (let i = end - 1; i >= 0 && sends[i].t >= startT; i--) {
+      const r = sends[i];
+      if (hidden(r)) continue;
+      const dep = departure(r);
+      if (dep > T || dep + r.flight < T) continue;
+      // A heartbeat at full speed blinks half-way instead of flying: it
+      // would cross in a few frames anyway, and every frame costs.
+      const blink = r.hb && !r.hold_ms;
+      out.push({ r, from: r.node, to: r.peer, p: blink ? 0.5 : (T - dep) / r.flight, kind: messageClass(r),
+                 dropped: false, still: blink, until: dep + r.flight });
+    }
+    const drops = hist.drops;
+    const dEnd = firstAfter(drops, T, (e) => e.t);
+    for (let i = dEnd - 1; i >= 0 && drops[i].t >= T - DROP_SHOW_MS; i--) {
+      const r = drops[i];
+      const inbound = r.dir === 'in';
+      out.push({ r, from: inbound ? r.peer : r.node, to: inbound ? r.node : r.peer, p: inbound ? 0.85 : 0.25,
+                 kind: 'dropped', dropped: true, still: true, until: r.t + DROP_SHOW_MS });
+    }
+    return out;
+  }
+
+  /// The answer to a heartbeat says nothing new: drawn only in slow motion.
+  function hidden(r) {
+    return r.hb && r.type === 'append_resp' && r.ok && !r.hold_ms;
+  }
+
+  /// When an answer leaves on screen: not before the request it answers
+  /// arrived on screen (both really travel in well under a millisecond).
+  function departure(r) {
+    const req = REQUEST_OF[r.type];
+    if (!req) return r.t;
+    const list = hist.requests.get(r.peer + '>' + r.node);
+    if (!list) return r.t;
+    const i = firstAfter(list, r.t, (e) => e.t) - 1;
+    for (let j = i; j >= 0 && j >= i - 8; j--) {
+      if (list[j].type === req) return Math.max(r.t, departure(list[j]) + list[j].flight);
+    }
+    return r.t;
+  }
+
+  function messageClass(r) {
+    switch (r.type) {
+      case 'vote': return 'vote';
+      case 'prevote': return 'prevote';
+      case 'vote_resp': case 'prevote_resp': return r.ok ? 'granted' : 'refused';
+      case 'append': return r.hb ? 'hb' : 'append';
+      case 'append_resp': return r.ok ? (r.hb ? 'hb' : 'ack') : 'rejected';
+      case 'snap': case 'snap_resp': return 'snap';
+      case 'timeout_now': return 'timeout_now';
+      default: return 'hb';
+    }
+  }
+
+  // ---- drawing: one frame ------------------------------------------------------------------------
+
+  /// A frame now, or after `delayMs`; the earliest asked for wins.
+  function scheduleFrame(delayMs) {
+    const f = app.frame;
+    if (document.hidden) return;
+    if (delayMs && delayMs > 0) {
+      if (f.pending) return;
+      const due = performance.now() + delayMs;
+      if (f.timer && f.due <= due) return;
+      clearTimeout(f.timer);
+      f.due = due;
+      f.timer = setTimeout(() => { f.timer = null; scheduleFrame(); }, delayMs);
+      return;
+    }
+    if (f.timer) { clearTimeout(f.timer); f.timer = null; }
+    if (f.pending) return;
+    f.pending = true;
+    requestAnimationFrame(drawFrame);
+  }
+
+  function drawFrame(now) {
+    app.frame.pending = false;
+    const T = viewT();
+    const world = worldAt(T);
+    app.world = world;
+    const flights = reducedMotion && reducedMotion.matches ? [] : flightsAt(T);
+    const growing = renderRing(world, flights);
+    // The rows, the pills and the slider move slowly: four times a second
+    // is enough, unless what the ring shows changed.
+    const key = world.nodes.map((n) => [n.id, n.state, n.term, n.paused, n.crashed, n.reachable].join(':')).join('|');
+    if (key !== app.worldKey || app.view.mode !== 'live' || !(now - app.slowAt < 250)) {
+      app.worldKey = key;
+      app.slowAt = now;
+      renderCards(world);
+      renderSummary(world);
+      renderViewTime(T);
+      updateSlider(T);
+      if (app.selected) placePopover();
+    }
+    // Draw again only while something moves (30 frames a second), or when
+    // a blinking message goes out, and no sooner than needed.
+    const slow = reducedMotion && reducedMotion.matches;
+    const moving = flights.some((f) => !f.still);
+    let blinkEnd = Infinity;
+    for (const f of flights) if (f.still) blinkEnd = Math.min(blinkEnd, f.until);
+    if (app.view.mode === 'replay' || moving) scheduleFrame(slow ? 250 : 33);
+    else if (Number.isFinite(blinkEnd)) scheduleFrame(Math.max(16, blinkEnd - T + 1));
+    // A timer running out is drawn smoothly; one a heartbeat will reset
+    // soon, four times a second.
+    if (growing) scheduleFrame(slow ? 500 : growing === 2 ? 100 : 250);
+    if (app.view.mode === 'live') {
+      // Sleep until the next recorded message or change is due, if any.
+      let i = firstAfter(hist.sends, T, (e) => e.t);
+      while (i < hist.sends.length && hidden(hist.sends[i])) i++;
+      const a = hist.sends[i];
+      const b = hist.steps[firstAfter(hist.steps, T, (e) => e.t)];
+      const next = Math.min(a ? a.t : Infinity, b ? b.t : Infinity);
+      if (Number.isFinite(next)) scheduleFrame(Math.max(16, Math.min(2000, next - T)));
+    }
+  }
+
+  /// New records from `earliest` on: live, the ring runs behind, so they are
+  /// drawn when the view reaches them (a frame now only if it already has).
+  function onHistoryChanged(earliest) {
+    scheduleFrame(app.view.mode === 'live' ? Math.max(0, earliest - liveT()) : 0);
+    // The list and the strip change only with states, commands and gaps.
+    if (hist.notableVersion !== app.notableSeen) {
+      app.notableSeen = hist.notableVersion;
+      scheduleStrip();
+      scheduleEvents();
+    }
+  }
+
+  // ---- the ring ---------------------------------------------------------------------------------------
+
+  /// The orbit's radius R and a node's r. Up to 7 nodes the captions sit
+  /// above or below each node; beyond, they run outwards from the centre,
+  /// and the orbit shrinks so that they stay inside the ring's box.
+  function geometry(n) {
+    const room = phone.matches ? 150 : 100;  // a side caption's width and gap
+    let R = phone.matches ? RING.R - 45 : RING.R;
+    const nodeR = (orbit) => n <= 5 ? 34 : n <= 7 ? 30 : Math.max(14, Math.min(30, orbit * Math.sin(Math.PI / n) * 0.55));
+    if (n > 7) R = Math.min(R, RING.cx - nodeR(R) - room);
+    return { R: n <= 1 ? 0 : R, r: nodeR(R), outward: n > 7 };
+  }
+
+  function positionOf(i, n, R) {
+    const angle = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, n);
+    return { x: RING.cx + R * Math.cos(angle), y: RING.cy + R * Math.sin(angle), angle };
+  }
+
+  /// Draws the ring at world.T; returns 2 when a timer runs towards an
+  /// election, 1 when timers only grow until the next heartbeat, else 0.
+  function renderRing(world, flights) {
+    const root = $('ring');
+    const n = world.nodes.length;
+    const { R, r } = geometry(n);
+    const pos = new Map();
+    world.nodes.forEach((node, i) => pos.set(node.id, positionOf(i, n, R)));
+    app.ringPos = pos;
+    app.ringR = r;
+    setAttrs(root.querySelector('.orbit'), { r: R });
+    renderLinks(root.querySelector('g.links'), world, pos, r);
+    renderMessages($('msgs').querySelector('g.msgs'), flights, pos, r);
+    let growing = 0;
+    const layer = root.querySelector('g.nodes');
+    const seen = new Set();
+    for (const node of world.nodes) {
+      seen.add(node.id);
+      let h = app.ringNodes.get(node.id);
+      if (!h) { h = makeRingNode(layer, node.id); app.ringNodes.set(node.id, h); }
+      growing = Math.max(growing, updateRingNode(h, node, pos.get(node.id), r, world));
+    }
+    for (const [id, h] of app.ringNodes) if (!seen.has(id)) { h.g.remove(); app.ringNodes.delete(id); }
+    return growing;
+  }
+
+  function renderLinks(g, world, pos, r) {
+    const key = JSON.stringify([world.nodes.length, r, world.leader && world.leader.id,
+      world.nodes.map((n) => [n.id, n.live, n.leader, n.partitioned, n.dropTo, n.dropFrom, n.delaying])]);
+    if (g.dataset.key === key) return;
+    g.dataset.key = key;
+    clear(g);
+    const line = (a, b, cls, title) => {
+      const pa = pos.get(a), pb = pos.get(b);
+      if (!pa || !pb) return null;
+      const l = svg('line', { class: 'link ' + cls, x1: pa.x, y1: pa.y, x2: pb.x, y2: pb.y }, g);
+      if (title) svg('title', null, l).textContent = title;
+      return l;
+    };
+    if (world.leader) {
+      for (const node of world.nodes) {
+        if (node.id !== world.leader.id && node.live && node.leader === world.leader.id) {
+          line(world.leader.id, node.id, 'follows');
+        }
+      }
+    }
+    const pairs = new Set();
+    for (const node of world.nodes) {
+      for (const other of node.partitioned) {
+        const key = [node.id, other].sort().join('|');
+        if (pairs.has(key)) continue;
+        pairs.add(key);
+        line(node.id, other, 'cut', 'partition: nothing passes between nodes ' + node.id + ' and ' + other);
+      }
+      for (const other of node.dropTo) line(node.id, other, 'oneway', 'messages from node ' + node.id + ' to node ' + other + ' are dropped');
+      for (const other of node.dropFrom) line(other, node.id, 'oneway', 'messages from node ' + other + ' to node ' + node.id + ' are dropped');
+      for (const [other, ms] of Object.entries(node.delaying)) {
+        const l = line(node.id, other, 'delayed', 'node ' + node.id + ' holds each message to node ' + other + ' for ' + ms + ' ms');
+        const pa = pos.get(node.id), pb = pos.get(other);
+        if (!l || !pa || !pb) continue;
+        const d = Math.hypot(pb.x - pa.x, pb.y - pa.y) || 1;
+        const k = Math.min(0.45, (r + 22) / d);
+        const tag = svg('text', { class: 'delay-tag', x: pa.x + (pb.x - pa.x) * k, y: pa.y + (pb.y - pa.y) * k }, g);
+        tag.textContent = ms + 'ms';
+      }
+    }
+  }
+
+  function renderMessages(g, flights, pos, r) {
+    // A pool of circles, reused frame to frame.
+    const pool = g.children;
+    let used = 0;
+    const size = Math.max(5, Math.min(9, r * 0.28));
+    for (const f of flights) {
+      const a = pos.get(f.from), b = pos.get(f.to);
+      if (!a || !b) continue;
+      const p = Math.max(0, Math.min(1, f.p));
+      const x = a.x + (b.x - a.x) * p, y = a.y + (b.y - a.y) * p;
+      let c = pool[used];
+      if (!c) c = svg('circle', {}, g);
+      used++;
+      const big = f.kind === 'vote' || f.kind === 'prevote' || f.kind === 'granted' || f.kind === 'refused' || f.kind === 'append';
+      setAttrs(c, { cx: x.toFixed(1), cy: y.toFixed(1), r: (f.dropped ? size * 1.1 : big ? size : size * 0.7).toFixed(1),
+                    class: 'msg ' + f.kind, 'data-type': f.r.type, 'data-from': f.from, 'data-to': f.to });
+    }
+    while (pool.length > used) g.removeChild(g.lastChild);
+  }
+
+  function makeRingNode(layer, id) {
+    const g = svg('g', { class: 'node', tabindex: 0, role: 'button', 'data-node': id }, layer);
+    const h = {
+      g, id, title: svg('title', null, g), track: svg('circle', { class: 'timer-track' }, g),
+      arc: svg('circle', { class: 'timer-arc' }, g), leaderRing: svg('circle', { class: 'leader-ring' }, g),
+      cutoff: svg('circle', { class: 'cutoff' }, g), body: svg('circle', { class: 'body' }, g),
+      cross: svg('path', { class: 'cross' }, g), pause: svg('path', { class: 'pausebar' }, g),
+      label: svg('text', { class: 'label' }, g), crown: svg('text', { class: 'crown' }, g),
+      cap1: svg('text', { class: 'caption' }, g), cap2: svg('text', { class: 'caption sub' }, g),
+      votes: svg('g', { class: 'votes' }, g),
+    };
+    h.label.textContent = id;
+    h.crown.textContent = '♛';
+    const open = () => selectNode(id);
+    g.addEventListener('click', open);
+    g.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } });
+    return h;
+  }
+
+  /// What a node is, in one word, failures first: they decide what it can do.
+  function condition(node) {
+    if (!node.known && !node.reachable) return 'offline';
+    if (!node.reachable) return 'offline';
+    if (node.crashed) return 'crashed';
+    if (node.paused) return 'paused';
+    if (node.stale) return 'stale';
+    return '';
+  }
+
+  /// The node's one word: a failure's, else its state.
+  function stateWord(node) {
+    const cond = condition(node);
+    return cond === 'offline' ? 'OFFLINE' : cond === 'crashed' ? 'CRASHED' : cond === 'paused' ? 'PAUSED'
+      : cond === 'stale' ? 'STALE LEADER' : node.state;
+  }
+
+  /// Two lines under a node; `short` (many nodes, text running sideways)
+  /// keeps them to a dozen characters.
+  function captions(node, world, short) {
+    const cond = condition(node);
+    const cut = node.partitioned.length > 0 && !cond;
+    const first = cut ? 'CUT OFF' : stateWord(node);
+    let second = node.reachable ? 'T' + node.term : '';
+    if (node.votes && node.live) {
+      const need = Math.floor(world.nodes.length / 2) + 1;
+      second += ' · ' + node.votes.got + '/' + need + (node.votes.pre ? ' pre' : ' votes');
+    } else if (cut) {
+      second += ' · ' + node.state;
+    } else if ((cond === 'paused' || cond === 'crashed') && !short) {
+      second += ' · was ' + node.state;
+    } else if (cond === 'stale') {
+      second += ' < T' + world.maxTerm;
+    }
+    return [first, second];
+  }
+
+  function updateRingNode(h, node, p, r, world) {
+    const cond = condition(node);
+    const state = node.reachable ? node.state.toLowerCase() : 'offline';
+    const isLeader = world.leader && world.leader.id === node.id;
+    setClass(h.g, 'node s-' + state + (cond ? ' ' + cond : '') +
+      (node.partitioned.length ? ' cut' : '') + (app.selected === node.id ? ' selected' : ''));
+    const ringR = r + 7;
+    for (const c of [h.track, h.arc]) setAttrs(c, { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: ringR });
+    setAttrs(h.arc, { transform: 'rotate(-90 ' + p.x.toFixed(1) + ' ' + p.y.toFixed(1) + ')' });
+    const timer = timerAt(node, world.T);
+    const circ = 2 * Math.PI * ringR;
+    setDisplay(h.track, timer);
+    setDisplay(h.arc, timer);
+    if (timer) setAttrs(h.arc, { 'stroke-dasharray': (timer.frac * circ).toFixed(1) + ' ' + circ.toFixed(1) });
+    setAttrs(h.leaderRing, { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: r + 6 });
+    setDisplay(h.leaderRing, isLeader);
+    setAttrs(h.cutoff, { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: r + 13 });
+    setDisplay(h.cutoff, node.partitioned.length && node.reachable);
+    setAttrs(h.body, { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r,
+                       class: 'body ' + (cond || 'fill-' + state) });
+    const k = r * 0.55;
+    setAttrs(h.cross, { d: cond === 'crashed' ? `M${p.x - k} ${p.y - k}L${p.x + k} ${p.y + k}M${p.x + k} ${p.y - k}L${p.x - k} ${p.y + k}` : 'M0 0' });
+    const b = r * 0.16;
+    setAttrs(h.pause, { d: cond === 'paused' ? `M${p.x - 3 * b} ${p.y - 2.4 * b}h${2 * b}v${4.8 * b}h${-2 * b}zM${p.x + b} ${p.y - 2.4 * b}h${2 * b}v${4.8 * b}h${-2 * b}z` : 'M0 0' });
+    setAttrs(h.label, { x: p.x.toFixed(1), y: p.y.toFixed(1) });
+    const font = Math.max(11, Math.round(r * 0.62)) + 'px';
+    if (h.label.style.fontSize !== font) h.label.style.fontSize = font;
+    setDisplay(h.label, cond !== 'paused' && cond !== 'crashed');
+    // Captions outside the ring, away from the centre, so 15 nodes do not collide.
+    const cos = Math.cos(p.angle), sin = Math.sin(p.angle);
+    const outward = geometry(world.nodes.length).outward;
+    const anchor = !outward ? 'middle' : cos > 0.35 ? 'start' : cos < -0.35 ? 'end' : 'middle';
+    // The crown (and a candidate's votes) sit on the inner side, towards the centre.
+    setAttrs(h.crown, { x: (p.x - cos * (r + 18)).toFixed(1), y: (p.y - sin * (r + 18)).toFixed(1) });
+    setDisplay(h.crown, isLeader);
+    const line = phone.matches ? 22 : 15;
+    let cx, cy;
+    if (!outward) {
+      // Few nodes: under the node, or above it for the nodes at the top.
+      cx = p.x;
+      cy = sin < -0.35 ? p.y - r - 12 - line * 1.2 : p.y + r + 12 + line * 0.5;
+    } else {
+      // Past the timer arc (r + 10), further out on the sides, where text runs outwards.
+      const out = anchor === 'middle' ? r + 16 : r + 24;
+      cx = p.x + cos * out;
+      cy = p.y + sin * out + (sin > 0.35 ? line * 0.7 : sin < -0.35 ? -line * 1.2 : -line * 0.4);
+    }
+    const [c1, c2] = captions(node, world, outward);
+    setAttrs(h.cap1, { x: cx.toFixed(1), y: cy.toFixed(1), 'text-anchor': anchor });
+    setAttrs(h.cap2, { x: cx.toFixed(1), y: (cy + line).toFixed(1), 'text-anchor': anchor });
+    setText(h.cap1, c1);
+    setText(h.cap2, c2);
+    renderVoteDots(h, node, p, r);
+    const [l1, l2] = captions(node, world, false);
+    const title = 'node ' + node.id + ': ' + l1 + ' ' + l2 + (node.commit !== null ? ', commit ' + node.commit : '');
+    setText(h.title, title);
+    h.g.setAttribute('aria-label', title);
+    return !timer || !timer.growing ? 0 : timer.capped ? 1 : 2;
+  }
+
+  function renderVoteDots(h, node, p, r) {
+    const want = node.votes && node.live ? node.votes.got : 0;
+    while (h.votes.children.length > want) h.votes.removeChild(h.votes.lastChild);
+    while (h.votes.children.length < want) svg('circle', { class: 'vote-dot' }, h.votes);
+    // A row of dots on the inner side, across the line to the centre.
+    const cos = Math.cos(p.angle), sin = Math.sin(p.angle);
+    const dot = Math.max(3, r * 0.16), gap = dot * 2.6;
+    const bx = p.x - cos * (r + 16), by = p.y - sin * (r + 16);
+    for (let i = 0; i < want; i++) {
+      const o = (i - (want - 1) / 2) * gap;
+      setAttrs(h.votes.children[i], { cx: (bx - sin * o).toFixed(1), cy: (by + cos * o).toFixed(1), r: dot.toFixed(1) });
+    }
+  }
+
+  // ---- the node rows ------------------------------------------------------------------------------------
+
+  function snapshotNode(id) {
+    if (!app.cluster) return null;
+    return app.cluster.nodes.find((n) => String(n.node_id) === id) || null;
+  }
+
+  function makeCard(id) {
+    const root = el('div', 'card');
+    root.setAttribute('role', 'listitem');
+    root.dataset.node = id;
+    const nid = el('span', 'nid', 'N' + id);
+    const state = el('span', 'state');
+    const info = el('div', 'info');
+    const facts = el('span', 'facts');
+    const badges = el('span', 'badges');
+    const bar = el('div', 'timer-bar');
+    const fill = el('div', 'timer-fill');
+    bar.append(fill);
+    info.append(facts, badges, bar);
+    const actions = el('span', 'row-actions');
+    const more = el('button', null, '⋯');
+    more.type = 'button';
+    more.title = 'Actions for node ' + id;
+    const page = el('a', null, '↗');
+    page.target = '_blank';
+    page.rel = 'noopener noreferrer';
+    page.title = 'The page of node ' + id;
+    actions.append(more, page);
+    root.append(nid, state, info, actions);
+    root.addEventListener('click', (e) => {
+      if (e.target === page) return;
+      selectNode(id);
+    });
+    return { root, state, facts, badges, fill, page, key: '' };
+  }
+
+  function badge(cls, text, title) {
+    const b = el('span', 'badge ' + cls, text);
+    if (title) b.title = title;
+    return b;
+  }
+
+  function renderCards(world) {
+    const container = $('cards');
+    const seen = new Set();
+    world.nodes.forEach((node, i) => {
+      seen.add(node.id);
+      let card = app.cards.get(node.id);
+      if (!card) { card = makeCard(node.id); app.cards.set(node.id, card); }
+      if (container.children[i] !== card.root) container.insertBefore(card.root, container.children[i] || null);
+      updateCard(card, node, world);
+    });
+    for (const [id, card] of app.cards) if (!seen.has(id)) { card.root.remove(); app.cards.delete(id); }
+  }
+
+  function updateCard(card, node, world) {
+    const cond = condition(node);
+    const state = node.reachable ? node.state.toLowerCase() : 'offline';
+    setClass(card.root, 'card s-' + state + (cond ? ' ' + cond : '') + (app.selected === node.id ? ' selected' : ''));
+    setClass(card.state, 'state s-' + state + (cond ? ' ' + cond : ''));
+    setText(card.state, stateWord(node));
+    const snap = snapshotNode(node.id);
+    const parts = [];
+    if (node.reachable) {
+      parts.push('T' + node.term);
+      parts.push('leader ' + show(node.leader));
+      if (node.commit !== null) parts.push('commit ' + node.commit + '/' + show(node.last));
+    } else if (snap && snap.error) {
+      parts.push(preview(snap.error, 60));
+    }
+    setText(card.facts, parts.join(' · '));
+    const key = JSON.stringify([node.partitioned, node.dropFrom, node.dropTo, node.delaying, cond, node.preVote,
+                                snap && snap.alive, snap && snap.storage_error, world.leader && world.leader.id]);
+    if (key !== card.key) {
+      card.key = key;
+      clear(card.badges);
+      if (node.partitioned.length) card.badges.append(badge('bad', 'cut off from ' + node.partitioned.join(', ')));
+      if (node.dropFrom.length) card.badges.append(badge('bad', 'deaf to ' + node.dropFrom.join(', '), 'drop_from: drops what these nodes send it'));
+      if (node.dropTo.length) card.badges.append(badge('bad', 'silent to ' + node.dropTo.join(', '), 'drop_to: drops what it sends these nodes'));
+      const delays = Object.entries(node.delaying);
+      if (delays.length) card.badges.append(badge('warn', 'delay ' + delays.map(([k, v]) => 'to ' + k + ' ' + v + 'ms').join(', '), 'delay: messages to these nodes are held'));
+      if (node.preVote && node.live) card.badges.append(badge('warn', 'pre-voting'));
+      if (snap && snap.alive === false) card.badges.append(badge('warn', 'silent in discovery'));
+      if (snap && snap.storage_error) card.badges.append(badge('bad', 'storage failed', String(snap.storage_error)));
+    }
+    const timer = timerAt(node, world.T);
+    const width = (timer ? timer.frac * 100 : 0).toFixed(1) + '%';
+    if (card.fill.style.width !== width) card.fill.style.width = width;
+    setClass(card.fill, 'timer-fill' + (node.state === 'CANDIDATE' ? ' candidate' : '') + (node.paused ? ' stopped' : ''));
+    const url = snap && typeof snap.api_url === 'string' && /^https?:\/\//.test(snap.api_url) ? snap.api_url : null;
+    if (card.page.hidden !== !url) card.page.hidden = !url;
+    if (url && card.url !== url) { card.url = url; card.page.href = nodePageUrl(url); }
+  }
+
+  /// The node's page, told (in its URL fragment, which is never sent) where
+  /// this monitor is, so it can link back, and the token, if the tab has one.
+  function nodePageUrl(apiUrl) {
+    let fragment = 'monitor=' + encodeURIComponent(window.location.origin + '/');
+    const token = authToken();
+    if (token) fragment += '&token=' + encodeURIComponent(token);
+    return apiUrl.replace(/\/+$/, '') + '/#' + fragment;
+  }
+
+  // ---- summary, view time, slider --------------------------------------------------------------------
+
+  function renderSummary(world) {
+    const leaderPill = $('leader-pill');
+    const key = JSON.stringify([world.leader && world.leader.id, world.maxTerm, app.cluster && app.cluster.seq]);
+    if (leaderPill.dataset.key === key) return;
+    leaderPill.dataset.key = key;
+    clear(leaderPill);
+    leaderPill.append('leader: ', el('strong', null, world.leader ? 'node ' + world.leader.id : 'none'));
+    const electing = !world.leader && world.nodes.some((n) => n.live && (n.state === 'CANDIDATE' || n.preVote));
+    if (electing) leaderPill.append(' (election running)');
+    leaderPill.className = 'pill' + (world.leader ? '' : ' warn');
+    const termPill = $('term-pill');
+    clear(termPill);
+    termPill.append('term: ', el('strong', null, show(world.maxTerm)));
+    const data = app.cluster;
+    const nodesPill = $('nodes-pill');
+    clear(nodesPill);
+    const up = world.nodes.filter((n) => n.live).length;
+    nodesPill.append('nodes: ', el('strong', null, up + ' / ' + world.nodes.length), ' taking part');
+    nodesPill.className = 'pill' + (up < world.nodes.length ? ' warn' : '');
+    const d = data ? data.discovery || {} : {};
+    const discoveryPill = $('discovery-pill');
+    clear(discoveryPill);
+    discoveryPill.append('discovery: ', el('strong', null, !data ? '–' : d.ok ? 'ok' : d.url ? 'unreachable' : 'off'));
+    discoveryPill.className = 'pill' + (!data || d.ok || !d.url ? '' : ' bad');
+    discoveryPill.title = d.ok ? show(d.url) + (data.discovery_leader !== null && data.discovery_leader !== undefined
+      ? ' · last leader reported: node ' + data.discovery_leader : '') : show(d.error);
+  }
+
+  function renderViewTime(T) {
+    const e = $('view-time');
+    const behind = serverNow() - T;
+    const text = app.view.mode === 'live' ? 'live · ' + clock(T) : clock(T, true) + ' · ' + (behind / 1000).toFixed(1) + ' s ago';
+    setText(e, text);
+    e.classList.toggle('past', app.view.mode !== 'live');
+  }
+
+  function sliderRange() {
+    const v = app.view;
+    if (v.mode !== 'live' && v.rangeEnd !== undefined) v.rangeEnd = Math.max(v.rangeEnd, viewTNoSwitch());
+    const end = v.mode === 'live' || v.rangeEnd === undefined ? liveT() : v.rangeEnd;
+    const start = Math.min(hist.oldestMs || end - 60000, end - 10000);
+    return { start, end };
+  }
+
+  function updateSlider(T) {
+    const s = $('slider');
+    if (app.sliderDragging) return;
+    const { start, end } = sliderRange();
+    const v = Math.round(((T - start) / Math.max(1, end - start)) * 1000);
+    if (String(v) !== s.value) s.value = String(Math.max(0, Math.min(1000, v)));
+    setText($('slider-start'), clock(start));
+  }
+
+  async function onSlider() {
+    const { start, end } = sliderRange();
+    const T = start + (Number($('slider').value) / 1000) * (end - start);
+    if (Number($('slider').value) >= 1000) { setMode('live'); return; }
+    setMode('paused', T);
+    if (hist.loadedFromMs !== null && T < hist.loadedFromMs) {
+      await loadHistory(T - 60000, hist.loadedFromMs);
+      scheduleFrame();
+    }
+  }
+
+  function step(direction) {
+    const T = viewT();
+    const steps = hist.steps;
+    let target = null;
+    if (direction < 0) {
+      const i = firstAfter(steps, T - 0.5, (e) => e.t) - 1;
+      if (i >= 0) target = steps[i].t;
+    } else {
+      const i = firstAfter(steps, T + 0.5, (e) => e.t);
+      if (i < steps.length && steps[i].t < liveT()) target = steps[i].t;
+    }
+    if (target === null) return;
+    setMode('paused', target + 0.01);
+  }
+
+  // ---- the strip of terms and leaders ---------------------------------------------------------------
+
+  let stripTimer = null;
+  function scheduleStrip() {
+    if (stripTimer) return;
+    stripTimer = setTimeout(() => { stripTimer = null; drawStrip(); }, 1000);
+  }
+
+  function leaderSegments() {
+    const events = [];
+    for (const arr of hist.states.values()) events.push(...arr);
+    events.sort((a, b) => a.t - b.t);
+    const nodes = new Map();
+    const segs = [];
+    let cur = null;
+    for (const e of events) {
+      nodes.set(e.node, e);
+      let leader = null, term = 0;
+      for (const s of nodes.values()) {
+        term = Math.max(term, num(s.term));
+        if (s.state === 'LEADER' && !s.paused && !s.crashed && (!leader || num(s.term) > num(leader.term))) leader = s;
+      }
+      const id = leader && num(leader.term) === term ? leader.node : null;
+      if (!cur || cur.leader !== id || cur.term !== term) {
+        if (cur) cur.end = e.t;
+        cur = { start: e.t, end: null, leader: id, term };
+        segs.push(cur);
+      }
+    }
+    return segs;
+  }
+
+  function drawStrip() {
+    const root = $('strip');
+    clear(root);
+    const { start, end } = sliderRange();
+    const W = 1000;
+    const x = (t) => Math.max(0, Math.min(W, ((t - start) / Math.max(1, end - start)) * W));
+    for (const s of leaderSegments()) {
+      const x1 = x(s.start), x2 = x(s.end === null ? end : s.end);
+      if (x2 <= 0 || x2 - x1 < 0.2) continue;
+      const rect = svg('rect', { class: 'seg' + (s.leader !== null ? '' : ' seg-none'), x: x1, y: 0, width: x2 - x1, height: 22 }, root);
+      if (s.leader !== null) rect.style.fill = 'var(--' + termClass(s.term) + ')';
+      svg('title', null, rect).textContent = 'term ' + s.term + (s.leader !== null ? ': node ' + s.leader + ' leads' : ': no leader') +
+        ' (from ' + clock(s.start) + ')';
+      if (x2 - x1 > 34 && s.leader !== null) {
+        const label = svg('text', { class: 'seg-label', x: x1 + 3, y: 11 }, root);
+        label.textContent = 'N' + s.leader + ' T' + s.term;
+      }
+    }
+  }
+
+  // ---- the events list --------------------------------------------------------------------------------
+
+  let eventsTimer = null;
+  function scheduleEvents() {
+    if (eventsTimer) return;
+    eventsTimer = setTimeout(() => { eventsTimer = null; renderEvents(); }, 300);
+  }
+
+  function eventText(r, prev) {
+    switch (r.k) {
+      case 'state': {
+        if (r.crashed && !(prev && prev.crashed)) return 'crashed';
+        if (r.paused && !(prev && prev.paused)) return 'paused';
+        if (prev && prev.paused && !r.paused) return 'resumed';
+        if (r.pre_vote && !(prev && prev.pre_vote)) return 'PreVote for T' + (num(r.term) + 1);
+        if (!prev || prev.state !== r.state || prev.term !== r.term) return r.state + ' in T' + r.term;
+        if (prev.leader !== r.leader && r.leader !== null && r.leader !== undefined) return 'follows node ' + r.leader;
+        return null;
+      }
+      case 'command': return 'command: ' + preview(show(r.text), 60) + (r.ok === false ? ' (refused)' : '');
+      case 'gap': return show(r.lost) + ' events lost (the node overwrote them before the monitor read them)';
+      case 'boot': return 'process started';
+      default: return null;
+    }
+  }
+
+  function renderEvents() {
+    const list = $('events');
+    clear(list);
+    const prevOf = new Map();
+    const lines = [];
+    for (const r of hist.notable) {
+      const prev = r.k === 'state' ? prevOf.get(r.node) : undefined;
+      if (r.k === 'state') prevOf.set(r.node, r);
+      const text = eventText(r, prev);
+      if (text) lines.push({ r, text });
+    }
+    for (const { r, text } of lines.slice(-80).reverse()) {
+      const li = el('li');
+      li.dataset.t = String(r.t);
+      li.dataset.kind = r.k === 'state' ? String(r.state) : r.k;
+      li.append(el('time', null, clock(r.t, true)), el('span', r.k === 'state' ? 'ev-state' : null, 'N' + r.node + ' ' + text));
+      li.addEventListener('click', () => setMode('paused', r.t + 1));
+      list.append(li);
+    }
+  }
+
+  // ---- acting in place: the popover beside a node ---------------------------------------------------
+
+  function selectNode(id) {
+    if (app.selected === id) { closePopover(); return; }
+    app.selected = id;
+    buildPopover(id);
+    scheduleFrame();
+  }
+
+  function closePopover() {
+    app.selected = null;
+    $('popover').hidden = true;
+    scheduleFrame();
+  }
+
+  function popButton(label, title, onClick, cls) {
+    const b = el('button', cls || null, label);
+    b.type = 'button';
+    if (title) b.title = title;
+    b.addEventListener('click', () => onClick(b));
+    return b;
+  }
+
+  function group(name, ...children) {
+    const g = el('div', 'group');
+    g.append(el('span', 'group-name', name), ...children);
+    return g;
+  }
+
+  function buildPopover(id) {
+    const pop = $('popover');
+    clear(pop);
+    const title = el('h3', null, 'Node ' + id);
+    title.id = 'pop-title';
+    const close = popButton('✕', 'Close', closePopover, 'close');
+    title.append(close);
+    const meta = el('div', 'pop-meta');
+    const run = (cmd) => (b) => sendCommand(id, cmd, b);
+    const pause = popButton('Pause', '', (b) => sendCommand(id, b.dataset.cmd, b));
+    const crash = popButton('Crash', '', (b) => sendCommand(id, b.dataset.cmd, b), 'danger');
+    const makeLeader = popButton('Make leader', 'Ask the current leader to hand leadership to this node', (b) => {
+      const leader = app.world && app.world.leader;
+      if (!leader) { toast('err', 'node ' + id, 'no leader to transfer from'); return; }
+      sendCommand(leader.id, 'transfer_leadership ' + id, b);
+    });
+    const peers = el('div', 'peers');
+    for (const other of (app.world ? app.world.nodes : []).map((n) => n.id).filter((x) => x !== id)) {
+      const label = el('label');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.value = other;
+      label.append(box, document.createTextNode(other));
+      peers.append(label);
+    }
+    const chosen = () => [...peers.querySelectorAll('input:checked')].map((b) => b.value);
+    const withPeers = (cmd) => (b) => {
+      const ranks = chosen();
+      if (ranks.length === 0) { toast('err', 'node ' + id, 'tick the nodes to ' + cmd.replace('_', ' ') + ' first'); return; }
+      sendCommand(id, cmd + ' ' + ranks.join(' '), b);
+    };
+    const delayMs = document.createElement('input');
+    delayMs.type = 'number'; delayMs.min = '0'; delayMs.max = '60000'; delayMs.step = '50'; delayMs.value = '400';
+    delayMs.setAttribute('aria-label', 'delay in milliseconds');
+    const delay = popButton('Delay', 'Hold each message to the ticked nodes (all, if none is ticked) for this long; 0 clears',
+      (b) => {
+        const ranks = chosen();
+        const ms = String(Math.max(0, Math.min(60000, Math.round(Number(delayMs.value) || 0))));
+        sendCommand(id, 'delay ' + (ranks.length ? ranks.join(' ') : 'all') + ' ' + ms, b);
+      });
+    const free = el('form', 'freetext');
+    const freeIn = document.createElement('input');
+    freeIn.type = 'text';
+    freeIn.placeholder = 'any command, e.g. delay all 300';
+    freeIn.setAttribute('aria-label', 'command for node ' + id);
+    free.append(freeIn, popButton('Send', 'Send this command to the node', () => free.requestSubmit()));
+    free.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const text = freeIn.value.trim();
+      if (text) sendCommand(id, text, free.querySelector('button')).then((a) => { if (a.status === 200) freeIn.value = ''; });
+    });
+    const links = el('div', 'links-row');
+    const page = el('a', null, 'node page ↗');
+    page.target = '_blank';
+    page.rel = 'noopener noreferrer';
+    const logLink = popButton('log', 'The node\'s log lines', () => openDrawer('log', id));
+    const details = popButton('details', 'Everything about its Raft state', (b) =>
+      sendCommand(id, 'state_details', b).then((a) => showAnswer(id, 'state_details', a)));
+    const historyLink = popButton('commands', 'The commands this node received', () => openDrawer('history', id));
+    links.append(page, logLink, details, historyLink);
+    pop.append(title, meta,
+      group('Election', popButton('Trigger election', 'Start an election now (skips PreVote)', run('trigger_election')),
+            popButton('Force timeout', 'The timer runs out now: PreVote first', run('force_timeout')),
+            popButton('Become follower', 'INITIAL → FOLLOWER', run('become_follower')), makeLeader),
+      group('Process', pause, crash, popButton('Snapshot', 'Compact the log now', run('snapshot'))),
+      group('Network (tick nodes)', peers, popButton('Partition', 'Drop all traffic with the ticked nodes', withPeers('partition')),
+            popButton('Drop from', 'Drop what the ticked nodes send it', withPeers('drop_from')),
+            popButton('Drop to', 'Drop what it sends the ticked nodes', withPeers('drop_to')),
+            popButton('Heal', 'Clear partitions, cuts and delays', run('heal'))),
+      group('Slow network', delayMs, el('span', 'hint', 'ms'), delay),
+      group('Command', free), links);
+    pop.dataset.node = id;
+    app.pop = { id, meta, pause, crash, makeLeader, page };
+    pop.hidden = false;
+    updatePopover();
+  }
+
+  function updatePopover() {
+    const p = app.pop;
+    if (!p || !app.world || app.selected !== p.id) return;
+    const node = app.world.nodes.find((n) => n.id === p.id);
+    if (!node) { closePopover(); return; }
+    const [c1, c2] = captions(node, app.world);
+    setText(p.meta, c1 + ' · ' + c2 + (node.commit !== null ? ' · commit ' + node.commit : '') +
+      (app.view.mode !== 'live' ? ' (at the time shown; actions act now)' : ''));
+    p.pause.dataset.cmd = node.paused ? 'resume' : 'pause';
+    setText(p.pause, node.paused ? 'Resume' : 'Pause');
+    p.crash.dataset.cmd = node.crashed ? 'restart' : 'crash';
+    setText(p.crash, node.crashed ? 'Restart' : 'Crash');
+    p.makeLeader.hidden = !app.world.leader || app.world.leader.id === p.id;
+    const snap = snapshotNode(p.id);
+    const url = snap && typeof snap.api_url === 'string' && /^https?:\/\//.test(snap.api_url) ? snap.api_url : null;
+    p.page.hidden = !url;
+    if (url) p.page.href = nodePageUrl(url);
+  }
+
+  /// Lines the actions up with their node, beside the ring (under it on
+  /// narrow screens, by CSS).
+  function placePopover() {
+    updatePopover();
+    const pop = $('popover');
+    if (pop.hidden || !app.ringPos) return;
+    if (window.matchMedia('(max-width: 1000px)').matches) { if (pop.style.marginTop) pop.style.marginTop = ''; return; }
+    const p = app.ringPos.get(app.selected);
+    if (!p) return;
+    const ring = $('ring').getBoundingClientRect();
+    const scale = ring.height / 600;
+    const top = Math.max(0, Math.min(ring.height - pop.offsetHeight, p.y * scale - pop.offsetHeight / 2));
+    const margin = Math.round(top) + 'px';
+    if (pop.style.marginTop !== margin) pop.style.marginTop = margin;
+  }
+
   // ---- the feed: SSE with polling fallback ------------------------------------------------------
 
   function setFeed(mode) {
     app.feed.mode = mode;
     const dot = $('feed-dot');
     dot.className = 'dot ' + (mode === 'live' ? 'live' : mode === 'polling' ? 'polling' : mode === 'down' ? 'down' : '');
-    $('feed-text').textContent = mode === 'live' ? 'live (event stream)'
-      : mode === 'polling' ? 'polling every second'
-      : mode === 'down' ? 'monitor unreachable: retrying'
-      : 'connecting…';
+    setText($('feed-text'), mode === 'live' ? 'live' : mode === 'polling' ? 'polling every second'
+      : mode === 'down' ? 'monitor unreachable: retrying' : 'connecting…');
   }
 
   function startStream() {
     if (!('EventSource' in window)) { startPolling(); return; }
     if (app.feed.es) return;
     let es;
-    try { es = new EventSource('/api/events'); } catch (_) { startPolling(); return; }
+    const query = hist.available ? '?history=1&after=' + hist.lastId : '';
+    try { es = new EventSource('/api/events' + query); } catch (_) { startPolling(); return; }
     app.feed.es = es;
     es.onmessage = (ev) => {
       let data = null;
@@ -218,25 +1330,26 @@
       setFeed('live');
       onCluster(data);
     };
+    es.addEventListener('history', (ev) => {
+      let records = null;
+      try { records = JSON.parse(ev.data); } catch (_) { return; }
+      app.feed.lastMessage = performance.now();
+      ingest(records);
+    });
     es.onerror = () => {
-      // The browser reconnects by itself while the state is CONNECTING; poll
-      // meanwhile so the page stays current. CLOSED (e.g. 503: too many
-      // streams) means it gave up: try again later.
+      // Reopen with the newest id, so nothing is sent twice or missed;
+      // poll meanwhile so the page stays current.
+      es.close();
+      if (app.feed.es === es) app.feed.es = null;
       startPolling();
-      if (es.readyState === EventSource.CLOSED) {
-        es.close();
-        if (app.feed.es === es) app.feed.es = null;
-        clearTimeout(app.feed.retryTimer);
-        app.feed.retryTimer = setTimeout(startStream, SSE_RETRY_MS);
-      }
+      clearTimeout(app.feed.retryTimer);
+      app.feed.retryTimer = setTimeout(startStream, SSE_RETRY_MS);
     };
   }
 
   function startPolling() {
     if (app.feed.pollTimer) return;
     if (app.feed.mode !== 'down') setFeed('polling');
-    // A generation per polling loop: a request still in flight from a loop
-    // that was stopped (or restarted) must not schedule a second loop.
     const generation = ++app.feed.pollGeneration;
     const tick = async () => {
       const answer = await call('GET', '/api/cluster');
@@ -244,10 +1357,14 @@
       if (answer.status === 200 && answer.json) {
         if (app.feed.mode !== 'live') setFeed('polling');
         onCluster(answer.json);
+        if (hist.available) {
+          const more = await call('GET', '/api/history?after=' + hist.lastId + '&limit=' + HISTORY_PAGE);
+          if (more.status === 200 && more.json) ingest(more.json.records);
+        }
       } else {
         setFeed('down');
       }
-      app.feed.pollTimer = setTimeout(tick, POLL_MS);
+      if (generation === app.feed.pollGeneration) app.feed.pollTimer = setTimeout(tick, POLL_MS);
     };
     app.feed.pollTimer = setTimeout(tick, 0);
   }
@@ -258,651 +1375,36 @@
     app.feed.pollGeneration++;
   }
 
-  /// After a command: with the stream the next event comes within a poll
-  /// interval anyway; when polling, ask at once.
   function refreshSoon() {
-    if (app.feed.pollTimer) {
-      stopPolling();
-      startPolling();
-    }
+    if (app.feed.pollTimer) { stopPolling(); startPolling(); }
   }
-
-  // ---- one cluster update -------------------------------------------------------------------------
 
   function onCluster(data) {
     if (!data || !Array.isArray(data.nodes)) return;
     app.cluster = data;
-    app.receivedAt = performance.now();
-    renderSummary(data);
-    renderCards(data);
-    renderRing(data);
-    recordTimeline(data);
+    noteServerTime(data.updated_at_ms);
+    framesFromSnapshot(data);
     scheduleLogFetches(data);
     renderLogs();
     updateDrawerMeta();
-  }
-
-  function clusterTerm(data) {
-    let term = num(data.leader_term, 0);
-    for (const n of data.nodes) if (!isOffline(n)) term = Math.max(term, num(n.term));
-    return term;
-  }
-
-  function renderSummary(data) {
-    const leaderPill = $('leader-pill');
-    clear(leaderPill);
-    leaderPill.appendChild(document.createTextNode('leader: '));
-    leaderPill.appendChild(el('strong', null, data.leader === null || data.leader === undefined ? 'none' : 'node ' + data.leader));
-    if (data.leader_source === 'discovery') leaderPill.appendChild(document.createTextNode(' (per discovery)'));
-    leaderPill.className = 'pill' + (data.leader_conflict ? ' bad' : data.leader === null ? ' warn' : '');
-    if (data.leader_conflict) leaderPill.appendChild(document.createTextNode(' · two leaders claim this term!'));
-
-    const termPill = $('term-pill');
-    clear(termPill);
-    termPill.appendChild(document.createTextNode('term: '));
-    termPill.appendChild(el('strong', null, show(clusterTerm(data))));
-
-    const up = data.nodes.filter((n) => !isOffline(n)).length;
-    const nodesPill = $('nodes-pill');
-    clear(nodesPill);
-    nodesPill.appendChild(document.createTextNode('nodes: '));
-    nodesPill.appendChild(el('strong', null, up + ' / ' + data.nodes.length));
-    nodesPill.appendChild(document.createTextNode(' reachable'));
-    nodesPill.className = 'pill' + (up < data.nodes.length ? ' warn' : '');
-
-    const d = data.discovery || {};
-    const discoveryPill = $('discovery-pill');
-    clear(discoveryPill);
-    discoveryPill.appendChild(document.createTextNode('discovery: '));
-    discoveryPill.appendChild(el('strong', null, d.ok ? 'ok' : d.url ? 'unreachable' : 'off'));
-    if (d.ok && data.discovery_leader !== null && data.discovery_leader !== undefined) {
-      discoveryPill.appendChild(document.createTextNode(' · says leader ' + data.discovery_leader));
-    }
-    discoveryPill.className = 'pill' + (d.ok || !d.url ? '' : ' bad');
-    discoveryPill.title = d.ok ? show(d.url) : show(d.error);
-  }
-
-  // ---- node cards -----------------------------------------------------------------------------
-
-  const COMMAND_GROUPS = [
-    ['Election', [
-      ['trigger_election', 'Trigger election', 'Start an election now (refused in INITIAL)'],
-      ['force_timeout', 'Force timeout', 'Treat the election timer as expired (PreVote first)'],
-      ['become_follower', 'Become follower', 'INITIAL → FOLLOWER now'],
-    ]],
-    ['Failures', [
-      ['pause', 'Pause', 'Drop Raft messages and stop timers (HTTP still answers)'],
-      ['crash', 'Crash', 'Drop all volatile state; restart recovers from disk'],
-      ['@partition', 'Partition…', 'Drop all traffic to and from chosen ranks'],
-      ['heal', 'Heal', 'Let traffic flow to and from every node again'],
-    ]],
-    ['Leadership and log', [
-      ['@transfer', 'Transfer…', 'Hand leadership to another node (leader only)'],
-      ['snapshot', 'Snapshot', 'Compact the log into a snapshot now'],
-    ]],
-    ['Inspect', [
-      ['state_details', 'State details', 'Everything about the node\'s Raft state'],
-      ['check_timers', 'Check timers', 'Election timeout, time since the last heartbeat'],
-      ['@log', 'Show log', 'The node\'s recent log lines, refreshed every second'],
-      ['@history', 'History', 'The commands this node received'],
-      ['show_known_nodes', 'Known nodes', 'The addresses this node knows from discovery'],
-      ['sync_known_nodes', 'Sync nodes', 'Re-read the node list from discovery now'],
-    ]],
-  ];
-
-  function makeCard(id) {
-    const root = el('article', 'card');
-    root.id = 'node-' + id;
-    const head = el('div', 'card-head');
-    const title = el('h3', null, 'Node ' + id);
-    const stateBadge = el('span', 'state');
-    const badges = el('span', 'badges');
-    const addr = el('span', 'addr');
-    head.append(title, stateBadge, badges, addr);
-
-    const fields = el('dl', 'fields');
-    const values = {};
-    for (const [key, label] of [['term', 'term'], ['leader_id', 'leader'], ['voted_for', 'voted for'],
-                                ['log_length', 'log length'], ['commit_index', 'commit index'],
-                                ['last_applied', 'last applied']]) {
-      const cell = el('div');
-      cell.append(el('dt', null, label));
-      const dd = el('dd', null, '–');
-      cell.append(dd);
-      fields.append(cell);
-      values[key] = dd;
-    }
-
-    const timer = el('div', 'timer');
-    const bar = el('div', 'timer-bar');
-    const fill = el('div', 'timer-fill');
-    bar.append(fill);
-    const timerText = el('div', 'timer-text', '–');
-    timer.append(bar, timerText);
-
-    const extra = el('div', 'timer-text');
-    const error = el('div', 'card-error');
-
-    const actions = el('div', 'actions');
-    const buttons = {};
-    for (const [groupName, commands] of COMMAND_GROUPS) {
-      const group = el('div', 'group');
-      group.append(el('span', 'group-name', groupName));
-      for (const [cmd, label, hint] of commands) {
-        const b = el('button', null, label);
-        b.type = 'button';
-        b.title = hint;
-        b.dataset.cmd = cmd;
-        b.addEventListener('click', () => onAction(id, b.dataset.cmd, b));
-        group.append(b);
-        buttons[cmd] = b;
-      }
-      actions.append(group);
-    }
-    const picker = el('div', 'picker');
-    picker.hidden = true;
-    actions.append(picker);
-
-    root.append(head, fields, timer, extra, error, actions);
-    return { root, stateBadge, badges, addr, values, fill, timerText, extra, error, buttons, picker, node: null };
-  }
-
-  // One-way cuts as thin dotted lines, one per direction "from -> to" whose
-  // messages are lost (whichever end drops them), with the direction as a tooltip.
-  function drawOneWayCuts(nodes, pos, links) {
-    const drawn = new Set();
-    const draw = (from, to) => {
-      const key = from + '>' + to;
-      const a = pos.get(from), b = pos.get(to);
-      if (drawn.has(key) || !a || !b) return;
-      drawn.add(key);
-      const line = svg('line', { class: 'cut oneway', x1: a.x, y1: a.y, x2: b.x, y2: b.y }, links);
-      svg('title', null, line).textContent = 'messages from node ' + from + ' to node ' + to + ' are dropped';
-    };
-    for (const node of nodes) {
-      const id = String(node.node_id);
-      if (Array.isArray(node.dropping_to)) for (const other of node.dropping_to) draw(id, String(other));
-      if (Array.isArray(node.dropping_from)) for (const other of node.dropping_from) draw(String(other), id);
-    }
-  }
-
-  function badge(cls, text, title) {
-    const b = el('span', 'badge ' + cls, text);
-    if (title) b.title = title;
-    return b;
-  }
-
-  function renderCards(data) {
-    const container = $('cards');
-    const seen = new Set();
-    for (const node of data.nodes) {
-      const id = String(node.node_id);
-      seen.add(id);
-      let card = app.cards.get(id);
-      if (!card) {
-        card = makeCard(id);
-        app.cards.set(id, card);
-      }
-      container.appendChild(card.root);  // keeps the id order of the server
-      updateCard(card, node, data);
-    }
-    for (const [id, card] of app.cards) {
-      if (!seen.has(id)) { card.root.remove(); app.cards.delete(id); }
-    }
-    if (data.nodes.length === 0) {
-      clear(container);
-      container.appendChild(el('p', 'hint', 'No nodes yet: discovery knows none, and the monitor was started with --nodes 0.'));
-    } else {
-      const hint = container.querySelector('p.hint');
-      if (hint) hint.remove();
-    }
-  }
-
-  function updateCard(card, node, data) {
-    card.node = node;
-    const offline = isOffline(node);
-    const state = stateOf(node);
-    const lower = state.toLowerCase();
-    card.root.className = 'card state-' + lower + (card.root.classList.contains('flash') ? ' flash' : '');
-    card.stateBadge.className = 'state s-' + lower;
-    card.stateBadge.textContent = offline ? 'offline' : state;
-
-    clear(card.badges);
-    if (offline) card.badges.append(badge('offline', 'offline', node.error ? String(node.error) : ''));
-    if (node.paused) card.badges.append(badge('paused', 'paused', 'Raft messages dropped, timers stand still'));
-    if (node.crashed) card.badges.append(badge('crashed', 'crashed', 'volatile state dropped: restart recovers from disk'));
-    if (Array.isArray(node.partitioned) && node.partitioned.length > 0) {
-      card.badges.append(badge('partitioned', 'partitioned from ' + node.partitioned.join(', '),
-                               'drops all traffic to and from these ranks'));
-    }
-    if (Array.isArray(node.dropping_from) && node.dropping_from.length > 0) {
-      card.badges.append(badge('partitioned', 'deaf to ' + node.dropping_from.join(', '),
-                               'one way: drops every message from these ranks, still sends to them'));
-    }
-    if (Array.isArray(node.dropping_to) && node.dropping_to.length > 0) {
-      card.badges.append(badge('partitioned', 'silent to ' + node.dropping_to.join(', '),
-                               'one way: drops every message to these ranks, still hears them'));
-    }
-    if (node.pre_voting) card.badges.append(badge('prevote', 'pre-voting', 'asking whether it could win before raising its term'));
-    if (node.transfer_target !== null && node.transfer_target !== undefined) {
-      card.badges.append(badge('warn', 'transferring to ' + node.transfer_target));
-    }
-    if (node.alive === false) card.badges.append(badge('warn', 'silent in discovery', 'discovery has not heard from this node lately'));
-    if (node.registered === false) card.badges.append(badge('', 'not registered', 'discovery does not know this node; reached at base_port + rank'));
-    if (node.id_mismatch) card.badges.append(badge('warn', 'answers as ' + show(node.reported_node_id)));
-    if (node.storage_error) card.badges.append(badge('crashed', 'storage failed', String(node.storage_error)));
-    if (data.leader !== null && String(data.leader) === String(node.node_id)) card.badges.append(badge('prevote', '♛ cluster leader'));
-
-    card.addr.textContent = show(node.address);
-    card.addr.title = show(node.api_url);
-
-    const v = card.values;
-    v.term.textContent = show(node.term);
-    v.leader_id.textContent = show(node.leader_id);
-    v.voted_for.textContent = show(node.voted_for);
-    v.log_length.textContent = show(node.log_length);
-    v.commit_index.textContent = show(node.commit_index);
-    v.last_applied.textContent = show(node.last_applied);
-
-    const bits = [];
-    if (typeof node.snapshot_index === 'number' && node.snapshot_index > 0) bits.push('snapshot at ' + node.snapshot_index);
-    if (typeof node.first_index === 'number' && node.first_index > 1) bits.push('log from ' + node.first_index);
-    if (typeof node.kv_keys === 'number') bits.push(node.kv_keys + ' key' + (node.kv_keys === 1 ? '' : 's'));
-    if (Array.isArray(node.peers) && node.peers.length > 0) {
-      bits.push('peers: ' + node.peers.map((p) => show(p.id) + '@' + show(p.match_index) + (p.progress_state ? ' ' + p.progress_state : '')).join(', '));
-    }
-    if (typeof node.uptime_ms === 'number') bits.push('up ' + ms(node.uptime_ms));
-    card.extra.textContent = bits.join(' · ');
-    card.error.textContent = offline && node.error ? String(node.error) : '';
-
-    // Buttons: what the node would refuse anyway is disabled with a reason.
-    const b = card.buttons;
-    const crashed = !!node.crashed;
-    const paused = !!node.paused;
-    b.pause.dataset.cmd = paused ? 'resume' : 'pause';
-    b.pause.textContent = paused ? 'Resume' : 'Pause';
-    b.crash.dataset.cmd = crashed ? 'restart' : 'crash';
-    b.crash.textContent = crashed ? 'Restart' : 'Crash';
-    b.crash.classList.toggle('danger', !crashed);
-    const running = !offline && !crashed && !paused;
-    setEnabled(b.trigger_election, running && state !== 'INITIAL',
-               state === 'INITIAL' ? 'refused in INITIAL: use Become follower first' : null);
-    setEnabled(b.force_timeout, running && state !== 'INITIAL', state === 'INITIAL' ? 'refused in INITIAL' : null);
-    setEnabled(b.become_follower, running);
-    setEnabled(b.pause, !offline && !crashed);
-    setEnabled(b.crash, !offline);
-    setEnabled(b['@partition'], !offline && !crashed);
-    setEnabled(b.heal, !offline && !crashed);
-    setEnabled(b['@transfer'], running && state === 'LEADER', state !== 'LEADER' ? 'only the leader can transfer leadership' : null);
-    setEnabled(b.snapshot, !offline && !crashed);
-    for (const k of ['state_details', 'check_timers', 'show_known_nodes', 'sync_known_nodes', '@history']) setEnabled(b[k], !offline);
-    setEnabled(b['@log'], !offline);
-  }
-
-  function setEnabled(button, enabled, reason) {
-    if (button.classList.contains('busy')) return;
-    button.disabled = !enabled;
-    if (!button.dataset.hint) button.dataset.hint = button.title;
-    button.title = !enabled && reason ? reason : button.dataset.hint;
-  }
-
-  function otherIds(id) {
-    const ids = app.cluster ? app.cluster.nodes.map((n) => String(n.node_id)) : [];
-    return ids.filter((x) => x !== String(id));
-  }
-
-  function onAction(id, cmd, button) {
-    const card = app.cards.get(String(id));
-    if (cmd === '@partition') { openPartitionPicker(id, card); return; }
-    if (cmd === '@transfer') { openTransferPicker(id, card); return; }
-    if (cmd === '@log') { openDrawer('log', id); return; }
-    if (cmd === '@history') { openDrawer('history', id); return; }
-    if (cmd === 'state_details' || cmd === 'check_timers' || cmd === 'show_known_nodes' || cmd === 'sync_known_nodes') {
-      sendCommand(id, cmd, button).then((answer) => showAnswer(id, cmd, answer));
-      return;
-    }
-    sendCommand(id, cmd, button);
-  }
-
-  function closePicker(card) {
-    card.picker.hidden = true;
-    clear(card.picker);
-  }
-
-  function openPartitionPicker(id, card) {
-    if (!card) return;
-    if (!card.picker.hidden && card.picker.dataset.kind === 'partition') { closePicker(card); return; }
-    clear(card.picker);
-    card.picker.dataset.kind = 'partition';
-    const current = new Set((card.node && Array.isArray(card.node.partitioned) ? card.node.partitioned : []).map(String));
-    card.picker.append(el('span', 'hint', 'cut off from:'));
-    const boxes = [];
-    for (const other of otherIds(id)) {
-      const label = el('label');
-      const box = document.createElement('input');
-      box.type = 'checkbox';
-      box.value = other;
-      box.checked = current.has(other);
-      boxes.push(box);
-      label.append(box, document.createTextNode(' node ' + other));
-      card.picker.append(label);
-    }
-    if (boxes.length === 0) card.picker.append(el('span', 'hint', 'no other nodes'));
-    const apply = el('button', 'primary', 'Apply');
-    apply.type = 'button';
-    apply.addEventListener('click', async () => {
-      const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
-      const dropped = [...current].some((r) => !chosen.includes(r));
-      closePicker(card);
-      // `partition` adds to the set: unchecking a rank needs a heal first.
-      if (chosen.length === 0 || dropped) {
-        const healed = await sendCommand(id, 'heal');
-        if (healed.status !== 200) return;
-      }
-      if (chosen.length > 0) await sendCommand(id, 'partition ' + chosen.join(' '));
-    });
-    const cancel = el('button', null, 'Cancel');
-    cancel.type = 'button';
-    cancel.addEventListener('click', () => closePicker(card));
-    card.picker.append(apply, cancel);
-    card.picker.hidden = false;
-  }
-
-  function openTransferPicker(id, card) {
-    if (!card) return;
-    if (!card.picker.hidden && card.picker.dataset.kind === 'transfer') { closePicker(card); return; }
-    clear(card.picker);
-    card.picker.dataset.kind = 'transfer';
-    const label = el('label', null, 'hand leadership to ');
-    const select = document.createElement('select');
-    for (const other of otherIds(id)) {
-      const option = el('option', null, 'node ' + other);
-      option.value = other;
-      select.append(option);
-    }
-    label.append(select);
-    const go = el('button', 'primary', 'Transfer');
-    go.type = 'button';
-    go.disabled = select.options.length === 0;
-    go.addEventListener('click', () => {
-      const target = select.value;
-      closePicker(card);
-      sendCommand(id, 'transfer_leadership ' + target);
-    });
-    const cancel = el('button', null, 'Cancel');
-    cancel.type = 'button';
-    cancel.addEventListener('click', () => closePicker(card));
-    card.picker.append(label, go, cancel);
-    card.picker.hidden = false;
-  }
-
-  // ---- timers: smooth between updates -------------------------------------------------------------
-
-  /// The election timer of a node at `now` (performance.now()): the
-  /// elapsed time reported, plus the time since the report if the node's
-  /// clock runs. A paused or crashed node's timer stands still.
-  function timerOf(node, now) {
-    const t = node && node.timers && typeof node.timers === 'object' ? node.timers : null;
-    if (!t || isOffline(node)) return null;
-    const timeout = num(t.election_timeout_ms, 0);
-    const running = t.running !== false && !node.paused && !node.crashed;
-    const since = Math.max(0, now - app.receivedAt);
-    const elapsed = num(t.election_elapsed_ms, 0) + (running ? since : 0);
-    const initialLeft = Math.max(0, num(t.initial_remaining_ms, 0) - (running ? since : 0));
-    return { timeout, running, elapsed: timeout > 0 ? Math.min(elapsed, timeout) : elapsed,
-             heartbeat: num(t.heartbeat_interval_ms, 0), initialLeft };
-  }
-
-  function timerFraction(node, timer) {
-    if (!timer) return 0;
-    const state = stateOf(node);
-    if (state === 'LEADER') return 1;
-    if (state === 'INITIAL') {
-      const id = String(node.node_id);
-      const total = Math.max(app.initialTotal.get(id) || 0, timer.initialLeft);
-      app.initialTotal.set(id, total);
-      return total > 0 ? 1 - timer.initialLeft / total : 0;
-    }
-    return timer.timeout > 0 ? timer.elapsed / timer.timeout : 0;
-  }
-
-  function animate() {
-    const now = performance.now();
-    if (app.cluster) {
-      for (const card of app.cards.values()) {
-        const node = card.node;
-        if (!node) continue;
-        const timer = timerOf(node, now);
-        const state = stateOf(node);
-        const frac = Math.max(0, Math.min(1, timerFraction(node, timer)));
-        const cls = !timer ? '' : state === 'LEADER' && timer.running ? 'leader'
-          : !timer.running ? 'stopped' : state === 'CANDIDATE' ? 'candidate' : state === 'INITIAL' ? 'initial' : '';
-        card.fill.className = 'timer-fill ' + cls;
-        card.fill.style.width = (timer ? frac * 100 : 0).toFixed(1) + '%';
-        card.timerText.textContent = timerLabel(node, timer);
-        const ring = app.ringNodes.get(String(node.node_id));
-        if (ring) {
-          const c = ring.circumference;
-          const shown = state === 'LEADER' ? 0 : frac;
-          ring.arc.setAttribute('stroke-dasharray', (shown * c).toFixed(1) + ' ' + c.toFixed(1));
-        }
-      }
-    }
-    requestAnimationFrame(animate);
-  }
-
-  function timerLabel(node, timer) {
-    if (isOffline(node)) return 'no data: the node does not answer';
-    if (node.crashed) return 'crashed: timers stopped until restart';
-    if (!timer) return '–';
-    const state = stateOf(node);
-    const stopped = timer.running ? '' : ' (paused: standing still)';
-    if (state === 'LEADER') return 'leading: heartbeat every ' + ms(timer.heartbeat) + stopped;
-    if (state === 'INITIAL') return 'INITIAL: becomes FOLLOWER in ' + ms(timer.initialLeft) + stopped;
-    return 'election timer ' + ms(timer.elapsed) + ' / ' + ms(timer.timeout) + stopped;
-  }
-
-  // ---- the ring -----------------------------------------------------------------------------------
-
-  function renderRing(data) {
-    const root = $('ring');
-    const nodes = data.nodes;
-    const n = nodes.length;
-    const cx = 210, cy = 210, R = n <= 1 ? 0 : 150;
-    const r = n <= 7 ? 30 : Math.max(12, Math.min(30, 150 * Math.sin(Math.PI / n) * 0.55));
-
-    let orbit = root.querySelector('.orbit');
-    if (!orbit) orbit = svg('circle', { class: 'orbit', cx, cy, r: 150 }, root);
-    let links = root.querySelector('g.links');
-    if (!links) links = svg('g', { class: 'links' }, root);
-    let layer = root.querySelector('g.nodes');
-    if (!layer) layer = svg('g', { class: 'nodes' }, root);
-    let empty = root.querySelector('.empty');
-    if (n === 0 && !empty) {
-      empty = svg('text', { class: 'empty', x: cx, y: cy }, root);
-      empty.textContent = 'no nodes known yet';
-    } else if (n > 0 && empty) {
-      empty.remove();
-    }
-
-    const pos = new Map();
-    nodes.forEach((node, i) => {
-      const angle = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, n);
-      pos.set(String(node.node_id), { x: cx + R * Math.cos(angle), y: cy + R * Math.sin(angle) });
-    });
-
-    // Links: the leader to each follower that follows it; red cuts for partitions.
-    clear(links);
-    const leader = data.leader === null || data.leader === undefined ? null : String(data.leader);
-    if (leader !== null && pos.has(leader)) {
-      const a = pos.get(leader);
-      for (const node of nodes) {
-        const id = String(node.node_id);
-        if (id === leader || isOffline(node) || node.paused || node.crashed) continue;
-        if (String(node.leader_id) !== leader) continue;
-        const b = pos.get(id);
-        svg('line', { class: 'link', x1: a.x, y1: a.y, x2: b.x, y2: b.y }, links);
-      }
-    }
-    const cuts = new Set();
-    for (const node of nodes) {
-      if (!Array.isArray(node.partitioned)) continue;
-      for (const other of node.partitioned) {
-        const pair = [String(node.node_id), String(other)].sort().join('|');
-        if (cuts.has(pair)) continue;
-        cuts.add(pair);
-        const a = pos.get(String(node.node_id)), b = pos.get(String(other));
-        if (a && b) svg('line', { class: 'cut', x1: a.x, y1: a.y, x2: b.x, y2: b.y }, links);
-      }
-    }
-    drawOneWayCuts(nodes, pos, links);
-
-    const seen = new Set();
-    for (const node of nodes) {
-      const id = String(node.node_id);
-      seen.add(id);
-      let h = app.ringNodes.get(id);
-      if (!h) {
-        h = makeRingNode(layer, id);
-        app.ringNodes.set(id, h);
-      }
-      const p = pos.get(id);
-      updateRingNode(h, node, p, r, leader === id);
-    }
-    for (const [id, h] of app.ringNodes) {
-      if (!seen.has(id)) { h.g.remove(); app.ringNodes.delete(id); }
-    }
-  }
-
-  function makeRingNode(layer, id) {
-    const g = svg('g', { class: 'node', tabindex: 0, role: 'button' }, layer);
-    const title = svg('title', null, g);
-    const track = svg('circle', { class: 'timer-track' }, g);
-    const arc = svg('circle', { class: 'timer-arc' }, g);
-    const leaderRing = svg('circle', { class: 'leader-ring' }, g);
-    const body = svg('circle', { class: 'body' }, g);
-    const label = svg('text', { class: 'label' }, g);
-    label.textContent = id;
-    const sub = svg('text', { class: 'sub' }, g);
-    const glyph = svg('text', { class: 'glyph' }, g);
-    const crown = svg('text', { class: 'crown' }, g);
-    crown.textContent = '♛';
-    const open = () => focusCard(id);
-    g.addEventListener('click', open);
-    g.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } });
-    return { g, title, track, arc, leaderRing, body, label, sub, glyph, crown, circumference: 0 };
-  }
-
-  function updateRingNode(h, node, p, r, isLeader) {
-    const state = stateOf(node);
-    const offline = isOffline(node);
-    const ringR = r + 8;
-    h.circumference = 2 * Math.PI * ringR;
-    for (const c of [h.track, h.arc]) {
-      c.setAttribute('cx', p.x); c.setAttribute('cy', p.y); c.setAttribute('r', ringR);
-    }
-    h.arc.setAttribute('transform', 'rotate(-90 ' + p.x.toFixed(1) + ' ' + p.y.toFixed(1) + ')');
-    h.arc.style.stroke = state === 'CANDIDATE' ? 'var(--candidate)' : node.paused ? '#a16207' : '#e6ebf1';
-    h.leaderRing.setAttribute('cx', p.x); h.leaderRing.setAttribute('cy', p.y); h.leaderRing.setAttribute('r', r + 8);
-    h.leaderRing.style.display = isLeader ? '' : 'none';
-    h.track.style.display = isLeader || offline ? 'none' : '';
-    h.arc.style.display = isLeader || offline ? 'none' : '';
-    h.body.setAttribute('cx', p.x); h.body.setAttribute('cy', p.y); h.body.setAttribute('r', r);
-    h.body.setAttribute('class', 'body fill-' + (offline ? 'offline' : state.toLowerCase()));
-    h.label.setAttribute('x', p.x); h.label.setAttribute('y', p.y);
-    h.label.setAttribute('class', 'label' + (offline || state === 'FOLLOWER' ? ' light' : ''));
-    h.label.style.fontSize = Math.max(10, Math.round(r * 0.65)) + 'px';
-    h.sub.setAttribute('x', p.x); h.sub.setAttribute('y', p.y + r + 24);
-    h.sub.textContent = offline ? 'offline' : 'term ' + show(node.term);
-    h.glyph.setAttribute('x', p.x); h.glyph.setAttribute('y', p.y - r * 0.45);
-    h.glyph.textContent = node.crashed ? '✕' : node.paused ? '❚❚' : '';
-    h.crown.setAttribute('x', p.x); h.crown.setAttribute('y', p.y - r - 14);
-    h.crown.style.display = isLeader ? '' : 'none';
-    h.title.textContent = 'node ' + show(node.node_id) + ': ' + (offline ? 'offline' : state) +
-      (offline ? '' : ', term ' + show(node.term) + ', log ' + show(node.log_length) + ', commit ' + show(node.commit_index)) +
-      (node.paused ? ', paused' : '') + (node.crashed ? ', crashed' : '');
-    h.g.setAttribute('aria-label', h.title.textContent);
-  }
-
-  function focusCard(id) {
-    const card = app.cards.get(String(id));
-    if (!card) return;
-    card.root.scrollIntoView({ behavior: 'smooth', block: 'center' });
-    card.root.classList.add('flash');
-    setTimeout(() => card.root.classList.remove('flash'), 1200);
-  }
-
-  // ---- timeline of terms and leaders -----------------------------------------------------------------
-
-  function recordTimeline(data) {
-    const now = Date.now();
-    const term = clusterTerm(data);
-    const leader = data.leader === null || data.leader === undefined ? null : String(data.leader);
-    const last = app.segments[app.segments.length - 1];
-    if (last && last.leader === leader && last.term === term) {
-      last.end = now;
-    } else {
-      app.segments.push({ start: now, end: now, leader, term });
-      if (last) {
-        last.end = now;
-        const text = leader !== null ? 'term ' + term + ': node ' + leader + ' leads'
-                                     : 'term ' + term + ': no leader';
-        addEvent(text, leader);
-      } else {
-        addEvent('watching: ' + (leader !== null ? 'node ' + leader + ' leads in term ' + term : 'no leader, term ' + term), leader);
-      }
-    }
-    const horizon = now - TIMELINE_MS;
-    while (app.segments.length > 1 && app.segments[0].end < horizon) app.segments.shift();
-  }
-
-  function addEvent(text, leader) {
-    app.events.unshift({ at: new Date(), text, leader });
-    if (app.events.length > 50) app.events.length = 50;
-    const list = $('events');
-    const li = el('li');
-    const chip = el('span', 'chip');
-    chip.style.background = leader !== null ? nodeColor(leader) : '#ffffff30';
-    li.append(el('time', null, clock(app.events[0].at)), chip, el('span', null, text));
-    list.insertBefore(li, list.firstChild);
-    while (list.children.length > 50) list.removeChild(list.lastChild);
-  }
-
-  function drawTimeline() {
-    const root = $('timeline');
-    clear(root);
-    const W = 600, H = 64, now = Date.now(), from = now - TIMELINE_MS;
-    const x = (t) => Math.max(0, Math.min(W, ((t - from) / TIMELINE_MS) * W));
-    let lastLabelX = -100;
-    let prevTerm = null;
-    for (const s of app.segments) {
-      const x1 = x(s.start), x2 = Math.max(x(s.end), x1 + 1);
-      const rect = svg('rect', { x: x1, y: 16, width: x2 - x1, height: H - 16 }, root);
-      if (s.leader !== null) rect.setAttribute('fill', nodeColor(s.leader));
-      else rect.setAttribute('class', 'none');
-      const t = svg('title', null, rect);
-      t.textContent = 'term ' + s.term + (s.leader !== null ? ', leader node ' + s.leader : ', no leader') +
-        ' (' + clock(new Date(s.start)) + ' – ' + clock(new Date(s.end)) + ')';
-      if (prevTerm !== null && s.term !== prevTerm && s.start >= from) {
-        svg('line', { class: 'tick', x1, y1: 10, x2: x1, y2: H }, root);
-        if (x1 - lastLabelX > 26) {
-          const label = svg('text', { class: 'tick-label', x: x1 + 2, y: 10 }, root);
-          label.textContent = 'T' + s.term;
-          lastLabelX = x1;
-        }
-      }
-      prevTerm = s.term;
-    }
+    scheduleFrame();
   }
 
   // ---- logs -------------------------------------------------------------------------------------------
 
+  function logWidth() {
+    const w = $('logs').clientWidth || 600;
+    return Math.max(8, Math.min(60, Math.floor((w - 60) / 24)));
+  }
+
   function logWindow(data) {
     let last = 0;
-    for (const node of data.nodes) if (!isOffline(node)) last = Math.max(last, num(node.log_length));
+    for (const node of data.nodes) if (node.reachable !== false) last = Math.max(last, num(node.log_length));
     for (const log of app.logs.values()) last = Math.max(last, log.last || 0);
-    const start = Math.max(1, last - LOG_WINDOW + 1);
-    return { start, last };
+    const width = logWidth();
+    const end = app.logEnd === null ? last : Math.min(app.logEnd, last);
+    const start = Math.max(1, end - width + 1);
+    return { start, end: Math.max(end, start + Math.min(width, last) - 1), last, width };
   }
 
   function scheduleLogFetches(data) {
@@ -916,27 +1418,23 @@
         log = { entries: new Map(), first: 1, commit: 0, last: 0, key: '', fetchedAt: 0, inFlight: false, timer: null, stale: false };
         app.logs.set(id, log);
       }
-      if (isOffline(node) || node.crashed) { log.stale = true; continue; }
+      if (node.reachable === false || node.crashed) { log.stale = true; continue; }
       log.stale = false;
-      // Only when something changed that the row shows.
-      const key = [win.start, node.log_length, node.commit_index, node.term, node.first_index].join(':');
-      if (key === log.key) continue;
+      const key = [win.start, win.width, node.log_length, node.commit_index, node.term, node.first_index].join(':');
+      if (key === log.key || log.inFlight || log.timer) continue;
       const wait = LOG_REFETCH_MS - (performance.now() - log.fetchedAt);
-      if (log.inFlight || log.timer) continue;  // the pending fetch will see the latest key
-      if (wait <= 0) fetchLog(id, key, win.start);
-      else log.timer = setTimeout(() => { log.timer = null; const w = logWindow(app.cluster); fetchLog(id, null, w.start); }, wait);
+      if (wait <= 0) fetchLog(id, key, win);
+      else log.timer = setTimeout(() => { log.timer = null; scheduleLogFetches(app.cluster); }, wait);
     }
     for (const id of [...app.logs.keys()]) if (!ids.has(id)) app.logs.delete(id);
   }
 
-  async function fetchLog(id, key, start) {
+  async function fetchLog(id, key, win) {
     const log = app.logs.get(id);
     if (!log) return;
     log.inFlight = true;
     log.fetchedAt = performance.now();
-    const node = app.cluster ? app.cluster.nodes.find((n) => String(n.node_id) === id) : null;
-    const wantKey = key || (node ? [start, node.log_length, node.commit_index, node.term, node.first_index].join(':') : '');
-    const answer = await call('GET', '/api/nodes/' + encodeURIComponent(id) + '/entries?from=' + start + '&limit=' + LOG_WINDOW);
+    const answer = await call('GET', '/api/nodes/' + encodeURIComponent(id) + '/entries?from=' + win.start + '&limit=' + win.width);
     log.inFlight = false;
     if (answer.status !== 200 || !answer.json || !Array.isArray(answer.json.entries)) return;
     const entries = new Map();
@@ -944,8 +1442,9 @@
     log.entries = entries;
     log.first = num(answer.json.first_index, 1);
     log.commit = num(answer.json.commit_index, 0);
-    log.last = num(answer.json.last_index, entries.size ? Math.max(...entries.keys()) : 0);
-    log.key = wantKey;
+    log.last = num(answer.json.last_index, 0);
+    log.key = key;
+    log.start = win.start;
     renderLogs();
   }
 
@@ -965,74 +1464,80 @@
     if (!data) return;
     const root = $('logs');
     const win = logWindow(data);
-    const parts = [win.start, win.last];
+    setText($('log-range'), win.last === 0 ? '' : win.start + '–' + Math.min(win.end, win.last) + ' of ' + win.last);
+    $('log-older').disabled = win.start <= 1;
+    $('log-newer').disabled = app.logEnd === null;
+    $('log-newest').disabled = app.logEnd === null;
+    const parts = [win.start, win.end, win.last];
     for (const node of data.nodes) {
       const log = app.logs.get(String(node.node_id));
-      parts.push(String(node.node_id), isOffline(node) ? 'off' : stateOf(node), log ? log.key : '', log && log.stale ? 's' : '');
+      parts.push(String(node.node_id), log ? log.key : '', log && log.stale ? 's' : '');
     }
     const renderKey = parts.join('|');
     if (renderKey === app.logRenderKey) return;
     app.logRenderKey = renderKey;
     clear(root);
-    if (data.nodes.length === 0) { root.append(el('p', 'log-empty', 'No nodes.')); return; }
     if (win.last === 0) {
       root.append(el('p', 'log-empty', 'All logs are empty. Write a key or submit an entry: it appears here in every node\'s log.'));
       return;
     }
-    // Index header: a label every fifth column.
     const head = el('div', 'log-head');
     head.append(el('span', 'log-name', 'index'));
     const idx = el('div', 'log-cells');
-    for (let i = win.start; i <= win.last; i++) idx.append(el('span', 'log-index', i % 5 === 0 || i === win.start ? i : ''));
+    for (let i = win.start; i <= win.end; i++) idx.append(el('span', 'log-index', i % 5 === 0 || i === win.start ? i : ''));
     head.append(idx);
     root.append(head);
+    for (const node of data.nodes) root.append(logRow(node, win));
+  }
 
-    for (const node of data.nodes) {
-      const id = String(node.node_id);
-      const log = app.logs.get(id);
-      const row = el('div', 'log-row');
-      const name = el('span', 'log-name');
-      const chip = el('span', 'chip');
-      chip.style.background = isOffline(node) ? 'var(--offline-line)' : 'var(--' + stateOf(node).toLowerCase() + ')';
-      name.append(chip, document.createTextNode('N' + id));
-      row.append(name);
-      const cells = el('div', 'log-cells');
-      const prevMax = app.lastRendered.get(id) || 0;
-      let drawnMax = prevMax;
-      if (log && (log.key || log.entries.size > 0)) {
-        for (let i = win.start; i <= win.last; i++) {
-          const cell = el('span', 'log-cell');
-          const e = log.entries.get(i);
-          if (i < log.first) {
-            cell.classList.add('compacted');
-            cell.title = '#' + i + ': compacted into the snapshot';
-          } else if (!e) {
-            cell.classList.add('missing');
-            cell.title = '#' + i + ': not in this node\'s log';
-          } else {
-            cell.style.background = termColor(e.term);
-            cell.textContent = String(e.term);
-            cell.title = entryTitle(e) + (i <= log.commit ? ' · committed' : ' · not committed yet');
-            if (e.type === 'noop') cell.classList.add('noop');
-            if (i > log.commit) cell.classList.add('uncommitted');
-            if (i === log.commit) cell.classList.add('commit-edge');
-            if (prevMax > 0 && i > prevMax) cell.classList.add('fresh');
-            drawnMax = Math.max(drawnMax, i);
-          }
-          cells.append(cell);
+  function logRow(node, win) {
+    const id = String(node.node_id);
+    const log = app.logs.get(id);
+    const row = el('div', 'log-row');
+    row.append(el('span', 'log-name', 'N' + id));
+    const cells = el('div', 'log-cells');
+    if (log && (log.key || log.entries.size > 0)) {
+      for (let i = win.start; i <= win.end; i++) {
+        const cell = el('span', 'log-cell');
+        const e = log.entries.get(i);
+        if (i < log.first) {
+          cell.classList.add('compacted');
+          cell.title = '#' + i + ': compacted into the snapshot';
+        } else if (!e) {
+          cell.classList.add('missing');
+          cell.title = '#' + i + ': not in this node\'s log';
+        } else {
+          cell.classList.add(termClass(e.term));
+          cell.textContent = String(e.term);
+          cell.title = entryTitle(e) + (i <= log.commit ? ' · committed' : ' · not committed yet');
+          if (e.type === 'noop') cell.classList.add('noop');
+          if (i > log.commit) cell.classList.add('uncommitted');
+          if (i === log.commit) cell.classList.add('commit-edge');
         }
-        app.lastRendered.set(id, drawnMax);
-      } else {
-        cells.append(el('span', 'log-empty', isOffline(node) ? 'offline' : 'loading…'));
+        cells.append(cell);
       }
-      row.append(cells);
-      const status = [];
-      if (log && log.stale) status.push(isOffline(node) ? 'offline: last known' : 'crashed: last known');
-      if (log && log.key) status.push('commit ' + log.commit);
-      row.append(el('span', 'log-more', status.join(' · ')));
-      row.style.opacity = log && log.stale ? '0.55' : '';
-      root.append(row);
+    } else {
+      cells.append(el('span', 'log-empty', node.reachable === false ? 'offline' : 'loading…'));
     }
+    row.append(cells);
+    const status = [];
+    if (log && log.stale) status.push(node.reachable === false ? 'offline: last known' : 'crashed: last known');
+    if (log && log.key) status.push('commit ' + log.commit);
+    row.append(el('span', 'log-more', status.join(' · ')));
+    if (log && log.stale) row.style.opacity = '0.55';
+    return row;
+  }
+
+  function pageLog(direction) {
+    if (!app.cluster) return;
+    const win = logWindow(app.cluster);
+    if (direction === 0) app.logEnd = null;
+    else {
+      const end = (app.logEnd === null ? win.last : app.logEnd) + direction * win.width;
+      app.logEnd = end >= win.last ? null : Math.max(win.width, end);
+    }
+    scheduleLogFetches(app.cluster);
+    renderLogs();
   }
 
   // ---- the drawer: log lines, history, command answers ------------------------------------------------
@@ -1043,7 +1548,7 @@
     d.kind = kind;
     d.id = String(id);
     $('drawer').hidden = false;
-    $('drawer-title').textContent = (kind === 'log' ? 'Log of node ' : kind === 'history' ? 'Command history of node ' : 'Node ') + id;
+    setText($('drawer-title'), (kind === 'log' ? 'Log of node ' : kind === 'history' ? 'Command history of node ' : 'Node ') + id);
     $('drawer-follow').parentElement.hidden = !(kind === 'log' || kind === 'history');
     $('drawer-body').textContent = 'loading…';
     updateDrawerMeta();
@@ -1061,11 +1566,11 @@
   function updateDrawerMeta() {
     const d = app.drawer;
     if (!d.kind || !app.cluster) return;
-    const node = app.cluster.nodes.find((n) => String(n.node_id) === d.id);
-    $('drawer-meta').textContent = node
-      ? (isOffline(node) ? 'offline' : stateOf(node) + ' · term ' + show(node.term) + ' · log ' + show(node.log_length) +
+    const node = snapshotNode(d.id);
+    setText($('drawer-meta'), node
+      ? (node.reachable === false ? 'offline' : show(node.state) + ' · term ' + show(node.term) + ' · log ' + show(node.log_length) +
          ' · commit ' + show(node.commit_index)) + ' · ' + show(node.address)
-      : 'this node is no longer listed';
+      : 'this node is no longer listed');
   }
 
   async function refreshDrawer(scrollToEnd) {
@@ -1074,7 +1579,7 @@
     if (kind !== 'log' && kind !== 'history') return;
     const path = '/api/nodes/' + encodeURIComponent(id) + (kind === 'log' ? '/log?limit=400' : '/cmd_history');
     const answer = await call('GET', path);
-    if (d.kind !== kind || d.id !== id) return;  // closed or switched meanwhile
+    if (d.kind !== kind || d.id !== id) return;
     const body = $('drawer-body');
     const atEnd = scrollToEnd || body.scrollTop + body.clientHeight >= body.scrollHeight - 20;
     clear(body);
@@ -1104,10 +1609,8 @@
 
   function showAnswer(id, cmd, answer) {
     openDrawer('answer', id);
-    $('drawer-title').textContent = 'Node ' + id + ': ' + cmd;
-    const body = $('drawer-body');
-    if (answer.json) body.textContent = JSON.stringify(answer.json, null, 2);
-    else body.textContent = errorText(answer);
+    setText($('drawer-title'), 'Node ' + id + ': ' + cmd);
+    $('drawer-body').textContent = answer.json ? JSON.stringify(answer.json, null, 2) : errorText(answer);
   }
 
   // ---- the client box -------------------------------------------------------------------------------
@@ -1118,16 +1621,12 @@
     box.textContent = text;
   }
 
-  function kvPath(key) {
-    return '/api/kv/' + encodeURIComponent(key);
-  }
-
   async function kvCall(method, stale, button) {
     const key = $('kv-key').value;
     if (key === '') { showResult('err', 'Enter a key first.'); $('kv-key').focus(); return; }
     const value = $('kv-value').value;
     button.disabled = true; button.classList.add('busy');
-    const path = kvPath(key) + (stale ? '?stale=true' : '');
+    const path = '/api/kv/' + encodeURIComponent(key) + (stale ? '?stale=true' : '');
     const answer = method === 'PUT' ? await call('PUT', path, value, 'application/octet-stream')
                                     : await call(method, path);
     button.disabled = false; button.classList.remove('busy');
@@ -1154,12 +1653,9 @@
     const leader = app.cluster ? app.cluster.leader : null;
     if (leader === null || leader === undefined) {
       showResult('err', 'No leader is known right now; wait for an election.');
-      toast('err', 'submit', 'no leader known');
       return;
     }
-    button.disabled = true; button.classList.add('busy');
-    const answer = await sendCommand(String(leader), 'submit ' + text);
-    button.disabled = false; button.classList.remove('busy');
+    const answer = await sendCommand(String(leader), 'submit ' + text, button);
     if (answer.status === 200 && answer.json && answer.json.ok !== false) {
       showResult('ok', show(answer.json.result));
       $('submit-text').value = '';
@@ -1170,7 +1666,7 @@
 
   // ---- start --------------------------------------------------------------------------------------------
 
-  function start() {
+  function bindControls() {
     $('kv-form').addEventListener('submit', (e) => { e.preventDefault(); kvCall('PUT', false, $('kv-put')); });
     $('kv-get').addEventListener('click', (e) => kvCall('GET', false, e.currentTarget));
     $('kv-get-stale').addEventListener('click', (e) => kvCall('GET', true, e.currentTarget));
@@ -1184,13 +1680,49 @@
       if (e.currentTarget.checked) refreshDrawer(false);
       else clearTimeout(app.drawer.timer);
     });
-    document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && app.drawer.kind) closeDrawer(); });
-    setInterval(drawTimeline, 1000);
-    drawTimeline();
-    requestAnimationFrame(animate);
+    $('play-pause').addEventListener('click', () => setMode(app.view.mode === 'paused' ? 'live' : 'paused'));
+    $('play-live').addEventListener('click', () => setMode('live'));
+    $('play-replay').addEventListener('click', () => {
+      const T = viewT();
+      // From live, replay the last ten seconds.
+      setMode('replay', app.view.mode === 'live' ? T - 10000 : T);
+    });
+    $('play-back').addEventListener('click', () => step(-1));
+    $('play-fwd').addEventListener('click', () => step(1));
+    $('play-speed').addEventListener('change', (e) => {
+      const T = viewT();
+      app.view.speed = Number(e.currentTarget.value) || 0.25;
+      if (app.view.mode === 'replay') setMode('replay', T);
+    });
+    const slider = $('slider');
+    slider.addEventListener('input', () => { app.sliderDragging = true; onSlider(); });
+    slider.addEventListener('change', () => { app.sliderDragging = false; onSlider(); });
+    $('log-older').addEventListener('click', () => pageLog(-1));
+    $('log-newer').addEventListener('click', () => pageLog(1));
+    $('log-newest').addEventListener('click', () => pageLog(0));
+    document.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape') return;
+      if (app.drawer.kind) closeDrawer();
+      else if (app.selected) closePopover();
+    });
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) scheduleFrame(); });
+    window.addEventListener('resize', () => { app.logRenderKey = ''; if (app.cluster) { scheduleLogFetches(app.cluster); renderLogs(); } scheduleFrame(); });
+    document.addEventListener('raft-theme', () => scheduleFrame());
+    setInterval(() => { if (!document.hidden) drawStrip(); }, 5000);
+  }
+
+  async function start() {
+    bindControls();
+    app.view.speed = Number($('play-speed').value) || 0.25;
+    setMode('live');
+    const first = await call('GET', '/api/cluster');
+    if (first.status === 200 && first.json) onCluster(first.json);
+    await loadHistory(serverNow() - HISTORY_LOAD_MS);
+    drawStrip();
+    renderEvents();
     startStream();
-    // If the stream has not delivered anything after a moment, poll meanwhile.
-    setTimeout(() => { if (app.feed.lastMessage === 0) startPolling(); }, 2500);
+    // If the stream has delivered nothing after a moment, poll meanwhile.
+    setTimeout(() => { if (app.feed.lastMessage === 0) startPolling(); }, 3000);
   }
 
   start();

@@ -12,6 +12,8 @@
   const FEEDBACK_KEPT = 6;
 
   const $ = (id) => document.getElementById(id);
+  // Read before anything strips the fragment (#token=..., #monitor=...).
+  const INITIAL_HASH = window.location.hash;
 
   /// el("td", {class: "num"}, "text", childNode, ...): children are text or nodes.
   function el(tag, attrs, ...children) {
@@ -68,6 +70,26 @@
   function authToken() {
     try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (_) { return ""; }
   }
+
+  // The monitor this page was opened from: it says where it is in the
+  // fragment (#monitor=URL); the link back is kept for this browser.
+  const MONITOR_KEY = "raft_monitor_url";
+  (function linkToMonitor() {
+    const m = /(?:^#|&)monitor=([^&]+)/.exec(INITIAL_HASH);
+    let url = null;
+    try {
+      if (m) {
+        url = safeUrl(decodeURIComponent(m[1]));
+        if (url) localStorage.setItem(MONITOR_KEY, url);
+      } else {
+        url = safeUrl(localStorage.getItem(MONITOR_KEY));
+      }
+    } catch (_) { /* private mode */ }
+    if (m && window.location.hash) history.replaceState(null, "", window.location.pathname + window.location.search);
+    const link = $("monitor-link");
+    link.hidden = !url;
+    if (url) link.href = url;
+  })();
 
   /// fetch with a deadline; never throws. {ok, status, body (JSON or null), text, error}
   /// A 401 asks for the token once and retries.
@@ -175,6 +197,9 @@
     showRanksBadge("badge-partitioned", s.partitioned, "cut off from");
     showRanksBadge("badge-drop-from", s.dropping_from, "deaf to");
     showRanksBadge("badge-drop-to", s.dropping_to, "silent to");
+    const delays = s.delaying && typeof s.delaying === "object" ? Object.entries(s.delaying) : [];
+    $("badge-delay").hidden = delays.length === 0;
+    setText("badge-delay", `delaying ${delays.map(([rank, ms]) => `${rank}: ${ms} ms`).join(", ")}`);
 
     const storageError = $("storage-error");
     storageError.hidden = !s.storage_error;
@@ -322,9 +347,9 @@
 
   let entriesKey = "";
 
-  function termColor(term) {
-    // Golden-angle hues: neighbouring terms get clearly different colours.
-    return `hsl(${(Number(term) * 137.5) % 360}, 55%, 45%)`;
+  /// The term colours of /theme.css, the same as on the monitor.
+  function termClass(term) {
+    return `term-${Math.abs(Math.trunc(Number(term) || 0)) % 10}`;
   }
 
   function describeEntry(e) {
@@ -379,8 +404,7 @@
     entriesKey = key;
     const rows = list.map((e) => {
       const committed = e.index <= commit;
-      const termChip = el("span", {class: "term"}, String(e.term));
-      termChip.style.backgroundColor = termColor(e.term);
+      const termChip = el("span", {class: `term ${termClass(e.term)}`}, String(e.term));
       const typeName = e.kv ? "kv" : String(e.type);
       return el("tr", {class: committed ? "committed" : "uncommitted"},
         el("td", {class: "num"}, String(e.index)),
@@ -548,6 +572,7 @@
       ["form-partition", "in-partition", "partition"],
       ["form-drop-from", "in-drop-from", "drop_from"],
       ["form-drop-to", "in-drop-to", "drop_to"],
+      ["form-delay", "in-delay", "delay"],
       ["form-submit", "in-submit", "submit"],
       ["form-free", "in-free", ""],
     ];
