@@ -17,12 +17,16 @@ const [binDir, outDir] = process.argv.slice(2);
 const { chromium } = createRequire(path.join(binDir, 'e2e', 'package.json'))('playwright-core');
 mkdirSync(outDir, { recursive: true });
 
+// launch_cluster always wants a token: give it one the script knows.
+const TOKEN = 'e2e-token-0123456789abcdef';
+const AUTH = { Authorization: 'Bearer ' + TOKEN };
+
 async function cluster(nodes, base, timing) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'raft-shots-'));
   const child = spawn(path.join(binDir, 'launch_cluster'), [
     '--nodes', String(nodes), '--discovery_port', String(base), '--monitor_port', String(base + 1),
     '--base_port', String(base + 2), ...timing, '--initial_delay_ms', '300', '--data_dir', dataDir,
-    '--fsync', 'never'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    '--fsync', 'never'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, RAFT_AUTH_TOKEN: TOKEN } });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -33,6 +37,7 @@ async function cluster(nodes, base, timing) {
   }
   return {
     url: `http://127.0.0.1:${base + 1}/`,
+    page: `http://127.0.0.1:${base + 1}/#token=${TOKEN}`,
     node: (rank) => `http://127.0.0.1:${base + 2 + rank}/`,
     stop: async () => { if (child.exitCode === null) child.kill('SIGINT'); await exited; rmSync(dataDir, { recursive: true, force: true }); },
   };
@@ -41,7 +46,8 @@ async function cluster(nodes, base, timing) {
 const wait = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: 60000, polling: 50 });
 
 async function command(c, rank, cmd) {
-  const res = await fetch(c.node(rank) + 'command', { method: 'POST', body: JSON.stringify({ cmd }) });
+  const res = await fetch(c.node(rank) + 'command',
+    { method: 'POST', body: JSON.stringify({ cmd }), headers: AUTH });
   if (!res.ok) throw new Error(cmd + ': ' + res.status);
 }
 
@@ -50,11 +56,11 @@ async function election(browser) {
                                      '--heartbeat_interval', '250']);
   try {
     for (let i = 0; i < 8; i++) {
-      await fetch(c.url + 'api/kv/k' + i, { method: 'PUT', body: 'v' + i });
+      await fetch(c.url + 'api/kv/k' + i, { method: 'PUT', body: 'v' + i, headers: AUTH });
     }
     for (const r of [0, 1, 2]) await command(c, r, 'delay all 500');
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-    await page.goto(c.url);
+    await page.goto(c.page);
     await wait(page, () => document.querySelectorAll('#ring g.node.s-leader').length === 1);
     const leader = await page.evaluate(() => document.querySelector('#ring g.node.s-leader').dataset.node);
     const candidate = ['0', '1', '2'].find((x) => x !== leader);
@@ -65,7 +71,7 @@ async function election(browser) {
     await page.evaluate(() => { for (const t of document.querySelectorAll('#toasts .toast')) t.remove(); });
     await page.screenshot({ path: path.join(outDir, 'monitor-election.png') });
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: 'light' });
-    await phone.goto(c.url);
+    await phone.goto(c.page);
     await wait(phone, () => document.querySelectorAll('#ring g.node.s-leader').length === 1);
     await phone.locator(`#ring g.node[data-node="${candidate}"] .body`).click();
     await phone.waitForTimeout(500);
@@ -83,7 +89,7 @@ async function fifteen(browser) {
   const c = await cluster(15, 21400, []);
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-    await page.goto(c.url);
+    await page.goto(c.page);
     await wait(page, () => document.querySelectorAll('#ring g.node.s-leader').length === 1);
     const leader = Number(await page.evaluate(() => document.querySelector('#ring g.node.s-leader').dataset.node));
     await command(c, (leader + 3) % 15, 'pause');

@@ -21,6 +21,8 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { freeRange } from './free_ports.mjs';
 
+// launch_cluster always wants a token: give it one the test knows.
+const TOKEN = 'e2e-token-0123456789abcdef';
 const [binDir, shotDir] = process.argv.slice(2);
 const DEADLINE_MS = 60_000;
 mkdirSync(shotDir, { recursive: true });
@@ -28,6 +30,7 @@ mkdirSync(shotDir, { recursive: true });
 const ports = await freeRange(5);
 const [discoveryPort, monitorPort, basePort] = [ports, ports + 1, ports + 2];
 const monitorUrl = `http://127.0.0.1:${monitorPort}/`;
+const monitorPage = `${monitorUrl}#token=${TOKEN}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'raft-e2e-'));
 // Timeouts scaled up for slow motion: with 300 ms on every message an
 // election takes about a second, well inside 1.5-3 s.
@@ -35,7 +38,7 @@ const launcher = spawn(path.join(binDir, 'launch_cluster'), [
   '--nodes', '3', '--discovery_port', String(discoveryPort), '--monitor_port', String(monitorPort),
   '--base_port', String(basePort), '--min_election_timeout', '1500', '--max_election_timeout', '3000',
   '--heartbeat_interval', '250', '--initial_delay_ms', '300', '--data_dir', dataDir, '--fsync', 'never',
-], { stdio: ['ignore', 'pipe', 'inherit'] });
+], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFT_AUTH_TOKEN: TOKEN } });
 let launcherOutput = '';
 launcher.stdout.on('data', (d) => { launcherOutput += d; process.stdout.write(d); });
 const launcherExit = new Promise((resolve) => launcher.on('exit', (code, signal) => resolve({ code, signal })));
@@ -46,7 +49,7 @@ async function openPage(browser, viewport, errors) {
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(monitorUrl);
+  await page.goto(monitorPage);
   return page;
 }
 
@@ -181,9 +184,10 @@ try {
   // Writes, then the phone: ring first, the newest log entries in view.
   for (let i = 0; i < 30; i++) {
     const key = i === 29 ? '<b>e2e</b>' : 'k' + i;
-    await page.evaluate(async (k) => {
-      await fetch('/api/kv/' + encodeURIComponent(k), { method: 'PUT', body: 'v' });
-    }, key);
+    await page.evaluate(async ([k, token]) => {
+      await fetch('/api/kv/' + encodeURIComponent(k),
+        { method: 'PUT', body: 'v', headers: { Authorization: 'Bearer ' + token } });
+    }, [key, TOKEN]);
   }
   await waitFor(page, () => document.querySelectorAll('#logs .log-row').length === 3 &&
     [...document.querySelectorAll('#logs .log-row')].every((r) =>

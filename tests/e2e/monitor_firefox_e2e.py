@@ -29,6 +29,10 @@ import time
 DEADLINE_S = 60
 
 
+# launch_cluster always wants a token: give it one the test knows.
+TOKEN = "e2e-token-0123456789abcdef"
+
+
 def port_free(port):
     with socket.socket() as s:
         try:
@@ -216,7 +220,7 @@ def main():
          "--base_port", str(base_port), "--min_election_timeout", "1500",
          "--max_election_timeout", "3000", "--heartbeat_interval", "250",
          "--initial_delay_ms", "300", "--data_dir", data_dir, "--fsync", "never"],
-        stdout=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "RAFT_AUTH_TOKEN": TOKEN})
     browser = None
     failed = False
     try:
@@ -237,7 +241,7 @@ def main():
                 raise RuntimeError("launch_cluster exited early")
 
         browser, m = open_firefox(firefox)
-        m.call("WebDriver:Navigate", {"url": f"http://127.0.0.1:{monitor_port}/"})
+        m.call("WebDriver:Navigate", {"url": f"http://127.0.0.1:{monitor_port}/#token={TOKEN}"})
 
         m.wait("return document.querySelectorAll('#ring g.node').length === 3 && "
                "document.querySelectorAll('#cards .card').length === 3", "3 nodes")
