@@ -209,6 +209,9 @@ JsonAnswer kv_answer(const runtime::KvReply& reply, KvRequestKind kind, std::str
       if (kind == KvRequestKind::Read) {
         put_bytes(body, "key", key);
         put_bytes(body, "value", reply.value.value_or(std::string()));
+        // The log index the answer reflects: the node's applied index for a
+        // stale read, the read index for a linearizable one.
+        body["index"] = reply.index;
       } else {
         body["index"] = reply.index;
         body["term"] = reply.term;
@@ -219,6 +222,7 @@ JsonAnswer kv_answer(const runtime::KvReply& reply, KvRequestKind kind, std::str
     case 404:
       body = error_json(reply.error.empty() ? "key not found" : reply.error);
       put_bytes(body, "key", key);
+      body["index"] = reply.index;
       return {404, std::move(body)};
     case 307:
       if (reply.leader_id != kNoNode && !leader_url.empty()) {
