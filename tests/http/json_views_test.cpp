@@ -285,8 +285,9 @@ TEST(KvAnswer, WriteSuccess) {
 TEST(KvAnswer, ReadSuccessGivesBase64ForBinaryValues) {
   runtime::KvReply r;
   r.value = "hello";
+  r.index = 7;
   JsonAnswer a = kv_answer(r, KvRequestKind::Read, "k", "");
-  EXPECT_EQ(a.body, json::parse(R"({"ok":true,"key":"k","value":"hello"})"));
+  EXPECT_EQ(a.body, json::parse(R"({"ok":true,"key":"k","value":"hello","index":7})"));
   r.value = "\x00\xff"s;
   a = kv_answer(r, KvRequestKind::Read, "k", "");
   EXPECT_EQ(a.body["value"], "\0\\xff"s);
