@@ -134,7 +134,8 @@ TEST_F(ServerTest, ABodyAboveTheLimitIs413BeforeAnyHandler) {
   auto r = client_->Put("/kv/a", std::string(2048, 'x'), "application/octet-stream");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
-  EXPECT_EQ(json::parse(r->body)["error"], "the request body is larger than 1024 bytes (it is 2048)");
+  EXPECT_EQ(json::parse(r->body)["error"],
+            "the request body is larger than 1024 bytes (it is 2048)");
 }
 
 TEST_F(ServerTest, TheDiscoveryStyleKeepsItsJsonAllowAndOptions) {
