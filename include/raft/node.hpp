@@ -178,6 +178,9 @@ class Node {
   const ConfState& conf_state() const { return conf_; }
   /// The newest configuration at or below the commit index.
   const ConfState& committed_conf_state() const;
+  /// The configuration in effect at `index` (the newest Config entry at or
+  /// below it; the snapshot's for indexes at or below the snapshot).
+  const ConfState& conf_at(Index index) const;
   bool is_voter(NodeId id) const { return conf_has_voter(conf_, id); }
   bool is_learner(NodeId id) const { return conf_has_learner(conf_, id); }
   /// A voter or a learner of the configuration in effect.
@@ -261,8 +264,6 @@ class Node {
   // reconfig.cpp
   /// Rebuilds the configuration history from recovered state (constructor).
   void recover_conf(const RecoveredState& recovered);
-  /// The configuration at `index` (the newest one at or below it).
-  const ConfState& conf_at(Index index) const;
   /// Records the Config entry just appended at `e` (leader or follower).
   void note_conf_entry(const Entry& e);
   /// The log was cut from `index` on: forget its Config entries.
@@ -272,14 +273,24 @@ class Node {
   /// Takes the newest configuration of the log as the one in effect; roles
   /// and timers follow (STANDBY <-> FOLLOWER). `node` is for the event.
   void refresh_conf(NodeId node);
-  /// FOLLOWER if we are a member of the configuration in effect, else STANDBY.
+  /// FOLLOWER if we are a member of the configuration in effect (or may
+  /// still campaign), else STANDBY.
   Role follower_role() const;
+  /// A voter of the configuration in effect, or one removed by an entry not
+  /// yet committed (dissertation §4.2.2: its log may be the one the others
+  /// need; it counts the votes of the configuration that removes it).
+  bool can_campaign() const;
+  /// STANDBY <-> FOLLOWER as follower_role() says (not for a leader).
+  void refresh_role();
   /// Why a change may not be made now (empty if it may): the rules of
   /// change_membership() that do not depend on the change itself.
   std::string change_blocked() const;
   std::string check_catch_up(NodeId learner) const;
   std::string check_quorum_after(const ConfState& next, const ConfChange& change) const;
+  /// The leader heard from `peer` within the minimum election timeout.
   bool heard_recently(NodeId peer) const;
+  /// heard_recently(), or tracked for less than that and not heard from yet.
+  bool reachable(NodeId peer) const;
   void append_conf_change(const ConfChange& change, const ConfState& next);
   /// The leader tracks every member of the configuration in effect and of
   /// the committed one (so a removed node hears of its removal until it
@@ -317,6 +328,8 @@ class Node {
   std::map<Index, ConfState> conf_entries_;
   /// The committed configuration last reported (ConfigCommitted event).
   Index reported_conf_index_ = 0;
+  /// The commit index after_input() last looked at.
+  Index commit_seen_ = 0;
 
   Role role_ = Role::Follower;
   Term term_ = 0;

@@ -43,9 +43,11 @@ struct Progress {
   std::deque<Index> inflight;
   /// Heard from since the last CheckQuorum round.
   bool recent_active = false;
-  /// When the leader last heard from this follower (any answer); the
-  /// membership rules ask whether a node is reachable now.
+  /// When the leader last heard from this follower (any answer), and when it
+  /// began to track it: the membership rules ask whether a node is
+  /// reachable now (a follower not yet heard from gets one election timeout).
   std::optional<TimeMs> last_heard_ms;
+  TimeMs tracked_since_ms = 0;
   /// Highest ReadIndex context this follower has echoed in this term.
   std::uint64_t acked_read_ctx = 0;
   /// `match` at the previous heartbeat: a Replicate follower that made no

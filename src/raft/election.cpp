@@ -51,7 +51,7 @@ bool Node::in_leader_lease() const {
 void Node::on_election_timeout() {
   RAFT_ASSERT(role_ == Role::Follower || role_ == Role::Candidate,
               "only followers and candidates have an election timer");
-  if (!is_voter(config_.id)) {
+  if (!can_campaign()) {
     reset_election_timer();  // a learner: it never campaigns
     return;
   }
@@ -68,13 +68,13 @@ void Node::start_pre_vote() {
   // real votes of that round would be counted with PreVote grants of the new
   // one, and two leaders could win one term (found by the simulator).
   if (role_ == Role::Candidate) set_role(Role::Follower, "election timed out; PreVote again");
-  if (quorum() == 1) {  // we are the only voter
+  if (quorum() == 1 && is_voter(config_.id)) {  // we are the only voter
     campaign(false, "election timeout");
     return;
   }
   pre_voting_ = true;
   votes_.clear();
-  votes_[config_.id] = true;
+  if (is_voter(config_.id)) votes_[config_.id] = true;
   emit({EventKind::ElectionStarted, term_ + 1, role_, config_.id, true, "election timeout"});
   for (NodeId peer : conf_.voters) {
     if (peer == config_.id) continue;
@@ -90,7 +90,7 @@ void Node::start_pre_vote() {
 
 void Node::campaign(bool force, const char* why) {
   RAFT_ASSERT(role_ != Role::Initial, "an INITIAL node does not stand for election");
-  RAFT_ASSERT(is_voter(config_.id), "only a voter of its own configuration campaigns");
+  RAFT_ASSERT(can_campaign(), "only a voter (or one whose removal may yet roll back) campaigns");
   pre_voting_ = false;
   fail_pending_reads();
   transfer_target_ = kNoNode;
@@ -102,7 +102,8 @@ void Node::campaign(bool force, const char* why) {
   reset_election_timer();
   emit({EventKind::ElectionStarted, term_, role_, config_.id, false, why});
   votes_.clear();
-  votes_[config_.id] = true;
+  // A node whose removal is not yet committed campaigns without its own vote.
+  if (is_voter(config_.id)) votes_[config_.id] = true;
   if (votes_.size() >= quorum()) {
     become_leader();
     return;
@@ -161,7 +162,7 @@ void Node::handle_vote_response(const Message& m) {
   }
   // Only the voters of our configuration count; a learner's or a removed
   // node's answer is no vote.
-  if (!is_voter(m.from) || !is_voter(config_.id)) return;
+  if (!is_voter(m.from) || !can_campaign()) return;
   votes_[m.from] = m.granted;
   std::size_t granted = 0;
   std::size_t rejected = 0;

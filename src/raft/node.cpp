@@ -39,8 +39,9 @@ Node::Node(Config config, const RecoveredState& recovered, TimeMs now_ms)
   // node's first Ready is not spent on it alone.
   last_hard_state_ = HardState{term_, voted_for_, commit_, committed_conf_state()};
   reported_conf_index_ = committed_conf_state().index;
+  commit_seen_ = commit_;
 
-  if (!is_member(config_.id)) {
+  if (follower_role() == Role::Standby) {
     role_ = Role::Standby;
   } else {
     role_ = config_.initial_delay_ms > 0 ? Role::Initial : Role::Follower;
@@ -112,12 +113,18 @@ void Node::step(Message m) {
 
   const bool is_vote_request =
       m.type == MessageType::VoteRequest || m.type == MessageType::PreVoteRequest;
-  // A candidate that is not a voter of our committed configuration is a
-  // removed node that missed its removal (or a learner that thinks it was
-  // promoted before that committed): ignored, so it cannot disrupt the
-  // cluster by raising terms (dissertation §4.2.3). While our own newest
-  // configuration is uncommitted it may yet roll back, so we listen.
-  if (is_vote_request && !is_voter(m.from) && conf_.index <= commit_) return;
+  // A candidate that is not a voter of our committed configuration, and
+  // whose log is not ahead of ours, is a removed node that missed its
+  // removal: it could not have our vote anyway, so it is ignored rather than
+  // allowed to raise our term and depose the leader (dissertation §4.2.3).
+  // Otherwise it is answered as usual: while our newest configuration is
+  // uncommitted it may roll back (and ignoring a rival's terms would leave
+  // us a term behind it for good), and a log ahead of ours may hold
+  // configurations we have not seen (we may be the lagging voter it needs).
+  if (is_vote_request && !is_voter(m.from) && conf_.index <= commit_ &&
+      !log_.candidate_is_up_to_date(m.last_log_index, m.last_log_term)) {
+    return;
+  }
 
   if (m.term > term_) {
     if (is_vote_request && !m.force && in_leader_lease()) {
@@ -159,7 +166,7 @@ void Node::step(Message m) {
     case MessageType::InstallSnapshotResponse: handle_install_snapshot_response(m); break;
     case MessageType::TimeoutNow:
       if (m.term == term_ && (role_ == Role::Follower || role_ == Role::Candidate) &&
-          is_voter(config_.id)) {
+          can_campaign()) {
         campaign(/*force=*/true, "leadership transferred to us");
       }
       break;
@@ -199,7 +206,7 @@ Result Node::propose_batch(std::vector<std::string> commands) {
 Result Node::trigger_election() {
   if (role_ == Role::Initial) return refused("the node is INITIAL; use become_follower first");
   if (role_ == Role::Standby) return refused("the node is STANDBY: not a member, it cannot lead");
-  if (!is_voter(config_.id)) return refused("the node is not a voter: it does not campaign");
+  if (!can_campaign()) return refused("the node is a learner: learners never campaign");
   campaign(/*force=*/true, "trigger_election");
   return {Status::Ok, {}, 0, term_, leader_};
 }
@@ -210,7 +217,7 @@ Result Node::force_timeout() {
   }
   if (role_ == Role::Standby) return refused("the node is STANDBY: it has no election timer");
   if (role_ == Role::Leader) return refused("the leader has no election timer");
-  if (!is_voter(config_.id)) return refused("the node is a learner: learners never campaign");
+  if (!can_campaign()) return refused("the node is a learner: learners never campaign");
   on_election_timeout();
   return {Status::Ok, {}, 0, term_, leader_};
 }
@@ -329,9 +336,10 @@ void Node::check_invariants() const {
   RAFT_ASSERT(unstable_from_ <= log_.last_index() + 1, "unpersisted entries lie in the log");
   RAFT_ASSERT(role_ == Role::Leader || progress_.empty(), "only a leader tracks followers");
   RAFT_ASSERT(role_ != Role::Leader || leader_ == config_.id, "a leader knows it leads");
-  RAFT_ASSERT((role_ == Role::Standby) == (!is_member(config_.id) && role_ != Role::Leader),
-              "STANDBY exactly when not a member (a removed leader leads until it commits)");
-  RAFT_ASSERT(role_ != Role::Candidate || is_voter(config_.id), "only voters campaign");
+  RAFT_ASSERT(
+      role_ == Role::Leader || (role_ == Role::Standby) == (follower_role() == Role::Standby),
+      "STANDBY exactly when neither a member nor one whose removal may roll back");
+  RAFT_ASSERT(role_ != Role::Candidate || can_campaign(), "only voters campaign");
   RAFT_ASSERT(conf_entries_.empty() || (conf_entries_.begin()->first > log_.snapshot().last_index &&
                                         conf_entries_.rbegin()->first <= log_.last_index()),
               "configurations are tracked for entries of the log");

@@ -67,7 +67,33 @@ void Node::forget_conf_entries_through(Index index) {
   conf_entries_.erase(conf_entries_.begin(), conf_entries_.upper_bound(index));
 }
 
-Role Node::follower_role() const { return is_member(config_.id) ? Role::Follower : Role::Standby; }
+bool Node::can_campaign() const {
+  if (is_voter(config_.id)) return true;
+  // Removed by an entry not yet committed: it may roll back, and our log may
+  // be the one the others need (our removal among them), so we may still
+  // stand, counting the votes of the configuration that removes us. Once the
+  // removal commits we are out for good.
+  return conf_.index > commit_ && conf_has_voter(conf_at(conf_.index - 1), config_.id);
+}
+
+Role Node::follower_role() const {
+  return is_member(config_.id) || can_campaign() ? Role::Follower : Role::Standby;
+}
+
+void Node::refresh_role() {
+  if (role_ == Role::Leader) return;  // a leader steps down by its own rules
+  if (!can_campaign()) {
+    pre_voting_ = false;  // a learner or a removed node stands for nothing
+    votes_.clear();
+  }
+  const Role want = follower_role();
+  if (want == Role::Standby && role_ != Role::Standby) {
+    set_role(Role::Standby, "removed from the configuration");
+  } else if (want == Role::Follower && role_ == Role::Standby) {
+    set_role(Role::Follower, "added to the configuration");
+    reset_election_timer();
+  }
+}
 
 void Node::refresh_conf(NodeId node) {
   const ConfState& newest =
@@ -76,18 +102,7 @@ void Node::refresh_conf(NodeId node) {
   RAFT_ASSERT(role_ != Role::Leader, "a leader's configuration changes only by its own entries");
   conf_ = newest;
   emit({EventKind::ConfigChanged, term_, role_, node, false, describe_conf(conf_)});
-  if (!is_voter(config_.id)) {
-    pre_voting_ = false;  // a learner or a removed node stands for nothing
-    votes_.clear();
-  }
-  if (is_member(config_.id)) {
-    if (role_ == Role::Standby) {
-      set_role(Role::Follower, "added to the configuration");
-      reset_election_timer();
-    }
-  } else if (role_ != Role::Standby) {
-    set_role(Role::Standby, "removed from the configuration");
-  }
+  refresh_role();
 }
 
 // ---- the leader's rules for a change --------------------------------------------
@@ -118,6 +133,15 @@ bool Node::heard_recently(NodeId peer) const {
   return now_ms_ - *it->second.last_heard_ms <= config_.election_timeout_min_ms;
 }
 
+bool Node::reachable(NodeId peer) const {
+  if (heard_recently(peer)) return true;
+  // Not heard from yet, but only just tracked (a new leader's followers):
+  // given one election timeout, as CheckQuorum gives them.
+  const auto it = progress_.find(peer);
+  return it != progress_.end() && !it->second.last_heard_ms &&
+         now_ms_ - it->second.tracked_since_ms <= config_.election_timeout_min_ms;
+}
+
 std::string Node::check_catch_up(NodeId learner) const {
   const auto it = progress_.find(learner);
   const Index match = it == progress_.end() ? 0 : it->second.match;
@@ -135,13 +159,13 @@ std::string Node::check_quorum_after(const ConfState& next, const ConfChange& ch
     return "removing node " + std::to_string(change.node) + " would leave no voter";
   }
   if (next.voters == conf_.voters) return {};
-  std::size_t reachable = 0;
+  std::size_t up = 0;
   for (NodeId v : next.voters) {
-    if (v == config_.id || heard_recently(v)) ++reachable;
+    if (v == config_.id || reachable(v)) ++up;
   }
-  if (reachable >= conf_quorum(next)) return {};
+  if (up >= conf_quorum(next)) return {};
   return "after " + std::string(conf_change_type_name(change.type)) + " " +
-         std::to_string(change.node) + " only " + std::to_string(reachable) + " of the voters " +
+         std::to_string(change.node) + " only " + std::to_string(up) + " of the voters " +
          join_ids(next.voters) + " would be reachable: no quorum";
 }
 
@@ -201,6 +225,7 @@ void Node::sync_progress() {
         Progress p;
         p.next = log_.last_index() + 1;
         p.recent_active = true;  // one CheckQuorum period to answer
+        p.tracked_since_ms = now_ms_;
         progress_.emplace(id, p);
       }
     }
@@ -208,14 +233,21 @@ void Node::sync_progress() {
 }
 
 void Node::after_input() {
-  report_committed_conf();
-  if (role_ != Role::Leader) return;
-  if (!is_member(config_.id) && conf_.index <= commit_) {
-    step_down_removed_leader();
-    return;
+  // Only a commit can make a configuration committed: a removal final (the
+  // node STANDBY, a removed leader gone), a removed member forgotten.
+  if (commit_ != commit_seen_) {
+    commit_seen_ = commit_;
+    report_committed_conf();
+    if (role_ != Role::Leader) {
+      refresh_role();
+    } else if (!is_member(config_.id) && conf_.index <= commit_) {
+      step_down_removed_leader();
+      return;
+    } else {
+      sync_progress();
+    }
   }
-  sync_progress();
-  maybe_promote_learners();
+  if (role_ == Role::Leader && !conf_.promoting.empty()) maybe_promote_learners();
 }
 
 void Node::report_committed_conf() {
@@ -253,7 +285,7 @@ void Node::step_down_removed_leader() {
 }
 
 void Node::maybe_promote_learners() {
-  if (conf_.promoting.empty() || !change_blocked().empty()) return;
+  if (!change_blocked().empty()) return;
   const std::vector<NodeId> promoting = conf_.promoting;
   for (NodeId id : promoting) {
     const ConfChange change{ConfChangeType::Promote, id};

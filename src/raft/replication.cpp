@@ -91,7 +91,7 @@ void Node::reject_append(Message& reply, Index prev, Index rejected) const {
 }
 
 void Node::append_from_leader(std::vector<Entry>& entries, std::size_t skip) {
-  const Index conf_before = conf_.index;
+  bool conf_touched = false;
   NodeId changed_node = kNoNode;
   for (std::size_t i = skip; i < entries.size(); ++i) {
     Entry& e = entries[i];
@@ -101,6 +101,7 @@ void Node::append_from_leader(std::vector<Entry>& entries, std::size_t skip) {
       RAFT_ASSERT(e.index > commit_, "a committed entry is never overwritten");
       log_.truncate_from(e.index);
       // A configuration in the cut suffix rolls back with it (dissertation §4.1).
+      conf_touched = conf_touched || conf_entries_.lower_bound(e.index) != conf_entries_.end();
       forget_conf_entries_from(e.index);
       unstable_from_ = std::min(unstable_from_, e.index);
       persisted_index_ = std::min(persisted_index_, e.index - 1);
@@ -110,12 +111,12 @@ void Node::append_from_leader(std::vector<Entry>& entries, std::size_t skip) {
     if (appended.type == EntryType::Config) {
       note_conf_entry(appended);
       changed_node = decode_conf_entry(appended.data, appended.index)->change.node;
+      conf_touched = true;
     }
   }
-  // A configuration takes effect as soon as it is appended (§4.1).
-  const Index newest =
-      conf_entries_.empty() ? log_.snapshot().conf.index : conf_entries_.rbegin()->first;
-  if (newest != conf_before) refresh_conf(newest > conf_before ? changed_node : kNoNode);
+  // A configuration takes effect as soon as it is appended (§4.1). Compared
+  // whole: a cut entry may be replaced by another at the same index.
+  if (conf_touched) refresh_conf(changed_node);
 }
 
 Progress* Node::follower_heard(NodeId from) {

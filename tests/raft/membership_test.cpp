@@ -167,18 +167,114 @@ TEST(Membership, RollbackOnTruncation) {
   EXPECT_TRUE(saw_change);
 }
 
-TEST(Membership, ARemovedFollowerGoesStandbyAndComesBackIfTheRemovalRollsBack) {
+TEST(Membership, RollbackOnTruncationToAnotherChangeAtTheSameIndex) {
+  // Found by the simulator's Election Quorum check: a configuration cut off
+  // and replaced by another one at the same index must not leave the old one
+  // in effect (the node then counted votes with it).
+  Node n = lone_follower(1);
+  const ConfState initial = n.conf_state();
+  n.step(test::append(
+      0, 1, 1, 0, 0,
+      {{1, 1, EntryType::Noop, ""}, conf_entry(1, 2, {ConfChangeType::AddLearner, 3}, initial)},
+      1));
+  ASSERT_TRUE(n.is_learner(3));
+  const Entry other = conf_entry(2, 2, {ConfChangeType::Remove, 0}, initial);
+  n.step(test::append(2, 1, 2, 1, 1, {other}, 1));
+  EXPECT_EQ(n.conf_state().index, 2u);
+  EXPECT_FALSE(n.is_member(3));
+  EXPECT_EQ(n.conf_state().voters, (std::vector<NodeId>{1, 2}));
+  EXPECT_EQ(n.quorum(), 2u);
+}
+
+TEST(Membership, ARemovedFollowerGoesStandbyOnceTheRemovalCommits) {
   Node n = lone_follower(1);
   n.step(test::append(
       0, 1, 1, 0, 0,
       {{1, 1, EntryType::Noop, ""}, conf_entry(1, 2, {ConfChangeType::Remove, 1}, n.conf_state())},
       1));
-  EXPECT_EQ(n.role(), Role::Standby) << "removed as soon as the entry is appended";
+  EXPECT_FALSE(n.is_member(1)) << "not a member as soon as the entry is appended";
+  EXPECT_EQ(n.role(), Role::Follower) << "but the removal may still roll back";
+  n.step(test::append(0, 1, 1, 2, 1, {}, 2));
+  EXPECT_EQ(n.role(), Role::Standby);
   n.tick(10'000);
   EXPECT_EQ(n.role(), Role::Standby) << "no election timer";
+  EXPECT_EQ(n.force_timeout().status, Status::Refused);
+}
+
+TEST(Membership, ARemovalThatRollsBackLeavesTheNodeAVoter) {
+  Node n = lone_follower(1);
+  n.step(test::append(
+      0, 1, 1, 0, 0,
+      {{1, 1, EntryType::Noop, ""}, conf_entry(1, 2, {ConfChangeType::Remove, 1}, n.conf_state())},
+      1));
+  ASSERT_FALSE(n.is_member(1));
   n.step(test::append(2, 1, 2, 1, 1, {{2, 2, EntryType::Noop, ""}}, 1));
-  EXPECT_EQ(n.role(), Role::Follower);
   EXPECT_TRUE(n.is_voter(1));
+  EXPECT_EQ(n.role(), Role::Follower);
+}
+
+TEST(Membership, ANodeWhoseRemovalIsUncommittedMayStillWinAnElection) {
+  // Voters {0,1,2}; node 0 holds its own removal, uncommitted, and is the
+  // only one with it: it campaigns, counting only the voters {1,2} of that
+  // configuration (the others could never elect anyone it would not block).
+  Config cfg = small_config(0, 3);
+  cfg.pre_vote = false;
+  ConfState initial;
+  initial.voters = {0, 1, 2};
+  RecoveredState stored;
+  stored.entries = {{1, 1, EntryType::Noop, ""},
+                    conf_entry(1, 2, {ConfChangeType::Remove, 0}, initial)};
+  stored.hard_state = {1, kNoNode, 1};
+  Node n(cfg, stored, 0);
+  ASSERT_FALSE(n.is_member(0));
+  EXPECT_EQ(n.role(), Role::Follower);
+  ASSERT_TRUE(n.trigger_election().ok());
+  Message vote = test::make(MessageType::VoteResponse, 1, 0, n.term());
+  vote.granted = true;
+  n.step(vote);
+  EXPECT_EQ(n.role(), Role::Candidate) << "its own vote does not count";
+  vote.from = 2;
+  n.step(vote);
+  EXPECT_EQ(n.role(), Role::Leader);
+}
+
+/// Node `id` whose log holds, committed, the removal of node 2 (voters {0,1}).
+Node member_after_removing_two(NodeId id, bool committed) {
+  Config cfg = small_config(id, 3);
+  ConfState initial;
+  initial.voters = {0, 1, 2};
+  RecoveredState stored;
+  stored.entries = {{1, 1, EntryType::Noop, ""},
+                    conf_entry(1, 2, {ConfChangeType::Remove, 2}, initial),
+                    {1, 3, EntryType::Command, "x"}};
+  stored.hard_state = {1, kNoNode, committed ? 3u : 1u};
+  return Node(cfg, stored, 0);
+}
+
+TEST(Membership, ARemovedNodeThatMissedItsRemovalCannotRaiseTheTerm) {
+  // Dissertation §4.2.3: node 2 never heard of its removal and campaigns
+  // with its old log; the members ignore it instead of adopting its term.
+  Node n = member_after_removing_two(0, /*committed=*/true);
+  n.step(test::vote_request(2, 0, 9, 1, 1));
+  EXPECT_EQ(n.term(), 1u);
+  EXPECT_TRUE(test::take_messages(n).empty());
+}
+
+TEST(Membership, ACandidateOutsideOurConfigurationIsAnsweredWhenItMayBeRight) {
+  // Our removal of 2 is not committed yet: it may roll back, and 2's terms
+  // must reach us (ignoring them left a rival candidate a term behind for
+  // good, found by the simulator).
+  Node uncommitted = member_after_removing_two(0, /*committed=*/false);
+  uncommitted.step(test::vote_request(2, 0, 9, 1, 1));
+  EXPECT_EQ(uncommitted.term(), 9u);
+  // A log ahead of ours may hold configurations we have not seen (we may be
+  // the lagging voter it needs): answered, and granted.
+  Node lagging = member_after_removing_two(0, /*committed=*/true);
+  lagging.step(test::vote_request(2, 0, 9, 7, 1));
+  EXPECT_EQ(lagging.term(), 9u);
+  const std::vector<Message> out = test::take_messages(lagging);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].granted);
 }
 
 TEST(Membership, ALearnerIsNeverCountedInTheCommitQuorum) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "raft/membership.hpp"
+
 namespace raft::sim {
 
 namespace {
@@ -219,6 +221,48 @@ void InvariantChecker::check_leader_completeness(NodeId id, const Node& node) {
   }
 }
 
+void InvariantChecker::on_vote(NodeId voter, Term term, NodeId candidate) {
+  const auto [it, inserted] = votes_.emplace(std::pair{term, voter}, candidate);
+  if (inserted || it->second == candidate) return;
+  fail("Election Safety", node_name(voter) + " voted for " + node_name(it->second) + " and for " +
+                              node_name(candidate) + " in term " + std::to_string(term));
+}
+
+namespace {
+
+std::string id_list(const std::vector<NodeId>& ids) {
+  std::string out;
+  for (NodeId id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return "{" + out + "}";
+}
+
+}  // namespace
+
+void InvariantChecker::check_election_quorum(NodeId id, const Node& node) {
+  // The configuration it campaigned with: its log's just before the first
+  // entry of its term (a new leader appends one at once). Unknown only if
+  // that entry is already folded into a snapshot: skipped.
+  const RaftLog& log = node.log();
+  const Index last_of_term = log.last_index_of_term(node.term());
+  if (last_of_term <= log.snapshot().last_index) return;
+  const Index first_of_term = log.first_index_of_term_at(last_of_term);
+  if (first_of_term == log.first_index() && log.snapshot().last_index != 0 &&
+      log.snapshot().last_term == node.term()) {
+    return;  // the term's first entries are in the snapshot
+  }
+  const ConfState& conf = node.conf_at(first_of_term - 1);
+  std::vector<NodeId> electors;
+  for (NodeId v : conf.voters) {
+    const auto it = votes_.find({node.term(), v});
+    const bool voted = v == id ? node.voted_for() == id : it != votes_.end() && it->second == id;
+    if (voted) electors.push_back(v);
+  }
+  if (electors.size() >= conf_quorum(conf)) return;
+  fail("Election Quorum", node_name(id) + " leads term " + std::to_string(node.term()) +
+                              " with the votes of " + id_list(electors) +
+                              " only: not a majority of its voters " + id_list(conf.voters));
+}
+
 void InvariantChecker::after_step(NodeId id, const Node& node) {
   NodeTrack& t = nodes_.at(static_cast<std::size_t>(id));
   const Term term = node.term();
@@ -256,6 +300,7 @@ void InvariantChecker::after_step(NodeId id, const Node& node) {
     }
     if (!t.leader || t.leader_term != term) {
       check_leader_completeness(id, node);
+      check_election_quorum(id, node);
     } else if (log.last_index() < t.leader_last_index) {
       fail("Leader Append-Only",
            node_name(id) + ", leader of term " + std::to_string(term) + ", shrank its log from " +

@@ -6,7 +6,15 @@
 /// there so the trace ends where things went wrong.
 ///
 /// Checked:
-/// - Election Safety: at most one leader per term.
+/// - Election Safety: at most one leader per term, and no node grants its
+///   vote to two candidates in one term (seen from the VoteGranted events,
+///   which a node reports only once its vote is durable).
+/// - Election Quorum: a leader holds the votes of a majority of the voters
+///   of the configuration it campaigned with (its log's configuration just
+///   before its first entry of the term); learners' and strangers' votes
+///   count for nothing. With the rule above, two leaders of one term would
+///   need two disjoint majorities: configurations that differ by one server
+///   at a time never have them.
 /// - Leader Append-Only: a leader's log never shrinks during its term.
 /// - Log Matching: two entries with the same index and term have the same
 ///   payload and the same predecessor term, so by induction the logs are
@@ -74,6 +82,8 @@ class InvariantChecker {
   /// After every input to a node (tick, message, client or operator call).
   void after_step(NodeId id, const Node& node);
   void on_crash(NodeId id);
+  /// `voter` granted its vote in `term` to `candidate` (durably).
+  void on_vote(NodeId voter, Term term, NodeId candidate);
   void on_restart(NodeId id, const Node& node, const RecoveredState& recovered);
   /// A full Log Matching scan of one node's log in memory.
   void check_log(NodeId id, const Node& node);
@@ -122,10 +132,13 @@ class InvariantChecker {
   void record_commit(NodeId id, Term node_term, Index index, Term term, const Entry* entry,
                      const char* how);
   void check_leader_completeness(NodeId id, const Node& node);
+  void check_election_quorum(NodeId id, const Node& node);
   void fail(std::string invariant, std::string details);
 
   std::vector<NodeTrack> nodes_;
   std::map<Term, NodeId> leader_of_term_;
+  /// (term, voter) -> the candidate it voted for.
+  std::map<std::pair<Term, NodeId>, NodeId> votes_;
   std::map<std::pair<Index, Term>, LogRecord> log_records_;
   std::map<Index, CommitRecord> committed_;
   std::map<std::string, Index, std::less<>> key_commit_index_;

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::uint64_t kParamsStream = 10;
 constexpr std::uint64_t kWideningStream = 12;
+constexpr std::uint64_t kMembershipStream = 14;
 
 constexpr std::array<std::string_view, kFaultKindCount> kFaultNames = {
     "partition",      "isolate_leader", "one_way",           "heal",    "pause",    "resume",
@@ -45,6 +46,10 @@ ClusterOptions ScheduleParams::run_options() const {
     c.election_timeout_max_ms = c.election_timeout_min_ms * (100 + w.spread_percent) / 100;
   }
   if (w.pre_vote_off) c.pre_vote = false;
+  if (membership.on()) {
+    options.voter_count = membership.initial_voters;
+    c.promote_lag_entries_max = membership.promote_lag_entries_max;
+  }
   return options;
 }
 
@@ -89,6 +94,21 @@ std::string ScheduleParams::describe() const {
     out += ", timeouts narrowed to +" + std::to_string(w.spread_percent) + "%";
   }
   if (w.pre_vote_off && cluster.config.pre_vote) out += ", PreVote turned off";
+  if (membership.on()) {
+    const MembershipPlan& m = membership;
+    out += ", membership: " + std::to_string(m.initial_voters) + " voters + " +
+           std::to_string(cluster.node_count - m.initial_voters) +
+           " standby, a change every <= " + std::to_string(m.gap_max_ms) + " ms (add_learner x" +
+           std::to_string(m.weights[0]) + " add_node x" + std::to_string(m.weights[1]) +
+           " promote x" + std::to_string(m.weights[2]) + " remove_node x" +
+           std::to_string(m.weights[3]) + "), promote within " +
+           std::to_string(m.promote_lag_entries_max) + " entries" +
+           (m.at_election ? ", and of each new leader at once" : "") +
+           (m.cut_after_change_percent != 0
+                ? ", leader cut off after " + std::to_string(m.cut_after_change_percent) +
+                      "% of its changes"
+                : "");
+  }
   if (on_disk) out += ", on disk";
   out += ", faults:";
   for (std::size_t k = 0; k < kFaultKindCount; ++k) {
@@ -144,6 +164,29 @@ Widening draw_widening(std::uint64_t seed, const ScheduleParams& p) {
     w.pre_vote_off = rng.chance(1, 2);
   }
   return w;
+}
+
+/// One schedule in three changes its membership: it starts with some nodes
+/// STANDBY and asks the leader (mostly) for changes throughout the chaos;
+/// in a third of those, every few milliseconds, so that changes meet new
+/// leaders whose no-op has not committed (the 2015 rule's path) and leaders
+/// whose previous change has not (one at a time).
+MembershipPlan draw_membership(std::uint64_t seed, const ScheduleParams& p) {
+  Rng rng(derive_seed(seed, kMembershipStream));
+  MembershipPlan m;
+  // Leader-churn storms get changes more often: elections every few
+  // milliseconds are what bring an uncommitted configuration to a new leader.
+  if (!rng.chance(1, p.leader_churn ? 2 : 3)) return m;
+  const std::size_t n = p.cluster.node_count;
+  m.initial_voters = rng.uniform(1, n - 1);
+  const bool eager = p.leader_churn || rng.chance(1, 3);
+  m.gap_max_ms = eager ? rng.uniform(3, 15) : rng.uniform(20, 300);
+  m.at_election = eager || rng.chance(1, 2);
+  m.cut_after_change_percent = eager ? static_cast<std::uint32_t>(rng.uniform(10, 50)) : 0;
+  for (std::uint32_t& w : m.weights) w = static_cast<std::uint32_t>(rng.uniform(1, 4));
+  constexpr std::array<std::size_t, 3> kLags = {2, 8, 64};
+  m.promote_lag_entries_max = kLags[rng.uniform(0, kLags.size() - 1)];
+  return m;
 }
 
 }  // namespace
@@ -231,6 +274,7 @@ ScheduleParams make_schedule(std::uint64_t seed) {
     w(FaultKind::Restart) = std::max<std::uint32_t>(w(FaultKind::Restart), 1);
   }
   p.widening = draw_widening(seed, p);
+  p.membership = draw_membership(seed, p);
   return p;
 }
 

@@ -75,6 +75,30 @@ struct Widening {
   }
 };
 
+/// Membership changes, in one schedule in three. Drawn from their own random
+/// stream after everything else (like Widening): a schedule with
+/// `membership = {}` is exactly the schedule its seed drew before
+/// membership existed.
+struct MembershipPlan {
+  /// Nodes 0..initial_voters-1 start as voters, the others STANDBY; 0: off.
+  std::size_t initial_voters = 0;
+  /// During the chaos a change is asked for every uniform [1, gap_max_ms].
+  TimeMs gap_max_ms = 0;
+  /// And of every new leader the moment it is elected (before its no-op can
+  /// have committed: the path of Ongaro's 2015 counterexample).
+  bool at_election = false;
+  /// A leader that has just taken a change is cut off from everyone this
+  /// often (in hundredths): the change stays on it alone, uncommitted, for
+  /// the next leader to meet in the others' logs, or not.
+  std::uint32_t cut_after_change_percent = 0;
+  /// Weights of add_learner, add_node, promote and remove_node.
+  std::array<std::uint32_t, 4> weights{};
+  /// Config::promote_lag_entries_max.
+  std::size_t promote_lag_entries_max = 64;
+
+  bool on() const { return initial_voters != 0; }
+};
+
 struct ScheduleParams {
   std::uint64_t seed = 0;
   ClusterOptions cluster;
@@ -95,11 +119,13 @@ struct ScheduleParams {
   /// (one schedule in kDiskScheduleEvery), so every restart reads files back.
   bool on_disk = false;
   Widening widening;
+  MembershipPlan membership;
 
   /// One line: node count, timeouts, flags, fault mix.
   std::string describe() const;
   /// The cluster as the schedule runs it: `cluster` with the widening's
-  /// slow disk, lagging loop, timeouts and PreVote applied.
+  /// slow disk, lagging loop, timeouts and PreVote applied, and the
+  /// membership plan's initial voters.
   ClusterOptions run_options() const;
 };
 

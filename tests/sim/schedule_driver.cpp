@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::uint64_t kDriverStream = 11;
 constexpr std::uint64_t kWidenDriverStream = 13;
+constexpr std::uint64_t kMembershipDriverStream = 15;
 constexpr TimeMs kNever = ~TimeMs{0};
 
 std::string name(NodeId id) { return "n" + std::to_string(id); }
@@ -40,7 +41,8 @@ class Driver {
         options_(options),
         cluster_(cluster),
         rng_(derive_seed(params.seed, kDriverStream)),
-        widen_rng_(derive_seed(params.seed, kWidenDriverStream)) {}
+        widen_rng_(derive_seed(params.seed, kWidenDriverStream)),
+        member_rng_(derive_seed(params.seed, kMembershipDriverStream)) {}
 
   void chaos();
   void heal_and_check_liveness();
@@ -54,6 +56,12 @@ class Driver {
   void set_links(const std::vector<NodeId>& a, const std::vector<NodeId>& b, bool up);
   void client_write();
   void client_read();
+  /// Asks for one membership change, mostly of the leader (MembershipPlan).
+  void membership_change(NodeId asked = kNoNode);
+  /// The nodes `view` would accept as the subject of a change of `type`.
+  std::vector<NodeId> eligible(const Node& view, ConfChangeType type) const;
+  /// The members of the stable leader's configuration: whom liveness waits for.
+  std::vector<NodeId> live_members() const;
   /// A node chosen uniformly among those `pred` accepts, or kNoNode.
   NodeId pick(const std::function<bool(NodeId)>& pred);
   NodeId client_target();
@@ -68,6 +76,8 @@ class Driver {
   /// Widening's choices at run time (its own stream: the main one, and so
   /// every older seed's faults, are untouched).
   Rng widen_rng_;
+  /// Membership's choices (its own stream too).
+  Rng member_rng_;
   std::vector<NodeId> long_partition_group_;
   std::uint64_t next_value_ = 1;
   std::array<std::uint64_t, kFaultKindCount> faults_{};
@@ -111,6 +121,64 @@ void Driver::client_read() {
   if (target == kNoNode) return;
   const std::string key = "k" + std::to_string(rng_.uniform(0, params_.key_count - 1));
   cluster_.read(target, key);
+}
+
+std::vector<NodeId> Driver::eligible(const Node& view, ConfChangeType type) const {
+  std::vector<NodeId> out;
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    const NodeId id = static_cast<NodeId>(i);
+    switch (type) {
+      case ConfChangeType::AddLearner:
+      case ConfChangeType::AddNode:
+        if (!view.is_member(id)) out.push_back(id);
+        break;
+      case ConfChangeType::Promote:
+        if (view.is_learner(id)) out.push_back(id);
+        break;
+      case ConfChangeType::Remove:
+        if (view.is_member(id)) out.push_back(id);
+        break;
+    }
+  }
+  return out;
+}
+
+void Driver::membership_change(NodeId asked) {
+  const MembershipPlan& plan = params_.membership;
+  const auto running = [this](NodeId id) { return cluster_.is_running(id); };
+  if (asked == kNoNode) asked = cluster_.leader();
+  if (asked == kNoNode || member_rng_.chance(1, 10)) {
+    std::vector<NodeId> up;
+    for (std::size_t i = 0; i < cluster_.size(); ++i) {
+      if (running(static_cast<NodeId>(i))) up.push_back(static_cast<NodeId>(i));
+    }
+    if (up.empty()) return;
+    asked = up[member_rng_.uniform(0, up.size() - 1)];
+  }
+  const std::uint64_t total =
+      std::accumulate(plan.weights.begin(), plan.weights.end(), std::uint64_t{0});
+  std::uint64_t draw = member_rng_.uniform(0, total - 1);
+  std::size_t k = 0;
+  while (draw >= plan.weights[k]) draw -= plan.weights[k++];
+  const auto type = static_cast<ConfChangeType>(k);
+  // Mostly a node the change applies to; sometimes any (the refusals count too).
+  std::vector<NodeId> subjects = eligible(cluster_.node(asked), type);
+  if (subjects.empty() || member_rng_.chance(1, 20)) {
+    subjects.clear();
+    for (std::size_t i = 0; i < cluster_.size(); ++i) subjects.push_back(static_cast<NodeId>(i));
+  }
+  const NodeId subject = subjects[member_rng_.uniform(0, subjects.size() - 1)];
+  const Result r = cluster_.change_membership(asked, {type, subject});
+  if (r.ok() && member_rng_.uniform(0, 99) < plan.cut_after_change_percent) {
+    cluster_.network().isolate(asked);
+    note("membership: leader " + name(asked) + " cut off right after the change");
+  }
+}
+
+std::vector<NodeId> Driver::live_members() const {
+  const NodeId leader = cluster_.stable_leader();
+  if (leader == kNoNode) return {};
+  return cluster_.members_of(leader);
 }
 
 void Driver::inject_fault() {
@@ -327,8 +395,14 @@ void Driver::chaos() {
   TimeMs next_write_ms = rng_.uniform(1, params_.write_gap_max_ms);
   TimeMs next_read_ms = rng_.uniform(1, params_.read_gap_max_ms);
   TimeMs next_widen_ms = w.any() ? widen(0) : kNever;
+  const MembershipPlan& plan = params_.membership;
+  TimeMs next_member_ms = plan.on() ? member_rng_.uniform(1, plan.gap_max_ms) : kNever;
+  if (plan.at_election) {
+    cluster_.set_new_leader_hook([this](NodeId leader) { membership_change(leader); });
+  }
   while (!cluster_.halted()) {
-    const TimeMs t = std::min({next_fault_ms, next_write_ms, next_read_ms, next_widen_ms, end_ms});
+    const TimeMs t = std::min(
+        {next_fault_ms, next_write_ms, next_read_ms, next_widen_ms, next_member_ms, end_ms});
     cluster_.run_until_time(t);
     if (cluster_.halted() || t >= end_ms) break;
     if (t == next_widen_ms) next_widen_ms = widen(t);
@@ -344,7 +418,12 @@ void Driver::chaos() {
       client_read();
       next_read_ms = t + rng_.uniform(1, params_.read_gap_max_ms);
     }
+    if (t == next_member_ms) {
+      membership_change();
+      next_member_ms = t + member_rng_.uniform(1, plan.gap_max_ms);
+    }
   }
+  cluster_.set_new_leader_hook(nullptr);  // the heal and liveness phase changes nothing
 }
 
 void Driver::heal_and_check_liveness() {
@@ -370,9 +449,11 @@ void Driver::heal_and_check_liveness() {
   // Ten election timeouts, plus the time flow control needs for the backlog:
   // with one entry per append and one append in flight, a hundred entries
   // behind is a hundred round trips, however healthy the cluster.
-  Index min_applied = cluster_.kv(0).applied_index();
-  for (std::size_t i = 1; i < cluster_.size(); ++i) {
-    min_applied = std::min(min_applied, cluster_.kv(static_cast<NodeId>(i)).applied_index());
+  // Every member of the leader's configuration, that is: STANDBY nodes
+  // hold no log, and a removed node that missed its removal is no one's.
+  Index min_applied = cluster_.kv(cluster_.stable_leader()).applied_index();
+  for (NodeId id : live_members()) {
+    min_applied = std::min(min_applied, cluster_.kv(id).applied_index());
   }
   const NodeId first_leader = cluster_.stable_leader();
   const Index leader_last = cluster_.node(first_leader).log().last_index();
@@ -387,8 +468,8 @@ void Driver::heal_and_check_liveness() {
     const NodeId leader = cluster_.stable_leader();
     if (leader == kNoNode) return false;
     target = std::max(must_apply, cluster_.node(leader).log().last_index());
-    for (std::size_t i = 0; i < cluster_.size(); ++i) {
-      if (cluster_.kv(static_cast<NodeId>(i)).applied_index() < target) return false;
+    for (NodeId id : cluster_.members_of(leader)) {
+      if (cluster_.kv(id).applied_index() < target) return false;
     }
     return true;
   };

@@ -49,6 +49,7 @@ SimCluster::SimCluster(ClusterOptions options)
                         options_.disks_lose_synced_tail);
     }
     s->node.emplace(config_for(static_cast<NodeId>(i), 0), 0);
+    s->conf = s->node->conf_state();
     // Different phases, so nodes do not all tick in the same instant.
     s->next_tick_ms = phase.uniform(0, options_.tick_interval_ms - 1);
     nodes_.push_back(std::move(s));
@@ -60,7 +61,9 @@ Config SimCluster::config_for(NodeId id, std::uint64_t incarnation) const {
   Config c = options_.config;
   c.id = id;
   c.voters.clear();
-  for (std::size_t i = 0; i < options_.node_count; ++i) c.voters.push_back(static_cast<NodeId>(i));
+  const std::size_t voters = options_.voter_count == 0 ? options_.node_count : options_.voter_count;
+  for (std::size_t i = 0; i < voters; ++i) c.voters.push_back(static_cast<NodeId>(i));
+  c.node_count = options_.node_count;
   // A restarted node draws new timeouts: a real restart would not replay them.
   c.seed = derive_seed(options_.seed,
                        kNodeStreamBase + static_cast<std::uint64_t>(id) * 0x10000 + incarnation);
@@ -162,6 +165,14 @@ void SimCluster::after_input(NodeId id) {
   }
   const Slot& s = slot(id);
   if (s.node) checker_.after_step(id, *s.node);
+  if (new_leaders_.empty()) return;
+  std::vector<NodeId> leaders;
+  leaders.swap(new_leaders_);
+  for (NodeId l : leaders) {
+    if (new_leader_hook_ && !halted() && is_running(l) && node(l).role() == Role::Leader) {
+      new_leader_hook_(l);
+    }
+  }
 }
 
 /// The simulator's effects of a Ready: its disk, its network, its KvModel
@@ -289,7 +300,10 @@ void SimCluster::serve_reads(NodeId id) {
 void SimCluster::on_event(NodeId id, const Event& e) {
   switch (e.kind) {
     case EventKind::RoleChanged:
-      if (e.role == Role::Leader) ++stats_.leaders;
+      if (e.role == Role::Leader) {
+        ++stats_.leaders;
+        new_leaders_.push_back(id);
+      }
       note(name(id) + " -> " + std::string(role_name(e.role)) + " term " + std::to_string(e.term) +
            " (" + e.detail + ")");
       break;
@@ -303,17 +317,44 @@ void SimCluster::on_event(NodeId id, const Event& e) {
            std::to_string(e.term) + " (" + e.detail + ")");
       break;
     case EventKind::VoteGranted:
+      checker_.on_vote(id, e.term, e.node);
       note(name(id) + " votes for " + name(e.node) + " in term " + std::to_string(e.term));
       break;
     case EventKind::SnapshotInstalled:
       ++stats_.snapshots_installed;
+      if (slot(id).node->log().snapshot().conf.index != 0) ++stats_.snapshot_confs;
       note(name(id) + ": " + e.detail);
       break;
-    case EventKind::ConfigChanged: note(name(id) + " configuration in effect: " + e.detail); break;
-    case EventKind::ConfigCommitted:
-      note(name(id) + " configuration committed: " + e.detail);
-      break;
+    case EventKind::ConfigChanged:
+    case EventKind::ConfigCommitted: on_membership_event(id, e); break;
   }
+  if (e.kind == EventKind::RoleChanged) {
+    if (e.role == Role::Standby) ++stats_.member_to_standby;
+    if (e.role == Role::Standby && e.detail.find("removal committed") != std::string::npos) {
+      ++stats_.removed_leaders;
+    }
+    if (e.detail == "added to the configuration") ++stats_.standby_to_member;
+  }
+}
+
+void SimCluster::on_membership_event(NodeId id, const Event& e) {
+  Slot& s = slot(id);
+  if (e.kind == EventKind::ConfigCommitted) {
+    ++stats_.confs_committed;
+    note(name(id) + " configuration committed: " + e.detail);
+    return;
+  }
+  // Events are reported after the Ready, so compare with what the node
+  // shows now: a configuration index that went down was cut off.
+  const ConfState& now = s.node->conf_state();
+  if (now.index < s.conf.index) ++stats_.conf_rollbacks;
+  if (!operator_change_ && s.node->role() == Role::Leader && e.node != kNoNode &&
+      conf_is_promoting(s.conf, e.node) && conf_has_voter(now, e.node)) {
+    ++stats_.auto_promotions;
+  }
+  s.conf = now;
+  note(name(id) + " configuration in effect: " + e.detail +
+       (e.node == kNoNode ? std::string() : " (" + name(e.node) + ")"));
 }
 
 void SimCluster::maybe_compact(NodeId id) {
@@ -406,6 +447,7 @@ void SimCluster::restart(NodeId id) {
   }
   ++s.incarnation;
   s.node.emplace(config_for(id, s.incarnation), recovered, local_now_ms(id));
+  s.conf = s.node->conf_state();
   ++stats_.restarts;
   note("restart " + name(id) + " term " + std::to_string(recovered.hard_state.term) + " commit " +
        std::to_string(recovered.hard_state.commit) + " entries " +
@@ -487,6 +529,35 @@ Result SimCluster::force_timeout(NodeId id) {
   return r;
 }
 
+Result SimCluster::change_membership(NodeId id, ConfChange change) {
+  if (!is_running(id)) return refused("the node is down");
+  note("operator: " + std::string(conf_change_type_name(change.type)) + " " + name(change.node) +
+       " on " + name(id));
+  operator_change_ = true;
+  const Result r = slot(id).node->change_membership(change);
+  if (r.ok()) {
+    ++stats_.conf_changes_accepted;
+    ++stats_.conf_changes_by_type[static_cast<std::size_t>(change.type)];
+  } else if (r.status == Status::Refused) {
+    MembershipRefusal why = MembershipRefusal::Other;
+    if (r.error.find("entry of its term") != std::string::npos) {
+      why = MembershipRefusal::NewTermEntryFirst;
+    } else if (r.error.find("one change at a time") != std::string::npos) {
+      why = MembershipRefusal::OneAtATime;
+    } else if (r.error.find("has not caught up") != std::string::npos) {
+      why = MembershipRefusal::CatchUp;
+    } else if (r.error.find("no quorum") != std::string::npos ||
+               r.error.find("no voter") != std::string::npos) {
+      why = MembershipRefusal::NoQuorum;
+    }
+    ++stats_.conf_changes_refused[static_cast<std::size_t>(why)];
+    note("  refused: " + r.error);
+  }
+  after_input(id);
+  operator_change_ = false;
+  return r;
+}
+
 Result SimCluster::transfer_leadership(NodeId id, NodeId target) {
   if (!is_running(id)) return refused("the node is down");
   note("operator: transfer_leadership " + name(id) + " -> " + name(target));
@@ -532,12 +603,19 @@ NodeId SimCluster::leader() const {
 NodeId SimCluster::stable_leader() const {
   const NodeId l = leader();
   if (l == kNoNode) return kNoNode;
-  for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    const NodeId id = static_cast<NodeId>(i);
+  for (NodeId id : members_of(l)) {
     if (!is_running(id)) continue;
     if (node(id).term() != node(l).term() || node(id).leader() != l) return kNoNode;
   }
   return l;
+}
+
+std::vector<NodeId> SimCluster::members_of(NodeId id) const {
+  const ConfState& conf = node(id).conf_state();
+  std::vector<NodeId> members = conf.voters;
+  members.insert(members.end(), conf.learners.begin(), conf.learners.end());
+  std::sort(members.begin(), members.end());
+  return members;
 }
 
 void SimCluster::check_all_logs() {
@@ -559,12 +637,16 @@ std::string SimCluster::describe_nodes() const {
     }
     const Node& n = node(id);
     if (is_paused(id)) out += "paused ";
+    if (n.is_learner(id)) out += "learner ";
     out += std::string(role_name(n.role())) + " term=" + std::to_string(n.term()) +
            " leader=" + (n.leader() == kNoNode ? std::string("-") : name(n.leader())) + " last=(" +
            std::to_string(n.log().last_index()) + "," + std::to_string(n.log().last_term()) +
            ") commit=" + std::to_string(n.commit_index()) +
            " applied=" + std::to_string(kv(id).applied_index()) +
-           " snap=" + std::to_string(n.log().snapshot().last_index);
+           " snap=" + std::to_string(n.log().snapshot().last_index) + " conf@" +
+           std::to_string(n.conf_state().index) + "=" +
+           std::to_string(n.conf_state().voters.size()) + "v" +
+           std::to_string(n.conf_state().learners.size()) + "l";
   }
   return out;
 }

@@ -36,7 +36,10 @@ namespace raft::sim {
 
 struct ClusterOptions {
   std::size_t node_count = 3;
-  /// Template for every node; id, voters and seed are set per node.
+  /// The initial voters are nodes 0..voter_count-1 (0: every node); the
+  /// others start STANDBY, to be added by membership changes.
+  std::size_t voter_count = 0;
+  /// Template for every node; id, voters, node_count and seed are set per node.
   Config config;
   std::uint64_t seed = 1;
   NetworkOptions network;
@@ -85,6 +88,28 @@ struct ClusterStats {
   std::uint64_t reads_failed = 0;
   /// Messages delivered, by raft::MessageType (index 0 unused).
   std::array<std::uint64_t, kMessageTypeMax + 1> delivered_by_type{};
+
+  // Membership (each counted where it happened, once per node and event).
+  std::uint64_t conf_changes_accepted = 0;  ///< change_membership calls a leader took
+  /// ...and refused, by the rule that refused them (MembershipRefusal).
+  std::array<std::uint64_t, 5> conf_changes_refused{};
+  std::array<std::uint64_t, 4> conf_changes_by_type{};  ///< accepted, by ConfChangeType
+  std::uint64_t auto_promotions = 0;                    ///< promote entries a leader made by itself
+  std::uint64_t confs_committed = 0;                    ///< ConfigCommitted events
+  std::uint64_t conf_rollbacks = 0;                     ///< configurations undone by a truncation
+  std::uint64_t removed_leaders = 0;                    ///< leaders that stepped down, removed
+  std::uint64_t standby_to_member = 0;                  ///< STANDBY nodes that were added
+  std::uint64_t member_to_standby = 0;                  ///< members that were removed
+  std::uint64_t snapshot_confs = 0;  ///< snapshots installed that carried a change
+};
+
+/// Why a leader refused a membership change, as the simulator counts it.
+enum class MembershipRefusal : std::uint8_t {
+  NewTermEntryFirst,  ///< the leader has not committed an entry of its term
+  OneAtATime,         ///< the previous change is not committed
+  CatchUp,            ///< the learner has not caught up
+  NoQuorum,           ///< the new voters would lack a reachable majority
+  Other,              ///< ineligible node, transfer in progress, ...
 };
 
 /// A client write a leader accepted.
@@ -140,8 +165,12 @@ class SimCluster {
   TimeMs local_now_ms(NodeId id) const { return now_ms_ - slot(id).clock_offset_ms; }
   /// The running leader with the highest term, or kNoNode.
   NodeId leader() const;
-  /// A running leader that every running node follows in its term, or kNoNode.
+  /// A running leader that every running member of its configuration
+  /// follows in its term, or kNoNode. (STANDBY nodes, and removed nodes that
+  /// missed their removal, are not waited for.)
   NodeId stable_leader() const;
+  /// The members (voters and learners) of `id`'s configuration in effect.
+  std::vector<NodeId> members_of(NodeId id) const;
 
   // ---- faults ------------------------------------------------------------------
   SimNetwork& network() { return network_; }
@@ -170,11 +199,17 @@ class SimCluster {
   Result trigger_election(NodeId id);
   Result force_timeout(NodeId id);
   Result transfer_leadership(NodeId id, NodeId target);
+  /// A membership change asked of node `id` (Node::change_membership).
+  Result change_membership(NodeId id, ConfChange change);
   /// Runs until there is a stable leader; kNoNode if none appears in `limit_ms`.
   NodeId wait_for_leader(TimeMs limit_ms);
   /// Triggers elections on `id` until it leads a term above the one it is in
   /// now; false if it does not within `limit_ms`.
   bool elect(NodeId id, TimeMs limit_ms);
+
+  /// Called with a node that has just become leader, once its input is
+  /// fully processed (a driver may then ask it for something at once).
+  void set_new_leader_hook(std::function<void(NodeId)> hook) { new_leader_hook_ = std::move(hook); }
 
   // ---- checks and records --------------------------------------------------------
   InvariantChecker& checker() { return checker_; }
@@ -205,6 +240,8 @@ class SimCluster {
     std::uint64_t incarnation = 0;
     /// Confirmed reads waiting for the state machine to reach their index.
     std::vector<std::uint64_t> waiting_reads;
+    /// The configuration last seen in effect (a lower index is a rollback).
+    ConfState conf;
   };
 
   Slot& slot(NodeId id) { return *nodes_.at(static_cast<std::size_t>(id)); }
@@ -221,6 +258,7 @@ class SimCluster {
   void on_read_state(NodeId id, const ReadState& read);
   void serve_reads(NodeId id);
   void on_event(NodeId id, const Event& event);
+  void on_membership_event(NodeId id, const Event& event);
   void maybe_compact(NodeId id);
   void crash_now(NodeId id, const char* why);
   void note(std::string text) { trace_.note(now_ms_, std::move(text)); }
@@ -238,6 +276,11 @@ class SimCluster {
   std::map<std::uint64_t, ReadRecord> reads_;
   std::uint64_t next_read_id_ = 1;
   std::size_t steps_since_full_check_ = 0;
+  /// Inside change_membership(): a promotion then is the operator's.
+  bool operator_change_ = false;
+  std::function<void(NodeId)> new_leader_hook_;
+  /// Nodes that became leader during the input being processed.
+  std::vector<NodeId> new_leaders_;
   /// Torn tails left by crashes on disk: a stream of its own, so memory-backed
   /// schedules draw exactly what they drew before disks existed.
   Rng disk_rng_;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,20 @@ void add(ClusterStats& into, const ClusterStats& s) {
   into.writes_acked += s.writes_acked;
   into.reads_ok += s.reads_ok;
   into.reads_failed += s.reads_failed;
+  into.conf_changes_accepted += s.conf_changes_accepted;
+  for (std::size_t i = 0; i < s.conf_changes_refused.size(); ++i) {
+    into.conf_changes_refused[i] += s.conf_changes_refused[i];
+  }
+  for (std::size_t i = 0; i < s.conf_changes_by_type.size(); ++i) {
+    into.conf_changes_by_type[i] += s.conf_changes_by_type[i];
+  }
+  into.auto_promotions += s.auto_promotions;
+  into.confs_committed += s.confs_committed;
+  into.conf_rollbacks += s.conf_rollbacks;
+  into.removed_leaders += s.removed_leaders;
+  into.standby_to_member += s.standby_to_member;
+  into.member_to_standby += s.member_to_standby;
+  into.snapshot_confs += s.snapshot_confs;
 }
 
 void add(NetworkStats& into, const NetworkStats& s) {
@@ -131,6 +146,24 @@ void print_progress(BatchState& b) {
   std::fflush(stdout);
 }
 
+void add_membership_coverage(Coverage& c, const ScheduleParams& params, const ClusterStats& s) {
+  const auto once = [](std::uint64_t count) -> std::uint64_t { return count != 0 ? 1 : 0; };
+  c.membership += params.membership.on() ? 1 : 0;
+  for (std::size_t i = 0; i < c.conf_changes.size(); ++i) {
+    c.conf_changes[i] += once(s.conf_changes_by_type[i]);
+  }
+  for (std::size_t i = 0; i < c.conf_refusals.size(); ++i) {
+    c.conf_refusals[i] += once(s.conf_changes_refused[i]);
+  }
+  c.auto_promotions += once(s.auto_promotions);
+  c.confs_committed += once(s.confs_committed);
+  c.conf_rollbacks += once(s.conf_rollbacks);
+  c.removed_leaders += once(s.removed_leaders);
+  c.standby_to_member += once(s.standby_to_member);
+  c.member_to_standby += once(s.member_to_standby);
+  c.snapshot_confs += once(s.snapshot_confs);
+}
+
 void add_coverage(Coverage& c, const ScheduleParams& params, const ScheduleResult& r) {
   for (std::size_t k = 0; k < kFaultKindCount; ++k) c.faults[k] += r.faults[k] != 0 ? 1 : 0;
   for (std::size_t t = 0; t < c.messages.size(); ++t) {
@@ -152,6 +185,7 @@ void add_coverage(Coverage& c, const ScheduleParams& params, const ScheduleResul
   c.stale_campaigner += w.stale_campaigner != kNoNode ? 1 : 0;
   c.long_partition += w.long_partition_ms != 0 ? 1 : 0;
   c.narrow_timeouts += w.spread_percent != 0 ? 1 : 0;
+  add_membership_coverage(c, params, r.stats);
 }
 
 /// Folds one schedule's result into the totals and reports a violation.
@@ -171,6 +205,10 @@ void record(BatchState& b, const ScheduleParams& params, const ScheduleResult& r
     print_progress(b);
   }
   if (!r.violation) return;
+  if (options.skip_liveness && r.violation->invariant == "Liveness") {
+    ++totals.liveness_skipped;
+    return;
+  }
   ++totals.violations;
   totals.failures.push_back({r.seed, *r.violation});
   if (totals.failures.size() <= options.max_reports) {
@@ -222,21 +260,26 @@ BatchTotals run_batch(const BatchOptions& options) {
 
 std::string summary_line(const BatchTotals& t) {
   const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  char buf[768];
+  char buf[1024];
   std::snprintf(
       buf, sizeof buf,
       "sim: %llu schedules (%llu on disk: %llu restarts from files, %llu torn tails "
       "cut), %llu violations, %llu steps, %llu messages delivered "
       "(%llu lost, %llu duplicated, %llu cut), %llu elections, %llu leaders, "
       "%llu crashes, %llu pauses, %llu compactions, %llu snapshots installed, "
-      "%llu writes acked, %llu reads checked; virtual %.1f s, wall %.1f s "
+      "%llu writes acked, %llu reads checked, %llu membership changes "
+      "(%llu commits of one seen on a node, %llu refused); virtual %.1f s, wall %.1f s "
       "(%llu jobs, %.0f schedules/s)",
       u(t.schedules), u(t.disk_schedules), u(t.stats.disk_restarts), u(t.stats.torn_tails_cut),
       u(t.violations), u(t.stats.steps), u(t.network.delivered), u(t.network.lost),
       u(t.network.duplicated), u(t.network.cut), u(t.stats.elections), u(t.stats.leaders),
       u(t.stats.crashes), u(t.stats.pauses), u(t.stats.compactions), u(t.stats.snapshots_installed),
-      u(t.stats.writes_acked), u(t.stats.reads_ok), static_cast<double>(t.virtual_ms) / 1000.0,
-      t.wall_s, u(t.jobs), t.wall_s > 0 ? static_cast<double>(t.schedules) / t.wall_s : 0.0);
+      u(t.stats.writes_acked), u(t.stats.reads_ok),
+      u(t.stats.conf_changes_accepted + t.stats.auto_promotions), u(t.stats.confs_committed),
+      u(std::accumulate(t.stats.conf_changes_refused.begin(), t.stats.conf_changes_refused.end(),
+                        std::uint64_t{0})),
+      static_cast<double>(t.virtual_ms) / 1000.0, t.wall_s, u(t.jobs),
+      t.wall_s > 0 ? static_cast<double>(t.schedules) / t.wall_s : 0.0);
   return buf;
 }
 
@@ -263,6 +306,22 @@ std::string coverage_lines(const BatchTotals& t) {
          item("restart_from_files", c.disk_restarts) + item("slow_disk", c.slow_disk) +
          item("lagging_loop", c.lagging_loop) + item("stale_campaigner", c.stale_campaigner) +
          item("long_partition", c.long_partition) + item("narrow_timeouts", c.narrow_timeouts);
+  out += "\nsim coverage (schedules): membership:" + item("membership", c.membership);
+  for (std::size_t k = 0; k < c.conf_changes.size(); ++k) {
+    out += item(conf_change_type_name(static_cast<ConfChangeType>(k)), c.conf_changes[k]);
+  }
+  out += item("auto_promote", c.auto_promotions) + item("config_committed", c.confs_committed) +
+         item("config_rolled_back", c.conf_rollbacks) +
+         item("removed_leader_stepped_down", c.removed_leaders) +
+         item("standby_added", c.standby_to_member) +
+         item("member_to_standby", c.member_to_standby) +
+         item("snapshot_with_config", c.snapshot_confs);
+  constexpr std::array<std::string_view, 5> kRefusals = {
+      "refused_new_term_entry_first", "refused_one_at_a_time", "refused_catch_up",
+      "refused_no_quorum", "refused_other"};
+  for (std::size_t k = 0; k < c.conf_refusals.size(); ++k) {
+    out += item(kRefusals[k], c.conf_refusals[k]);
+  }
   out += "\nsim coverage: never taken: " + (never.empty() ? std::string("none") : never);
   return out;
 }

@@ -27,6 +27,10 @@ struct BatchOptions {
   std::uint64_t jobs = 1;
   bool verbose = false;
   bool stop_at_first_violation = false;
+  /// Liveness failures are counted (BatchTotals::liveness_skipped) but are
+  /// not violations: a self-check that wants its bug caught as a safety
+  /// violation searches past schedules where it only stalled the cluster.
+  bool skip_liveness = false;
   /// Violations printed in full (the rest are counted).
   std::size_t max_reports = 3;
   /// The gtest filter that selects the calling test, for the replay command.
@@ -58,12 +62,26 @@ struct Coverage {
   std::uint64_t stale_campaigner = 0;
   std::uint64_t long_partition = 0;
   std::uint64_t narrow_timeouts = 0;
+  // Membership (schedule.hpp: MembershipPlan)
+  std::uint64_t membership = 0;  ///< schedules with membership changes drawn
+  /// Schedules where a leader took a change, by raft::ConfChangeType.
+  std::array<std::uint64_t, 4> conf_changes{};
+  /// Schedules where a leader refused one, by MembershipRefusal.
+  std::array<std::uint64_t, 5> conf_refusals{};
+  std::uint64_t auto_promotions = 0;
+  std::uint64_t confs_committed = 0;
+  std::uint64_t conf_rollbacks = 0;
+  std::uint64_t removed_leaders = 0;
+  std::uint64_t standby_to_member = 0;
+  std::uint64_t member_to_standby = 0;
+  std::uint64_t snapshot_confs = 0;
 };
 
 struct BatchTotals {
   std::uint64_t schedules = 0;
   std::uint64_t violations = 0;
-  std::uint64_t disk_schedules = 0;  ///< run on real FileStores
+  std::uint64_t liveness_skipped = 0;  ///< with BatchOptions::skip_liveness
+  std::uint64_t disk_schedules = 0;    ///< run on real FileStores
   std::uint64_t jobs = 1;
   ClusterStats stats;
   NetworkStats network;
