@@ -146,12 +146,12 @@ std::string Node::check_catch_up(NodeId learner) const {
   const auto it = progress_.find(learner);
   const Index match = it == progress_.end() ? 0 : it->second.match;
   const Index last = log_.last_index();
-  if (match + config_.promote_lag_entries_max >= last && heard_recently(learner)) return {};
-  return "learner " + std::to_string(learner) +
-         " has not caught up: it holds the log up to index " + std::to_string(match) + " of " +
+  const std::string who = "learner " + std::to_string(learner) + " has not caught up: ";
+  if (!heard_recently(learner)) return who + "not heard from within the election timeout";
+  if (match + config_.promote_lag_entries_max >= last) return {};
+  return who + "it holds the log up to index " + std::to_string(match) + " of " +
          std::to_string(last) + " (promotion needs it within " +
-         std::to_string(config_.promote_lag_entries_max) +
-         " entries, and heard from within the election timeout)";
+         std::to_string(config_.promote_lag_entries_max) + " entries)";
 }
 
 std::string Node::check_quorum_after(const ConfState& next, const ConfChange& change) const {
