@@ -12,16 +12,6 @@
 
 namespace raft {
 
-namespace {
-
-std::string join_ids(const std::vector<NodeId>& ids) {
-  std::string out;
-  for (NodeId id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
-  return "{" + out + "}";
-}
-
-}  // namespace
-
 // ---- the configuration history of the log --------------------------------------
 
 void Node::recover_conf(const RecoveredState& recovered) {
@@ -165,8 +155,8 @@ std::string Node::check_quorum_after(const ConfState& next, const ConfChange& ch
   }
   if (up >= conf_quorum(next)) return {};
   return "after " + std::string(conf_change_type_name(change.type)) + " " +
-         std::to_string(change.node) + " only " + std::to_string(up) + " of the voters " +
-         join_ids(next.voters) + " would be reachable: no quorum";
+         std::to_string(change.node) + " only " + std::to_string(up) + " of the voters " + "{" +
+         join_ids(next.voters) + "} would be reachable: no quorum";
 }
 
 Result Node::change_membership(ConfChange change) {
