@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "raft/types.hpp"
 
@@ -78,6 +79,8 @@ std::string apply_conf_change(ConfState& conf, const ConfChange& change);
 
 /// "voters=0,1,2 learners=3 promoting=3"
 std::string describe_conf(const ConfState& conf);
+/// "0,1,2" (empty for no ids).
+std::string join_ids(const std::vector<NodeId>& ids);
 
 /// The payload of a Config entry (format above).
 std::string encode_conf_entry(const ConfChange& change, const ConfState& conf);

@@ -27,15 +27,6 @@ bool sorted_unique(const std::vector<NodeId>& ids) {
   return std::adjacent_find(ids.begin(), ids.end(), std::greater_equal<>()) == ids.end();
 }
 
-std::string join(const std::vector<NodeId>& ids) {
-  std::string out;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i != 0) out += ',';
-    out += std::to_string(ids[i]);
-  }
-  return out;
-}
-
 std::optional<NodeId> parse_id(std::string_view text) {
   NodeId id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
@@ -158,9 +149,18 @@ std::string apply_conf_change(ConfState& conf, const ConfChange& change) {
   return "unknown configuration change";
 }
 
+std::string join_ids(const std::vector<NodeId>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i != 0) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out;
+}
+
 std::string describe_conf(const ConfState& conf) {
-  return "voters=" + join(conf.voters) + " learners=" + join(conf.learners) +
-         " promoting=" + join(conf.promoting);
+  return "voters=" + join_ids(conf.voters) + " learners=" + join_ids(conf.learners) +
+         " promoting=" + join_ids(conf.promoting);
 }
 
 std::string encode_conf_entry(const ConfChange& change, const ConfState& conf) {

@@ -12,16 +12,6 @@
 
 namespace raft {
 
-namespace {
-
-std::string join_ids(const std::vector<NodeId>& ids) {
-  std::string out;
-  for (NodeId id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
-  return "{" + out + "}";
-}
-
-}  // namespace
-
 // ---- the configuration history of the log --------------------------------------
 
 void Node::recover_conf(const RecoveredState& recovered) {
@@ -146,12 +136,12 @@ std::string Node::check_catch_up(NodeId learner) const {
   const auto it = progress_.find(learner);
   const Index match = it == progress_.end() ? 0 : it->second.match;
   const Index last = log_.last_index();
-  if (match + config_.promote_lag_entries_max >= last && heard_recently(learner)) return {};
-  return "learner " + std::to_string(learner) +
-         " has not caught up: it holds the log up to index " + std::to_string(match) + " of " +
+  const std::string who = "learner " + std::to_string(learner) + " has not caught up: ";
+  if (!heard_recently(learner)) return who + "not heard from within the election timeout";
+  if (match + config_.promote_lag_entries_max >= last) return {};
+  return who + "it holds the log up to index " + std::to_string(match) + " of " +
          std::to_string(last) + " (promotion needs it within " +
-         std::to_string(config_.promote_lag_entries_max) +
-         " entries, and heard from within the election timeout)";
+         std::to_string(config_.promote_lag_entries_max) + " entries)";
 }
 
 std::string Node::check_quorum_after(const ConfState& next, const ConfChange& change) const {
@@ -165,8 +155,8 @@ std::string Node::check_quorum_after(const ConfState& next, const ConfChange& ch
   }
   if (up >= conf_quorum(next)) return {};
   return "after " + std::string(conf_change_type_name(change.type)) + " " +
-         std::to_string(change.node) + " only " + std::to_string(up) + " of the voters " +
-         join_ids(next.voters) + " would be reachable: no quorum";
+         std::to_string(change.node) + " only " + std::to_string(up) + " of the voters " + "{" +
+         join_ids(next.voters) + "} would be reachable: no quorum";
 }
 
 Result Node::change_membership(ConfChange change) {

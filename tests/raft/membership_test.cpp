@@ -35,6 +35,11 @@ bool committed_everywhere(LocalCluster& c, Index index, std::initializer_list<No
   return true;
 }
 
+/// Followers' answers to appends are lost from now on: nothing new commits.
+void lose_append_answers(LocalCluster& c) {
+  c.drop = [](const Message& m) { return m.type == MessageType::AppendResponse; };
+}
+
 /// Adds `node` as a learner through `leader` and waits for it to commit.
 void add_learner(LocalCluster& c, NodeId leader, NodeId node) {
   const Result r = change(c, leader, ConfChangeType::AddLearner, node);
@@ -99,9 +104,8 @@ TEST(Membership, NewTermEntryFirst) {
   LocalCluster c(4, small_config(0, 4), 3);
   const NodeId old_leader = settled_leader(c);
   const NodeId next = (old_leader + 1) % 3;
-  // Its followers' answers to appends are lost: the new leader's no-op
-  // cannot commit.
-  c.drop = [](const Message& m) { return m.type == MessageType::AppendResponse; };
+  // The new leader's no-op cannot commit.
+  lose_append_answers(c);
   ASSERT_TRUE(c.node(next).trigger_election().ok());
   ASSERT_TRUE(c.advance_until([&] { return c.node(next).role() == Role::Leader; }, 1000));
   const Result early = change(c, next, ConfChangeType::AddLearner, 3);
@@ -121,7 +125,7 @@ TEST(Membership, ConfigurationTakesEffectWhenAppendedNotWhenCommitted) {
   LocalCluster c(4, small_config(0, 4), 3);
   const NodeId leader = settled_leader(c);
   const NodeId follower = (leader + 1) % 3;
-  c.drop = [](const Message& m) { return m.type == MessageType::AppendResponse; };
+  lose_append_answers(c);
   const Result r = change(c, leader, ConfChangeType::AddLearner, 3);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(c.node(leader).conf_state().index, r.index) << "in effect on the leader at once";

@@ -228,16 +228,6 @@ void InvariantChecker::on_vote(NodeId voter, Term term, NodeId candidate) {
                               node_name(candidate) + " in term " + std::to_string(term));
 }
 
-namespace {
-
-std::string id_list(const std::vector<NodeId>& ids) {
-  std::string out;
-  for (NodeId id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
-  return "{" + out + "}";
-}
-
-}  // namespace
-
 void InvariantChecker::check_election_quorum(NodeId id, const Node& node) {
   // The configuration it campaigned with: its log's just before the first
   // entry of its term (a new leader appends one at once). Unknown only if
@@ -259,8 +249,9 @@ void InvariantChecker::check_election_quorum(NodeId id, const Node& node) {
   }
   if (electors.size() >= conf_quorum(conf)) return;
   fail("Election Quorum", node_name(id) + " leads term " + std::to_string(node.term()) +
-                              " with the votes of " + id_list(electors) +
-                              " only: not a majority of its voters " + id_list(conf.voters));
+                              " with the votes of {" + join_ids(electors) + "}" +
+                              " only: not a majority of its voters {" + join_ids(conf.voters) +
+                              "}");
 }
 
 void InvariantChecker::after_step(NodeId id, const Node& node) {

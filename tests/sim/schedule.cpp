@@ -106,7 +106,8 @@ std::string ScheduleParams::describe() const {
            (m.at_election ? ", and of each new leader at once" : "") +
            (m.cut_after_change_percent != 0
                 ? ", leader cut off after " + std::to_string(m.cut_after_change_percent) +
-                      "% of its changes"
+                      "% of its changes, its successor raced in " + std::to_string(m.race_percent) +
+                      "%"
                 : "");
   }
   if (on_disk) out += ", on disk";
@@ -183,6 +184,7 @@ MembershipPlan draw_membership(std::uint64_t seed, const ScheduleParams& p) {
   m.gap_max_ms = eager ? rng.uniform(3, 15) : rng.uniform(20, 300);
   m.at_election = eager || rng.chance(1, 2);
   m.cut_after_change_percent = eager ? static_cast<std::uint32_t>(rng.uniform(10, 50)) : 0;
+  m.race_percent = eager ? static_cast<std::uint32_t>(rng.uniform(25, 100)) : 0;
   for (std::uint32_t& w : m.weights) w = static_cast<std::uint32_t>(rng.uniform(1, 4));
   constexpr std::array<std::size_t, 3> kLags = {2, 8, 64};
   m.promote_lag_entries_max = kLags[rng.uniform(0, kLags.size() - 1)];

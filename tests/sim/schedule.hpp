@@ -91,6 +91,13 @@ struct MembershipPlan {
   /// often (in hundredths): the change stays on it alone, uncommitted, for
   /// the next leader to meet in the others' logs, or not.
   std::uint32_t cut_after_change_percent = 0;
+  /// The race of Ongaro's 2015 counterexample, as a fault pattern: when a
+  /// node replaces a leader that was cut off after a change, it is asked
+  /// for a change at once (above), then the cluster splits into the new
+  /// leader with a random half of the others, and the old leader with the
+  /// rest: two configurations, each one change from the last committed one,
+  /// now compete. In hundredths of such elections.
+  std::uint32_t race_percent = 0;
   /// Weights of add_learner, add_node, promote and remove_node.
   std::array<std::uint32_t, 4> weights{};
   /// Config::promote_lag_entries_max.

@@ -47,6 +47,7 @@ class Driver {
   void chaos();
   void heal_and_check_liveness();
   const std::array<std::uint64_t, kFaultKindCount>& faults() const { return faults_; }
+  std::uint64_t races() const { return races_; }
 
  private:
   void inject_fault();
@@ -62,6 +63,9 @@ class Driver {
   std::vector<NodeId> eligible(const Node& view, ConfChangeType type) const;
   /// The members of the stable leader's configuration: whom liveness waits for.
   std::vector<NodeId> live_members() const;
+  /// A new leader: asked for a change at once, and maybe raced against the
+  /// leader it replaces (MembershipPlan::race_percent).
+  void on_new_leader(NodeId leader);
   /// A node chosen uniformly among those `pred` accepts, or kNoNode.
   NodeId pick(const std::function<bool(NodeId)>& pred);
   NodeId client_target();
@@ -79,6 +83,9 @@ class Driver {
   /// Membership's choices (its own stream too).
   Rng member_rng_;
   std::vector<NodeId> long_partition_group_;
+  /// The last leader cut off right after a change, until it is raced.
+  NodeId cut_leader_ = kNoNode;
+  std::uint64_t races_ = 0;
   std::uint64_t next_value_ = 1;
   std::array<std::uint64_t, kFaultKindCount> faults_{};
 };
@@ -171,8 +178,39 @@ void Driver::membership_change(NodeId asked) {
   const Result r = cluster_.change_membership(asked, {type, subject});
   if (r.ok() && member_rng_.uniform(0, 99) < plan.cut_after_change_percent) {
     cluster_.network().isolate(asked);
+    cut_leader_ = asked;
     note("membership: leader " + name(asked) + " cut off right after the change");
   }
+}
+
+void Driver::on_new_leader(NodeId leader) {
+  const NodeId old_leader = cut_leader_;
+  membership_change(leader);
+  if (old_leader == kNoNode || old_leader == leader ||
+      member_rng_.uniform(0, 99) >= params_.membership.race_percent) {
+    return;
+  }
+  cut_leader_ = kNoNode;
+  ++races_;
+  std::vector<NodeId> others;
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    const NodeId id = static_cast<NodeId>(i);
+    if (id != leader && id != old_leader) others.push_back(id);
+  }
+  for (std::size_t i = others.size(); i > 1; --i) {
+    std::swap(others[i - 1], others[member_rng_.uniform(0, i - 1)]);
+  }
+  const std::size_t half = member_rng_.uniform(0, others.size() / 2);
+  std::vector<NodeId> with_new = {leader};
+  std::vector<NodeId> with_old = {old_leader};
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    (i < half ? with_new : with_old).push_back(others[i]);
+  }
+  std::sort(with_new.begin(), with_new.end());
+  std::sort(with_old.begin(), with_old.end());
+  cluster_.network().partition({with_new, with_old});
+  note("membership: race: new leader " + name(leader) + " with " + group_text(with_new) +
+       ", old leader " + name(old_leader) + " with " + group_text(with_old));
 }
 
 std::vector<NodeId> Driver::live_members() const {
@@ -398,7 +436,7 @@ void Driver::chaos() {
   const MembershipPlan& plan = params_.membership;
   TimeMs next_member_ms = plan.on() ? member_rng_.uniform(1, plan.gap_max_ms) : kNever;
   if (plan.at_election) {
-    cluster_.set_new_leader_hook([this](NodeId leader) { membership_change(leader); });
+    cluster_.set_new_leader_hook([this](NodeId leader) { on_new_leader(leader); });
   }
   while (!cluster_.halted()) {
     const TimeMs t = std::min(
@@ -514,6 +552,7 @@ ScheduleResult run_schedule_in(const ScheduleParams& params, const ClusterOption
   result.network = cluster.network().stats();
   result.virtual_ms = cluster.now_ms();
   result.faults = driver.faults();
+  result.races = driver.races();
   return result;
 }
 

@@ -33,6 +33,8 @@ struct ScheduleResult {
   TimeMs virtual_ms = 0;
   /// Faults injected during the chaos, by FaultKind.
   std::array<std::uint64_t, kFaultKindCount> faults{};
+  /// Membership races played (MembershipPlan::race_percent).
+  std::uint64_t races = 0;
   bool on_disk = false;
   /// On disk, after a violation with keep_failed_disk: the nodes' directories.
   std::string disk_dir;

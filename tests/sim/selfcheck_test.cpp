@@ -50,8 +50,9 @@ TEST(SimSelfCheck, CatchesInjectedBug) {
   // failure would not show that the checker understands what the bug breaks,
   // and a liveness bug caught as a safety violation would be a checker bug.
   const std::set<std::string> safety = {
-      "Election Safety",      "Leader Append-Only", "Log Matching",   "Leader Completeness",
-      "State Machine Safety", "Linearizable Read",  "Term monotonic", "Commit monotonic"};
+      "Election Safety",   "Election Quorum",     "Leader Append-Only",
+      "Log Matching",      "Leader Completeness", "State Machine Safety",
+      "Linearizable Read", "Term monotonic",      "Commit monotonic"};
   const Violation& v = totals.failures.front().violation;
   const std::string kind = safety.count(v.invariant) == 1 ? "safety" : "liveness";
   EXPECT_EQ(kind, kExpectedKind) << "caught only as: " << v.invariant;

@@ -186,6 +186,7 @@ void add_coverage(Coverage& c, const ScheduleParams& params, const ScheduleResul
   c.long_partition += w.long_partition_ms != 0 ? 1 : 0;
   c.narrow_timeouts += w.spread_percent != 0 ? 1 : 0;
   add_membership_coverage(c, params, r.stats);
+  c.races += r.races != 0 ? 1 : 0;
 }
 
 /// Folds one schedule's result into the totals and reports a violation.
@@ -315,7 +316,7 @@ std::string coverage_lines(const BatchTotals& t) {
          item("removed_leader_stepped_down", c.removed_leaders) +
          item("standby_added", c.standby_to_member) +
          item("member_to_standby", c.member_to_standby) +
-         item("snapshot_with_config", c.snapshot_confs);
+         item("snapshot_with_config", c.snapshot_confs) + item("leader_race", c.races);
   constexpr std::array<std::string_view, 5> kRefusals = {
       "refused_new_term_entry_first", "refused_one_at_a_time", "refused_catch_up",
       "refused_no_quorum", "refused_other"};

@@ -75,6 +75,7 @@ struct Coverage {
   std::uint64_t standby_to_member = 0;
   std::uint64_t member_to_standby = 0;
   std::uint64_t snapshot_confs = 0;
+  std::uint64_t races = 0;  ///< schedules that raced a new leader against the old
 };
 
 struct BatchTotals {

@@ -99,18 +99,25 @@ TEST(FileStore, ConflictTruncationWithinAndAcrossSegments) {
   }
 }
 
+ConfState grown_conf(Index index) { return ConfState{{0, 1, 2, 3}, {4}, {4}, index}; }
+
+/// Forty entries of term 2, commit 30 and a snapshot at 30, each with `conf`.
+void write_forty_and_snapshot(const std::filesystem::path& dir, const ConfState& conf = {}) {
+  FileStore store(dir, small_segments());
+  store.load();
+  store.append(make_entries(1, 40, 2));
+  store.save_hard_state({2, 0, 30, conf});
+  store.sync();
+  Snapshot snap = make_snapshot(30, 2, "state at 30");
+  snap.meta.conf = conf;
+  store.install_snapshot(snap);
+  store.sync();
+}
+
 TEST(FileStore, MatchingSnapshotKeepsTheLogAfterIt) {
   TempDir tmp;
   const auto dir = tmp / "n";
-  {
-    FileStore store(dir, small_segments());
-    store.load();
-    store.append(make_entries(1, 40, 2));
-    store.save_hard_state({2, 0, 30});
-    store.sync();
-    store.install_snapshot(make_snapshot(30, 2, "state at 30"));
-    store.sync();
-  }
+  write_forty_and_snapshot(dir);
   const RecoveredState state = reload(dir, small_segments());
   ASSERT_TRUE(state.snapshot);
   EXPECT_EQ(state.snapshot->meta, (SnapshotMeta{30, 2}));
@@ -185,22 +192,10 @@ TEST(FileStore, CompactionDeletesEveryOlderSegmentAndSnapshot) {
   EXPECT_EQ(*state.snapshot->data, "second");
 }
 
-ConfState grown_conf(Index index) { return ConfState{{0, 1, 2, 3}, {4}, {4}, index}; }
-
 TEST(FileStore, ConfigurationsOfTheHardStateAndTheSnapshotRoundTrip) {
   TempDir tmp;
   const auto dir = tmp / "n";
-  {
-    FileStore store(dir, small_segments());
-    store.load();
-    store.append(make_entries(1, 40, 2));
-    store.save_hard_state({2, 0, 30, grown_conf(12)});
-    store.sync();
-    Snapshot snap = make_snapshot(30, 2, "state at 30");
-    snap.meta.conf = grown_conf(12);
-    store.install_snapshot(snap);
-    store.sync();
-  }
+  write_forty_and_snapshot(dir, grown_conf(12));
   const RecoveredState state = reload(dir, small_segments());
   EXPECT_EQ(state.hard_state.conf, grown_conf(12));
   ASSERT_TRUE(state.snapshot);
