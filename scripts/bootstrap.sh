@@ -34,10 +34,11 @@ PACKAGES=(
   libbenchmark-dev
   etcd-server     # bench/cluster: raft_cluster_bench measures etcd beside our cluster
   mmdebstrap      # tests/package: installs the .deb into a fresh Debian root
+  slurmctld       # tests/slurm: a private real Slurm (controller, nodes, client, auth)
+  slurmd
+  slurm-client
+  munge
 )
-# Not here: slurmctld slurmd slurm-client munge, for `ctest -L slurm` (skipped
-# without them). Its private nodes each get their own /tmp, so it also needs
-# the build outside /tmp (docs/TESTING.md).
 
 die() {
   echo "bootstrap.sh: $*" >&2

@@ -14,8 +14,9 @@
 #     and Open MPI keep per-node files there under fixed names, which would
 #     collide between "hosts" sharing one /tmp) and an /etc/hosts that
 #     names every node, as a cluster's name service would.
-# Everything else, /var/tmp (where $SLURM_WORK lives) and the build folder
-# included, is shared between the nodes like a cluster's shared file system.
+# Everything else, /var/tmp (where $SLURM_WORK lives) included, is shared
+# between the nodes like a cluster's shared file system, and so are the
+# folders under /tmp listed in SLURM_SHARED_DIRS (a clean clone there).
 # slurmd is entered with nsenter rather than `ip netns exec`, which mounts a
 # fresh /sys and so hides the cgroup hierarchy slurmd 22.05 insists on.
 #
@@ -30,6 +31,7 @@ SLURM_NODES=()       # node names, node0..
 SLURM_NODE_NS=()     # their network namespaces
 SLURM_NODE_ADDRS=()  # their addresses on the bridge
 SLURM_DAEMON_PIDS=() # munged, slurmctld and every slurmd, by PID
+SLURM_SHARED_DIRS=() # folders under /tmp that every node sees (set before slurm_up)
 SLURM_WORK=""
 SLURM_SKIP_REASON=""
 SLURM_BRIDGE_ADDR=""
@@ -173,6 +175,21 @@ EOF
   export SLURM_CONF="$w/slurm.conf"
 }
 
+# _slurm_private_tmp NODE: the shell commands that give a node its own /tmp
+# while folders of SLURM_SHARED_DIRS under /tmp (the build and the sources of
+# a clean clone there) stay visible, as on a cluster's shared file system:
+# the old /tmp is held at a side mount point, the tmpfs goes on top, and each
+# shared folder is bound back at its own path.
+_slurm_private_tmp() {
+  local hold="$SLURM_WORK/tmp-$1" dir commands
+  commands="mkdir -p '$hold' && mount --bind /tmp '$hold' && mount -t tmpfs -o mode=1777 tmpfs /tmp"
+  for dir in "${SLURM_SHARED_DIRS[@]}"; do
+    [[ "$dir" == /tmp/* ]] || continue
+    commands+=" && mkdir -p '$dir' && mount --bind '$hold/${dir#/tmp/}' '$dir'"
+  done
+  echo "$commands"
+}
+
 _slurm_start_daemons() {
   local w="$SLURM_WORK" i node
   slurmctld -f "$SLURM_CONF" -i ||
@@ -186,7 +203,7 @@ _slurm_start_daemons() {
     node="${SLURM_NODES[$i]}"
     mkdir -p "$w/spool/$node"
     nsenter --net="/run/netns/${SLURM_NODE_NS[$i]}" unshare --uts --mount --propagation private \
-      sh -c "hostname $node && mount -t tmpfs -o mode=1777 tmpfs /tmp &&
+      sh -c "hostname $node && $(_slurm_private_tmp "$node") &&
              mount -t tmpfs -o mode=1777 tmpfs /dev/shm && mount --bind '$w/hosts' /etc/hosts &&
              exec slurmd -f '$SLURM_CONF' -N $node" ||
       { echo "slurmd on $node does not start: $(tail -n 3 "$w/slurmd-$node.log")" >&2; return 1; }
