@@ -117,7 +117,9 @@ class Cluster:
                 "--monitor_port", str(self.monitor_port), "--base_port", str(self.base_port),
                 "--min_election_timeout", "500", "--max_election_timeout", "1000",
                 "--heartbeat_interval", "100", "--initial_delay_ms", "300",
-                "--data_dir", self.data_dir, "--fsync", "never", "--log_level", "warn"]
+                "--data_dir", self.data_dir, "--fsync", "never",
+                # info: the forged-log-line case needs the commands logged
+                "--log_level", "info"]
         if mpirun:
             args += ["--mpirun", mpirun]
         env = dict(os.environ, RAFT_AUTH_TOKEN=token)
