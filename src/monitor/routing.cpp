@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 
 #include <array>
-#include <cstring>
+#include <cstdint>
 
 #include "discovery/address.hpp"
 #include "http/request_parsing.hpp"

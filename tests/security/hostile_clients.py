@@ -27,7 +27,7 @@ import hostile_app
 from hostile_attacks import (Crowd, bodiless, chunked_body, compressed_body, fresh_client_waits,
                              gzip_bomb, half_closed, head_without_body, huge_header_line,
                              huge_request_line, many_headers, many_ranges)
-from hostile_cluster import Cluster, reset_peak
+from hostile_cluster import SERVED_NAME, Cluster, reset_peak
 from hostile_wire import simple
 
 PEAK_LIMIT_MB = 64.0
@@ -146,6 +146,9 @@ def head_cases(suite, name, target):
     suite.run_case("half-closed", name, lambda: half_closed(port, read), expect([200]))
     suite.run_case("host-evil.example", name,
                    lambda: simple(port, "GET", read, host="evil.example"), expect([421]))
+    # The name launch_cluster was given with --served_host is served everywhere.
+    suite.run_case("host-served-name", name,
+                   lambda: simple(port, "GET", read, host=f"{SERVED_NAME}:{port}"), expect([200]))
     if target["asset"]:
         size = len(simple(port, "GET", target["asset"]).body)
 
