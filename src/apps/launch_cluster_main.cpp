@@ -162,6 +162,20 @@ void validate_numbers(const Flags& f) {
 }
 
 /// fsync, the host list, MPI settings and addresses, one by one.
+/// $RAFT_SERVED_HOSTS for the children: --advertise_host (how the nodes and
+/// the printed URLs reach discovery and the monitor), every --served_host,
+/// and what this process was given in the variable. Exits on a bad name.
+std::string served_hosts_env(const Flags& f) {
+  const char* inherited = std::getenv(raft::discovery::kServedHostsEnv);
+  std::string problem;
+  const auto names = raft::discovery::served_names(f.advertise_host, f.served_hosts,
+                                                   inherited ? inherited : "", &problem);
+  if (!names) fail_flags(problem);
+  std::string out;
+  for (const std::string& name : *names) out += (out.empty() ? "" : ",") + name;
+  return out;
+}
+
 void validate_hosts(const Flags& f) {
   if (f.fsync != "always" && f.fsync != "never") fail_flags("--fsync must be 'always' or 'never'");
   if (!f.hostfile.empty() && !fs::is_regular_file(f.hostfile)) {
@@ -194,20 +208,7 @@ void validate_hosts(const Flags& f) {
       fail_flags("--advertise_host '" + f.advertise_host + "': " + *why);
     }
   }
-}
-
-/// $RAFT_SERVED_HOSTS for the children: --advertise_host (how the nodes and
-/// the printed URLs reach discovery and the monitor), every --served_host,
-/// and what this process was given in the variable. Exits on a bad name.
-std::string served_hosts_env(const Flags& f) {
-  const char* inherited = std::getenv(raft::discovery::kServedHostsEnv);
-  std::string problem;
-  const auto names = raft::discovery::served_names(f.advertise_host, f.served_hosts,
-                                                   inherited ? inherited : "", &problem);
-  if (!names) fail_flags(problem);
-  std::string out;
-  for (const std::string& name : *names) out += (out.empty() ? "" : ",") + name;
-  return out;
+  served_hosts_env(f);  // exits on a bad --served_host before anything starts
 }
 
 /// With several hosts, discovery and the monitor listen on --bind, and the
