@@ -176,9 +176,14 @@ class Cases:
         location = a.headers.get("location", "")
         out.expect(a.status == 307 and f":{self.node_port(leader)}/" in location,
                    f"a write to follower {follower}: {a.describe()} Location {location!r}")
-        cluster = as_json(simple(self.cluster.monitor_port, "GET", "/api/cluster"))
-        out.expect(cluster.get("leader") == str(leader),
-                   f"the monitor shows leader {cluster.get('leader')!r}, not {leader}")
+        # The monitor's snapshot may predate the election by a poll round.
+        shown = {}
+
+        def monitor_agrees():
+            shown.update(as_json(simple(self.cluster.monitor_port, "GET", "/api/cluster")))
+            return shown.get("leader") == str(leader)
+        out.expect(wait_for(monitor_agrees, 10, 0.2),
+                   f"the monitor shows leader {shown.get('leader')!r}, not {leader}")
         return out.done()
 
     # ---- writes whose bodies look like exactly-once fields ----------------------------
