@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace raft::discovery {
 
@@ -35,5 +36,28 @@ std::optional<std::string> choose_advertise_host(const std::string& flag, const 
                                                  const std::string& discovery_host,
                                                  int discovery_port, const RouteLookup& route,
                                                  std::string* error);
+
+/// More names the servers answer to (Host, Origin), comma-separated:
+/// launch_cluster hands its --advertise_host and --served_host names to
+/// every child this way, so a name given once reaches each server.
+inline constexpr const char* kServedHostsEnv = "RAFT_SERVED_HOSTS";
+
+/// The help of each program's --served_host flag.
+inline constexpr const char* kServedHostHelp =
+    "another name clients reach this server by, as the Host header carries it (name or "
+    "name:port; repeatable; also $RAFT_SERVED_HOSTS, comma-separated). The bind address, "
+    "loopback and this machine's name are served anyway; other Host headers get 421 (DNS "
+    "rebinding)";
+
+/// The names a server serves beyond http::default_served_names(bind) (its
+/// bind address, loopback, the machine's name): `advertised` when not
+/// empty, each of `flag_names` (--served_host) and each comma-separated
+/// entry of `env_names` ($RAFT_SERVED_HOSTS). An entry is a host ("name",
+/// "10.0.0.5", "[::1]"), host:port, or "*" (any Host: the rebinding check
+/// off). nullopt with one sentence in *error naming the bad entry.
+std::optional<std::vector<std::string>> served_names(const std::string& advertised,
+                                                     const std::vector<std::string>& flag_names,
+                                                     std::string_view env_names,
+                                                     std::string* error);
 
 }  // namespace raft::discovery

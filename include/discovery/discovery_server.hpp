@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "discovery/registry.hpp"
 
@@ -33,6 +34,9 @@ struct DiscoveryServerOptions {
   /// 0 picks a free port (see DiscoveryServer::port()).
   int port = 0;
   std::string auth_token;
+  /// Names beside the bind address and loopback that Host may carry
+  /// (http::ServerOptions::served_hosts).
+  std::vector<std::string> served_hosts;
 };
 
 class DiscoveryServer {

@@ -156,8 +156,11 @@ class Registry {
   Json state_json(TimeMs now_ms) const;
 
   /// The HTTP handlers: parse and validate the body, apply, answer.
-  /// A registration must name a rank of the job (Options::ranks).
-  Reply handle_register(std::string_view body, TimeMs now_ms);
+  /// A registration must name a rank of the job (Options::ranks), and come
+  /// from the IP address it registers (address_is_from; for a
+  /// deregistration, the one registered): else 403. `peer_ip` empty skips
+  /// that check.
+  Reply handle_register(std::string_view body, TimeMs now_ms, std::string_view peer_ip = {});
   /// A leader claim must come from a registered rank, from the address it
   /// registered (address_is_from; `peer_ip` empty skips that check), with a
   /// term at most kTermJumpMax above the term held; else 403 or 400.
@@ -181,6 +184,10 @@ class Registry {
 
   /// The state in a state file's `text`; throws RegistryError naming `path`.
   static State parse_state(const std::string& text, const std::filesystem::path& path);
+  /// Why a well-formed registration (address) or deregistration (nullopt)
+  /// of `id` from `peer_ip` is refused (see handle_register).
+  std::optional<Reply> refuse_registration(NodeId id, const std::optional<std::string>& address,
+                                           std::string_view peer_ip) const;
   /// Why a well-formed leader claim is refused (see handle_set_leader).
   std::optional<Reply> refuse_leader_claim(const SetLeaderRequest& claim,
                                            std::string_view peer_ip) const;

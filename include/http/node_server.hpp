@@ -40,6 +40,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/known_nodes_source.hpp"
 #include "raft/types.hpp"
@@ -74,6 +75,9 @@ struct NodeServerOptions {
   /// When not empty, POST /command and every /kv write need
   /// `Authorization: Bearer <auth_token>` (else 401); reads stay open.
   std::string auth_token;
+  /// Names beside default_served_names(bind) that Host may carry, such as
+  /// the advertised address (ServerOptions::served_hosts).
+  std::vector<std::string> served_hosts;
 };
 
 class NodeServer {

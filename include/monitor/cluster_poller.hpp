@@ -43,7 +43,11 @@ struct PollerOptions {
   /// machines), such ranks are offline until they register.
   std::string fallback_host = "127.0.0.1";
   int base_port = 7000;
+  /// The job's ranks 0..nodes-1: shown even before they register, and the
+  /// only ids the monitor talks to (0: whatever discovery lists).
   int nodes = 0;
+  /// Rank r is dialled only on base_port + r (see NodeAddressRule).
+  bool pin_ports = false;
 
   int poll_interval_ms = 250;
   int idle_poll_interval_ms = 2000;
@@ -57,12 +61,31 @@ struct PollerOptions {
   FetchOptions discovery_fetch{300, 800, 2000, 4u << 20};
 };
 
+/// The address rule these options give (routing.hpp).
+NodeAddressRule address_rule(const PollerOptions& options);
+
+/// How the monitor may reach one target: its endpoint, or why not.
+struct TargetAccess {
+  std::optional<Endpoint> endpoint;
+  std::string refused;  ///< one sentence when there is no endpoint; empty: no address yet
+};
+
+/// The access to each of `targets`, in order. A registered address (from
+/// discovery, that is from the network) must pass vet_node_address; an
+/// address the monitor made up from its own flags (--node_host,
+/// --base_port) is its operator's word and only parsed.
+std::vector<TargetAccess> vet_targets(const std::vector<NodeTarget>& targets,
+                                      const NodeAddressRule& rule);
+
 /// One round's result. Immutable once published; shared by pointer.
 struct ClusterSnapshot {
   std::uint64_t seq = 0;          ///< 1, 2, ... in publication order
   std::uint64_t taken_at_ms = 0;  ///< steady clock, when the round finished
   std::vector<NodeTarget> targets;
   std::vector<NodeProbe> probes;  ///< probes[i] belongs to targets[i]
+  /// access[i] belongs to targets[i]: every request the monitor sends to a
+  /// node goes to access[i].endpoint, and nowhere else.
+  std::vector<TargetAccess> access;
   LeaderChoice leader;
   std::string json_text;  ///< the /api/cluster body
   /// Changes only when something but the timers and uptimes changed: event
@@ -71,6 +94,11 @@ struct ClusterSnapshot {
 
   /// The target with this id, or nullptr.
   const NodeTarget* find(NodeId id) const;
+  /// Where node `id` may be reached: nullopt when it is unknown, has no
+  /// address yet, or its address was refused (access_of(id)->refused says).
+  std::optional<Endpoint> endpoint(NodeId id) const;
+  /// The access of node `id`, or nullptr when it is no target.
+  const TargetAccess* access_of(NodeId id) const;
   /// Whether targets[i] answered its /status in this round.
   bool reachable(std::size_t i) const { return i < probes.size() && probes[i].reachable; }
 };
@@ -143,7 +171,10 @@ class ClusterPoller {
  private:
   void run();
   DiscoveryState read_discovery();
-  std::vector<NodeProbe> probe_all(const std::vector<NodeTarget>& targets);
+  /// Leaves out what discovery says about ids outside the job.
+  void keep_job_ranks(DiscoveryState& discovery) const;
+  std::vector<NodeProbe> probe_all(const std::vector<NodeTarget>& targets,
+                                   const std::vector<TargetAccess>& access);
 
   const PollerOptions options_;
   const Fetcher fetcher_;

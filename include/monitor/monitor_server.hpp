@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "monitor/http_fetch.hpp"
 
@@ -57,9 +58,14 @@ struct MonitorOptions {
 
   /// When not empty, POST /api/nodes/{id}/command and PUT/DELETE /api/kv/...
   /// answer 401 unless the request carries `Authorization: Bearer <token>`.
-  /// Whatever Authorization a client sends is passed on to the node, so the
-  /// nodes check the same token again.
+  /// The client's Authorization (checked here first) is passed on to the
+  /// node, which checks it again; without a token here it is passed on to
+  /// nobody. Every request goes only to the endpoint the poller vetted for
+  /// that node (ClusterSnapshot::access, routing.hpp NodeAddressRule).
   std::string auth_token;
+  /// Names beside the bind address and loopback that Host may carry
+  /// (http::ServerOptions::served_hosts).
+  std::vector<std::string> served_hosts;
 };
 
 class MonitorServer {

@@ -71,6 +71,27 @@ struct Endpoint {
 /// nullopt when it is not a valid address (discovery::address_error).
 std::optional<Endpoint> parse_address(std::string_view address);
 
+/// Which node addresses the monitor dials: the one rule for every request it
+/// sends to a node (polls, commands, reads, key-value requests, redirects).
+/// Discovery's registry is data from the network: without a token anyone
+/// may write it, so an address is trusted only as far as this rule says.
+struct NodeAddressRule {
+  /// The job's ranks are 0..ranks-1; 0: any id (a bare monitor, no --nodes).
+  int ranks = 0;
+  /// When set, rank r must listen on *base_port + r, as raft_node and
+  /// launch_cluster assign the ports.
+  std::optional<int> base_port;
+};
+
+/// Where node `id` may be reached at `address` ("host:port" as registered):
+/// an Endpoint when `id` is a rank of the job, the host is an IP literal
+/// (IPv4 dotted quad or bracketed IPv6; a name could be made to resolve
+/// anywhere after this check) that is neither unspecified, multicast nor
+/// broadcast, and the port is 1..65535 (and base_port + id when pinned).
+/// Otherwise nullopt with one sentence in *why (if not null).
+std::optional<Endpoint> vet_node_address(NodeId id, std::string_view address,
+                                         const NodeAddressRule& rule, std::string* why);
+
 /// The "http://host:port" origin of an absolute http URL such as a
 /// redirect's Location ("http://127.0.0.1:7001/kv/x" -> "http://127.0.0.1:7001").
 /// nullopt for other schemes, user info, a missing or invalid port.

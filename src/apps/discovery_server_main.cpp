@@ -7,12 +7,15 @@
 // port cannot be bound; 2 invalid flags.
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "discovery/advertise.hpp"
 #include "discovery/discovery_server.hpp"
 #include "discovery/registry.hpp"
 #include "http/server_program.hpp"
@@ -32,6 +35,7 @@ struct Flags {
   int alive_timeout_ms = 3000;
   int ranks = 0;
   bool reset = false;
+  std::vector<std::string> served_hosts;
 };
 
 /// The flags once checked.
@@ -39,12 +43,24 @@ struct Config {
   Flags flags;
   raft::http::Listen listen;
   fs::path state_file;
+  std::vector<std::string> served_hosts;  ///< --served_host and $RAFT_SERVED_HOSTS
 };
 
 TimeMs steady_now_ms() {
   return static_cast<TimeMs>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now().time_since_epoch())
                                  .count());
+}
+
+/// --served_host and $RAFT_SERVED_HOSTS into `out`; the problem, or "".
+std::string check_served_hosts(const std::vector<std::string>& flag_names,
+                               std::vector<std::string>& out) {
+  const char* env = std::getenv(raft::discovery::kServedHostsEnv);
+  std::string problem;
+  auto names = raft::discovery::served_names("", flag_names, env ? env : "", &problem);
+  if (!names) return problem;
+  out = std::move(*names);
+  return {};
 }
 
 void add_flags(CLI::App& app, Flags& flags) {
@@ -60,12 +76,17 @@ void add_flags(CLI::App& app, Flags& flags) {
                            "ranks of the job: registrations and leader claims for other node ids "
                            "are refused (0: any)",
                            0, 1 << 20);
+  app.add_option("--served_host", flags.served_hosts, raft::discovery::kServedHostHelp);
   app.add_flag("--reset", flags.reset, "start with an empty registry (discard the state file)");
 }
 
 std::string validate(const Flags& flags, Config* config) {
   config->flags = flags;
   if (std::string problem = raft::http::check_server_flags(flags.server, &config->listen);
+      !problem.empty()) {
+    return problem;
+  }
+  if (std::string problem = check_served_hosts(flags.served_hosts, config->served_hosts);
       !problem.empty()) {
     return problem;
   }
@@ -92,7 +113,8 @@ int run(const Config& config, const StopSignals& signals) {
   }
 
   raft::discovery::DiscoveryServer server(
-      {config.listen.host, flags.server.port, config.listen.auth_token}, registry, steady_now_ms);
+      {config.listen.host, flags.server.port, config.listen.auth_token, config.served_hosts},
+      registry, steady_now_ms);
   if (std::string why; !server.start(&why)) {
     return raft::http::fail(kProgram, raft::http::kExitCannotRun, why);
   }

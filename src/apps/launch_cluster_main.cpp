@@ -77,9 +77,10 @@ struct Flags {
   int discovery_port = 5000;
   int monitor_port = 8080;
   int base_port = 7000;
-  std::string node_bind;       // default: --bind, or 0.0.0.0 with several hosts
-  std::string advertise_host;  // this machine as the nodes dial it; default: --bind
-  std::string auth_token;      // default: $RAFT_AUTH_TOKEN, else generated
+  std::string node_bind;                  // default: --bind, or 0.0.0.0 with several hosts
+  std::string advertise_host;             // this machine as the nodes dial it; default: --bind
+  std::string auth_token;                 // default: $RAFT_AUTH_TOKEN, else generated
+  std::vector<std::string> served_hosts;  // more names every server answers to
   // MPI, on one host or several.
   std::string mpirun = "mpirun";
   std::string hostfile;
@@ -161,6 +162,20 @@ void validate_numbers(const Flags& f) {
 }
 
 /// fsync, the host list, MPI settings and addresses, one by one.
+/// $RAFT_SERVED_HOSTS for the children: --advertise_host (how the nodes and
+/// the printed URLs reach discovery and the monitor), every --served_host,
+/// and what this process was given in the variable. Exits on a bad name.
+std::string served_hosts_env(const Flags& f) {
+  const char* inherited = std::getenv(raft::discovery::kServedHostsEnv);
+  std::string problem;
+  const auto names = raft::discovery::served_names(f.advertise_host, f.served_hosts,
+                                                   inherited ? inherited : "", &problem);
+  if (!names) fail_flags(problem);
+  std::string out;
+  for (const std::string& name : *names) out += (out.empty() ? "" : ",") + name;
+  return out;
+}
+
 void validate_hosts(const Flags& f) {
   if (f.fsync != "always" && f.fsync != "never") fail_flags("--fsync must be 'always' or 'never'");
   if (!f.hostfile.empty() && !fs::is_regular_file(f.hostfile)) {
@@ -193,6 +208,7 @@ void validate_hosts(const Flags& f) {
       fail_flags("--advertise_host '" + f.advertise_host + "': " + *why);
     }
   }
+  served_hosts_env(f);  // exits on a bad --served_host before anything starts
 }
 
 /// With several hosts, discovery and the monitor listen on --bind, and the
@@ -271,6 +287,10 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--auth_token", f.auth_token,
                  "token for commands and writes on every server (default: $RAFT_AUTH_TOKEN, "
                  "else generated; printed and written to <data_dir>/auth_token)");
+  app.add_option("--served_host", f.served_hosts,
+                 "another name the servers are reached by, as the Host header carries it (name "
+                 "or name:port; repeatable); --advertise_host is served anyway. Passed to every "
+                 "server in $RAFT_SERVED_HOSTS");
   app.add_option("--hostfile", f.hostfile, "MPI hostfile, passed to mpirun");
   app.add_option("--host", f.hosts, "comma-separated hosts, passed to mpirun --host");
   app.add_option("--mpi_if", f.mpi_if,
@@ -428,6 +448,9 @@ void set_job_options(const Flags& f, const Setup& s, raft::launcher::ClusterOpti
     c.mpi.extra_mca.push_back(*raft::launcher::parse_mca(m, nullptr));
   c.mpi.forwarded_env = {"SERVICE_DISCOVERY_URL"};
   c.mpi.forwarded_env.push_back(raft::auth::kTokenEnv);
+  if (c.env.count(raft::discovery::kServedHostsEnv) != 0) {
+    c.mpi.forwarded_env.push_back(raft::discovery::kServedHostsEnv);
+  }
   c.node.min_election_timeout_ms = f.min_election_timeout;
   c.node.max_election_timeout_ms = f.max_election_timeout;
   c.node.heartbeat_interval_ms = f.heartbeat_interval;
@@ -456,6 +479,9 @@ raft::launcher::ClusterOptions cluster_options(const Flags& f, const Setup& s) {
   c.job_stop_grace_ms = std::chrono::seconds(6);
   // Through the environment, not argv: other users see argv in `ps`.
   c.env[raft::auth::kTokenEnv] = s.auth_token;
+  if (const std::string served = served_hosts_env(f); !served.empty()) {
+    c.env[raft::discovery::kServedHostsEnv] = served;
+  }
   // Open MPI reads the slots from here, and in launch_cluster's own step
   // Slurm has put the step's value in its place.
   if (f.slurm_nodes > 0) c.env["SLURM_TASKS_PER_NODE"] = f.slurm_tasks_per_node;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -52,7 +53,8 @@ struct Flags {
   int snapshot_bytes_mb = 64;
   int kv_quota_mb = 1024;
   int events_per_second = 20;
-  std::string auth_token;  // default: $RAFT_AUTH_TOKEN
+  std::string auth_token;                 // default: $RAFT_AUTH_TOKEN
+  std::vector<std::string> served_hosts;  // beside bind, advertise and loopback
 };
 
 /// Rank from Open MPI's environment, before MPI_Init (for flag errors).
@@ -91,6 +93,8 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--advertise_host", f.advertise_host,
                  "host registered with discovery, as other hosts dial it (default: --bind; for "
                  "0.0.0.0 the address of the interface that routes to discovery)");
+  app.add_option("--served_host", f.served_hosts,
+                 std::string(raft::discovery::kServedHostHelp) + "; so is --advertise_host");
   app.add_option("--auth_token", f.auth_token,
                  "token POST /command and /kv writes require, also sent to discovery (default: "
                  "$RAFT_AUTH_TOKEN; the variable keeps it out of `ps`)");
@@ -132,6 +136,7 @@ void add_flags(CLI::App& app, Flags& f) {
 struct Settings {
   std::string auth_token;
   raft::discovery::HttpUrl discovery_url;
+  std::string served_hosts_env;  ///< $RAFT_SERVED_HOSTS
 };
 
 void validate_timing(const Flags& f) {
@@ -181,6 +186,12 @@ Settings validate(const Flags& f) {
   settings.auth_token = raft::auth::resolve_token(f.auth_token, &problem);
   if (!problem.empty()) fail_flags(problem);
   validate_advertise_host(f.advertise_host);
+  if (const char* env = std::getenv(raft::discovery::kServedHostsEnv)) {
+    settings.served_hosts_env = env;
+  }
+  if (!raft::discovery::served_names("", f.served_hosts, settings.served_hosts_env, &problem)) {
+    fail_flags(problem);
+  }
   const std::optional<raft::discovery::HttpUrl> url =
       raft::discovery::parse_http_url(f.discovery_url, &problem);
   if (!url) fail_flags("--discovery_url: " + problem);
@@ -330,6 +341,10 @@ void NodeProgram::start_http() {
   o.rank = rank_;
   o.base_port = f_.base_port;
   o.auth_token = settings_.auth_token;
+  // Peers, the monitor and launch_cluster dial the advertised address.
+  o.served_hosts = raft::discovery::served_names(advertise_address_, f_.served_hosts,
+                                                 settings_.served_hosts_env, nullptr)
+                       .value_or(f_.served_hosts);
   http_ = std::make_unique<raft::http::NodeServer>(o, *driver_, known_nodes_.get(), metrics_,
                                                    logging_.ring);
   std::string error;
@@ -408,6 +423,9 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A file size limit (ulimit -f) must fail the write (EFBIG), which the
+  // node reports as a failed disk, not kill the rank.
+  ::signal(SIGXFSZ, SIG_IGN);
   raft::transport::MpiSession mpi(&argc, &argv);
   NodeProgram program(flags, std::move(settings), mpi);
   return program.run(stop_signals);

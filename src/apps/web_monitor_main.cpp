@@ -8,11 +8,13 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include "discovery/address.hpp"
+#include "discovery/advertise.hpp"
 #include "http/server_program.hpp"
 #include "monitor/cluster_poller.hpp"
 #include "monitor/cluster_view.hpp"
@@ -36,6 +38,8 @@ struct Flags {
   std::string node_host;  // default: the --bind address
   std::string data_dir;   // empty: the history lives in memory only
   int history_mb = 32;
+  std::string node_ports;  // base | any; default: base with --nodes, else any
+  std::vector<std::string> served_hosts;
 };
 
 /// The flags once checked.
@@ -43,6 +47,8 @@ struct Config {
   Flags flags;
   raft::http::Listen listen;
   std::string node_host;  ///< empty: never guess where a node is
+  bool pin_node_ports = false;
+  std::vector<std::string> served_hosts;  ///< --served_host and $RAFT_SERVED_HOSTS
 };
 
 void add_flags(CLI::App& app, Flags& flags) {
@@ -65,6 +71,12 @@ void add_flags(CLI::App& app, Flags& flags) {
   app.add_option("--node_host", flags.node_host,
                  "host of the --nodes ranks discovery does not know yet (default: the --bind "
                  "address; 'none': nodes are on other machines, never guess)");
+  app.add_option("--node_ports", flags.node_ports,
+                 "base: talk to rank r only on port base_port + r, as raft_node and "
+                 "launch_cluster assign them; any: on whatever port it registered (default: base "
+                 "with --nodes, else any)")
+      ->check(CLI::IsMember({"base", "any"}));
+  app.add_option("--served_host", flags.served_hosts, raft::discovery::kServedHostHelp);
   raft::http::add_int_flag(app, "--poll_interval_ms", flags.poll_interval_ms,
                            "how often the cluster is polled while someone watches", 50, 10000);
   raft::http::add_int_flag(app, "--max_sse_clients", flags.max_sse_clients,
@@ -87,6 +99,11 @@ std::string validate(const Flags& flags, Config* config) {
       raft::monitor::node_host_for(config->listen.host, flags.node_host, &problem);
   if (!node_host) return "--node_host '" + flags.node_host + "': " + problem + " (or 'none')";
   config->node_host = *node_host;
+  config->pin_node_ports = flags.node_ports.empty() ? flags.nodes > 0 : flags.node_ports == "base";
+  const char* env = std::getenv(raft::discovery::kServedHostsEnv);
+  auto served = raft::discovery::served_names("", flags.served_hosts, env ? env : "", &problem);
+  if (!served) return problem;
+  config->served_hosts = std::move(*served);
   if (flags.nodes > 0 && flags.base_port + flags.nodes - 1 > 65535) {
     return "--base_port " + std::to_string(flags.base_port) + " with --nodes " +
            std::to_string(flags.nodes) + " runs past port 65535";
@@ -109,6 +126,7 @@ int run(const Config& config, const StopSignals& signals) {
   poller_options.fallback_host = config.node_host;
   poller_options.base_port = flags.base_port;
   poller_options.nodes = flags.nodes;
+  poller_options.pin_ports = config.pin_node_ports;
   poller_options.poll_interval_ms = flags.poll_interval_ms;
   raft::monitor::HistoryOptions history_options;
   if (!flags.data_dir.empty()) history_options.dir = flags.data_dir;
@@ -125,6 +143,7 @@ int run(const Config& config, const StopSignals& signals) {
   server_options.port = flags.server.port;
   server_options.max_sse_clients = static_cast<std::size_t>(flags.max_sse_clients);
   server_options.auth_token = config.listen.auth_token;
+  server_options.served_hosts = config.served_hosts;
   raft::monitor::MonitorServer server(server_options, poller, &history);
   if (std::string error; !server.start(&error)) {
     return raft::http::fail(kProgram, raft::http::kExitCannotRun, error);

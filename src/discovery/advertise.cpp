@@ -6,8 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "discovery/address.hpp"
 
 namespace raft::discovery {
 
@@ -97,6 +100,55 @@ std::optional<std::string> choose_advertise_host(const std::string& flag, const 
     return std::nullopt;
   }
   return with_brackets(*local);
+}
+
+namespace {
+
+/// Why `name` is no served-host entry, or nullopt.
+std::optional<std::string> served_name_error(const std::string& name) {
+  if (name == "*") return std::nullopt;
+  const std::size_t colons = static_cast<std::size_t>(std::count(name.begin(), name.end(), ':'));
+  if (name.front() == '[') {
+    // "[v6]" or "[v6]:port"
+    return name.back() == ']' ? host_error(name) : address_error(name);
+  }
+  if (colons == 1) return address_error(name);
+  if (colons > 1) return host_error("[" + name + "]");  // a bare IPv6 address
+  return host_error(name);
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> served_names(const std::string& advertised,
+                                                     const std::vector<std::string>& flag_names,
+                                                     std::string_view env_names,
+                                                     std::string* error) {
+  std::vector<std::string> names;
+  if (!advertised.empty()) names.push_back(advertised);
+  names.insert(names.end(), flag_names.begin(), flag_names.end());
+  const std::size_t from_env = names.size();
+  while (!env_names.empty()) {
+    const std::size_t comma = env_names.find(',');
+    std::string_view entry = env_names.substr(0, comma);
+    env_names = comma == std::string_view::npos ? std::string_view{} : env_names.substr(comma + 1);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    if (!entry.empty()) names.emplace_back(entry);
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    std::optional<std::string> why =
+        name.empty() ? std::optional<std::string>("the name is empty") : served_name_error(name);
+    if (why) {
+      if (error != nullptr) {
+        *error = (i >= from_env ? std::string(kServedHostsEnv) + " entry '"
+                                : std::string("served host '")) +
+                 name + "': " + *why;
+      }
+      return std::nullopt;
+    }
+  }
+  return names;
 }
 
 }  // namespace raft::discovery

@@ -26,6 +26,7 @@ http::ServerOptions server_options(const DiscoveryServerOptions& o) {
   s.bind = o.bind;
   s.port = o.port;
   s.auth_token = o.auth_token;
+  s.served_hosts = o.served_hosts;
   s.body_bytes_max = kBodyBytesMax;
   s.io_timeout_s = kIoTimeoutS;
   s.json_style = http::JsonStyle::Line;
@@ -48,7 +49,7 @@ struct DiscoveryServer::Impl {
     server.route(
         "POST", "/register",
         [this](const Request& req, Response& res) {
-          send(res, registry.handle_register(req.body, now_ms()));
+          send(res, registry.handle_register(req.body, now_ms(), req.remote_addr));
         },
         true);
     server.route(

@@ -457,7 +457,7 @@ void Registry::write_state(Json& out, TimeMs now_ms) const {
   out["members"] = std::move(members);
 }
 
-Reply Registry::handle_register(std::string_view body, TimeMs now_ms) {
+Reply Registry::handle_register(std::string_view body, TimeMs now_ms, std::string_view peer_ip) {
   std::string error;
   auto request = parse_register_request(body, &error);
   if (!request) return Reply{400, error_body(error)};
@@ -465,6 +465,9 @@ Reply Registry::handle_register(std::string_view body, TimeMs now_ms) {
     return Reply{403, error_body("node " + id_text(request->node_id) +
                                  " is not a rank of this job (ranks 0.." +
                                  std::to_string(options_.ranks - 1) + ")")};
+  }
+  if (auto refused = refuse_registration(request->node_id, request->address, peer_ip)) {
+    return std::move(*refused);
   }
   try {
     RegisterOutcome outcome = request->address
@@ -481,6 +484,28 @@ Reply Registry::handle_register(std::string_view body, TimeMs now_ms) {
     if (options_.logger) options_.logger->error("{}", e.what());
     return Reply{500, error_body(std::string("cannot save the registry: ") + e.what())};
   }
+}
+
+std::optional<Reply> Registry::refuse_registration(NodeId id,
+                                                   const std::optional<std::string>& address,
+                                                   std::string_view peer_ip) const {
+  if (peer_ip.empty()) return std::nullopt;
+  if (address) {
+    if (address_is_from(*address, peer_ip)) return std::nullopt;
+    return Reply{403, error_body("node " + id_text(id) + " cannot be registered at " + *address +
+                                 " from another address (" + std::string(peer_ip) +
+                                 "): a node registers itself")};
+  }
+  std::lock_guard lock(mutex_);
+  const auto member = state_.members.find(id);
+  if (member == state_.members.end() || address_is_from(member->second.address, peer_ip)) {
+    return std::nullopt;
+  }
+  return Reply{403,
+               error_body("node " + id_text(id) + " is registered at " + member->second.address +
+                          ", not at the address this request came "
+                          "from (" +
+                          std::string(peer_ip) + ")")};
 }
 
 std::optional<Reply> Registry::refuse_leader_claim(const SetLeaderRequest& claim,

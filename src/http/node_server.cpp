@@ -126,6 +126,7 @@ struct NodeServer::Impl {
     s.port = o.port;
     s.auth_token = o.auth_token;
     s.body_bytes_max = o.max_body_bytes;
+    s.served_hosts = o.served_hosts;
     s.threads_max = o.threads;  // 8 idle ones stay (ServerOptions::threads_idle)
     return s;
   }

@@ -46,6 +46,41 @@ const NodeTarget* ClusterSnapshot::find(NodeId id) const {
   return nullptr;
 }
 
+const TargetAccess* ClusterSnapshot::access_of(NodeId id) const {
+  for (std::size_t i = 0; i < targets.size() && i < access.size(); ++i) {
+    if (targets[i].id == id) return &access[i];
+  }
+  return nullptr;
+}
+
+std::optional<Endpoint> ClusterSnapshot::endpoint(NodeId id) const {
+  const TargetAccess* a = access_of(id);
+  return a != nullptr ? a->endpoint : std::nullopt;
+}
+
+NodeAddressRule address_rule(const PollerOptions& options) {
+  NodeAddressRule rule;
+  rule.ranks = std::max(0, options.nodes);
+  if (options.pin_ports) rule.base_port = options.base_port;
+  return rule;
+}
+
+std::vector<TargetAccess> vet_targets(const std::vector<NodeTarget>& targets,
+                                      const NodeAddressRule& rule) {
+  std::vector<TargetAccess> out(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const NodeTarget& target = targets[i];
+    if (target.address.empty()) continue;
+    if (!target.registered) {
+      out[i].endpoint = parse_address(target.address);
+      if (!out[i].endpoint) out[i].refused = "the address '" + target.address + "' is not valid";
+      continue;
+    }
+    out[i].endpoint = vet_node_address(target.id, target.address, rule, &out[i].refused);
+  }
+  return out;
+}
+
 ClusterPoller::ClusterPoller(PollerOptions options, Fetcher fetcher, RoundObserver* observer)
     : options_(std::move(options)),
       fetcher_(fetcher ? std::move(fetcher) : Fetcher(fetch)),
@@ -128,18 +163,30 @@ DiscoveryState ClusterPoller::read_discovery() {
   return parse_discovery_state(answer.body);
 }
 
-std::vector<NodeProbe> ClusterPoller::probe_all(const std::vector<NodeTarget>& targets) {
+void ClusterPoller::keep_job_ranks(DiscoveryState& discovery) const {
+  if (options_.nodes <= 0) return;
+  const auto outside = [&](NodeId id) { return id < 0 || id >= options_.nodes; };
+  for (auto it = discovery.members.begin(); it != discovery.members.end();) {
+    if (outside(it->first)) {
+      it = discovery.members.erase(it);
+      ++discovery.skipped;
+    } else {
+      ++it;
+    }
+  }
+  if (discovery.leader != kNoNode && outside(discovery.leader)) discovery.leader = kNoNode;
+}
+
+std::vector<NodeProbe> ClusterPoller::probe_all(const std::vector<NodeTarget>& targets,
+                                                const std::vector<TargetAccess>& access) {
   std::vector<NodeProbe> probes(targets.size());
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
     for (std::size_t i = next++; i < targets.size(); i = next++) {
-      if (targets[i].address.empty()) {
-        probes[i].error = "not registered with discovery yet";
-        continue;
-      }
-      const std::optional<Endpoint> endpoint = parse_address(targets[i].address);
+      const std::optional<Endpoint>& endpoint = access[i].endpoint;
       if (!endpoint) {
-        probes[i].error = "the address '" + targets[i].address + "' is not valid";
+        probes[i].error =
+            access[i].refused.empty() ? "not registered with discovery yet" : access[i].refused;
         continue;
       }
       FetchRequest request;
@@ -179,6 +226,7 @@ std::vector<NodeProbe> ClusterPoller::probe_all(const std::vector<NodeTarget>& t
 std::shared_ptr<const ClusterSnapshot> ClusterPoller::poll_once() {
   std::lock_guard round(round_mutex_);
   DiscoveryState discovery = read_discovery();
+  keep_job_ranks(discovery);
   if (discovery.ok) {
     last_good_members_ = discovery.members;
   } else {
@@ -191,7 +239,14 @@ std::shared_ptr<const ClusterSnapshot> ClusterPoller::poll_once() {
   auto snapshot = std::make_shared<ClusterSnapshot>();
   snapshot->targets =
       merge_targets(discovery, options_.fallback_host, options_.base_port, options_.nodes);
-  snapshot->probes = probe_all(snapshot->targets);
+  snapshot->access = vet_targets(snapshot->targets, address_rule(options_));
+  // Discovery's word for the leader counts only for a node the monitor may
+  // dial: a forged registration must not become the leader shown or used.
+  if (const TargetAccess* leader = snapshot->access_of(discovery.leader);
+      discovery.leader != kNoNode && (leader == nullptr || !leader->endpoint)) {
+    discovery.leader = kNoNode;
+  }
+  snapshot->probes = probe_all(snapshot->targets, snapshot->access);
   snapshot->leader = choose_leader(snapshot->targets, snapshot->probes, discovery);
   nlohmann::json body =
       cluster_json(snapshot->targets, snapshot->probes, discovery, options_.discovery_url);

@@ -93,6 +93,7 @@ struct MonitorServer::Impl {
     s.bind = o.bind;
     s.port = o.port;
     s.auth_token = o.auth_token;
+    s.served_hosts = o.served_hosts;
     s.body_bytes_max = o.kv_body_max;
     s.threads_max = std::max<std::size_t>(1, o.api_threads) + o.max_sse_clients;
     return s;
@@ -118,9 +119,11 @@ struct MonitorServer::Impl {
     return snap;
   }
 
-  /// The client's Authorization travels on to the node, which checks it too.
-  static void forward_authorization(const httplib::Request& req, FetchRequest& request) {
-    if (req.has_header("Authorization")) {
+  /// The client's Authorization travels on to the node, which checks it
+  /// too; only from a monitor that checked it first (it has a token), so a
+  /// monitor without one never carries anybody's secret anywhere.
+  void forward_authorization(const httplib::Request& req, FetchRequest& request) const {
+    if (!options.auth_token.empty() && req.has_header("Authorization")) {
       request.headers.emplace_back("Authorization", req.get_header_value("Authorization"));
     }
   }
@@ -350,8 +353,8 @@ struct MonitorServer::Impl {
   }
 
   /// What to ask the node for `action`; false after answering a bad query.
-  static bool node_fetch_request(const httplib::Request& req, httplib::Response& res,
-                                 const std::string& action, FetchRequest& request) {
+  bool node_fetch_request(const httplib::Request& req, httplib::Response& res,
+                          const std::string& action, FetchRequest& request) const {
     request.path = node_path_for(action);
     if (action == "command") {
       forward_authorization(req, request);
@@ -379,24 +382,24 @@ struct MonitorServer::Impl {
     return true;
   }
 
-  /// Where node `id` listens; nullopt after answering 404 or 502.
+  /// Where node `id` listens, as the snapshot vetted it; nullopt after
+  /// answering 404 or 502.
   std::optional<Endpoint> node_endpoint(httplib::Response& res, NodeId id) {
     const std::shared_ptr<const ClusterSnapshot> snap = snapshot(false);
-    const NodeTarget* target = snap ? snap->find(id) : nullptr;
-    if (target == nullptr) {
+    const TargetAccess* access = snap ? snap->access_of(id) : nullptr;
+    if (access == nullptr) {
       send_error(
           res, 404,
           "no node with id " + std::to_string(id) + " (known: " + known_ids(snap.get()) + ")");
       return std::nullopt;
     }
-    std::optional<Endpoint> endpoint = parse_address(target->address);
-    if (!endpoint) {
+    if (!access->endpoint) {
       send_error(res, 502,
-                 "node " + std::to_string(id) +
-                     (target->address.empty() ? " has not registered with discovery yet"
-                                              : " has no valid address"));
+                 access->refused.empty()
+                     ? "node " + std::to_string(id) + " has not registered with discovery yet"
+                     : access->refused);
     }
-    return endpoint;
+    return access->endpoint;
   }
 
   static void send_unreachable(httplib::Response& res, NodeId id, const FetchResult& answer) {
@@ -463,7 +466,7 @@ struct MonitorServer::Impl {
     kv_to_candidates(req, res, *snap, candidates, leader, kv_fetch_request(req, route));
   }
 
-  static FetchRequest kv_fetch_request(const httplib::Request& req, const KvRoute& route) {
+  FetchRequest kv_fetch_request(const httplib::Request& req, const KvRoute& route) const {
     FetchRequest request;
     request.method = req.method == "HEAD" ? "GET" : req.method;
     request.path = route.node_path;
@@ -490,7 +493,7 @@ struct MonitorServer::Impl {
                         const FetchRequest& request) {
     std::string failures;
     for (const NodeTarget* target : candidates) {
-      const std::optional<Endpoint> endpoint = parse_address(target->address);
+      const std::optional<Endpoint> endpoint = snap.endpoint(target->id);
       if (!endpoint) continue;
       const FetchResult answer = fetch(*endpoint, request, options.kv_fetch);
       if (!answer.ok()) {
@@ -528,9 +531,13 @@ struct MonitorServer::Impl {
                      " points at a leader the monitor does not know yet; try again shortly");
       return;
     }
-    const std::optional<Endpoint> endpoint = parse_address(leader->address);
+    const std::optional<Endpoint> endpoint = snap.endpoint(leader->id);
     if (!endpoint) {
-      send_error(res, 502, "node " + std::to_string(leader->id) + " has no valid address");
+      const TargetAccess* access = snap.access_of(leader->id);
+      send_error(res, 502,
+                 access != nullptr && !access->refused.empty()
+                     ? access->refused
+                     : "node " + std::to_string(leader->id) + " has no address yet");
       return;
     }
     const FetchResult answer = fetch(*endpoint, request, options.kv_fetch);

@@ -1,6 +1,10 @@
 #include "monitor/routing.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <array>
+#include <cstdint>
 
 #include "discovery/address.hpp"
 #include "http/request_parsing.hpp"
@@ -108,6 +112,67 @@ std::optional<Endpoint> parse_address(std::string_view address) {
       discovery::parse_http_url("http://" + std::string(address), nullptr);
   if (!url) return std::nullopt;
   return Endpoint{url->host, url->port};
+}
+
+namespace {
+
+bool fail(std::string* why, std::string text) {
+  if (why != nullptr) *why = std::move(text);
+  return false;
+}
+
+/// Whether `host` (no brackets) is an address a node can listen on and be
+/// dialled at: an IP literal, not 0.0.0.0 / ::, multicast or broadcast.
+bool unicast_ip(const std::string& host, std::string* why) {
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    const std::uint32_t ip = ntohl(v4.s_addr);
+    if (ip == 0) return fail(why, "0.0.0.0 is no address to dial");
+    if ((ip >> 28) == 0xE) return fail(why, host + " is a multicast address");
+    if (ip == 0xFFFFFFFFu) return fail(why, "255.255.255.255 is the broadcast address");
+    return true;
+  }
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_UNSPECIFIED(&v6)) return fail(why, ":: is no address to dial");
+    if (IN6_IS_ADDR_MULTICAST(&v6)) return fail(why, host + " is a multicast address");
+    return true;
+  }
+  return fail(why, "'" + http::quote_for_error(host) +
+                       "' is a name, not an IP address: the monitor dials only the IP "
+                       "addresses nodes register (give raft_node --advertise_host an IP)");
+}
+
+}  // namespace
+
+std::optional<Endpoint> vet_node_address(NodeId id, std::string_view address,
+                                         const NodeAddressRule& rule, std::string* why) {
+  const std::string node = "node " + std::to_string(id);
+  if (rule.ranks > 0 && (id < 0 || id >= rule.ranks)) {
+    fail(why,
+         node + " is not a rank of this job (ranks 0.." + std::to_string(rule.ranks - 1) + ")");
+    return std::nullopt;
+  }
+  std::optional<Endpoint> endpoint = parse_address(address);
+  if (!endpoint) {
+    fail(why, node + "'s address '" + http::quote_for_error(address) + "' is not host:port");
+    return std::nullopt;
+  }
+  std::string problem;
+  if (!unicast_ip(endpoint->host, &problem)) {
+    fail(why, node + "'s address is refused: " + problem);
+    return std::nullopt;
+  }
+  if (rule.base_port &&
+      static_cast<long>(endpoint->port) != static_cast<long>(*rule.base_port) + id) {
+    fail(why, node + " registered port " + std::to_string(endpoint->port) + ", not " +
+                  std::to_string(static_cast<long>(*rule.base_port) + id) + " (base port " +
+                  std::to_string(*rule.base_port) +
+                  " + rank); the monitor dials only that one (web_monitor --node_ports any "
+                  "lifts this)");
+    return std::nullopt;
+  }
+  return endpoint;
 }
 
 std::optional<std::string> http_origin(std::string_view url) {

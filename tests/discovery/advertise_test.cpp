@@ -68,5 +68,27 @@ TEST(Advertise, WildcardAndLoopbackHosts) {
   }
 }
 
+TEST(ServedNames, AdvertisedFlagAndEnvironmentNamesInThatOrder) {
+  std::string error;
+  const auto names = served_names("10.0.0.5:7001", {"node-1.example", "[::1]:8080"},
+                                  " alias.example , ,10.1.2.3:80,*", &error);
+  ASSERT_TRUE(names) << error;
+  EXPECT_EQ(*names, (std::vector<std::string>{"10.0.0.5:7001", "node-1.example", "[::1]:8080",
+                                              "alias.example", "10.1.2.3:80", "*"}));
+  EXPECT_EQ(served_names("", {}, "", &error)->size(), 0u);
+  EXPECT_EQ(*served_names("", {"fe80::1"}, "", &error), std::vector<std::string>{"fe80::1"});
+}
+
+TEST(ServedNames, ABadNameIsOneSentenceSayingWhere) {
+  std::string error;
+  EXPECT_FALSE(served_names("", {"evil/.example"}, "", &error));
+  EXPECT_NE(error.find("served host 'evil/.example'"), std::string::npos) << error;
+  EXPECT_FALSE(served_names("", {}, "ok.example,bad name", &error));
+  EXPECT_NE(error.find("RAFT_SERVED_HOSTS entry 'bad name'"), std::string::npos) << error;
+  EXPECT_FALSE(served_names("", {"host:99999"}, "", &error));
+  EXPECT_FALSE(served_names("", {"[::1"}, "", &error));
+  EXPECT_EQ(error.find('\n'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace raft::discovery

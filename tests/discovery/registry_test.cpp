@@ -194,6 +194,34 @@ TEST(Admission, ALeaderClaimComesFromTheRegisteredNodeWithAPlausibleTerm) {
             200);
 }
 
+// A registration from elsewhere would point the monitor and the followers'
+// 307s at an address of the sender's choosing.
+TEST(Admission, ANodeRegistersOnlyItself) {
+  Registry registry = in_memory();
+  Reply reply = registry.handle_register(reg("0", "10.0.0.9:7000"), 0, "127.0.0.1");
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_NE(reply.body["error"].get<std::string>().find("a node registers itself"),
+            std::string::npos)
+      << reply.body.dump();
+  EXPECT_EQ(registry.members().count(0), 0u);
+  reply = registry.handle_register(reg("0", "10.0.0.1:7000"), 0, "10.0.0.7");
+  EXPECT_EQ(reply.status, 403);
+
+  EXPECT_EQ(registry.handle_register(reg("0", "10.0.0.1:7000"), 0, "10.0.0.1").status, 200);
+  EXPECT_EQ(registry.handle_register(reg("0", "10.0.0.1:7000"), 0, "::ffff:10.0.0.1").status, 200);
+  EXPECT_EQ(registry.handle_register(reg("1", "127.0.0.1:7001"), 0, "127.0.0.5").status, 200);
+  // A name cannot be checked without a lookup (the monitor never dials one).
+  EXPECT_EQ(registry.handle_register(reg("2", "node-2.example:7002"), 0, "10.0.0.8").status, 200);
+
+  // Nor can another address take a node out.
+  reply = registry.handle_register(R"({"node_id":"0","address":null})", 0, "127.0.0.1");
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(registry.members().count(0), 1u);
+  EXPECT_EQ(registry.handle_register(R"({"node_id":"0","address":null})", 0, "10.0.0.1").status,
+            200);
+  EXPECT_EQ(registry.members().count(0), 0u);
+}
+
 TEST(Admission, NumbersOutOfRangeAndDuplicateKeysAre400) {
   Registry registry = in_memory();
   Reply reply = registry.handle_register(R"({"node_id":1e400,"address":"127.0.0.1:7000"})", 0);

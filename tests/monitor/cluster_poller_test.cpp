@@ -137,6 +137,55 @@ TEST(ClusterPoller, ADiscoveryOutageKeepsTheRegisteredAddresses) {
   EXPECT_EQ(body["leader"], "4");
 }
 
+// Issue #14: with a fake registration the monitor showed leader "9" at term
+// 999999999 and polled whatever address it was given.
+TEST(ClusterPoller, OnlyTheJobsRanksAtVettedAddressesAreAsked) {
+  FakeNetwork net;
+  net.answer("127.0.0.1:5000", "/state", 200,
+             R"({"leader":"9","leader_term":999999999,"members":{
+                   "0":{"address":"127.0.0.1:7000","alive":true},
+                   "1":{"address":"evil.example:7001","alive":true},
+                   "2":{"address":"127.0.0.1:9999","alive":true},
+                   "9":{"address":"127.0.0.1:7009","alive":true}}})");
+  for (const char* address :
+       {"127.0.0.1:7000", "evil.example:7001", "127.0.0.1:9999", "127.0.0.1:7009"}) {
+    net.answer(address, "/status", 200, status_body(0, "LEADER", 999999999));
+  }
+  PollerOptions options = options_for(3);
+  options.pin_ports = true;
+  ClusterPoller poller(options, net.fetcher());
+  const auto snap = poller.poll_once();
+
+  ASSERT_EQ(snap->targets.size(), 3u);  // node 9 is no rank of the job
+  EXPECT_EQ(net.calls("127.0.0.1:7000", "/status"), 1);
+  EXPECT_EQ(net.calls("evil.example:7001", "/status"), 0);
+  EXPECT_EQ(net.calls("127.0.0.1:9999", "/status"), 0);
+  EXPECT_EQ(net.calls("127.0.0.1:7009", "/status"), 0);
+  EXPECT_EQ(snap->endpoint(0), (Endpoint{"127.0.0.1", 7000}));
+  EXPECT_FALSE(snap->endpoint(1));
+  EXPECT_FALSE(snap->endpoint(2));
+  EXPECT_FALSE(snap->endpoint(9));
+  EXPECT_NE(snap->access_of(1)->refused.find("is a name"), std::string::npos);
+  EXPECT_NE(snap->access_of(2)->refused.find("registered port 9999, not 7002"), std::string::npos);
+
+  const json body = json::parse(snap->json_text);
+  EXPECT_EQ(body["leader"], "0");  // the one node asked, never discovery's "9"
+  EXPECT_TRUE(body["discovery_leader"].is_null()) << body.dump();
+  EXPECT_EQ(body["discovery"]["skipped"], 1);
+  EXPECT_NE(body["nodes"][1]["error"].get<std::string>().find("is a name"), std::string::npos);
+}
+
+TEST(ClusterPoller, DiscoverysLeaderCountsOnlyWhenTheMonitorMayDialIt) {
+  FakeNetwork net;
+  net.answer("127.0.0.1:5000", "/state", 200,
+             R"({"leader":"1","leader_term":4,"members":{
+                   "1":{"address":"evil.example:7001","alive":true}}})");
+  ClusterPoller poller(options_for(2), net.fetcher());
+  const auto snap = poller.poll_once();
+  EXPECT_EQ(snap->leader.leader, kNoNode);
+  EXPECT_TRUE(json::parse(snap->json_text)["leader"].is_null());
+}
+
 TEST(ClusterPoller, AsksTheNodesInParallel) {
   FakeNetwork net;
   net.set_delay(50ms);

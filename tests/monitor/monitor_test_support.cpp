@@ -215,8 +215,10 @@ std::string HttpAnswer::header(const char* name) const {
 }
 
 HttpAnswer http_request(int port, const std::string& method, const std::string& path,
-                        const std::string& body, const std::string& content_type) {
+                        const std::string& body, const std::string& content_type,
+                        const httplib::Headers& headers) {
   httplib::Client client("127.0.0.1", port);
+  client.set_default_headers(headers);
   client.set_connection_timeout(std::chrono::milliseconds(500));
   client.set_read_timeout(std::chrono::seconds(10));
   client.set_write_timeout(std::chrono::seconds(5));

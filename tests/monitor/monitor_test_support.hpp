@@ -129,6 +129,7 @@ struct HttpAnswer {
 };
 HttpAnswer http_request(int port, const std::string& method, const std::string& path,
                         const std::string& body = "",
-                        const std::string& content_type = "application/json");
+                        const std::string& content_type = "application/json",
+                        const httplib::Headers& headers = {});
 
 }  // namespace raft::monitor::testing

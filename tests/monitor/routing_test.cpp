@@ -88,5 +88,43 @@ TEST(HttpOrigin, KeepsSchemeHostAndPort) {
   }
 }
 
+// Issue #14: a fake registration made the monitor poll any address (names
+// too) and forward writes, with their Authorization, to it.
+TEST(VetNodeAddress, IpLiteralsOfTheJobsRanksOnly) {
+  const NodeAddressRule rule{3, std::nullopt};
+  std::string why;
+  EXPECT_EQ(vet_node_address(0, "127.0.0.1:7000", rule, &why), (Endpoint{"127.0.0.1", 7000}));
+  EXPECT_EQ(vet_node_address(2, "10.199.3.12:9", rule, &why), (Endpoint{"10.199.3.12", 9}));
+  EXPECT_EQ(vet_node_address(1, "[::1]:7001", rule, &why), (Endpoint{"::1", 7001}));
+
+  EXPECT_FALSE(vet_node_address(3, "127.0.0.1:7003", rule, &why));
+  EXPECT_NE(why.find("node 3 is not a rank of this job (ranks 0..2)"), std::string::npos) << why;
+  EXPECT_FALSE(vet_node_address(-1, "127.0.0.1:7003", rule, &why));
+  EXPECT_TRUE(vet_node_address(40, "127.0.0.1:7040", NodeAddressRule{}, &why)) << why;
+
+  for (const char* name : {"evil.example:80", "localhost:7000", "127.1:7000", "0x7f.0.0.1:7000"}) {
+    EXPECT_FALSE(vet_node_address(0, name, rule, &why)) << name;
+  }
+  EXPECT_FALSE(vet_node_address(0, "evil.example:80", rule, &why));
+  EXPECT_NE(why.find("is a name, not an IP address"), std::string::npos) << why;
+  for (const char* bad :
+       {"0.0.0.0:7000", "[::]:7000", "224.0.0.1:7000", "[ff02::1]:7000", "255.255.255.255:7000",
+        "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1", "", "127.0.0.1:7000/x"}) {
+    why.clear();
+    EXPECT_FALSE(vet_node_address(0, bad, rule, &why)) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+    EXPECT_EQ(why.find('\n'), std::string::npos);
+  }
+}
+
+TEST(VetNodeAddress, PinnedPortsAreBasePlusRank) {
+  const NodeAddressRule rule{3, 7000};
+  std::string why;
+  EXPECT_TRUE(vet_node_address(2, "10.0.0.3:7002", rule, &why)) << why;
+  EXPECT_FALSE(vet_node_address(2, "127.0.0.1:7001", rule, &why));
+  EXPECT_NE(why.find("registered port 7001, not 7002"), std::string::npos) << why;
+  EXPECT_FALSE(vet_node_address(1, "127.0.0.1:22", rule, &why));
+}
+
 }  // namespace
 }  // namespace raft::monitor

@@ -51,20 +51,12 @@ class WebMonitorTest : public ::testing::Test {
   }
 
   void start_monitor(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--port",
-                                     std::to_string(monitor_port_),
-                                     "--bind",
-                                     "127.0.0.1",
-                                     "--discovery_url",
-                                     "http://" + discovery_.address(),
-                                     "--base_port",
-                                     std::to_string(offline_port_ - 3),
-                                     "--nodes",
-                                     "4",
-                                     "--poll_interval_ms",
-                                     "100",
-                                     "--log_level",
-                                     "warn"};
+    std::vector<std::string> args = {"--port", std::to_string(monitor_port_), "--bind", "127.0.0.1",
+                                     "--discovery_url", "http://" + discovery_.address(),
+                                     "--base_port", std::to_string(offline_port_ - 3), "--nodes",
+                                     "4", "--poll_interval_ms", "100",
+                                     // the fake nodes listen on ports the kernel picked
+                                     "--node_ports", "any", "--log_level", "warn"};
     args.insert(args.end(), extra.begin(), extra.end());
     monitor_ = std::make_unique<MonitorProcess>(args);
     ASSERT_TRUE(monitor_->wait_healthy(monitor_port_, kStartDeadline)) << monitor_->output();
@@ -194,6 +186,51 @@ TEST_F(WebMonitorTest, UnknownNodesAre404AndUnreachableOnes502) {
   const HttpAnswer down = call("POST", "/api/nodes/3/command", R"({"cmd":"pause"})");
   expect_json_error(down, 502);
   EXPECT_EQ(down.json()["error"], "node 3 is unreachable");
+}
+
+// Issue #14: a fake registration made the monitor poll any address and
+// forward writes, with the client's Authorization, to it.
+TEST_F(WebMonitorTest, ARefusedAddressIsNeverDialled) {
+  discovery_state_["members"]["2"]["address"] = "localhost:" + std::to_string(nodes_[2]->port());
+  discovery_state_["nodes"]["2"] = discovery_state_["members"]["2"]["address"];
+  discovery_.set_state(discovery_state_);
+  start_monitor();
+  json cluster;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        cluster = call("GET", "/api/cluster").json();
+        return cluster.is_object() && cluster["leader"] == "1";
+      },
+      kStateDeadline))
+      << cluster.dump(2);
+  EXPECT_EQ(cluster["nodes"][2]["reachable"], false);
+  EXPECT_NE(cluster["nodes"][2]["error"].get<std::string>().find("is a name, not an IP address"),
+            std::string::npos)
+      << cluster.dump(2);
+  const HttpAnswer refused = call("POST", "/api/nodes/2/command", R"({"cmd":"pause"})");
+  expect_json_error(refused, 502);
+  EXPECT_NE(refused.json()["error"].get<std::string>().find("is a name"), std::string::npos);
+  EXPECT_TRUE(nodes_[2]->received().empty()) << nodes_[2]->received().front().target;
+}
+
+TEST_F(WebMonitorTest, OnlyAMonitorWithATokenPassesAuthorizationOn) {
+  const httplib::Headers bearer = {{"Authorization", "Bearer 0123456789abcdef0123"}};
+  start_monitor();
+  settled_cluster();
+  nodes_[1]->set_kv_answer(200, R"({"ok":true,"index":7,"term":5})");
+  EXPECT_EQ(http_request(monitor_port_, "PUT", "/api/kv/k", "v", "text/plain", bearer).status, 200);
+  auto received = nodes_[1]->last("PUT", "/kv/k");
+  ASSERT_TRUE(received);
+  EXPECT_EQ(received->headers.count("Authorization"), 0u);
+  monitor_.reset();
+
+  start_monitor({"--auth_token", "0123456789abcdef0123"});
+  settled_cluster();
+  EXPECT_EQ(http_request(monitor_port_, "PUT", "/api/kv/k", "w", "text/plain", bearer).status, 200);
+  received = nodes_[1]->last("PUT", "/kv/k");
+  ASSERT_TRUE(received);
+  EXPECT_EQ(received->body, "w");
+  EXPECT_EQ(received->headers["Authorization"], "Bearer 0123456789abcdef0123");
 }
 
 TEST_F(WebMonitorTest, HugeBodiesAre413) {

@@ -5,8 +5,12 @@ web_monitor, each attacked in turn with a gzip bomb, a 300 MB chunked body,
 200 MB header and request lines, a million headers, 2,700 ranges, a foreign
 Host, cross-site POSTs, a body announced and never sent, bodiless POSTs, a
 half-closed client, and 300 slow plus 2,000 idle sockets beside a fresh
-client. Each case asserts the answer, and every server's peak memory
-(VmHWM, reset before each case) stays below 64 MB above its idle size.
+client. Then the application cases of hostile_app.py: fake registrations
+and leader claims, form and multipart bodies that look like exactly-once
+fields, a newline forging a log line, a disk that fails under a node, the
+key-value quota, and the monitor's address rule against a forged registry.
+Each case asserts the answer, and every server's peak memory (VmHWM, reset
+before each case) stays below 64 MB above its idle size.
 
 Usage: hostile_clients.py BIN_DIR [--mpirun PATH] [--report] [--only NAME,...]
   --report  print the figures of every case and exit 0 whatever they are
@@ -19,10 +23,11 @@ import sys
 import threading
 import time
 
+import hostile_app
 from hostile_attacks import (Crowd, bodiless, chunked_body, compressed_body, fresh_client_waits,
                              gzip_bomb, half_closed, head_without_body, huge_header_line,
                              huge_request_line, many_headers, many_ranges)
-from hostile_cluster import Cluster, reset_peak
+from hostile_cluster import SERVED_NAME, Cluster, reset_peak
 from hostile_wire import simple
 
 PEAK_LIMIT_MB = 64.0
@@ -57,10 +62,11 @@ class Suite:
             self._bomb = gzip_bomb()
         return self._bomb
 
-    def run_case(self, name, server_name, attack, check):
+    def run_case(self, name, server_name, attack, check, servers=None):
         """Runs `attack` with every server's peak reset first; `check(answer)`
-        returns a failure sentence or ''."""
-        servers = self.cluster.servers.values()
+        returns a failure sentence or ''. `servers`: the processes measured
+        (default: the cluster's)."""
+        servers = list(servers or self.cluster.servers.values())
         for s in servers:
             reset_peak(s.pid)
         answer = attack()
@@ -140,6 +146,9 @@ def head_cases(suite, name, target):
     suite.run_case("half-closed", name, lambda: half_closed(port, read), expect([200]))
     suite.run_case("host-evil.example", name,
                    lambda: simple(port, "GET", read, host="evil.example"), expect([421]))
+    # The name launch_cluster was given with --served_host is served everywhere.
+    suite.run_case("host-served-name", name,
+                   lambda: simple(port, "GET", read, host=f"{SERVED_NAME}:{port}"), expect([200]))
     if target["asset"]:
         size = len(simple(port, "GET", target["asset"]).body)
 
@@ -207,20 +216,65 @@ GROUPS = {"body": body_cases, "head": head_cases, "cross-site": cross_site_cases
           "slow": slow_case, "bodiless": bodiless_case}
 
 
+def cluster_app_case(method_name, server_name):
+    def run(suite, cases):
+        suite.run_case(method_name.replace("_", "-"), server_name, getattr(cases, method_name),
+                       hostile_app.check_outcome)
+    return run
+
+
+def quota_group(suite, cases):
+    node = hostile_app.QuotaNode(cases.bin_dir, cases.mpirun, suite.cluster.token)
+    try:
+        suite.run_case("kv-quota-1MiB", "quota-node", lambda: hostile_app.quota_case(
+            node, suite.auth), hostile_app.check_outcome, [node.server])
+    finally:
+        node.stop()
+
+
+def monitor_rule_group(suite, cases):
+    rig = hostile_app.MonitorRig(cases.bin_dir, suite.cluster.token)
+    try:
+        suite.run_case("monitor-address-rule", "rig-monitor",
+                       lambda: hostile_app.monitor_rule_case(rig), hostile_app.check_outcome,
+                       rig.servers)
+    finally:
+        rig.stop()
+
+
+# Run once each, before the per-server groups (which end with discovery's /reset).
+APP_GROUPS = {"registration": cluster_app_case("fake_registration", "discovery"),
+              "kv-bodies": cluster_app_case("form_and_multipart_bodies", "node1"),
+              "log-line": cluster_app_case("forged_log_line", "node1"),
+              "failed-disk": cluster_app_case("failed_disk", "node1"),
+              "quota": quota_group, "monitor-rule": monitor_rule_group}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("bin_dir")
     parser.add_argument("--mpirun")
     parser.add_argument("--report", action="store_true")
-    parser.add_argument("--only", default=",".join(GROUPS))
+    parser.add_argument("--only", default=",".join(list(APP_GROUPS) + list(GROUPS)))
     args = parser.parse_args()
+    groups = args.only.split(",")
+    unknown = [g for g in groups if g not in GROUPS and g not in APP_GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {', '.join(unknown)}")
     sys.stdout.reconfigure(line_buffering=True)
     cluster = Cluster(args.bin_dir, secrets.token_hex(16), args.mpirun)
     suite = Suite(cluster, args.report)
+    cases = hostile_app.Cases(cluster, args.bin_dir, args.mpirun)
     try:
         print("idle RSS: " + ", ".join(f"{s.name} {s.idle_rss_kb / 1024:.1f} MB"
                                        for s in cluster.servers.values()))
-        for group in args.only.split(","):
+        for group in (g for g in groups if g in APP_GROUPS):
+            try:
+                APP_GROUPS[group](suite, cases)
+            except RuntimeError as e:  # its servers did not start
+                suite.failures.append(f"{group}: {e}")
+                print(f"FAIL {group}: {e}", flush=True)
+        for group in (g for g in groups if g in GROUPS):
             # discovery last: its bodiless POST is /reset
             for name in ("node1", "monitor", "discovery"):
                 GROUPS[group](suite, name, TARGETS[name])

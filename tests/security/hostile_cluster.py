@@ -12,6 +12,9 @@ import threading
 import time
 
 
+SERVED_NAME = "raft-sec.example"
+
+
 def _port_free(port):
     with socket.socket() as s:
         try:
@@ -117,7 +120,11 @@ class Cluster:
                 "--monitor_port", str(self.monitor_port), "--base_port", str(self.base_port),
                 "--min_election_timeout", "500", "--max_election_timeout", "1000",
                 "--heartbeat_interval", "100", "--initial_delay_ms", "300",
-                "--data_dir", self.data_dir, "--fsync", "never", "--log_level", "warn"]
+                "--data_dir", self.data_dir, "--fsync", "never",
+                # a name every server must answer to (RAFT_SERVED_HOSTS)
+                "--served_host", SERVED_NAME,
+                # info: the forged-log-line case needs the commands logged
+                "--log_level", "info"]
         if mpirun:
             args += ["--mpirun", mpirun]
         env = dict(os.environ, RAFT_AUTH_TOKEN=token)
