@@ -53,7 +53,10 @@ NodeLogger make_node_logger(NodeId rank, const std::filesystem::path& node_dir,
   auto logger = std::make_shared<spdlog::logger>("node-" + std::to_string(rank),
                                                  spdlog::sinks_init_list{console, file, ring});
   logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::warn);
+  // Info lines come at the rate of Raft events and commands, never per
+  // write, so each is written out at once: a node whose disk fails or that
+  // is killed leaves its last lines in node.log.
+  logger->flush_on(spdlog::level::info);
   return {logger, std::make_shared<RingView>(ring)};
 }
 
