@@ -74,7 +74,7 @@ struct NodeOptions {
 const std::vector<std::string>& driver_commands();
 
 /// The most entry bytes one /entries answer copies off the loop.
-inline constexpr std::size_t kEntriesAnswerBytesMax = 8 * 1024 * 1024;
+inline constexpr std::size_t kEntriesAnswerBytesMax = 4 * 1024 * 1024;
 
 class NodeDriver {
  public:

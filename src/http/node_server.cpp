@@ -341,12 +341,22 @@ struct NodeServer::Impl {
     }
     const std::size_t data_bytes_max = *full ? std::string::npos : kDefaultEntryDataBytes;
     std::future<runtime::EntriesReply> future = driver.entries(from, query.limit, data_bytes_max);
-    const std::optional<runtime::EntriesReply> reply = wait_for(future, options.request_timeout_ms);
+    std::optional<runtime::EntriesReply> reply = wait_for(future, options.request_timeout_ms);
     if (!reply) {
       send_error(res, 504, "timed out waiting for the node's loop");
       return;
     }
-    send_answer(res, entries_answer(*reply, data_bytes_max));
+    // Up to 4 MiB of entry bytes: each form (copies, JSON, text) is freed
+    // as soon as the next is built, so the peak holds two of them, not four.
+    std::string text;
+    int status = 0;
+    {
+      JsonAnswer answer = entries_answer(*reply, data_bytes_max);
+      reply.reset();
+      status = answer.http_status;
+      text = dump_json(answer.body);
+    }
+    send_json_text(res, status, std::move(text));
   }
 
   // ---- key-value store -------------------------------------------------------

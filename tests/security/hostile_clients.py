@@ -246,6 +246,9 @@ def monitor_rule_group(suite, cases):
 APP_GROUPS = {"registration": cluster_app_case("fake_registration", "discovery"),
               "kv-bodies": cluster_app_case("form_and_multipart_bodies", "node1"),
               "log-line": cluster_app_case("forged_log_line", "node1"),
+              "strict-json": cluster_app_case("strict_json", "node1"),
+              "big-values": cluster_app_case("big_values", "node1"),
+              "big-entries": cluster_app_case("big_entries_read", "node1"),
               "failed-disk": cluster_app_case("failed_disk", "node1"),
               "quota": quota_group, "monitor-rule": monitor_rule_group}
 
