@@ -267,7 +267,8 @@ std::string membership_text(const RunReport& report) {
   const auto n = [&](const char* k) { return std::to_string(m.value(k, 0)); };
   return ", membership: " + n("asked") + " changes asked, " + n("done") + " done (" + n("adds") +
          " add_node, " + n("removes") + " remove_node of which " + n("leader_removes") +
-         " the leader's), " + n("refused") + " refused, " + n("not_done") + " not done in time";
+         " the leader's; " + n("with_paused") + " asked with another voter paused), " +
+         n("refused") + " refused, " + n("not_done") + " not done in time";
 }
 
 std::string summary_line(const RunReport& report, const Tally& t, bool violation) {
@@ -428,7 +429,8 @@ int run_chaos(const ChaosOptions& o) {
                          {"not_done", m.not_done},
                          {"adds", m.adds},
                          {"removes", m.removes},
-                         {"leader_removes", m.leader_removes}};
+                         {"leader_removes", m.leader_removes},
+                         {"with_paused", m.with_paused}};
   }
   return finish(judge(o, report));
 }

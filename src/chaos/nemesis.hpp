@@ -13,8 +13,10 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chaos/report.hpp"
@@ -41,6 +43,7 @@ struct MembershipTally {
   int refused = 0;   ///< the leader said no (the reason is in the event)
   int not_done = 0;  ///< accepted but not seen done within the wait
   int adds = 0, removes = 0, leader_removes = 0;  ///< accepted changes by kind
+  int with_paused = 0;                            ///< changes asked while another voter was paused
 };
 
 class Nemesis {
@@ -96,6 +99,8 @@ class Nemesis {
   /// Waits up to 15 s for `rank` to be a voter (`add`) or out of the
   /// committed configuration and STANDBY; says how it ended.
   std::string await_change(int rank, bool add, const std::atomic<bool>& stop, bool* done);
+  std::optional<std::pair<int, bool>> choose_change(const std::vector<int>& voters,
+                                                    const std::vector<int>& learners, int leader);
   /// Ranks neither STANDBY nor in the leader's configuration (removed while
   /// unreachable, they never heard): added back so the cluster agrees again.
   void readmit_strays(std::string& detail);

@@ -1,7 +1,8 @@
 // The membership nemesis: one change at a time through the leader (remove a
 // voter, the leader a third of the time, or add a rank outside the
-// configuration back as a voter), never below min(3, initial voters), then
-// a wait until the change is done: committed, and a removed node STANDBY.
+// configuration back as a voter), never below min(3, initial voters), a
+// third of them with another voter paused meanwhile; then a wait until the
+// change is done: committed, and a removed node STANDBY.
 #include <algorithm>
 #include <optional>
 #include <thread>
@@ -60,38 +61,53 @@ std::string state_of(const launcher::Cluster& cluster, int rank) {
 
 }  // namespace
 
+/// The change to make: (target, add). Nullopt when none keeps the bounds.
+std::optional<std::pair<int, bool>> Nemesis::choose_change(const std::vector<int>& voters,
+                                                           const std::vector<int>& learners,
+                                                           int leader) {
+  if (!learners.empty()) return std::pair{learners.front(), false};  // an add not promoted in time
+  const int initial = options_.voters > 0 ? options_.voters : cluster_.size();
+  std::vector<int> outside;
+  for (int r = 0; r < cluster_.size(); ++r) {
+    if (!has(voters, r)) outside.push_back(r);
+  }
+  const bool can_add = !outside.empty();
+  const bool can_remove = voters.size() > static_cast<std::size_t>(std::min(3, initial));
+  if (!can_add && !can_remove) return std::nullopt;
+  if (can_add && (!can_remove || rng_() % 2 == 0)) {
+    return std::pair{outside[rng_() % outside.size()], true};
+  }
+  return std::pair{rng_() % 3 == 0 ? leader : voters[rng_() % voters.size()], false};
+}
+
 void Nemesis::membership_fault(std::int64_t start, const std::atomic<bool>& stop) {
   const int leader = current_leader();
   const std::optional<LeaderView> view = leader_view(cluster_, leader);
-  if (!view) {
-    record(start, "membership", "no leader to ask");
-    return;
-  }
-  const int initial = options_.voters > 0 ? options_.voters : cluster_.size();
-  const std::size_t min_voters = static_cast<std::size_t>(std::min(3, initial));
-  std::vector<int> outside;
-  for (int r = 0; r < cluster_.size(); ++r) {
-    if (!has(view->voters, r) && !has(view->learners, r)) outside.push_back(r);
-  }
-  int target = -1;
-  bool add = false;
-  if (!view->learners.empty()) {
-    target = view->learners.front();  // an add that was not promoted in time
-  } else {
-    const bool can_add = !outside.empty(), can_remove = view->voters.size() > min_voters;
-    if (!can_add && !can_remove) return;
-    add = can_add && (!can_remove || rng_() % 2 == 0);
-    if (add) {
-      target = outside[rng_() % outside.size()];
-    } else {
-      target = rng_() % 3 == 0 ? leader : view->voters[rng_() % view->voters.size()];
-    }
+  if (!view) return record(start, "membership", "no leader to ask");
+  auto change = choose_change(view->voters, view->learners, leader);
+  if (!change) return;
+  auto& [target, add] = *change;
+  std::string detail = "with " + view->text() + ": ";
+  // A third of the changes are made while a voter other than the leader is
+  // paused: the replacement of a failed node (half the removals take the
+  // paused one), and the refusals of changes that would leave no quorum.
+  int paused = -1;
+  if (rng_() % 3 == 0 && view->voters.size() > 1) {
+    do paused = view->voters[rng_() % view->voters.size()];
+    while (paused == leader);
+    detail += command(paused, "pause") + "; ";
+    if (!add && rng_() % 2 == 0) target = paused;
+    // Long enough for the leader to count it unreachable (past the minimum
+    // election timeout), so the no-quorum rule is exercised too.
+    sleep_for(std::chrono::milliseconds(200 + rng_() % 800), stop);
   }
   bool accepted = false, done = false;
-  std::string detail =
-      "with " + view->text() + ": " +
+  detail +=
       command(leader, (add ? "add_node " : "remove_node ") + std::to_string(target), &accepted);
-  if (accepted) detail += "; " + await_change(target, add, stop, &done);
+  // A paused node removed hears of it once resumed: wait after the resume.
+  if (accepted && target != paused) detail += "; " + await_change(target, add, stop, &done);
+  if (paused >= 0) detail += "; " + command(paused, "resume");
+  if (accepted && target == paused) detail += "; " + await_change(target, add, stop, &done);
   {
     std::lock_guard lock(mutex_);
     ++membership_.asked;
@@ -99,6 +115,7 @@ void Nemesis::membership_fault(std::int64_t start, const std::atomic<bool>& stop
     if (accepted) ++(done ? membership_.done : membership_.not_done);
     if (accepted) ++(add ? membership_.adds : membership_.removes);
     if (accepted && !add && target == leader) ++membership_.leader_removes;
+    if (paused >= 0) ++membership_.with_paused;
   }
   record(start, "membership", detail);
 }
