@@ -24,8 +24,13 @@ struct ChaosOptions {
   int heartbeat_interval_ms = 30;
   int snapshot_every = 200;
   std::string fsync = "always";
-  std::vector<std::string> nemesis = {"pause",    "crash", "partition", "oneway",
-                                      "transfer", "elect", "snapshot",  "kill9"};
+  std::vector<std::string> nemesis = {"pause", "crash",    "partition", "oneway",     "transfer",
+                                      "elect", "snapshot", "kill9",     "membership", "delay"};
+  /// Standby ranks beside the `nodes` voters, for the membership nemesis to
+  /// add (-1: 2 when membership is among the faults, else 0).
+  int spares = -1;
+  /// `spares`, resolved.
+  int spare_ranks() const;
 };
 
 /// Exit codes of raft_chaos.

@@ -48,6 +48,9 @@ struct RunReport {
   std::vector<std::string> log_problems;  ///< committed indexes the nodes disagree on
   std::size_t log_indexes_compared = 0;   ///< (index, node pair) comparisons made
   std::vector<std::string> errors;        ///< the run itself went wrong (cluster never up, ...)
+  /// The membership nemesis's changes: asked, done, refused, not_done, adds,
+  /// removes, leader_removes (empty without it).
+  nlohmann::json membership = nlohmann::json::object();
   bool passed = false;
   std::string summary;  ///< one line
 };

@@ -31,16 +31,23 @@ fs::path own_dir() {
   return ec ? fs::current_path() : exe.parent_path();
 }
 
+constexpr const char* kKnownFaults =
+    "pause,crash,partition,oneway,transfer,elect,snapshot,kill9,membership,delay";
+
 /// The flags as given, before they become ChaosOptions.
 struct Flags {
   raft::chaos::ChaosOptions options;
-  std::string nemesis = "pause,crash,partition,oneway,transfer,elect,snapshot,kill9";
+  std::string nemesis =
+      "pause,crash,partition,oneway,transfer,elect,snapshot,kill9,membership,delay";
   std::string check_file;
 };
 
 void add_flags(CLI::App& app, Flags& f) {
   raft::chaos::ChaosOptions& o = f.options;
-  app.add_option("--nodes", o.nodes, "MPI ranks (3-9)")->capture_default_str();
+  app.add_option("--nodes", o.nodes, "voters at the start (3-9)")->capture_default_str();
+  app.add_option("--spares", o.spares,
+                 "standby ranks beside them, for the membership nemesis to add (0-4; default: 2 "
+                 "with membership among the faults, else 0)");
   raft::apps::add_timing_flags(app, o.min_election_timeout_ms, o.max_election_timeout_ms,
                                o.heartbeat_interval_ms);
   app.add_option("--seconds", o.seconds, "how long clients and nemesis run")->capture_default_str();
@@ -51,10 +58,8 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--bin-dir", o.bin_dir, "folder with raft_node and discovery_server")
       ->capture_default_str();
   app.add_option("--mpirun", o.mpirun, "mpirun to start the job with")->capture_default_str();
-  app.add_option(
-         "--nemesis", f.nemesis,
-         "comma-separated faults: pause,crash,partition,oneway,transfer,elect,snapshot,kill9 "
-         "(or none)")
+  app.add_option("--nemesis", f.nemesis,
+                 "comma-separated faults: " + std::string(kKnownFaults) + " (or none)")
       ->capture_default_str();
   app.add_option("--snapshot_every", o.snapshot_every, "nodes compact every N entries")
       ->capture_default_str();
@@ -66,15 +71,15 @@ void add_flags(CLI::App& app, Flags& f) {
 
 /// The fault kinds of a --nemesis list; exits on an unknown one.
 std::vector<std::string> nemesis_kinds(const std::string& list) {
-  static const std::set<std::string> kinds = {"pause",    "crash", "partition", "oneway",
-                                              "transfer", "elect", "snapshot",  "kill9"};
+  static const std::set<std::string> kinds = {"pause",      "crash", "partition", "oneway",
+                                              "transfer",   "elect", "snapshot",  "kill9",
+                                              "membership", "delay"};
   std::vector<std::string> out;
   if (list == "none") return out;
   std::stringstream in(list);
   for (std::string kind; std::getline(in, kind, ',');) {
     if (!kinds.count(kind)) {
-      bad_flag("--nemesis: unknown fault '" + kind +
-               "' (known: pause,crash,partition,oneway,transfer,elect,snapshot,kill9, or none)");
+      bad_flag("--nemesis: unknown fault '" + kind + "' (known: " + kKnownFaults + ", or none)");
     }
     out.push_back(kind);
   }
@@ -84,6 +89,7 @@ std::vector<std::string> nemesis_kinds(const std::string& list) {
 /// Exits with one line on the first bad flag, before anything starts.
 void validate(const raft::chaos::ChaosOptions& o) {
   if (o.nodes < 3 || o.nodes > 9) bad_flag("--nodes must be between 3 and 9");
+  if (o.spares < -1 || o.spares > 4) bad_flag("--spares must be between 0 and 4");
   if (!(o.seconds >= 1)) bad_flag("--seconds must be at least 1");
   if (o.clients < 1 || o.clients > 64) bad_flag("--clients must be between 1 and 64");
   if (o.keys < 1 || o.keys > 1000) bad_flag("--keys must be between 1 and 1000");

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -88,6 +89,7 @@ std::string nemesis_flag(const std::vector<std::string>& kinds) {
 
 json config_json(const ChaosOptions& o, const launcher::Cluster& cluster) {
   return {{"nodes", o.nodes},
+          {"spares", o.spare_ranks()},
           {"seconds", o.seconds},
           {"seed", o.seed},
           {"clients", o.clients},
@@ -101,14 +103,15 @@ json config_json(const ChaosOptions& o, const launcher::Cluster& cluster) {
           {"replay", "raft_chaos --seconds " + std::to_string(static_cast<long long>(o.seconds)) +
                          " --seed " + std::to_string(o.seed) + " --clients " +
                          std::to_string(o.clients) + " --keys " + std::to_string(o.keys) +
-                         " --nodes " + std::to_string(o.nodes) + nemesis_flag(o.nemesis)}};
+                         " --nodes " + std::to_string(o.nodes) + " --spares " +
+                         std::to_string(o.spare_ranks()) + nemesis_flag(o.nemesis)}};
 }
 
 /// The cluster a run attacks: free loopback ports, short timeouts, small
 /// snapshots (so compaction and snapshot installs happen), and the children's
 /// output in nodes.log.
 launcher::ClusterOptions cluster_options(const ChaosOptions& o) {
-  const launcher::LocalClusterSpec spec = {.nodes = o.nodes,
+  const launcher::LocalClusterSpec spec = {.nodes = o.nodes + o.spare_ranks(),
                                            .min_election_timeout_ms = o.min_election_timeout_ms,
                                            .max_election_timeout_ms = o.max_election_timeout_ms,
                                            .heartbeat_interval_ms = o.heartbeat_interval_ms,
@@ -119,6 +122,7 @@ launcher::ClusterOptions cluster_options(const ChaosOptions& o) {
   c.discovery_state_file = o.out / "discovery.json";
   c.log_file = o.out / "nodes.log";
   c.node.snapshot_every = o.snapshot_every;
+  if (o.spare_ranks() > 0) c.node.voters = o.nodes;
   return c;
 }
 
@@ -131,7 +135,7 @@ ClientOptions client_options(const ChaosOptions& o, const launcher::Cluster& clu
   c.index = index;
   c.client_id = id;
   c.base_port = cluster.base_port();
-  c.nodes = o.nodes;
+  c.nodes = cluster.size();  // spares too: any rank may lead once added
   c.epoch = epoch;
   if (index % 2 == 1 && index < o.clients) {
     c.write_deadline = std::chrono::milliseconds(1500);
@@ -162,6 +166,7 @@ void wait_run_end(const ChaosOptions& o, Clock::time_point epoch, const HistoryR
 struct FaultLog {
   std::vector<NemesisEvent> events;
   std::vector<std::string> errors;
+  MembershipTally membership;
 };
 
 /// Clients and the nemesis against the cluster until the time is up; then
@@ -174,6 +179,7 @@ FaultLog run_workload(const ChaosOptions& o, launcher::Cluster& cluster, Clock::
   no.seed = o.seed;
   no.epoch = epoch;
   no.kinds = o.nemesis;
+  no.voters = o.nodes;
   Nemesis nemesis(no, cluster);
   std::thread nemesis_thread([&] { nemesis.run(stop_nemesis); });
 
@@ -197,7 +203,7 @@ FaultLog run_workload(const ChaosOptions& o, launcher::Cluster& cluster, Clock::
   if (!cluster.wait_leader(std::chrono::seconds(60))) {
     report.errors.push_back("no leader within 60 s of the final heal");
   }
-  return {nemesis.events(), nemesis.errors()};
+  return {nemesis.events(), nemesis.errors(), nemesis.membership_tally()};
 }
 
 /// The final read of every key, through the same client machinery.
@@ -254,6 +260,17 @@ std::string checks_line(const RunCheck& c, const Tally& t) {
          std::to_string(c.planted.size()) + " planted faults caught; " + seconds;
 }
 
+/// ", membership: N changes asked, ..." when the membership nemesis ran.
+std::string membership_text(const RunReport& report) {
+  const json& m = report.membership;
+  if (m.empty()) return {};
+  const auto n = [&](const char* k) { return std::to_string(m.value(k, 0)); };
+  return ", membership: " + n("asked") + " changes asked, " + n("done") + " done (" + n("adds") +
+         " add_node, " + n("removes") + " remove_node of which " + n("leader_removes") +
+         " the leader's; " + n("with_paused") + " asked with another voter paused), " +
+         n("refused") + " refused, " + n("not_done") + " not done in time";
+}
+
 std::string summary_line(const RunReport& report, const Tally& t, bool violation) {
   return std::string(report.passed ? "PASS"
                      : violation   ? "VIOLATION"
@@ -264,7 +281,8 @@ std::string summary_line(const RunReport& report, const Tally& t, bool violation
          std::to_string(t.leader_changes) + " leader changes, " +
          std::to_string(report.log_problems.size()) + " log problems (" +
          std::to_string(report.log_indexes_compared) + " index pairs compared), " +
-         std::to_string(report.errors.size()) + " run errors; " + checks_line(report.check, t);
+         std::to_string(report.errors.size()) + " run errors" + membership_text(report) + "; " +
+         checks_line(report.check, t);
 }
 
 /// Answers the API does not give, one line per kind: the cluster broke its
@@ -351,6 +369,11 @@ bool start_cluster(const ChaosOptions& o, launcher::Cluster& cluster, RunReport&
 
 }  // namespace
 
+int ChaosOptions::spare_ranks() const {
+  if (spares >= 0) return spares;
+  return std::find(nemesis.begin(), nemesis.end(), "membership") != nemesis.end() ? 2 : 0;
+}
+
 int run_chaos(const ChaosOptions& o) {
   ::signal(SIGINT, on_interrupt);
   ::signal(SIGTERM, on_interrupt);
@@ -375,9 +398,11 @@ int run_chaos(const ChaosOptions& o) {
     return code;
   };
   if (!start_cluster(o, cluster, report)) return finish(kExitCannotRun);
-  std::printf("raft_chaos: %d nodes on ports %d-%d, %d clients, %d keys, %.0f s, seed %llu\n",
-              o.nodes, cluster.base_port(), cluster.base_port() + o.nodes - 1, o.clients, o.keys,
-              o.seconds, static_cast<unsigned long long>(o.seed));
+  std::printf(
+      "raft_chaos: %d nodes (+%d standby) on ports %d-%d, %d clients, %d keys, %.0f s, "
+      "seed %llu\n",
+      o.nodes, o.spare_ranks(), cluster.base_port(), cluster.base_port() + cluster.size() - 1,
+      o.clients, o.keys, o.seconds, static_cast<unsigned long long>(o.seed));
   std::fflush(stdout);
 
   HistoryRecorder history;
@@ -396,6 +421,17 @@ int run_chaos(const ChaosOptions& o) {
   report.leaders = sampler.samples();
   for (const std::string& p : sampler.problems()) report.log_problems.push_back(p);
   for (const std::string& e : faults.errors) report.errors.push_back(e);
+  if (std::find(o.nemesis.begin(), o.nemesis.end(), "membership") != o.nemesis.end()) {
+    const MembershipTally& m = faults.membership;
+    report.membership = {{"asked", m.asked},
+                         {"done", m.done},
+                         {"refused", m.refused},
+                         {"not_done", m.not_done},
+                         {"adds", m.adds},
+                         {"removes", m.removes},
+                         {"leader_removes", m.leader_removes},
+                         {"with_paused", m.with_paused}};
+  }
   return finish(judge(o, report));
 }
 

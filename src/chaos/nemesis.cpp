@@ -40,8 +40,9 @@ bool Nemesis::sleep_for(std::chrono::milliseconds d, const std::atomic<bool>& st
   return !stop.load();
 }
 
-std::string Nemesis::command(int rank, const std::string& cmd) {
+std::string Nemesis::command(int rank, const std::string& cmd, bool* ok) {
   const launcher::HttpReply a = cluster_.command(rank, cmd, std::chrono::seconds(6));
+  if (ok) *ok = a.status == 200 && a.body.is_object() && a.body.value("ok", false);
   std::string answer = std::to_string(rank) + " " + cmd + ": ";
   if (a.status == 0) return answer + "no answer (" + a.error + ")";
   if (a.body.is_object() && a.body.contains("result") && a.body["result"].is_string())
@@ -66,6 +67,11 @@ std::vector<int> Nemesis::all_ranks() const {
 std::vector<NemesisEvent> Nemesis::events() const {
   std::lock_guard lock(mutex_);
   return events_;
+}
+
+MembershipTally Nemesis::membership_tally() const {
+  std::lock_guard lock(mutex_);
+  return membership_;
 }
 
 std::vector<std::string> Nemesis::errors() const {
@@ -133,7 +139,29 @@ void Nemesis::one_fault(const std::atomic<bool>& stop) {
     record(start, "snapshot", command(r, "snapshot"));
   } else if (kind == "kill9") {
     kill9_fault(start, hold, stop);
+  } else if (kind == "delay") {
+    delay_fault(start, hold, stop);
+  } else if (kind == "membership") {
+    membership_fault(start, stop);
   }
+}
+
+void Nemesis::delay_fault(std::int64_t start, std::chrono::milliseconds hold,
+                          const std::atomic<bool>& stop) {
+  // A slow network: up to 300 ms per message, beyond the election timeouts
+  // a run uses (150-300 ms), so a delayed leader may be voted out.
+  const int leader = current_leader();
+  const int r = leader >= 0 && rng_() % 2 == 0 ? leader : random_rank();
+  std::string targets = "all";
+  if (rng_() % 2 == 0) {
+    const int other = random_rank();
+    targets = std::to_string(other == r ? (other + 1) % cluster_.size() : other);
+  }
+  const int ms = 20 + static_cast<int>(rng_() % 281);
+  std::string detail = command(r, "delay " + targets + " " + std::to_string(ms));
+  sleep_for(hold, stop);
+  detail += "; " + command(r, "heal");
+  record(start, "delay", detail);
 }
 
 void Nemesis::node_fault(const std::string& kind, std::int64_t start,
@@ -280,6 +308,10 @@ void Nemesis::heal_all() {
     for (const char* cmd : {"resume", "restart", "heal"}) {
       detail += (detail.empty() ? "" : "; ") + command(r, cmd);
     }
+  }
+  if (std::find(options_.kinds.begin(), options_.kinds.end(), "membership") !=
+      options_.kinds.end()) {
+    readmit_strays(detail);
   }
   record(start, "heal_all", detail, all_ranks());
 }

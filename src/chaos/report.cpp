@@ -188,6 +188,7 @@ json report_summary_json(const RunReport& r) {
             {"errors", r.errors},
             {"final_values", finals},
             {"nemesis", nemesis_json(r.nemesis)},
+            {"membership", r.membership},
             {"leaders", leaders}};
   put_checks(j, r.check);
   return j;

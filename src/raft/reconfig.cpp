@@ -202,13 +202,20 @@ void Node::append_conf_change(const ConfChange& change, const ConfState& next) {
 void Node::sync_progress() {
   RAFT_ASSERT(role_ == Role::Leader, "only a leader tracks followers");
   const ConfState& committed = committed_conf_state();
+  // The configuration the committed one replaced: a node it removed learns
+  // that its removal committed only from an append sent after the commit.
+  // Dropped at once, one whose answer came after the others' never would
+  // (it stays a FOLLOWER outside the cluster); so it keeps hearing from us
+  // until the next change commits.
+  const ConfState& replaced = committed.index > 0 ? conf_at(committed.index - 1) : committed;
   const auto wanted = [&](NodeId id) {
-    return id != config_.id && (conf_has_member(conf_, id) || conf_has_member(committed, id));
+    return id != config_.id && (conf_has_member(conf_, id) || conf_has_member(committed, id) ||
+                                conf_has_member(replaced, id));
   };
   for (auto it = progress_.begin(); it != progress_.end();) {
     it = wanted(it->first) ? std::next(it) : progress_.erase(it);
   }
-  for (const ConfState* c : {static_cast<const ConfState*>(&conf_), &committed}) {
+  for (const ConfState* c : {static_cast<const ConfState*>(&conf_), &committed, &replaced}) {
     for (const std::vector<NodeId>* ids : {&c->voters, &c->learners}) {
       for (NodeId id : *ids) {
         if (id == config_.id || progress_.contains(id)) continue;

@@ -337,14 +337,15 @@ CommandReply delay(Impl& d, const Args& args) {
   }
   const Args rank_args(args.begin(), args.end() - 1);
   std::vector<NodeId> ranks;
+  // Every rank of the job, not just the initial voters: spares may be
+  // members by now, and a standby rank still hears from the leader.
   if (rank_args.size() == 1 && rank_args[0] == "all") {
-    for (NodeId r : d.options.raft.voters) {
+    for (NodeId r = 0; r < d.ranks(); ++r) {
       if (r != d.options.raft.id) ranks.push_back(r);
     }
   } else {
     std::string error;
-    const int size = static_cast<int>(d.options.raft.voters.size());
-    auto parsed = parse_peer_ranks("delay", rank_args, size, d.options.raft.id, &error);
+    auto parsed = parse_peer_ranks("delay", rank_args, d.ranks(), d.options.raft.id, &error);
     if (!parsed) return refused(error);
     ranks = std::move(*parsed);
   }

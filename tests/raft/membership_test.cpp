@@ -205,6 +205,27 @@ TEST(Membership, ARemovedFollowerGoesStandbyOnceTheRemovalCommits) {
   EXPECT_EQ(n.force_timeout().status, Status::Refused);
 }
 
+TEST(Membership, ARemovedFollowerHearsItsRemovalCommittedEvenIfItAnsweredLast) {
+  // The others' answers commit the removal before the removed node's own
+  // answer arrives: the leader must still tell it the new commit index, or
+  // it stays a FOLLOWER outside the cluster for good.
+  LocalCluster c(5, small_config(0, 5));
+  const NodeId leader = settled_leader(c);
+  const NodeId removed = (leader + 1) % 5;
+  c.drop = [&](const Message& m) {
+    return m.type == MessageType::AppendResponse && m.from == removed;
+  };
+  const Result r = change(c, leader, ConfChangeType::Remove, removed);
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(c.advance_until([&] { return c.node(leader).commit_index() >= r.index; }, 1000));
+  c.drop = nullptr;
+  ASSERT_TRUE(c.node(leader).propose(EntryType::Command, "after").ok());
+  EXPECT_TRUE(c.advance_until([&] { return c.node(removed).role() == Role::Standby; }, 2000))
+      << "the removed node is " << role_name(c.node(removed).role());
+  EXPECT_GE(c.node(removed).commit_index(), r.index);
+  EXPECT_EQ(c.leader(), leader) << "and it disturbed nobody";
+}
+
 TEST(Membership, ARemovalThatRollsBackLeavesTheNodeAVoter) {
   Node n = lone_follower(1);
   n.step(test::append(

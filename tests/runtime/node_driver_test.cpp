@@ -35,7 +35,8 @@ bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds 
 
 class DriverCluster {
  public:
-  DriverCluster(int size, const std::string& name)
+  /// Ranks `voters`..size-1 start STANDBY (-1: every rank votes).
+  DriverCluster(int size, const std::string& name, int voters = -1)
       : hub_(std::make_shared<testing::InProcessHub>(size)) {
     dir_ =
         fs::temp_directory_path() / ("raft_driver_test_" + name + "_" + std::to_string(::getpid()));
@@ -43,7 +44,8 @@ class DriverCluster {
     for (int i = 0; i < size; ++i) {
       NodeOptions o;
       o.raft.id = i;
-      for (int j = 0; j < size; ++j) o.raft.voters.push_back(j);
+      for (int j = 0; j < (voters < 0 ? size : voters); ++j) o.raft.voters.push_back(j);
+      o.raft.node_count = static_cast<std::size_t>(size);
       o.raft.election_timeout_min_ms = 150;
       o.raft.election_timeout_max_ms = 300;
       o.raft.heartbeat_interval_ms = 30;
@@ -78,7 +80,7 @@ class DriverCluster {
     NodeId leader = kNoNode;
     for (int i = 0; i < size(); ++i) {
       auto s = at(i).status();
-      if (s->paused || s->crashed) continue;
+      if (s->paused || s->crashed || s->role == Role::Standby) continue;
       if (s->leader_id == kNoNode || (leader != kNoNode && s->leader_id != leader)) return kNoNode;
       leader = s->leader_id;
     }
@@ -366,6 +368,20 @@ TEST(NodeDriver, DelayHoldsMessagesToTheChosenRanksAndHealClearsIt) {
   EXPECT_EQ(c.at(leader).status()->delaying.size(), 1u);
   ASSERT_TRUE(c.command(leader, "heal").ok);
   EXPECT_TRUE(c.at(leader).status()->delaying.empty());
+}
+
+TEST(NodeDriver, DelayReachesEveryRankOfTheJobNotJustTheInitialVoters) {
+  DriverCluster c(4, "delay_spare", 3);  // rank 3 is a spare, a member once added
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  CommandReply d = c.command(leader, "delay", {"3", "50"});
+  ASSERT_TRUE(d.ok) << d.error;
+  EXPECT_EQ(d.fields["delaying"].size(), 1u);
+  d = c.command(leader, "delay", {"all", "50"});
+  ASSERT_TRUE(d.ok) << d.error;
+  EXPECT_EQ(d.fields["delaying"].size(), 3u);
+  EXPECT_FALSE(c.command(leader, "delay", {"4", "50"}).ok) << "not a rank of the job";
+  ASSERT_TRUE(c.command(leader, "heal").ok);
 }
 
 /// The events of node `i` of kind `kind` (and message type `type`, for messages).
