@@ -31,7 +31,8 @@ constexpr std::array<std::string_view, 7> kKinds = {"send",     "drop",    "stat
 constexpr std::array<std::string_view, 10> kMessages = {
     "vote",        "vote_resp", "prevote",   "prevote_resp", "append",
     "append_resp", "snap",      "snap_resp", "timeout_now",  "hb"};
-constexpr std::array<std::string_view, 4> kStates = {"INITIAL", "FOLLOWER", "CANDIDATE", "LEADER"};
+constexpr std::array<std::string_view, 5> kStates = {"INITIAL", "FOLLOWER", "CANDIDATE", "LEADER",
+                                                     "STANDBY"};
 
 template <std::size_t N>
 bool one_of(const json& value, const std::array<std::string_view, N>& allowed) {
@@ -78,6 +79,20 @@ json rank_list(const json& status, const char* name) {
   if (list == nullptr || !list->is_array()) return out;
   for (const json& v : *list) {
     if (is_count(v) && out.size() < 256) out.push_back(v);
+  }
+  return out;
+}
+
+/// A list of node ids as /status sends voters and learners: decimal strings.
+json id_list(const json& status, const char* name) {
+  json out = json::array();
+  const json* list = field(status, name);
+  if (list == nullptr || !list->is_array()) return out;
+  for (const json& v : *list) {
+    if (v.is_string() && discovery::parse_node_id(v.get_ref<const std::string&>()) &&
+        out.size() < 256) {
+      out.push_back(v);
+    }
   }
   return out;
 }
@@ -149,6 +164,13 @@ json status_frame(const NodeTarget& target, const NodeProbe& probe, std::uint64_
     }
   }
   f["delaying"] = std::move(delaying);
+  // The membership the node sees, so the ring can be drawn as it was at any
+  // time; a node too old to report it leaves the page to assume all are voters.
+  if (s.contains("voters")) {
+    f["voters"] = id_list(s, "voters");
+    f["learners"] = id_list(s, "learners");
+    copy_fields(s, f, {"config_index"}, is_count);
+  }
   if (const json* timers = field(s, "timers"); timers != nullptr && timers->is_object()) {
     copy_fields(*timers, f, {"election_timeout_ms", "election_elapsed_ms", "heartbeat_interval_ms"},
                 is_count);

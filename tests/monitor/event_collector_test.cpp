@@ -189,6 +189,31 @@ TEST(EventCollector, FollowsATimerThatMayBeRunningOut) {
   EXPECT_EQ(store.size(), 3u);
 }
 
+TEST(EventCollector, AFrameCarriesTheMembershipAndStandbyIsAState) {
+  HistoryStore store(HistoryOptions{});
+  EventCollector c(store);
+  json spare = follower_status(50);
+  spare["state"] = "STANDBY";
+  spare["voters"] = {"0", "1", "2", "x", 3};
+  spare["learners"] = {"4"};
+  spare["config_index"] = 7;
+  c.on_round(round_of(1, spare));
+  json frame = stored(store).back();
+  EXPECT_EQ(frame["state"], "STANDBY");
+  EXPECT_EQ(frame["voters"], json({"0", "1", "2"})) << "only rank ids are kept";
+  EXPECT_EQ(frame["learners"], json({"4"}));
+  EXPECT_EQ(frame["config_index"], 7);
+  // A change of membership alone is worth a frame: the ring redraws from it.
+  spare["learners"] = json::array();
+  spare["voters"] = {"0", "1", "2", "4"};
+  c.on_round(round_of(1, spare));
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(stored(store).back()["voters"], json({"0", "1", "2", "4"}));
+  // A node that reports no membership gets none in its frame.
+  c.on_round(round_of(1, follower_status(50)));
+  EXPECT_FALSE(stored(store).back().contains("voters"));
+}
+
 TEST(EventCollector, AnUnreachableNodeIsAnOfflineFrame) {
   HistoryStore store(HistoryOptions{});
   EventCollector c(store);
