@@ -206,7 +206,30 @@ void Node::sync_progress() {
     return id != config_.id && (conf_has_member(conf_, id) || conf_has_member(committed, id));
   };
   for (auto it = progress_.begin(); it != progress_.end();) {
-    it = wanted(it->first) ? std::next(it) : progress_.erase(it);
+    if (wanted(it->first)) {
+      ++it;
+      continue;
+    }
+    // Its removal has just committed, and only we can tell it so: one last
+    // append from what it is known to hold (so it is never rejected) brings
+    // the entries up to the removal and the commit index. Without it the
+    // node would stay a FOLLOWER that campaigns in vain instead of going
+    // STANDBY. Lost, it leaves the node as cut off as it would have been.
+    const Index match = it->second.match;
+    if (const std::optional<Term> match_term = log_.term_at(match)) {
+      Message m;
+      m.type = MessageType::AppendEntries;
+      m.to = it->first;
+      m.term = term_;
+      m.prev_log_index = match;
+      m.prev_log_term = *match_term;
+      if (match < log_.last_index()) {
+        m.entries = log_.slice(match + 1, config_.append_entries_max, config_.append_bytes_max);
+      }
+      m.commit = commit_;
+      send(std::move(m));
+    }
+    it = progress_.erase(it);
   }
   for (const ConfState* c : {static_cast<const ConfState*>(&conf_), &committed}) {
     for (const std::vector<NodeId>* ids : {&c->voters, &c->learners}) {
