@@ -259,14 +259,30 @@ void EventCollector::take_events(NodeId id, const json& body, std::vector<json>&
   }
 }
 
+namespace {
+
+/// Whether a node's timer can start an election: not when it is STANDBY,
+/// nor when its frame lists voters that do not include it (a learner).
+bool may_campaign(NodeId id, const json& frame) {
+  if (frame.value("state", "") == "STANDBY") return false;
+  const json* voters = field(frame, "voters");
+  if (voters == nullptr || !voters->is_array()) return true;
+  const std::string self = std::to_string(id);
+  return std::find(voters->begin(), voters->end(), json(self)) != voters->end();
+}
+
+}  // namespace
+
 bool EventCollector::frame_due(NodeId id, const json& frame, std::uint64_t now_ms) {
   json quiet = frame;
   for (const char* name : {"t", "election_elapsed_ms", "election_timeout_ms"}) quiet.erase(name);
   std::string key = http::dump_json(quiet);
   LastFrame& last = frames_[id];
   bool due = key != last.key || now_ms >= last.at_ms + options_.timer_every_ms;
-  // A timer that may be running out is shown as it runs.
-  if (!due && frame.value("state", "") != "LEADER" && frame.value("running", false)) {
+  // A timer that may be running out is shown as it runs; standby nodes and
+  // learners never campaign, so theirs (running, never reset) is not.
+  if (!due && frame.value("state", "") != "LEADER" && frame.value("running", false) &&
+      may_campaign(id, frame)) {
     const std::uint64_t elapsed = frame.value("election_elapsed_ms", std::uint64_t{0});
     const std::uint64_t heartbeat = frame.value("heartbeat_interval_ms", std::uint64_t{0});
     due = heartbeat > 0 && elapsed > 2 * heartbeat;

@@ -214,6 +214,36 @@ TEST(EventCollector, AFrameCarriesTheMembershipAndStandbyIsAState) {
   EXPECT_FALSE(stored(store).back().contains("voters"));
 }
 
+TEST(EventCollector, TheTimersOfStandbyNodesAndLearnersAreNotFollowed) {
+  HistoryStore store(HistoryOptions{});
+  FrameOptions o;
+  o.timer_every_ms = 60'000;
+  EventCollector c(store, o);
+  // Their timers run and are never reset: following them would write a
+  // frame every round for nothing.
+  json spare = follower_status(50);
+  spare["state"] = "STANDBY";
+  json learner = follower_status(50);
+  learner["voters"] = {"1", "2", "3"};  // not node 0
+  learner["learners"] = {"0"};
+  for (json* s : {&spare, &learner}) {
+    HistoryStore one(HistoryOptions{});
+    EventCollector collector(one, o);
+    collector.on_round(round_of(1, *s));
+    (*s)["timers"]["election_elapsed_ms"] = 5000;
+    collector.on_round(round_of(1, *s));
+    (*s)["timers"]["election_elapsed_ms"] = 9000;
+    collector.on_round(round_of(1, *s));
+    EXPECT_EQ(one.size(), 1u) << s->dump();
+  }
+  json voter = learner;
+  voter["voters"] = {"0", "1", "2"};
+  c.on_round(round_of(1, voter));
+  voter["timers"]["election_elapsed_ms"] = 9500;
+  c.on_round(round_of(1, voter));
+  EXPECT_EQ(store.size(), 2u) << "a voter's timer running out is followed";
+}
+
 TEST(EventCollector, AnUnreachableNodeIsAnOfflineFrame) {
   HistoryStore store(HistoryOptions{});
   EventCollector c(store);
