@@ -182,6 +182,7 @@ try {
   const added = await waitStatus(page, leader, 'node 4 is a learner', (s) => s.learners.includes('4'));
   await waitStatus(page, '4', 'node 4 caught up', (s) => s.commit_index >= added.config_index);
   step('node 4 is a learner, drawn hollow on the ring');
+  await page.evaluate(() => { for (const t of document.querySelectorAll('#toasts .toast')) t.remove(); });
   await page.screenshot({ path: path.join(shotDir, 'membership-1440x900.png') });
   await membership(page, '4', 'Promote to voter');
   await waitFor(page, () => !!document.querySelector('#ring g.node.voter[data-node="4"]'));

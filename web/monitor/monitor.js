@@ -767,9 +767,12 @@
     const target = new Map();
     world.members.forEach((node, i) => target.set(node.id, { ...positionOf(i, n, R), r, shelf: false }));
     const k = world.spares.length;
-    const gap = Math.min(SHELF.gap, 540 / Math.max(1, k));
+    const { gap, r: shelfR } = shelfGeometry(k);
+    // On a phone the drawing is small: bigger nodes and no captions (the
+    // shelf's label says what they are).
     world.spares.forEach((node, i) => target.set(node.id, {
-      x: RING.cx + (i - (k - 1) / 2) * gap, y: SHELF.y, angle: Math.PI / 2, r: SHELF.r, shelf: true, caption: gap >= 56 }));
+      x: RING.cx + (i - (k - 1) / 2) * gap, y: SHELF.y, angle: Math.PI / 2, r: shelfR, shelf: true,
+      caption: gap >= 56 && !phone.matches }));
     return { R, r, target, key: world.members.map((m) => m.id).join(',') + '/' + world.spares.map((m) => m.id).join(',') };
   }
 
@@ -799,6 +802,12 @@
     return { R: a.fromR + (R - a.fromR) * e, r, pos, moving: p < 1 };
   }
 
+  function shelfGeometry(k) {
+    const small = phone.matches;
+    return { gap: Math.min(small ? 110 : SHELF.gap, 540 / Math.max(1, k)), r: small ? 26 : SHELF.r,
+             minWidth: small ? 560 : 260 };
+  }
+
   /// The shelf under the ring, shown (and the drawing made taller) only
   /// while there are standby nodes.
   function renderShelf(root, world) {
@@ -810,8 +819,8 @@
     if (shelf.getAttribute('display') !== (on ? 'inline' : 'none')) shelf.setAttribute('display', on ? 'inline' : 'none');
     if (!on) return;
     const k = world.spares.length;
-    const gap = Math.min(SHELF.gap, 540 / k);
-    const width = Math.max(260, (k - 1) * gap + 2 * SHELF.r + 40);
+    const { gap, r, minWidth } = shelfGeometry(k);
+    const width = Math.max(minWidth, (k - 1) * gap + 2 * r + 40);
     setAttrs(shelf.querySelector('rect'), { x: (RING.cx - width / 2).toFixed(1), y: SHELF.top, width: width.toFixed(1),
                                             height: SHELF.height - SHELF.top - 4 });
     setAttrs(shelf.querySelector('text'), { x: (RING.cx - width / 2 + 8).toFixed(1), y: SHELF.top - 6 });
