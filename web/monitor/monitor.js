@@ -1512,7 +1512,8 @@
     setText(p.pause, node.paused ? 'Resume' : 'Pause');
     p.crash.dataset.cmd = node.crashed ? 'restart' : 'crash';
     setText(p.crash, node.crashed ? 'Restart' : 'Crash');
-    p.makeLeader.hidden = !app.world.leader || app.world.leader.id === p.id;
+    // Only a voter can be handed leadership.
+    p.makeLeader.hidden = !app.world.leader || app.world.leader.id === p.id || node.role !== 'voter';
     updateMembershipGroup(p.member, node);
     const snap = snapshotNode(p.id);
     const url = snap && typeof snap.api_url === 'string' && /^https?:\/\//.test(snap.api_url) ? snap.api_url : null;
