@@ -2,11 +2,11 @@
 // Debian Chromium (driven by playwright-core). launch_cluster starts 3 voters
 // and 2 spare ranks; the test only clicks the page:
 //   - the spares are drawn on the shelf under the ring, apart from the members;
+//   - node 4: "Add as learner" -> on the ring, drawn hollow, quorum unchanged;
 //   - node 3: "Add as voter" (add_node) -> it moves onto the ring as a voter,
 //     the quorum shown grows, and the leader's and its own /status list it
 //     among the voters;
-//   - node 4: "Add as learner" -> drawn hollow (learner), then "Promote to
-//     voter" -> a voter;
+//   - node 4: "Promote to voter" -> a voter;
 //   - a refused change (add_node of a voter, typed in the free-text command
 //     to the leader) shows the node's one-line reason;
 //   - node 3: "Remove" -> its /status says STANDBY, it is back on the shelf
@@ -159,31 +159,32 @@ try {
   await waitPill(page, /voters: 3 · quorum 2.*spares 3, 4/);
   step(`3 voters on the ring (node ${await leaderId(page)} leads), spares 3 and 4 on the shelf`);
 
-  // Grow: node 3 as a voter.
-  await membership(page, '3', 'Add as voter');
-  await waitFor(page, () => !!document.querySelector('#ring g.node.voter[data-node="3"]:not(.joining)'));
-  await waitPlace(page, '3', 'ring');
-  await waitPill(page, /voters: 4 · quorum 3/);
+  // Node 4 as a learner: on the ring, drawn hollow; node 3 stays on the shelf.
   const leader = await leaderId(page);
-  await waitStatus(page, leader, 'voters include 3', (s) => s.voters.includes('3'));
-  await waitStatus(page, '3', 'node 3 is a voting FOLLOWER', (s) => s.voters.includes('3') && s.state === 'FOLLOWER');
-  step('node 3 is a voter: on the ring, quorum 3 of 4, in the voters of its own and the leader\'s /status');
-
-  // Node 4 as a learner (drawn hollow), then promoted.
   await membership(page, '4', 'Add as learner');
   await waitFor(page, () => !!document.querySelector('#ring g.node.learner[data-node="4"]:not(.joining)'));
   await waitPlace(page, '4', 'ring');
   const hollow = await page.evaluate(() =>
     getComputedStyle(document.querySelector('#ring g.node[data-node="4"] .body')).strokeDasharray);
   if (!hollow || hollow === 'none') throw new Error('a learner is not drawn dashed');
-  await waitPill(page, /voters: 4 · quorum 3 · learners 4/);
-  // Promotion wants a learner that has caught up: wait until it holds the
-  // configuration entry that added it.
+  await waitPill(page, /voters: 3 · quorum 2 · learners 4 · spares 3/);
   const added = await waitStatus(page, leader, 'node 4 is a learner', (s) => s.learners.includes('4'));
-  await waitStatus(page, '4', 'node 4 caught up', (s) => s.commit_index >= added.config_index);
-  step('node 4 is a learner, drawn hollow on the ring');
+  step('node 4 is a learner, drawn hollow on the ring; the quorum stays 2 of 3');
   await page.evaluate(() => { for (const t of document.querySelectorAll('#toasts .toast')) t.remove(); });
   await page.screenshot({ path: path.join(shotDir, 'membership-1440x900.png') });
+
+  // Grow: node 3 as a voter.
+  await membership(page, '3', 'Add as voter');
+  await waitFor(page, () => !!document.querySelector('#ring g.node.voter[data-node="3"]:not(.joining)'));
+  await waitPlace(page, '3', 'ring');
+  await waitPill(page, /voters: 4 · quorum 3 · learners 4/);
+  await waitStatus(page, leader, 'voters include 3', (s) => s.voters.includes('3'));
+  await waitStatus(page, '3', 'node 3 is a voting FOLLOWER', (s) => s.voters.includes('3') && s.state === 'FOLLOWER');
+  step('node 3 is a voter: on the ring, quorum 3 of 4, in the voters of its own and the leader\'s /status');
+
+  // Promotion wants a learner that has caught up: wait until it holds the
+  // configuration entry that added it.
+  await waitStatus(page, '4', 'node 4 caught up', (s) => s.commit_index >= added.config_index);
   await membership(page, '4', 'Promote to voter');
   await waitFor(page, () => !!document.querySelector('#ring g.node.voter[data-node="4"]'));
   await waitPill(page, /voters: 5 · quorum 3/);

@@ -39,7 +39,7 @@
   const RING = { cx: 300, cy: 300, R: 215 };
   // Standby nodes (not members) sit on a shelf under the ring, which then
   // grows from 600 to SHELF.height units tall.
-  const SHELF = { top: 606, y: 646, height: 700, r: 18, gap: 80 };
+  const SHELF = { top: 608, y: 652, height: 700, r: 18, gap: 80 };
   // On a phone the ring is drawn at about 60% scale: bigger captions, a smaller orbit.
   const phone = window.matchMedia('(max-width: 700px)');
 
@@ -767,11 +767,11 @@
     const target = new Map();
     world.members.forEach((node, i) => target.set(node.id, { ...positionOf(i, n, R), r, shelf: false }));
     const k = world.spares.length;
-    const { gap, r: shelfR } = shelfGeometry(k);
+    const { gap, r: shelfR, y: shelfY } = shelfGeometry(k);
     // On a phone the drawing is small: bigger nodes and no captions (the
     // shelf's label says what they are).
     world.spares.forEach((node, i) => target.set(node.id, {
-      x: RING.cx + (i - (k - 1) / 2) * gap, y: SHELF.y, angle: Math.PI / 2, r: shelfR, shelf: true,
+      x: RING.cx + (i - (k - 1) / 2) * gap, y: shelfY, angle: Math.PI / 2, r: shelfR, shelf: true,
       caption: gap >= 56 && !phone.matches }));
     return { R, r, target, key: world.members.map((m) => m.id).join(',') + '/' + world.spares.map((m) => m.id).join(',') };
   }
@@ -805,7 +805,7 @@
   function shelfGeometry(k) {
     const small = phone.matches;
     return { gap: Math.min(small ? 110 : SHELF.gap, 540 / Math.max(1, k)), r: small ? 26 : SHELF.r,
-             minWidth: small ? 560 : 260 };
+             y: small ? SHELF.y + 10 : SHELF.y, minWidth: small ? 560 : 360 };
   }
 
   /// The shelf under the ring, shown (and the drawing made taller) only
@@ -823,7 +823,8 @@
     const width = Math.max(minWidth, (k - 1) * gap + 2 * r + 40);
     setAttrs(shelf.querySelector('rect'), { x: (RING.cx - width / 2).toFixed(1), y: SHELF.top, width: width.toFixed(1),
                                             height: SHELF.height - SHELF.top - 4 });
-    setAttrs(shelf.querySelector('text'), { x: (RING.cx - width / 2 + 8).toFixed(1), y: SHELF.top - 6 });
+    // The label inside the shelf, clear of the captions of the ring's bottom node.
+    setAttrs(shelf.querySelector('text'), { x: (RING.cx - width / 2 + 10).toFixed(1), y: SHELF.top + 15 });
   }
 
   function renderLinks(g, world, pos, r) {
