@@ -799,7 +799,7 @@
     }
     app.layoutMoving = p < 1;
     app.drawnPos = pos;
-    return { R: a.fromR + (R - a.fromR) * e, r, pos, moving: p < 1 };
+    return { R: a.fromR + (R - a.fromR) * e, r, pos };
   }
 
   function shelfGeometry(k) {
