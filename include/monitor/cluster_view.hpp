@@ -114,6 +114,17 @@ struct LeaderChoice {
 LeaderChoice choose_leader(const std::vector<NodeTarget>& targets,
                            const std::vector<NodeProbe>& probes, const DiscoveryState& discovery);
 
+/// The cluster's membership as the page draws it: the view of `leader` when it
+/// is reachable and reports one (it alone appends changes), else the view
+/// with the highest config_index among reachable nodes (lowest id on a tie).
+/// {"voters":["0",...],"learners":[...],"config_index":N,"committed":bool,
+///  "from":"id"}; "committed" is config_index <= that node's commit_index.
+/// Ids that are not canonical ranks are left out. null when no reachable
+/// node reports "voters" (nodes without membership: all ranks vote).
+/// `probes[i]` belongs to `targets[i]`.
+nlohmann::json config_json(const std::vector<NodeTarget>& targets,
+                           const std::vector<NodeProbe>& probes, NodeId leader);
+
 /// One entry of "nodes": the node's /status fields (as the node sent them),
 /// then "api_url", "address", "registered", "reachable" and, when discovery
 /// has an opinion, "alive". An unreachable node gets node_id, rank,
@@ -122,7 +133,7 @@ nlohmann::json node_json(const NodeTarget& target, const NodeProbe& probe);
 
 /// The whole /api/cluster body:
 /// {"nodes":[...],"leader","leader_term","leader_source","leader_conflict",
-///  "discovery_leader","discovery_leader_term",
+///  "config" (config_json with the chosen leader), "discovery_leader","discovery_leader_term",
 ///  "discovery":{"ok","error","url","skipped"}}. `probes[i]` belongs to
 /// `targets[i]`; missing probes count as unreachable.
 nlohmann::json cluster_json(const std::vector<NodeTarget>& targets,

@@ -43,6 +43,30 @@ bool flag_set(const json& status, const char* field) {
   return it != status.end() && it->is_boolean() && it->get<bool>();
 }
 
+/// The ids of a /status list ("voters", "learners") that are canonical ranks.
+json rank_ids(const json& status, const char* name) {
+  json out = json::array();
+  const auto list = status.find(name);
+  if (list == status.end() || !list->is_array()) return out;
+  for (const json& v : *list) {
+    if (out.size() < kMaxNodes && v.is_string() &&
+        discovery::parse_node_id(v.get_ref<const std::string&>())) {
+      out.push_back(v);
+    }
+  }
+  return out;
+}
+
+/// A non-negative integer field, however the JSON library stored it; else 0.
+std::uint64_t count_field(const json& status, const char* name) {
+  const auto it = status.find(name);
+  if (it == status.end()) return 0;
+  if (it->is_number_integer() && !it->is_number_unsigned() && it->get<std::int64_t>() >= 0) {
+    return static_cast<std::uint64_t>(it->get<std::int64_t>());
+  }
+  return u64_from_json(*it).value_or(0);
+}
+
 }  // namespace
 
 DiscoveryState discovery_failure(std::string error) {
@@ -217,6 +241,33 @@ LeaderChoice choose_leader(const std::vector<NodeTarget>& targets,
   return best;
 }
 
+json config_json(const std::vector<NodeTarget>& targets, const std::vector<NodeProbe>& probes,
+                 NodeId leader) {
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < targets.size() && i < probes.size(); ++i) {
+    const NodeProbe& probe = probes[i];
+    if (!probe.reachable || !probe.status.is_object() || !probe.status.contains("voters")) continue;
+    if (targets[i].id == leader) {
+      best = i;  // the leader's view decides: it appends every change
+      break;
+    }
+    if (!best || count_field(probe.status, "config_index") >
+                     count_field(probes[*best].status, "config_index")) {
+      best = i;
+    }
+  }
+  if (!best) return nullptr;
+  const json& s = probes[*best].status;
+  const std::uint64_t index = count_field(s, "config_index");
+  json out = json::object();
+  out["voters"] = rank_ids(s, "voters");
+  out["learners"] = rank_ids(s, "learners");
+  out["config_index"] = index;
+  out["committed"] = index <= count_field(s, "commit_index");
+  out["from"] = std::to_string(targets[*best].id);
+  return out;
+}
+
 json node_json(const NodeTarget& target, const NodeProbe& probe) {
   json out = json::object();
   const std::string id = std::to_string(target.id);
@@ -265,6 +316,7 @@ json cluster_json(const std::vector<NodeTarget>& targets, const std::vector<Node
   out["leader_term"] = leader.term ? json(*leader.term) : json(nullptr);
   out["leader_source"] = leader.source.empty() ? json(nullptr) : json(leader.source);
   out["leader_conflict"] = leader.conflict;
+  out["config"] = config_json(targets, probes, leader.leader);
   out["discovery_leader"] = id_or_null(discovery.leader);
   out["discovery_leader_term"] =
       discovery.leader_term ? json(*discovery.leader_term) : json(nullptr);

@@ -31,7 +31,8 @@ constexpr std::array<std::string_view, 7> kKinds = {"send",     "drop",    "stat
 constexpr std::array<std::string_view, 10> kMessages = {
     "vote",        "vote_resp", "prevote",   "prevote_resp", "append",
     "append_resp", "snap",      "snap_resp", "timeout_now",  "hb"};
-constexpr std::array<std::string_view, 4> kStates = {"INITIAL", "FOLLOWER", "CANDIDATE", "LEADER"};
+constexpr std::array<std::string_view, 5> kStates = {"INITIAL", "FOLLOWER", "CANDIDATE", "LEADER",
+                                                     "STANDBY"};
 
 template <std::size_t N>
 bool one_of(const json& value, const std::array<std::string_view, N>& allowed) {
@@ -78,6 +79,20 @@ json rank_list(const json& status, const char* name) {
   if (list == nullptr || !list->is_array()) return out;
   for (const json& v : *list) {
     if (is_count(v) && out.size() < 256) out.push_back(v);
+  }
+  return out;
+}
+
+/// A list of node ids as /status sends voters and learners: decimal strings.
+json id_list(const json& status, const char* name) {
+  json out = json::array();
+  const json* list = field(status, name);
+  if (list == nullptr || !list->is_array()) return out;
+  for (const json& v : *list) {
+    if (v.is_string() && discovery::parse_node_id(v.get_ref<const std::string&>()) &&
+        out.size() < 256) {
+      out.push_back(v);
+    }
   }
   return out;
 }
@@ -149,6 +164,13 @@ json status_frame(const NodeTarget& target, const NodeProbe& probe, std::uint64_
     }
   }
   f["delaying"] = std::move(delaying);
+  // The membership the node sees, so the ring can be drawn as it was at any
+  // time; a node too old to report it leaves the page to assume all are voters.
+  if (s.contains("voters")) {
+    f["voters"] = id_list(s, "voters");
+    f["learners"] = id_list(s, "learners");
+    copy_fields(s, f, {"config_index"}, is_count);
+  }
   if (const json* timers = field(s, "timers"); timers != nullptr && timers->is_object()) {
     copy_fields(*timers, f, {"election_timeout_ms", "election_elapsed_ms", "heartbeat_interval_ms"},
                 is_count);
@@ -237,14 +259,30 @@ void EventCollector::take_events(NodeId id, const json& body, std::vector<json>&
   }
 }
 
+namespace {
+
+/// Whether a node's timer can start an election: not when it is STANDBY,
+/// nor when its frame lists voters that do not include it (a learner).
+bool may_campaign(NodeId id, const json& frame) {
+  if (frame.value("state", "") == "STANDBY") return false;
+  const json* voters = field(frame, "voters");
+  if (voters == nullptr || !voters->is_array()) return true;
+  const std::string self = std::to_string(id);
+  return std::find(voters->begin(), voters->end(), json(self)) != voters->end();
+}
+
+}  // namespace
+
 bool EventCollector::frame_due(NodeId id, const json& frame, std::uint64_t now_ms) {
   json quiet = frame;
   for (const char* name : {"t", "election_elapsed_ms", "election_timeout_ms"}) quiet.erase(name);
   std::string key = http::dump_json(quiet);
   LastFrame& last = frames_[id];
   bool due = key != last.key || now_ms >= last.at_ms + options_.timer_every_ms;
-  // A timer that may be running out is shown as it runs.
-  if (!due && frame.value("state", "") != "LEADER" && frame.value("running", false)) {
+  // A timer that may be running out is shown as it runs; standby nodes and
+  // learners never campaign, so theirs (running, never reset) is not.
+  if (!due && frame.value("state", "") != "LEADER" && frame.value("running", false) &&
+      may_campaign(id, frame)) {
     const std::uint64_t elapsed = frame.value("election_elapsed_ms", std::uint64_t{0});
     const std::uint64_t heartbeat = frame.value("heartbeat_interval_ms", std::uint64_t{0});
     due = heartbeat > 0 && elapsed > 2 * heartbeat;

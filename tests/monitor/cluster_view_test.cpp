@@ -258,6 +258,62 @@ TEST(NodeJson, ANodeAnsweringWithAnotherIdIsFlagged) {
   EXPECT_EQ(out["id_mismatch"], true);
 }
 
+json member_status(NodeId id, const char* state, std::uint64_t config_index, json voters,
+                   json learners) {
+  json s = status(id, state, 2);
+  s["voters"] = std::move(voters);
+  s["learners"] = std::move(learners);
+  s["config_index"] = config_index;
+  return s;
+}
+
+std::vector<NodeTarget> targets_0_to(int n) {
+  DiscoveryState d;
+  d.ok = true;
+  return merge_targets(d, "127.0.0.1", 7000, n);
+}
+
+TEST(ConfigJson, TheLeadersViewWinsEvenWhenAnotherIsNewer) {
+  const auto targets = targets_0_to(3);
+  // Node 2 holds an entry the leader has not (a leftover of an old term):
+  // the leader decides what is appended next, so its view is the one drawn.
+  const std::vector<NodeProbe> probes = {
+      reachable(member_status(0, "FOLLOWER", 2, {"0", "1", "2"}, {"3"})),
+      reachable(member_status(1, "LEADER", 2, {"0", "1", "2"}, {"3"})),
+      reachable(member_status(2, "FOLLOWER", 9, {"0", "2"}, json::array()))};
+  const json c = config_json(targets, probes, 1);
+  EXPECT_EQ(c["from"], "1");
+  EXPECT_EQ(c["voters"], json({"0", "1", "2"}));
+  EXPECT_EQ(c["learners"], json({"3"}));
+  EXPECT_EQ(c["config_index"], 2);
+  EXPECT_EQ(c["committed"], true) << "commit_index 3 >= config_index 2";
+}
+
+TEST(ConfigJson, WithoutAReachableLeaderTheNewestViewIsDrawn) {
+  const auto targets = targets_0_to(3);
+  const std::vector<NodeProbe> probes = {
+      reachable(member_status(0, "STANDBY", 4, {"1", "2"}, json::array())),
+      unreachable("connection refused"),
+      reachable(member_status(2, "FOLLOWER", 5, {"1", "2", "0"}, json::array()))};
+  const json c = config_json(targets, probes, 1);  // node 1 leads but does not answer
+  EXPECT_EQ(c["from"], "2");
+  EXPECT_EQ(c["config_index"], 5);
+  EXPECT_EQ(c["committed"], false) << "commit_index 3 < config_index 5: not committed yet";
+}
+
+TEST(ConfigJson, NullWhenNoNodeReportsMembershipAndBadIdsAreLeftOut) {
+  const auto targets = targets_0_to(2);
+  EXPECT_TRUE(config_json(targets,
+                          {reachable(status(0, "LEADER", 1)), reachable(status(1, "FOLLOWER", 1))},
+                          0)
+                  .is_null());
+  EXPECT_TRUE(config_json(targets, {}, kNoNode).is_null());
+  const json c = config_json(
+      targets, {reachable(member_status(0, "LEADER", 1, {"0", "01", 1, "x", "1"}, "3"))}, 0);
+  EXPECT_EQ(c["voters"], json({"0", "1"}));
+  EXPECT_EQ(c["learners"], json::array());
+}
+
 TEST(ClusterJson, HasEveryFieldOfTheContract) {
   DiscoveryState d;
   d.ok = true;
@@ -278,12 +334,19 @@ TEST(ClusterJson, HasEveryFieldOfTheContract) {
   EXPECT_EQ(out["discovery"]["ok"], true);
   EXPECT_TRUE(out["discovery"]["error"].is_null());
   EXPECT_EQ(out["discovery"]["url"], "http://127.0.0.1:5000");
+  EXPECT_TRUE(out["config"].is_null()) << "node 0 reports no membership";
 
   const json down = cluster_json({}, {}, discovery_failure("discovery is unreachable"), "");
   EXPECT_TRUE(down["leader"].is_null());
   EXPECT_EQ(down["discovery"]["ok"], false);
   EXPECT_EQ(down["discovery"]["error"], "discovery is unreachable");
   EXPECT_TRUE(down["nodes"].empty());
+
+  const std::vector<NodeProbe> members = {
+      reachable(member_status(0, "LEADER", 4, {"0", "1"}, json::array()))};
+  const json grown = cluster_json(targets, members, d, "");
+  EXPECT_EQ(grown["config"]["voters"], json({"0", "1"}));
+  EXPECT_EQ(grown["config"]["from"], "0");
 }
 
 }  // namespace

@@ -189,6 +189,61 @@ TEST(EventCollector, FollowsATimerThatMayBeRunningOut) {
   EXPECT_EQ(store.size(), 3u);
 }
 
+TEST(EventCollector, AFrameCarriesTheMembershipAndStandbyIsAState) {
+  HistoryStore store(HistoryOptions{});
+  EventCollector c(store);
+  json spare = follower_status(50);
+  spare["state"] = "STANDBY";
+  spare["voters"] = {"0", "1", "2", "x", 3};
+  spare["learners"] = {"4"};
+  spare["config_index"] = 7;
+  c.on_round(round_of(1, spare));
+  json frame = stored(store).back();
+  EXPECT_EQ(frame["state"], "STANDBY");
+  EXPECT_EQ(frame["voters"], json({"0", "1", "2"})) << "only rank ids are kept";
+  EXPECT_EQ(frame["learners"], json({"4"}));
+  EXPECT_EQ(frame["config_index"], 7);
+  // A change of membership alone is worth a frame: the ring redraws from it.
+  spare["learners"] = json::array();
+  spare["voters"] = {"0", "1", "2", "4"};
+  c.on_round(round_of(1, spare));
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(stored(store).back()["voters"], json({"0", "1", "2", "4"}));
+  // A node that reports no membership gets none in its frame.
+  c.on_round(round_of(1, follower_status(50)));
+  EXPECT_FALSE(stored(store).back().contains("voters"));
+}
+
+TEST(EventCollector, TheTimersOfStandbyNodesAndLearnersAreNotFollowed) {
+  HistoryStore store(HistoryOptions{});
+  FrameOptions o;
+  o.timer_every_ms = 60'000;
+  EventCollector c(store, o);
+  // Their timers run and are never reset: following them would write a
+  // frame every round for nothing.
+  json spare = follower_status(50);
+  spare["state"] = "STANDBY";
+  json learner = follower_status(50);
+  learner["voters"] = {"1", "2", "3"};  // not node 0
+  learner["learners"] = {"0"};
+  for (json* s : {&spare, &learner}) {
+    HistoryStore one(HistoryOptions{});
+    EventCollector collector(one, o);
+    collector.on_round(round_of(1, *s));
+    (*s)["timers"]["election_elapsed_ms"] = 5000;
+    collector.on_round(round_of(1, *s));
+    (*s)["timers"]["election_elapsed_ms"] = 9000;
+    collector.on_round(round_of(1, *s));
+    EXPECT_EQ(one.size(), 1u) << s->dump();
+  }
+  json voter = learner;
+  voter["voters"] = {"0", "1", "2"};
+  c.on_round(round_of(1, voter));
+  voter["timers"]["election_elapsed_ms"] = 9500;
+  c.on_round(round_of(1, voter));
+  EXPECT_EQ(store.size(), 2u) << "a voter's timer running out is followed";
+}
+
 TEST(EventCollector, AnUnreachableNodeIsAnOfflineFrame) {
   HistoryStore store(HistoryOptions{});
   EventCollector c(store);

@@ -226,6 +226,22 @@ TEST(Membership, ARemovedFollowerHearsItsRemovalCommittedEvenIfItAnsweredLast) {
   EXPECT_EQ(c.leader(), leader) << "and it disturbed nobody";
 }
 
+TEST(Membership, ARemovedFollowerHearsThatItsRemovalCommitted) {
+  // The leader stops replicating to a node once its removal commits: the
+  // node must still learn of that commit, or it stays a FOLLOWER for good.
+  LocalCluster c(4, small_config(0, 4), 4);
+  const NodeId leader = settled_leader(c);
+  ASSERT_NE(leader, kNoNode);
+  const NodeId removed = leader == 3 ? 2 : 3;
+  const Result r = change(c, leader, ConfChangeType::Remove, removed);
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(c.advance_until([&] { return c.node(leader).commit_index() >= r.index; }, 2000));
+  ASSERT_TRUE(c.advance_until([&] { return c.node(removed).role() == Role::Standby; }, 3000))
+      << "node " << removed << " is " << role_name(c.node(removed).role()) << " with commit "
+      << c.node(removed).commit_index() << " < " << r.index;
+  EXPECT_GE(c.node(removed).commit_index(), r.index);
+}
+
 TEST(Membership, ARemovalThatRollsBackLeavesTheNodeAVoter) {
   Node n = lone_follower(1);
   n.step(test::append(

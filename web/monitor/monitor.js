@@ -33,9 +33,13 @@
   const DRAWER_REFRESH_MS = 1000;
   const TOAST_MS = 5000;
   const TOASTS_MAX = 5;
-  const STATES = ['INITIAL', 'FOLLOWER', 'CANDIDATE', 'LEADER'];
+  const STATES = ['INITIAL', 'FOLLOWER', 'CANDIDATE', 'LEADER', 'STANDBY'];
+  const LAYOUT_MS = 450;             // members moving to their new places on the ring
   const REQUEST_OF = { vote_resp: 'vote', prevote_resp: 'prevote', append_resp: 'append', snap_resp: 'snap' };
   const RING = { cx: 300, cy: 300, R: 215 };
+  // Standby nodes (not members) sit on a shelf under the ring, which then
+  // grows from 600 to SHELF.height units tall.
+  const SHELF = { top: 608, y: 652, height: 700, r: 18, gap: 80 };
   // On a phone the ring is drawn at about 60% scale: bigger captions, a smaller orbit.
   const phone = window.matchMedia('(max-width: 700px)');
 
@@ -248,19 +252,50 @@
     return 'HTTP ' + answer.status + (answer.text ? ': ' + preview(answer.text, 200) : '');
   }
 
-  async function sendCommand(id, cmd, button) {
+  function succeeded(answer) {
+    return answer.status >= 200 && answer.status < 300 && !!answer.json && answer.json.ok !== false;
+  }
+
+  /// Sends `cmd` to node `id` and says how it went in a toast (unless quiet).
+  async function sendCommand(id, cmd, button, quiet) {
     if (button) { button.disabled = true; button.classList.add('busy'); }
     const answer = await call('POST', '/api/nodes/' + encodeURIComponent(id) + '/command',
                               JSON.stringify({ cmd }));
     if (button) { button.disabled = false; button.classList.remove('busy'); }
-    const what = 'node ' + id + ' · ' + preview(cmd, 60);
-    if (answer.status >= 200 && answer.status < 300 && answer.json && answer.json.ok !== false) {
-      toast('ok', what, show(answer.json.result));
-    } else {
-      toast('err', what, errorText(answer));
-    }
+    if (!quiet) commandToast(id, cmd, answer);
     refreshSoon();
     return answer;
+  }
+
+  function commandToast(id, cmd, answer) {
+    const what = 'node ' + id + ' · ' + preview(cmd, 60);
+    if (succeeded(answer)) toast('ok', what, show(answer.json.result));
+    else toast('err', what, errorText(answer));
+  }
+
+  /// The leader now (not at the time shown, when paused): membership
+  /// changes are the leader's to make.
+  function leaderNow() {
+    const c = app.cluster;
+    if (c && typeof c.leader === 'string') return c.leader;
+    return app.world && app.world.leader ? app.world.leader.id : null;
+  }
+
+  /// Sends a membership command to the leader; one that has just stepped
+  /// down names its successor, which is asked once. Returns the answer and
+  /// who gave it, or null when no leader is known.
+  async function leaderCommand(cmd, button) {
+    const leader = leaderNow();
+    if (leader === null) return null;
+    let by = leader;
+    let answer = await sendCommand(leader, cmd, button, true);
+    const hint = answer.json && answer.json.leader_id;
+    if (!succeeded(answer) && typeof hint === 'string' && hint !== leader) {
+      by = hint;
+      answer = await sendCommand(hint, cmd, button, true);
+    }
+    commandToast(by, cmd, answer);
+    return { answer, by };
   }
 
   // ---- the history ---------------------------------------------------------------------------
@@ -370,6 +405,7 @@
         dropping_from: n.dropping_from, dropping_to: n.dropping_to, delaying: n.delaying,
         election_timeout_ms: tm.election_timeout_ms, election_elapsed_ms: tm.election_elapsed_ms,
         heartbeat_interval_ms: tm.heartbeat_interval_ms, running: tm.running,
+        voters: n.voters, learners: n.learners, config_index: n.config_index,
       };
     });
     ingest(records);
@@ -431,7 +467,7 @@
     const s = lastAtOrBefore(hist.states.get(id), T);
     const n = { id, known: !!(f || s), reachable: true, state: 'INITIAL', term: 0, leader: null, vote: null,
                 paused: false, crashed: false, preVote: false, commit: null, last: null,
-                partitioned: [], dropFrom: [], dropTo: [], delaying: {}, timer: null, hb: 0 };
+                partitioned: [], dropFrom: [], dropTo: [], delaying: {}, timer: null, hb: 0, conf: null };
     if (f) {
       n.reachable = f.reachable !== false && f.state !== 'offline';
       n.state = STATES.includes(f.state) ? f.state : 'offline';
@@ -443,6 +479,10 @@
       n.dropTo = Array.isArray(f.dropping_to) ? f.dropping_to.map(String) : [];
       n.delaying = f.delaying && typeof f.delaying === 'object' ? f.delaying : {};
       n.hb = num(f.heartbeat_interval_ms);
+      if (Array.isArray(f.voters)) {
+        n.conf = { voters: f.voters.map(String), learners: Array.isArray(f.learners) ? f.learners.map(String) : [],
+                   index: num(f.config_index) };
+      }
       if (typeof f.election_timeout_ms === 'number') {
         n.timer = { at: f.t, elapsed: num(f.election_elapsed_ms), timeout: f.election_timeout_ms,
                     running: f.running !== false, exact: false };
@@ -478,7 +518,37 @@
       if (n.state === 'LEADER' && n.live && !n.stale && (!leader || n.term > leader.term)) leader = n;
     }
     for (const n of nodes) if (n.state === 'CANDIDATE' || n.preVote) n.votes = votesAt(n, T);
-    return { T, nodes, leader, maxTerm };
+    const config = configOf(nodes, leader);
+    for (const n of nodes) {
+      n.role = config.voters.has(n.id) ? 'voter' : config.learners.has(n.id) ? 'learner' : 'spare';
+      // The leader's view runs ahead of the node's own until the node hears
+      // of the change: it is on its way in (or out).
+      n.joining = n.role !== 'spare' && n.reachable && n.state === 'STANDBY';
+      n.leaving = n.role === 'spare' && n.reachable && !n.crashed && n.state !== 'STANDBY' && n.state !== 'INITIAL';
+    }
+    const members = nodes.filter((n) => n.role !== 'spare');
+    const spares = nodes.filter((n) => n.role === 'spare');
+    return { T, nodes, members, spares, leader, maxTerm, config };
+  }
+
+  /// The configuration drawn: the leader's view (it appends every change),
+  /// else the newest view a reachable node reports. Nodes that report none
+  /// (a cluster without membership) are all voters.
+  function configOf(nodes, leader) {
+    let from = leader && leader.conf ? leader : null;
+    if (!from) {
+      for (const n of nodes) {
+        if (n.reachable && n.conf && (!from || n.conf.index > from.conf.index)) from = n;
+      }
+    }
+    if (!from) {
+      const all = new Set(nodes.map((n) => n.id));
+      return { voters: all, learners: new Set(), index: null, committed: true, from: null, quorum: Math.floor(all.size / 2) + 1 };
+    }
+    const voters = new Set(from.conf.voters);
+    return { voters, learners: new Set(from.conf.learners), index: from.conf.index,
+             committed: from.commit === null || from.conf.index <= from.commit, from: from.id,
+             quorum: Math.floor(voters.size / 2) + 1 };
   }
 
   /// The votes (or PreVotes) candidate `n` had received by time T, itself included.
@@ -499,7 +569,9 @@
   /// The election timer of `n` at T: {frac, growing} or null (none drawn).
   function timerAt(n, T) {
     const t = n.timer;
-    if (!t || !n.live || n.state === 'LEADER' || n.state === 'INITIAL' || t.timeout <= 0) return null;
+    // Standby nodes and learners never campaign: their timer means nothing.
+    if (!t || !n.live || n.state === 'LEADER' || n.state === 'INITIAL' || n.state === 'STANDBY' ||
+        n.role === 'learner' || n.role === 'spare' || t.timeout <= 0) return null;
     let grow = t.running ? Math.max(0, T - t.at) : 0;
     // A follower that hears its leader is reset by every heartbeat: past one
     // heartbeat from the report, nothing is known, so nothing is drawn.
@@ -600,7 +672,8 @@
     const growing = renderRing(world, flights);
     // The rows, the pills and the slider move slowly: four times a second
     // is enough, unless what the ring shows changed.
-    const key = world.nodes.map((n) => [n.id, n.state, n.term, n.paused, n.crashed, n.reachable].join(':')).join('|');
+    const key = world.nodes.map((n) => [n.id, n.state, n.term, n.paused, n.crashed, n.reachable, n.role, n.joining, n.leaving].join(':')).join('|') +
+      '|' + world.config.index + ':' + world.config.committed;
     if (key !== app.worldKey || app.view.mode !== 'live' || !(now - app.slowAt < 250)) {
       app.worldKey = key;
       app.slowAt = now;
@@ -616,7 +689,7 @@
     const moving = flights.some((f) => !f.still);
     let blinkEnd = Infinity;
     for (const f of flights) if (f.still) blinkEnd = Math.min(blinkEnd, f.until);
-    if (app.view.mode === 'replay' || moving) scheduleFrame(slow ? 250 : 33);
+    if (app.view.mode === 'replay' || moving || app.layoutMoving) scheduleFrame(slow ? 250 : 33);
     else if (Number.isFinite(blinkEnd)) scheduleFrame(Math.max(16, blinkEnd - T + 1));
     // A timer running out is drawn smoothly; one a heartbeat will reset
     // soon, four times a second.
@@ -666,13 +739,11 @@
   /// election, 1 when timers only grow until the next heartbeat, else 0.
   function renderRing(world, flights) {
     const root = $('ring');
-    const n = world.nodes.length;
-    const { R, r } = geometry(n);
-    const pos = new Map();
-    world.nodes.forEach((node, i) => pos.set(node.id, positionOf(i, n, R)));
+    const { R, r, pos } = animatedLayout(world);
     app.ringPos = pos;
     app.ringR = r;
-    setAttrs(root.querySelector('.orbit'), { r: R });
+    setAttrs(root.querySelector('.orbit'), { r: R.toFixed(1) });
+    renderShelf(root, world);
     renderLinks(root.querySelector('g.links'), world, pos, r);
     renderMessages($('msgs').querySelector('g.msgs'), flights, pos, r);
     let growing = 0;
@@ -682,14 +753,82 @@
       seen.add(node.id);
       let h = app.ringNodes.get(node.id);
       if (!h) { h = makeRingNode(layer, node.id); app.ringNodes.set(node.id, h); }
-      growing = Math.max(growing, updateRingNode(h, node, pos.get(node.id), r, world));
+      growing = Math.max(growing, updateRingNode(h, node, pos.get(node.id), world));
     }
     for (const [id, h] of app.ringNodes) if (!seen.has(id)) { h.g.remove(); app.ringNodes.delete(id); }
     return growing;
   }
 
+  /// Where each node belongs: the members around the ring (in id order),
+  /// the standby nodes in a row on the shelf under it.
+  function layoutOf(world) {
+    const n = world.members.length;
+    const { R, r } = geometry(n);
+    const target = new Map();
+    world.members.forEach((node, i) => target.set(node.id, { ...positionOf(i, n, R), r, shelf: false }));
+    const k = world.spares.length;
+    const { gap, r: shelfR, y: shelfY } = shelfGeometry(k);
+    // On a phone the drawing is small: bigger nodes and no captions (the
+    // shelf's label says what they are).
+    world.spares.forEach((node, i) => target.set(node.id, {
+      x: RING.cx + (i - (k - 1) / 2) * gap, y: shelfY, angle: Math.PI / 2, r: shelfR, shelf: true,
+      caption: gap >= 56 && !phone.matches }));
+    return { R, r, target, key: world.members.map((m) => m.id).join(',') + '/' + world.spares.map((m) => m.id).join(',') };
+  }
+
+  /// The layout, eased over LAYOUT_MS from where the nodes were drawn when
+  /// the membership changed (at once with reduced motion or on first draw).
+  function animatedLayout(world) {
+    const { R, r, target, key } = layoutOf(world);
+    const now = performance.now();
+    const prev = app.layout;
+    if (!prev || prev.key !== key) {
+      const animate = !!prev && !(reducedMotion && reducedMotion.matches);
+      app.layout = { key, from: animate ? new Map(app.drawnPos || []) : new Map(), fromR: animate ? prev.R : R,
+                     start: animate ? now : -Infinity, R };
+    }
+    const a = app.layout;
+    a.R = R;
+    const p = Math.min(1, Math.max(0, (now - a.start) / LAYOUT_MS));
+    const e = 1 - Math.pow(1 - p, 3);
+    const pos = new Map();
+    for (const [id, to] of target) {
+      const from = a.from.get(id);
+      pos.set(id, !from || p >= 1 ? to : { ...to, x: from.x + (to.x - from.x) * e, y: from.y + (to.y - from.y) * e,
+                                                  r: from.r + (to.r - from.r) * e });
+    }
+    app.layoutMoving = p < 1;
+    app.drawnPos = pos;
+    return { R: a.fromR + (R - a.fromR) * e, r, pos };
+  }
+
+  function shelfGeometry(k) {
+    const small = phone.matches;
+    return { gap: Math.min(small ? 110 : SHELF.gap, 540 / Math.max(1, k)), r: small ? 26 : SHELF.r,
+             y: small ? SHELF.y + 10 : SHELF.y, minWidth: small ? 560 : 360 };
+  }
+
+  /// The shelf under the ring, shown (and the drawing made taller) only
+  /// while there are standby nodes.
+  function renderShelf(root, world) {
+    const on = world.spares.length > 0;
+    const box = '0 0 600 ' + (on ? SHELF.height : 600);
+    for (const layer of [root, $('msgs')]) if (layer.getAttribute('viewBox') !== box) layer.setAttribute('viewBox', box);
+    root.classList.toggle('with-shelf', on);
+    const shelf = root.querySelector('g.shelf');
+    if (shelf.getAttribute('display') !== (on ? 'inline' : 'none')) shelf.setAttribute('display', on ? 'inline' : 'none');
+    if (!on) return;
+    const k = world.spares.length;
+    const { gap, r, minWidth } = shelfGeometry(k);
+    const width = Math.max(minWidth, (k - 1) * gap + 2 * r + 40);
+    setAttrs(shelf.querySelector('rect'), { x: (RING.cx - width / 2).toFixed(1), y: SHELF.top, width: width.toFixed(1),
+                                            height: SHELF.height - SHELF.top - 4 });
+    // The label inside the shelf, clear of the captions of the ring's bottom node.
+    setAttrs(shelf.querySelector('text'), { x: (RING.cx - width / 2 + 10).toFixed(1), y: SHELF.top + 15 });
+  }
+
   function renderLinks(g, world, pos, r) {
-    const key = JSON.stringify([world.nodes.length, r, world.leader && world.leader.id,
+    const key = JSON.stringify([world.nodes.length, r, world.leader && world.leader.id, app.layoutMoving ? performance.now() : app.layout.key,
       world.nodes.map((n) => [n.id, n.live, n.leader, n.partitioned, n.dropTo, n.dropFrom, n.delaying])]);
     if (g.dataset.key === key) return;
     g.dataset.key = key;
@@ -703,8 +842,8 @@
     };
     if (world.leader) {
       for (const node of world.nodes) {
-        if (node.id !== world.leader.id && node.live && node.leader === world.leader.id) {
-          line(world.leader.id, node.id, 'follows');
+        if (node.id !== world.leader.id && node.live && node.leader === world.leader.id && node.role !== 'spare') {
+          line(world.leader.id, node.id, node.role === 'learner' ? 'follows learns' : 'follows');
         }
       }
     }
@@ -791,10 +930,15 @@
   function captions(node, world, short) {
     const cond = condition(node);
     const cut = node.partitioned.length > 0 && !cond;
-    const first = cut ? 'CUT OFF' : stateWord(node);
+    // A learner reports FOLLOWER: what it is in the cluster says more.
+    const learner = node.role === 'learner' && !cond && !cut && node.state === 'FOLLOWER';
+    const first = cut ? 'CUT OFF' : learner ? 'LEARNER' : stateWord(node);
     let second = node.reachable ? 'T' + node.term : '';
+    if (node.joining) return [first, second + ' · joining…'];
+    if (node.leaving) return [first, second + ' · leaving…'];
+    if (learner) return [first, second + (short ? '' : ' · no vote')];
     if (node.votes && node.live) {
-      const need = Math.floor(world.nodes.length / 2) + 1;
+      const need = world.config.quorum;
       second += ' · ' + node.votes.got + '/' + need + (node.votes.pre ? ' pre' : ' votes');
     } else if (cut) {
       second += ' · ' + node.state;
@@ -806,11 +950,17 @@
     return [first, second];
   }
 
-  function updateRingNode(h, node, p, r, world) {
+  function roleWord(node) {
+    return node.role === 'voter' ? 'voter' : node.role === 'learner' ? 'learner, no vote' : 'standby, not a member';
+  }
+
+  function updateRingNode(h, node, p, world) {
+    const r = p.r;
     const cond = condition(node);
     const state = node.reachable ? node.state.toLowerCase() : 'offline';
     const isLeader = world.leader && world.leader.id === node.id;
-    setClass(h.g, 'node s-' + state + (cond ? ' ' + cond : '') +
+    setClass(h.g, 'node s-' + state + ' ' + node.role + (cond ? ' ' + cond : '') +
+      (node.joining ? ' joining' : '') + (node.leaving ? ' leaving' : '') +
       (node.partitioned.length ? ' cut' : '') + (app.selected === node.id ? ' selected' : ''));
     const ringR = r + 7;
     for (const c of [h.track, h.arc]) setAttrs(c, { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: ringR });
@@ -836,14 +986,18 @@
     setDisplay(h.label, cond !== 'paused' && cond !== 'crashed');
     // Captions outside the ring, away from the centre, so 15 nodes do not collide.
     const cos = Math.cos(p.angle), sin = Math.sin(p.angle);
-    const outward = geometry(world.nodes.length).outward;
+    const outward = !p.shelf && geometry(world.members.length).outward;
     const anchor = !outward ? 'middle' : cos > 0.35 ? 'start' : cos < -0.35 ? 'end' : 'middle';
     // The crown (and a candidate's votes) sit on the inner side, towards the centre.
     setAttrs(h.crown, { x: (p.x - cos * (r + 18)).toFixed(1), y: (p.y - sin * (r + 18)).toFixed(1) });
     setDisplay(h.crown, isLeader);
     const line = phone.matches ? 22 : 15;
     let cx, cy;
-    if (!outward) {
+    if (p.shelf) {
+      // One line under a standby node; none when the shelf is crowded.
+      cx = p.x;
+      cy = p.y + r + 10;
+    } else if (!outward) {
       // Few nodes: under the node, or above it for the nodes at the top.
       cx = p.x;
       cy = sin < -0.35 ? p.y - r - 12 - line * 1.2 : p.y + r + 12 + line * 0.5;
@@ -856,11 +1010,11 @@
     const [c1, c2] = captions(node, world, outward);
     setAttrs(h.cap1, { x: cx.toFixed(1), y: cy.toFixed(1), 'text-anchor': anchor });
     setAttrs(h.cap2, { x: cx.toFixed(1), y: (cy + line).toFixed(1), 'text-anchor': anchor });
-    setText(h.cap1, c1);
-    setText(h.cap2, c2);
+    setText(h.cap1, p.shelf && !p.caption ? '' : p.shelf && node.leaving ? 'leaving…' : c1);
+    setText(h.cap2, p.shelf ? '' : c2);
     renderVoteDots(h, node, p, r);
     const [l1, l2] = captions(node, world, false);
-    const title = 'node ' + node.id + ': ' + l1 + ' ' + l2 + (node.commit !== null ? ', commit ' + node.commit : '');
+    const title = 'node ' + node.id + ' (' + roleWord(node) + '): ' + l1 + ' ' + l2 + (node.commit !== null ? ', commit ' + node.commit : '');
     setText(h.title, title);
     h.g.setAttribute('aria-label', title);
     return !timer || !timer.growing ? 0 : timer.capped ? 1 : 2;
@@ -939,7 +1093,7 @@
   function updateCard(card, node, world) {
     const cond = condition(node);
     const state = node.reachable ? node.state.toLowerCase() : 'offline';
-    setClass(card.root, 'card s-' + state + (cond ? ' ' + cond : '') + (app.selected === node.id ? ' selected' : ''));
+    setClass(card.root, 'card s-' + state + ' ' + node.role + (cond ? ' ' + cond : '') + (app.selected === node.id ? ' selected' : ''));
     setClass(card.state, 'state s-' + state + (cond ? ' ' + cond : ''));
     setText(card.state, stateWord(node));
     const snap = snapshotNode(node.id);
@@ -953,10 +1107,14 @@
     }
     setText(card.facts, parts.join(' · '));
     const key = JSON.stringify([node.partitioned, node.dropFrom, node.dropTo, node.delaying, cond, node.preVote,
-                                snap && snap.alive, snap && snap.storage_error, world.leader && world.leader.id]);
+                                snap && snap.alive, snap && snap.storage_error, world.leader && world.leader.id,
+                                node.role, node.joining, node.leaving]);
     if (key !== card.key) {
       card.key = key;
       clear(card.badges);
+      card.badges.append(badge('role ' + node.role, node.role === 'spare' ? 'standby' : node.role, roleWord(node)));
+      if (node.joining) card.badges.append(badge('warn', 'joining', 'the leader has added it; it has not heard yet'));
+      if (node.leaving) card.badges.append(badge('warn', 'leaving', 'removed from the configuration; STANDBY once the removal commits'));
       if (node.partitioned.length) card.badges.append(badge('bad', 'cut off from ' + node.partitioned.join(', ')));
       if (node.dropFrom.length) card.badges.append(badge('bad', 'deaf to ' + node.dropFrom.join(', '), 'drop_from: drops what these nodes send it'));
       if (node.dropTo.length) card.badges.append(badge('bad', 'silent to ' + node.dropTo.join(', '), 'drop_to: drops what it sends these nodes'));
@@ -987,8 +1145,10 @@
   // ---- summary, view time, slider --------------------------------------------------------------------
 
   function renderSummary(world) {
+    renderConfigPill(world);
     const leaderPill = $('leader-pill');
-    const key = JSON.stringify([world.leader && world.leader.id, world.maxTerm, app.cluster && app.cluster.seq]);
+    const key = JSON.stringify([world.leader && world.leader.id, world.maxTerm, app.cluster && app.cluster.seq,
+                                world.members.map((n) => n.id + (n.live ? '+' : '-'))]);
     if (leaderPill.dataset.key === key) return;
     leaderPill.dataset.key = key;
     clear(leaderPill);
@@ -1002,9 +1162,9 @@
     const data = app.cluster;
     const nodesPill = $('nodes-pill');
     clear(nodesPill);
-    const up = world.nodes.filter((n) => n.live).length;
-    nodesPill.append('nodes: ', el('strong', null, up + ' / ' + world.nodes.length), ' taking part');
-    nodesPill.className = 'pill' + (up < world.nodes.length ? ' warn' : '');
+    const up = world.members.filter((n) => n.live).length;
+    nodesPill.append('members: ', el('strong', null, up + ' / ' + world.members.length), ' taking part');
+    nodesPill.className = 'pill' + (up < world.members.length ? ' warn' : '');
     const d = data ? data.discovery || {} : {};
     const discoveryPill = $('discovery-pill');
     clear(discoveryPill);
@@ -1012,6 +1172,25 @@
     discoveryPill.className = 'pill' + (!data || d.ok || !d.url ? '' : ' bad');
     discoveryPill.title = d.ok ? show(d.url) + (data.discovery_leader !== null && data.discovery_leader !== undefined
       ? ' · last leader reported: node ' + data.discovery_leader : '') : show(d.error);
+  }
+
+  /// Voters and the quorum they make, learners, spares, and whether the
+  /// configuration drawn is committed yet.
+  function renderConfigPill(world) {
+    const c = world.config;
+    const pill = $('config-pill');
+    const key = JSON.stringify([[...c.voters], [...c.learners], world.spares.map((n) => n.id), c.index, c.committed, c.from]);
+    if (pill.dataset.key === key) return;
+    pill.dataset.key = key;
+    clear(pill);
+    pill.append('voters: ', el('strong', null, c.voters.size), ' · quorum ', el('strong', null, c.quorum));
+    if (c.learners.size) pill.append(' · learners ', el('strong', null, [...c.learners].join(', ')));
+    if (world.spares.length) pill.append(' · spares ', el('strong', null, world.spares.map((n) => n.id).join(', ')));
+    if (!c.committed) pill.append(' · ', el('strong', null, 'change committing…'));
+    pill.className = 'pill' + (c.committed ? '' : ' warn');
+    pill.title = c.index === null ? 'the nodes report no membership: every node votes'
+      : 'configuration at log index ' + c.index + ' as node ' + c.from + ' sees it' +
+        (c.committed ? ' (committed)' : ' (not committed yet)') + ': voters ' + [...c.voters].join(', ');
   }
 
   function renderViewTime(T) {
@@ -1252,6 +1431,7 @@
     const details = popButton('details', 'Everything about its Raft state', (b) =>
       sendCommand(id, 'state_details', b).then((a) => showAnswer(id, 'state_details', a)));
     const historyLink = popButton('commands', 'The commands this node received', () => openDrawer('history', id));
+    const member = membershipGroup(id);
     links.append(page, logLink, details, historyLink);
     pop.append(title, meta,
       group('Election', popButton('Trigger election', 'Start an election now (skips PreVote)', run('trigger_election')),
@@ -1263,11 +1443,62 @@
             popButton('Drop to', 'Drop what it sends the ticked nodes', withPeers('drop_to')),
             popButton('Heal', 'Clear partitions, cuts and delays', run('heal'))),
       group('Slow network', delayMs, el('span', 'hint', 'ms'), delay),
-      group('Command', free), links);
+      member.group, group('Command', free), links);
     pop.dataset.node = id;
-    app.pop = { id, meta, pause, crash, makeLeader, page };
+    app.pop = { id, meta, pause, crash, makeLeader, page, member };
     pop.hidden = false;
     updatePopover();
+  }
+
+  /// Add, promote and remove this node: sent to the leader, whose answer
+  /// (or one-line refusal) is shown under the buttons.
+  function membershipGroup(id) {
+    const result = el('div', 'member-result');
+    result.setAttribute('aria-live', 'polite');
+    const change = (cmd) => async (b) => {
+      setClass(result, 'member-result busy');
+      setText(result, cmd + ' ' + id + ' → leader…');
+      const sent = await leaderCommand(cmd + ' ' + id, b);
+      if (!sent) {
+        setClass(result, 'member-result err');
+        setText(result, 'no leader is known right now: wait for an election, then try again');
+        toast('err', cmd + ' ' + id, 'no leader is known right now');
+        return;
+      }
+      const ok = succeeded(sent.answer);
+      setClass(result, 'member-result ' + (ok ? 'ok' : 'err'));
+      setText(result, 'node ' + sent.by + ': ' + (ok ? show(sent.answer.json.result) : errorText(sent.answer)));
+    };
+    const buttons = {
+      addVoter: popButton('Add as voter', 'add_node: joins as a learner, catches up, then the leader makes it a voter', change('add_node')),
+      addLearner: popButton('Add as learner', 'add_learner: receives the log, never votes', change('add_learner')),
+      promote: popButton('Promote to voter', 'promote: this learner becomes a voter (once caught up)', change('promote')),
+      remove: popButton('Remove', 'remove_node: back to STANDBY once the change commits', change('remove_node'), 'danger'),
+      config: popButton('show config', 'The leader\'s configuration (show_config)', async (b) => {
+        const leader = leaderNow();
+        if (leader === null) { toast('err', 'show_config', 'no leader is known right now'); return; }
+        showAnswer(leader, 'show_config', await sendCommand(leader, 'show_config', b, true));
+      }),
+    };
+    const role = el('span', 'member-role');
+    const g = group('Membership', role, buttons.addVoter, buttons.addLearner, buttons.promote, buttons.remove,
+                    buttons.config, result);
+    g.classList.add('membership');
+    return { group: g, role, buttons, result };
+  }
+
+  function updateMembershipGroup(m, node) {
+    // For a standby node, joining is the thing to do: its buttons come first.
+    const pop = $('popover');
+    const first = pop.querySelector('.pop-meta').nextSibling;
+    const commandGroup = pop.querySelector('.freetext') && pop.querySelector('.freetext').parentElement;
+    const want = node.role === 'spare' ? first : commandGroup;
+    if (want && want !== m.group && m.group.nextSibling !== want) pop.insertBefore(m.group, want);
+    setText(m.role, roleWord(node) + (node.joining ? ', joining' : node.leaving ? ', leaving' : '') + ':');
+    m.buttons.addVoter.hidden = node.role !== 'spare';
+    m.buttons.addLearner.hidden = node.role !== 'spare';
+    m.buttons.promote.hidden = node.role !== 'learner';
+    m.buttons.remove.hidden = node.role === 'spare';
   }
 
   function updatePopover() {
@@ -1282,7 +1513,9 @@
     setText(p.pause, node.paused ? 'Resume' : 'Pause');
     p.crash.dataset.cmd = node.crashed ? 'restart' : 'crash';
     setText(p.crash, node.crashed ? 'Restart' : 'Crash');
-    p.makeLeader.hidden = !app.world.leader || app.world.leader.id === p.id;
+    // Only a voter can be handed leadership.
+    p.makeLeader.hidden = !app.world.leader || app.world.leader.id === p.id || node.role !== 'voter';
+    updateMembershipGroup(p.member, node);
     const snap = snapshotNode(p.id);
     const url = snap && typeof snap.api_url === 'string' && /^https?:\/\//.test(snap.api_url) ? snap.api_url : null;
     p.page.hidden = !url;
@@ -1299,7 +1532,7 @@
     const p = app.ringPos.get(app.selected);
     if (!p) return;
     const ring = $('ring').getBoundingClientRect();
-    const scale = ring.height / 600;
+    const scale = ring.width / 600;  // the drawing is 600 units wide (taller with the shelf)
     const top = Math.max(0, Math.min(ring.height - pop.offsetHeight, p.y * scale - pop.offsetHeight / 2));
     const margin = Math.round(top) + 'px';
     if (pop.style.marginTop !== margin) pop.style.marginTop = margin;

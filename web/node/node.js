@@ -186,7 +186,7 @@
     const rank = s.rank;
     setText("title", `Raft node ${rank}`);
     const state = $("state");
-    const stateName = ["INITIAL", "FOLLOWER", "CANDIDATE", "LEADER"].includes(s.state) ? s.state : "unknown";
+    const stateName = ["INITIAL", "FOLLOWER", "CANDIDATE", "LEADER", "STANDBY"].includes(s.state) ? s.state : "unknown";
     state.textContent = s.state;
     state.className = `state state-${stateName}`;
     document.title = `Node ${rank} · ${s.state} · term ${s.term}`;
@@ -222,7 +222,8 @@
     setText("f-applied", s.last_applied);
     setText("f-snapshot", s.snapshot_index ? `index ${s.snapshot_index} (log starts at ${s.first_index})` : "none");
     setText("f-keys", s.kv_keys);
-    setText("f-cluster", s.cluster_size ? `${s.cluster_size} node${s.cluster_size === 1 ? "" : "s"}` : "–");
+    setText("f-cluster", s.cluster_size ? `${s.cluster_size} rank${s.cluster_size === 1 ? "" : "s"}` : "–");
+    renderMembership(s);
     setText("f-uptime", fmtMs(s.uptime_ms));
 
     const t = s.timers || {};
@@ -231,6 +232,59 @@
     setText("f-range", t.election_timeout_min_ms !== undefined
       ? `${fmtMs(t.election_timeout_min_ms)} – ${fmtMs(t.election_timeout_max_ms)}` : "–");
     renderPeers(s);
+  }
+
+  /// The ids of a /status list ("voters", "learners") as strings.
+  function idList(value) {
+    return Array.isArray(value) ? value.map(String) : [];
+  }
+
+  /// This node's place in the configuration it sees: voter, learner or STANDBY.
+  function roleOf(s) {
+    const self = String(s.rank);
+    if (idList(s.voters).includes(self)) return "voter";
+    if (idList(s.learners).includes(self)) return "learner";
+    return "standby";
+  }
+
+  function renderMembership(s) {
+    const known = Array.isArray(s.voters);
+    const role = known ? roleOf(s) : null;
+    const voters = idList(s.voters);
+    const learners = idList(s.learners);
+    const roleBadge = $("badge-role");
+    roleBadge.hidden = !role || role === "voter" || s.state === "STANDBY";
+    roleBadge.className = `badge badge-role role-${role || "unknown"}`;
+    setText("badge-role", role === "learner" ? "learner: no vote" : "standby: not a member");
+    setText("f-role", !known ? "–" : role === "voter" ? "a voter" : role === "learner"
+      ? "a learner: receives the log, never votes" : "STANDBY: not a member (add_node on the leader)");
+    setText("f-voters", known ? voters.join(", ") || "none" : "–");
+    setText("f-quorum", known ? `${Math.floor(voters.length / 2) + 1} of ${voters.length}` : "–");
+    setText("f-learners", known ? learners.join(", ") || "none" : "–");
+    const standby = [];
+    for (let r = 0; r < (s.cluster_size || 0); r++) {
+      if (!voters.includes(String(r)) && !learners.includes(String(r))) standby.push(String(r));
+    }
+    setText("f-standby", known ? standby.join(", ") || "none" : "–");
+    const index = s.config_index;
+    const heard = s.state === "STANDBY" ? " · as this node last heard: it holds no log until added" : "";
+    setText("f-config", !known ? "–" : (index ? `log index ${index}${index <= s.commit_index ? " (committed)" : " (not committed yet)"}`
+      : "the initial one (no change yet)") + heard);
+    // Only the leader changes the configuration: elsewhere, say where it is.
+    const note = $("member-note");
+    const leaderUrl = safeUrl(s.leader_url);
+    const key = `${s.state}|${s.leader_id}|${leaderUrl}`;
+    if (note.dataset.key === key) return;
+    note.dataset.key = key;
+    note.replaceChildren();
+    if (s.state === "LEADER") {
+      note.append("This node leads: changes sent here go through its log, one at a time.");
+    } else if (s.leader_id !== null && s.leader_id !== undefined && leaderUrl) {
+      note.append("Changes are made by the leader (this node refuses them): ",
+        el("a", {href: `${leaderUrl}/`}, `open node ${s.leader_id}'s page`), ".");
+    } else {
+      note.append("Changes are made by the leader; none is known to this node right now.");
+    }
   }
 
   // A badge listing ranks (partition or a one-way cut), hidden when there are none.
@@ -251,9 +305,10 @@
   function renderPeers(s) {
     const body = $("peers");
     const peers = Array.isArray(s.peers) ? s.peers.filter((p) => String(p.id) !== String(s.rank)) : [];
+    const learners = idList(s.learners);
     $("peers-note").hidden = peers.length > 0;
     const rows = peers.map((p) => el("tr", null,
-      el("td", null, `node ${p.id}`, peerCuts(p)),
+      el("td", null, `node ${p.id}`, learners.includes(String(p.id)) ? el("span", {class: "muted"}, " (learner)") : null, peerCuts(p)),
       el("td", {class: "num"}, String(p.match_index)),
       el("td", {class: "num"}, String(p.next_index)),
       el("td", null, String(p.progress_state))));
@@ -310,6 +365,10 @@
       }
       if (s.crashed) {
         text = "crashed: no timers run";
+      } else if (s.state === "STANDBY") {
+        text = "STANDBY: not a member, no election timer";
+      } else if (Array.isArray(s.voters) && s.state === "FOLLOWER" && roleOf(s) === "learner") {
+        text = "learner: follows the leader, never campaigns";
       } else if (s.state === "LEADER") {
         fraction = 1;
         kind = running ? "t-leader" : "t-stopped";
@@ -489,7 +548,7 @@
         if (!["ok", "result", "error"].includes(k)) extra[k] = v;
       }
       if (Object.keys(extra).length) {
-        const details = el("details", {open: title.startsWith("state_details") || title.startsWith("check_timers") || title.startsWith("show_known_nodes")},
+        const details = el("details", {open: title.startsWith("state_details") || title.startsWith("check_timers") || title.startsWith("show_known_nodes") || title.startsWith("show_config")},
           el("summary", null, "details"),
           el("pre", {class: "json"}, JSON.stringify(extra, null, 2)));
         box.append(details);
@@ -501,10 +560,10 @@
 
   // ---- actions ------------------------------------------------------------------------
 
-  async function runCommand(cmd, button) {
+  async function runCommand(cmd, button, panel = $("feedback")) {
     const line = cmd.trim();
     if (!line) {
-      feedback($("feedback"), "(empty)", {ok: false, status: 0, body: null, error: "Type a command first."});
+      feedback(panel, "(empty)", {ok: false, status: 0, body: null, error: "Type a command first."});
       return;
     }
     if (button) button.disabled = true;
@@ -514,7 +573,7 @@
         headers: {"Content-Type": "application/json"},
         body: JSON.stringify({cmd: line}),
       }, 15000);
-      feedback($("feedback"), line.length > 80 ? `${line.slice(0, 80)}…` : line, r);
+      feedback(panel, line.length > 80 ? `${line.slice(0, 80)}…` : line, r);
     } finally {
       if (button) button.disabled = false;
       statusPoller.kick();
@@ -565,7 +624,18 @@
 
   function bind() {
     for (const button of document.querySelectorAll("button[data-cmd]")) {
-      button.addEventListener("click", () => runCommand(button.dataset.cmd, button));
+      const panel = button.dataset.panel ? $(button.dataset.panel) : undefined;
+      button.addEventListener("click", () => runCommand(button.dataset.cmd, button, panel));
+    }
+    // Membership: one rank, four changes; without a rank the node says what is missing.
+    const memberForm = $("form-member");
+    const change = (name, button) => runCommand(`${name} ${$("in-member").value.trim()}`, button, $("member-feedback"));
+    memberForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      change("add_node", memberForm.querySelector("button[type=submit]"));
+    });
+    for (const button of memberForm.querySelectorAll("button[type=button][data-member]")) {
+      button.addEventListener("click", () => change(button.dataset.member, button));
     }
     const forms = [
       ["form-transfer", "in-transfer", "transfer_leadership"],
