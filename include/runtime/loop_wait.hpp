@@ -49,6 +49,22 @@ inline constexpr std::chrono::milliseconds kWarmTier{2000};
 
 std::chrono::microseconds choose_wait(const WaitInputs& in);
 
+/// Right after traffic, a sleeping thread costs each hop of a write a
+/// wake-up through the kernel (and, in a VM, a halted vCPU woken by an
+/// interrupt): measured on the 2-core VM, a 1-client write's leader saw
+/// 0.8-1.1 ms from its own sync to the commit when sleeping and 0.5-0.6 ms
+/// when checking first (docs/BENCHMARKS.md, "Where one write's time goes").
+/// So for this long after the loop last served traffic it checks its
+/// descriptors, yielding the CPU between checks, before it sleeps. Idle
+/// nodes never spin.
+inline constexpr std::chrono::microseconds kSpinWindowDefault{2000};
+
+/// How long to check before sleeping `wait`: what is left of `window` since
+/// the last traffic, at most `wait`; nothing when the loop is active or
+/// without a doorbell (the polling tiers cover that case).
+std::chrono::microseconds choose_spin(const WaitInputs& in, std::chrono::microseconds wait,
+                                      std::chrono::microseconds window);
+
 /// Lets the loop sleep in poll(2) until a timeout, a notify() from another
 /// thread, or a readable doorbell descriptor.
 class LoopWaker {
@@ -64,8 +80,10 @@ class LoopWaker {
   /// they announced, so one that comes after is not lost.
   void clear();
   /// Sleeps up to `timeout`, or until notify() or `doorbell_fd` (if >= 0)
-  /// is readable.
-  void sleep(std::chrono::microseconds timeout, int doorbell_fd);
+  /// is readable; the first `spin` of it by checking them, yielding the CPU
+  /// in between, instead of sleeping in the kernel.
+  void sleep(std::chrono::microseconds timeout, int doorbell_fd,
+             std::chrono::microseconds spin = std::chrono::microseconds{0});
 
  private:
   int event_fd_ = -1;

@@ -12,6 +12,7 @@
 /// last published snapshot. No lock is held across I/O or across a Raft step.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -24,6 +25,7 @@
 
 #include "raft/config.hpp"
 #include "runtime/kv_command.hpp"
+#include "runtime/loop_wait.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/node_status.hpp"
 #include "runtime/raft_event_recorder.hpp"
@@ -59,6 +61,10 @@ struct NodeOptions {
   /// this many bytes (keys and values), with 507 and a clear error, before
   /// the machine runs out of memory. Deletes are always taken. 0: no quota.
   std::size_t kv_bytes_max = 1024 * 1024 * 1024;
+  /// While traffic flows, the loop checks for work this long after it last
+  /// served some before it sleeps in the kernel (loop_wait.hpp: kSpinWindow
+  /// explains why). 0: it always sleeps at once.
+  std::chrono::microseconds spin_window{kSpinWindowDefault};
   /// The Raft events this node records for the monitor (raft_events.hpp):
   /// their budget (events_per_second 0: none) and how many the ring keeps.
   RecorderOptions events;

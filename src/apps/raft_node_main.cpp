@@ -53,6 +53,7 @@ struct Flags {
   int snapshot_bytes_mb = 64;
   int kv_quota_mb = 1024;
   int events_per_second = 20;
+  int spin_us = static_cast<int>(raft::runtime::kSpinWindowDefault.count());
   std::string auth_token;                 // default: $RAFT_AUTH_TOKEN
   std::vector<std::string> served_hosts;  // beside bind, advertise and loopback
 };
@@ -130,6 +131,11 @@ void add_flags(CLI::App& app, Flags& f) {
                  "heartbeats and state changes (0: record none; default: "
                  "$RAFT_EVENTS_PER_SECOND, else 20)")
       ->capture_default_str();
+  app.add_option("--spin_us", f.spin_us,
+                 "for this long after traffic the loop checks for work before it sleeps "
+                 "(0: sleep at once; default: $RAFT_SPIN_US, else 2000)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1'000'000));
 }
 
 /// What the flags mean once checked.
@@ -199,20 +205,25 @@ Settings validate(const Flags& f) {
   return settings;
 }
 
+/// `out` from the environment variable `name` when it is set.
+void env_int(const char* name, int& out) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return;
+  const std::string_view text(value);
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    fail_flags(std::string(name) + " must be a whole number, not '" + std::string(text) + "'");
+  }
+}
+
 Flags read_flags(int argc, char** argv) {
   Flags f;
   if (const char* url = std::getenv("SERVICE_DISCOVERY_URL"); url && *url) f.discovery_url = url;
   if (f.discovery_url.empty()) f.discovery_url = "http://127.0.0.1:5000";
-  // The event budget for a whole job without touching its command line
-  // (the event benchmark compares 0 and the default this way).
-  if (const char* rate = std::getenv("RAFT_EVENTS_PER_SECOND"); rate && *rate) {
-    const std::string_view text(rate);
-    const auto [end, ec] =
-        std::from_chars(text.data(), text.data() + text.size(), f.events_per_second);
-    if (ec != std::errc() || end != text.data() + text.size()) {
-      fail_flags("RAFT_EVENTS_PER_SECOND must be a whole number, not '" + std::string(text) + "'");
-    }
-  }
+  // Settings for a whole job without touching its command line (the
+  // benchmarks compare values this way).
+  env_int("RAFT_EVENTS_PER_SECOND", f.events_per_second);
+  env_int("RAFT_SPIN_US", f.spin_us);
   CLI::App app{"One Raft node per MPI rank: mpirun -n N raft_node [flags]"};
   add_flags(app, f);
   if (const auto code = raft::apps::parse_flags(app, argc, argv, fail_flags)) std::exit(*code);
@@ -241,6 +252,7 @@ raft::runtime::NodeOptions node_options(const Flags& f, int rank, int size,
   options.snapshot_every_bytes = static_cast<std::size_t>(f.snapshot_bytes_mb) * kMiB;
   options.kv_bytes_max = static_cast<std::size_t>(f.kv_quota_mb) * kMiB;
   options.events.events_per_second = static_cast<std::uint32_t>(f.events_per_second);
+  options.spin_window = std::chrono::microseconds(f.spin_us);
   return options;
 }
 

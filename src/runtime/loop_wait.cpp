@@ -1,6 +1,7 @@
 #include "runtime/loop_wait.hpp"
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -33,6 +34,12 @@ std::chrono::microseconds choose_wait(const WaitInputs& in) {
   return in.until_deadline ? std::min(wait, *in.until_deadline) : wait;
 }
 
+std::chrono::microseconds choose_spin(const WaitInputs& in, microseconds wait,
+                                      microseconds window) {
+  if (in.active || !in.has_doorbell || in.since_busy >= window) return microseconds{0};
+  return std::min(wait, window - in.since_busy);
+}
+
 LoopWaker::LoopWaker() : event_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (event_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
@@ -50,9 +57,19 @@ void LoopWaker::clear() {
   [[maybe_unused]] const ssize_t n = ::read(event_fd_, &count, sizeof count);
 }
 
-void LoopWaker::sleep(microseconds timeout, int doorbell_fd) {
+void LoopWaker::sleep(microseconds timeout, int doorbell_fd, microseconds spin) {
   pollfd fds[2] = {{event_fd_, POLLIN, 0}, {doorbell_fd, POLLIN, 0}};
   const nfds_t count = doorbell_fd >= 0 ? 2 : 1;
+  if (spin.count() > 0) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto spin_end = start + std::min(spin, timeout);
+    do {
+      if (::poll(fds, count, 0) > 0) return;
+      ::sched_yield();  // a loaded machine runs its other threads meanwhile
+    } while (std::chrono::steady_clock::now() < spin_end);
+    timeout -= std::chrono::duration_cast<microseconds>(std::chrono::steady_clock::now() - start);
+    if (timeout.count() <= 0) return;
+  }
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
   const timespec ts{static_cast<time_t>(seconds.count()),
                     static_cast<long>((timeout - seconds).count() * 1000)};

@@ -194,7 +194,9 @@ void NodeDriver::Impl::publish_and_sleep(const LoopPass& pass, LoopPace& pace) {
   pace.unpublished_work |= pass.active;
   const bool long_sleep = wait > std::chrono::milliseconds(kPublishEveryMs);
   if (publish(/*force=*/pace.unpublished_work && long_sleep)) pace.unpublished_work = false;
-  if (wait.count() > 0) waker.sleep(wait, transport->wake_fd());
+  if (wait.count() > 0) {
+    waker.sleep(wait, transport->wake_fd(), choose_spin(in, wait, options.spin_window));
+  }
 }
 
 bool NodeDriver::Impl::deliver(Message m) {

@@ -5,6 +5,7 @@
 #include "runtime/loop_wait.hpp"
 
 #include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -90,6 +91,41 @@ TEST(LoopWaker, NotifyEndsASleepAndClearForgetsIt) {
   const auto t1 = std::chrono::steady_clock::now();
   waker.sleep(milliseconds{20}, -1);
   EXPECT_GE(std::chrono::steady_clock::now() - t1, milliseconds{19}) << "cleared: sleeps again";
+}
+
+TEST(LoopSpin, OnlyRightAfterTrafficAndNeverPastTheWindowOrTheWait) {
+  const microseconds window{2000};
+  WaitInputs in = idle(/*doorbell=*/true);
+  EXPECT_EQ(choose_spin(in, milliseconds{250}, window), microseconds{0}) << "idle: no spin";
+  in.since_busy = microseconds{500};
+  EXPECT_EQ(choose_spin(in, milliseconds{250}, window), microseconds{1500}) << "rest of window";
+  EXPECT_EQ(choose_spin(in, microseconds{300}, window), microseconds{300}) << "at most the wait";
+  in.since_busy = window;
+  EXPECT_EQ(choose_spin(in, milliseconds{250}, window), microseconds{0}) << "window over";
+  in.since_busy = microseconds{10};
+  EXPECT_EQ(choose_spin(in, milliseconds{250}, microseconds{0}), microseconds{0}) << "off";
+  in.active = true;
+  EXPECT_EQ(choose_spin(in, milliseconds{250}, window), microseconds{0}) << "work: no sleep";
+  in.active = false;
+  in.has_doorbell = false;
+  EXPECT_EQ(choose_spin(in, milliseconds{250}, window), microseconds{0}) << "the tiers poll";
+}
+
+TEST(LoopWaker, ASpinEndsAtANotifyAndOtherwiseSleepsTheRest) {
+  LoopWaker waker;
+  std::thread ringer([&] {
+    std::this_thread::sleep_for(milliseconds{2});
+    waker.notify();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  waker.sleep(std::chrono::seconds{10}, -1, std::chrono::seconds{10});
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds{5})
+      << "seen while spinning";
+  ringer.join();
+  waker.clear();
+  const auto t1 = std::chrono::steady_clock::now();
+  waker.sleep(milliseconds{20}, -1, milliseconds{5});
+  EXPECT_GE(std::chrono::steady_clock::now() - t1, milliseconds{19}) << "spin, then sleep the rest";
 }
 
 }  // namespace
