@@ -5,8 +5,8 @@
 # (installed into BUILD_DIR/e2e by tests/e2e/run_e2e.sh, or here).
 # Usage: run_monitor_tab_cpu.sh SOURCE_DIR BUILD_DIR [MEASURE_S]
 set -euo pipefail
-src="$1"
-build="$2"
+src="$(cd "$1" && pwd)"
+build="$(cd "$2" && pwd)"
 seconds="${3:-30}"
 work="$build/e2e"
 mkdir -p "$work"
