@@ -78,6 +78,10 @@ class ReadyHost {
   /// Hands a message the link filter let through to the network; false if
   /// the network dropped it (a full queue).
   virtual bool send(Message message) = 0;
+  /// A leader's appends have just left ahead of its own sync: the host
+  /// tells the peers now (the node's doorbell), or they would start their
+  /// own writes only after this node's sync and the two would not overlap.
+  virtual void sent_before_sync() {}
   /// The link filter dropped `message` (a partition or a `drop_to` cut).
   virtual void on_filtered(const Message& message) { (void)message; }
   /// Replaces the state machine with a snapshot from the leader; false if its

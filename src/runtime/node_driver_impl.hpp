@@ -166,6 +166,7 @@ struct NodeDriver::Impl final : ReadyHost {
   void on_durable(Index index) override;
   void on_storage_failure(const std::string& what) override;
   bool send(Message m) override;
+  void sent_before_sync() override { transport->wake_peers(); }
   void on_filtered(const Message& m) override;
   bool restore(const Snapshot& snapshot) override;
   void apply(Entry e) override;

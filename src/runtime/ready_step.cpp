@@ -26,7 +26,10 @@ ReadyOutcome ReadyStep::run(Node& node, ReadyHost& host) {
   // A leader's appends leave while its own disk writes them (thesis
   // §10.2.1); everything else waits for the sync.
   const bool send_first = ready.send_before_sync;
-  if (send_first) send(ready.messages, host, outcome);
+  if (send_first) {
+    send(ready.messages, host, outcome);
+    host.sent_before_sync();
+  }
   if (!persist(ready, host, outcome, send_first)) return outcome;
   if (durable_to) {
     node.persisted(*durable_to);

@@ -56,6 +56,7 @@ class JournalHost final : public ReadyHost {
     return !crash_before_sync;
   }
   void on_storage_failure(const std::string& what) override { failures.push_back(what); }
+  void sent_before_sync() override { journal.push_back("wake peers"); }
   bool send(Message m) override {
     journal.push_back("send to " + std::to_string(m.to));
     sent.push_back(std::move(m));
@@ -217,6 +218,20 @@ TEST_F(LeaderFixture, SendsItsEntriesWhileItsOwnDiskWritesThem) {
   const auto& j = host.journal;
   EXPECT_LT(position(j, "send to 1"), position(j, "append")) << "Raft thesis 10.2.1";
   EXPECT_LT(position(j, "send to 2"), position(j, "sync"));
+}
+
+TEST_F(LeaderFixture, WakesItsPeersBeforeItsOwnSyncSoTheirWritesOverlapIt) {
+  ASSERT_TRUE(node->propose(EntryType::Command, "a").ok());
+  step.run(*node, host);
+  const auto& j = host.journal;
+  EXPECT_LT(position(j, "send to 2"), position(j, "wake peers"));
+  EXPECT_LT(position(j, "wake peers"), position(j, "sync")) << "not after the sync";
+}
+
+TEST_F(FollowerFixture, AFollowerWakesNoPeerEarly) {
+  node.step(test::append(0, 1, 2, 2, 2, {entry(3, 2)}, 3));
+  step.run(node, host);
+  for (const std::string& line : host.journal) EXPECT_NE(line, "wake peers");
 }
 
 TEST_F(LeaderFixture, CountsItselfTowardTheQuorumOnlyOnceSynced) {
