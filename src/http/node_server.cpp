@@ -443,12 +443,19 @@ struct NodeServer::Impl {
     return {};
   }
 
-  /// A node whose storage failed knows no leader (its core is down): it
-  /// points clients at the one discovery knows, as a follower would.
-  void point_past_failed_storage(runtime::KvReply& reply) const {
-    if (reply.http_status != 503 || reply.leader_id != kNoNode || known == nullptr) return;
+  /// A node whose storage failed knows no leader (its core is down), and a
+  /// STANDBY node's hint is the leader that last reached it, which may have
+  /// lost the lead since (nobody replicates to a node outside the
+  /// configuration): both point clients at the one discovery knows.
+  void point_to_discoverys_leader(runtime::KvReply& reply) const {
+    if (known == nullptr) return;
     const auto status = driver.status();
-    if (!status || status->storage_error.empty()) return;
+    if (!status) return;
+    const bool standby = status->role == Role::Standby && !reply.ok &&
+                         (reply.http_status == 307 || reply.http_status == 503);
+    const bool failed =
+        reply.http_status == 503 && reply.leader_id == kNoNode && !status->storage_error.empty();
+    if (!standby && !failed) return;
     const std::optional<NodeId> leader = known->leader();
     if (!leader || *leader == options.rank || url_of(*leader).empty()) return;
     reply.leader_id = *leader;
@@ -464,7 +471,7 @@ struct NodeServer::Impl {
       return;
     }
     runtime::KvReply answered = *reply;
-    point_past_failed_storage(answered);
+    point_to_discoverys_leader(answered);
     const std::string leader_url = url_of(answered.leader_id);
     const JsonAnswer answer = kv_answer(answered, kind, key, leader_url);
     if (answer.http_status == 307) res.set_header("Location", leader_url + req.target);

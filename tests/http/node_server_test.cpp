@@ -736,6 +736,29 @@ class NoFileGrowth {
 // with no hint and refused 'restart'. Now it stops as if crashed, shows
 // FAILED with the error, points writes at discovery's leader, and comes back
 // with 'restart' once its disk works.
+// A STANDBY rank hears from no leader (nobody replicates to a node outside
+// the configuration), or only from one that may have lost the lead since:
+// its writes and reads go to discovery's leader instead of a 503.
+TEST(NodeServer, AStandbyNodeSendsClientsToDiscoverysLeader) {
+  SingleNode n("standby", 3000, true, [](runtime::NodeOptions& o) {
+    o.raft.voters = {1};
+    o.raft.node_count = 2;
+  });
+  ASSERT_TRUE(wait_for([&] { return n.status().value("state", "") == "STANDBY"; }));
+  const auto before = n.http().Put("/kv/x", "1", "text/plain");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 503) << "no leader anywhere yet: " << before->body;
+  n.known().set({{0, "127.0.0.1:7000"}, {1, "127.0.0.1:7001"}}, true);
+  n.known().set_leader(1);
+  const auto w = n.http().Put("/kv/x", "1", "text/plain");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->status, 307) << w->body;
+  EXPECT_EQ(w->get_header_value("Location"), "http://127.0.0.1:7001/kv/x");
+  const auto r = n.http().Get("/kv/x");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 307) << r->body;
+}
+
 TEST(NodeServer, AFailedDiskStopsTheNodeUntilRestart) {
   SingleNode n("diskfail");
   ASSERT_TRUE(n.wait_leader());
