@@ -16,36 +16,20 @@
 // by PID.
 //
 // Usage: node membership_e2e.mjs BIN_DIR SCREENSHOT_DIR
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { freeRange } from './free_ports.mjs';
+import { DEADLINE_MS, launchChromium, startCluster, step, waitFor } from './e2e_cluster.mjs';
 
 const TOKEN = 'e2e-token-membership-0123456789';
 const [binDir, shotDir] = process.argv.slice(2);
-const DEADLINE_MS = 60_000;
 mkdirSync(shotDir, { recursive: true });
 
-const ports = await freeRange(7);
-const [discoveryPort, monitorPort, basePort] = [ports, ports + 1, ports + 2];
-const monitorPage = `http://127.0.0.1:${monitorPort}/#token=${TOKEN}`;
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'raft-e2e-members-'));
-const launcher = spawn(path.join(binDir, 'launch_cluster'), [
-  '--nodes', '3', '--spares', '2', '--discovery_port', String(discoveryPort),
-  '--monitor_port', String(monitorPort), '--base_port', String(basePort),
-  '--min_election_timeout', '600', '--max_election_timeout', '1200', '--heartbeat_interval', '150',
-  '--initial_delay_ms', '300', '--data_dir', dataDir, '--fsync', 'never',
-], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFT_AUTH_TOKEN: TOKEN } });
-let launcherOutput = '';
-launcher.stdout.on('data', (d) => { launcherOutput += d; process.stdout.write(d); });
-const launcherExit = new Promise((resolve) => launcher.on('exit', (code, signal) => resolve({ code, signal })));
-
-const step = (text) => console.log('e2e: ' + text);
-
-const waitFor = (page, fn, arg, timeout = DEADLINE_MS) =>
-  page.waitForFunction(fn, arg, { timeout, polling: 50 });
+const cluster = await startCluster(binDir, {
+  token: TOKEN, portCount: 7, prefix: 'raft-e2e-members-',
+  flags: ['--nodes', '3', '--spares', '2', '--min_election_timeout', '600',
+          '--max_election_timeout', '1200', '--heartbeat_interval', '150', '--initial_delay_ms', '300',
+          '--fsync', 'never'],
+});
 
 /// Where node `id` is drawn: 'ring' (on the orbit), 'shelf' (under the
 /// ring) or null; read from the drawing itself, not from the page's state.
@@ -126,17 +110,8 @@ let browser;
 let page;
 let failed = false;
 try {
-  const started = Date.now();
-  while (!launcherOutput.includes('is up')) {
-    if (Date.now() - started > DEADLINE_MS) throw new Error('launch_cluster did not come up');
-    if (launcher.exitCode !== null) throw new Error('launch_cluster exited early');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-           '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  await cluster.up();
+  browser = await launchChromium();
   const errors = [];
   // A refused command is answered 400, which Chromium logs as an error: only
   // while a refusal is expected is that one not a failure.
@@ -148,7 +123,7 @@ try {
     if (refusalExpected && /status of 400/.test(m.text())) return;
     errors.push(m.text());
   });
-  await page.goto(monitorPage);
+  await page.goto(cluster.monitorPage);
 
   // Three voters on the ring, two spares on the shelf.
   await waitFor(page, () => document.querySelectorAll('#ring g.node.voter').length === 3 &&
@@ -227,12 +202,10 @@ try {
   if (page) await page.screenshot({ path: path.join(shotDir, 'membership-failure.png') }).catch(() => {});
 } finally {
   if (browser) await browser.close().catch(() => {});
-  if (launcher.exitCode === null) launcher.kill('SIGINT');
-  const { code, signal } = await launcherExit;
-  if (code !== 0) {
+  const stopError = await cluster.stop();
+  if (stopError) {
     failed = true;
-    console.error(`e2e FAILED: launch_cluster exited with ${code ?? signal} after SIGINT`);
+    console.error('e2e FAILED: ' + stopError);
   }
-  rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

@@ -14,47 +14,30 @@
 // Every process it starts is stopped by PID.
 //
 // Usage: node monitor_e2e.mjs BIN_DIR SCREENSHOT_DIR
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { freeRange } from './free_ports.mjs';
+import { DEADLINE_MS, launchChromium, startCluster, step, waitFor } from './e2e_cluster.mjs';
 
 // launch_cluster always wants a token: give it one the test knows.
 const TOKEN = 'e2e-token-0123456789abcdef';
 const [binDir, shotDir] = process.argv.slice(2);
-const DEADLINE_MS = 60_000;
 mkdirSync(shotDir, { recursive: true });
 
-const ports = await freeRange(5);
-const [discoveryPort, monitorPort, basePort] = [ports, ports + 1, ports + 2];
-const monitorUrl = `http://127.0.0.1:${monitorPort}/`;
-const monitorPage = `${monitorUrl}#token=${TOKEN}`;
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'raft-e2e-'));
 // Timeouts scaled up for slow motion: with 300 ms on every message an
 // election takes about a second, well inside 1.5-3 s.
-const launcher = spawn(path.join(binDir, 'launch_cluster'), [
-  '--nodes', '3', '--discovery_port', String(discoveryPort), '--monitor_port', String(monitorPort),
-  '--base_port', String(basePort), '--min_election_timeout', '1500', '--max_election_timeout', '3000',
-  '--heartbeat_interval', '250', '--initial_delay_ms', '300', '--data_dir', dataDir, '--fsync', 'never',
-], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFT_AUTH_TOKEN: TOKEN } });
-let launcherOutput = '';
-launcher.stdout.on('data', (d) => { launcherOutput += d; process.stdout.write(d); });
-const launcherExit = new Promise((resolve) => launcher.on('exit', (code, signal) => resolve({ code, signal })));
-
-const step = (text) => console.log('e2e: ' + text);
+const cluster = await startCluster(binDir, {
+  token: TOKEN, portCount: 5, prefix: 'raft-e2e-',
+  flags: ['--nodes', '3', '--min_election_timeout', '1500', '--max_election_timeout', '3000',
+          '--heartbeat_interval', '250', '--initial_delay_ms', '300', '--fsync', 'never'],
+});
 
 async function openPage(browser, viewport, errors) {
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(monitorPage);
+  await page.goto(cluster.monitorPage);
   return page;
 }
-
-const waitFor = (page, fn, arg, timeout = DEADLINE_MS) =>
-  page.waitForFunction(fn, arg, { timeout, polling: 50 });
 
 /// Opens the actions of node `id` by clicking it on the ring.
 async function openActions(page, id) {
@@ -93,17 +76,8 @@ let browser;
 let page;
 let failed = false;
 try {
-  const started = Date.now();
-  while (!launcherOutput.includes('is up')) {
-    if (Date.now() - started > DEADLINE_MS) throw new Error('launch_cluster did not come up');
-    if (launcher.exitCode !== null) throw new Error('launch_cluster exited early');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-           '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  await cluster.up();
+  browser = await launchChromium();
   const errors = [];
   const desk = { width: 1440, height: 900 };
   page = await openPage(browser, desk, errors);
@@ -219,12 +193,10 @@ try {
   if (page) await page.screenshot({ path: path.join(shotDir, 'failure.png') }).catch(() => {});
 } finally {
   if (browser) await browser.close().catch(() => {});
-  if (launcher.exitCode === null) launcher.kill('SIGINT');
-  const { code, signal } = await launcherExit;
-  if (code !== 0) {
+  const stopError = await cluster.stop();
+  if (stopError) {
     failed = true;
-    console.error(`e2e FAILED: launch_cluster exited with ${code ?? signal} after SIGINT`);
+    console.error('e2e FAILED: ' + stopError);
   }
-  rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

@@ -26,7 +26,7 @@ fi
 work="$build/e2e"
 mkdir -p "$work"
 cp "$src/tests/e2e/package.json" "$src/tests/e2e/package-lock.json" "$src/tests/e2e/$script" \
-   "$src/tests/e2e/free_ports.mjs" "$work/"
+   "$src/tests/e2e/free_ports.mjs" "$src/tests/e2e/e2e_cluster.mjs" "$work/"
 if [[ ! -d "$work/node_modules/playwright-core" ]]; then
   (cd "$work" && npm ci --no-audit --no-fund --silent)
 fi

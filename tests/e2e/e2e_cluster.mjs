@@ -1,0 +1,65 @@
+// What every browser test of the monitor does around its own steps: start
+// launch_cluster on free ports with a token the test knows, wait until it
+// is up, open headless Debian Chromium, and stop both by PID at the end,
+// failing if launch_cluster does not exit 0 on SIGINT.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { freeRange } from './free_ports.mjs';
+
+export const DEADLINE_MS = 60_000;
+
+export const step = (text) => console.log('e2e: ' + text);
+
+/// Waits until `fn(arg)` holds in the page, polling every 50 ms.
+export const waitFor = (page, fn, arg, timeout = DEADLINE_MS) =>
+  page.waitForFunction(fn, arg, { timeout, polling: 50 });
+
+/// Starts `launch_cluster` from `binDir` with `flags` (ports and data folder
+/// are added) on `portCount` free ports. Returns the ports, the monitor URL
+/// with the token in its fragment, and up() / stop().
+export async function startCluster(binDir, { token, flags, portCount, prefix }) {
+  const ports = await freeRange(portCount);
+  const [discoveryPort, monitorPort, basePort] = [ports, ports + 1, ports + 2];
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const launcher = spawn(path.join(binDir, 'launch_cluster'), [
+    ...flags, '--discovery_port', String(discoveryPort), '--monitor_port', String(monitorPort),
+    '--base_port', String(basePort), '--data_dir', dataDir,
+  ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFT_AUTH_TOKEN: token } });
+  let output = '';
+  launcher.stdout.on('data', (d) => { output += d; process.stdout.write(d); });
+  const exited = new Promise((resolve) => launcher.on('exit', (code, signal) => resolve({ code, signal })));
+  const monitorUrl = `http://127.0.0.1:${monitorPort}/`;
+  return {
+    basePort,
+    monitorUrl,
+    monitorPage: `${monitorUrl}#token=${token}`,
+    /// Until launch_cluster says the cluster is up; throws if it exits first.
+    async up() {
+      const started = Date.now();
+      while (!output.includes('is up')) {
+        if (Date.now() - started > DEADLINE_MS) throw new Error('launch_cluster did not come up');
+        if (launcher.exitCode !== null) throw new Error('launch_cluster exited early');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    /// SIGINT, then its exit; the data folder is removed. Returns an error
+    /// text when launch_cluster did not exit 0, else null.
+    async stop() {
+      if (launcher.exitCode === null) launcher.kill('SIGINT');
+      const { code, signal } = await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+      return code === 0 ? null : `launch_cluster exited with ${code ?? signal} after SIGINT`;
+    },
+  };
+}
+
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+           '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+}
