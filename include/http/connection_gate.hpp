@@ -21,9 +21,13 @@
 /// what the client still sends is read and dropped for `linger` (so the
 /// answer is not lost to a reset) before the socket closes.
 ///
+/// A request may also be taken off the gate without a worker (Hooks::take:
+/// a node's key-value requests, answered by the node's loop when the write
+/// commits), which saves two thread hand-offs per request.
+///
 /// Thread-safety: start() and stop() from one owning thread; finished()
-/// from any thread; the hooks run on the gate's thread (verdict, refuse)
-/// or on a worker (what `enqueue` runs).
+/// from any thread; the hooks run on the gate's thread (verdict, refuse,
+/// take, tick) or on a worker (what `enqueue` runs).
 
 #include <atomic>
 #include <chrono>
@@ -69,12 +73,13 @@ struct Peer {
   int local_port = 0;
 };
 
-/// A whole request, checked and read, for a worker to answer on `fd`.
+/// A whole request, checked and read, to be answered on `fd`.
 struct GateRequest {
   int fd = -1;
   Peer peer;
-  /// The head as rewrite_head() gives it (framing decided by the gate).
-  std::string head;
+  /// The head as parsed; its framing fields describe the request as sent
+  /// (the body below is whole and decoded: rewrite_head() says it so).
+  RequestHead head;
   std::string body;
   /// The answer must close the connection (the client asked, or this was
   /// its last request, or the client has shut its sending side).
@@ -96,6 +101,14 @@ class ConnectionGate {
     std::function<bool(GateRequest&)> serve;
     /// Runs a job on a worker thread.
     std::function<void(std::function<void()>)> enqueue;
+    /// Optional, on the gate's thread, before a request goes to a worker:
+    /// true takes it to be answered without one (the hook must not block).
+    /// Whoever answers then calls `done(keep_open)` once, from any thread,
+    /// when the answer is written.
+    std::function<bool(GateRequest&, std::function<void(bool keep_open)> done)> take;
+    /// Optional, on the gate's thread at every tick (about 50 ms) and each
+    /// round while stopping: for deadlines of the requests `take` took.
+    std::function<void(bool stopping)> tick;
   };
 
   ConnectionGate(GateOptions options, Hooks hooks);

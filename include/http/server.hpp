@@ -32,10 +32,13 @@
 ///   costs no body;
 /// - bodies are the request's bytes whatever their Content-Type: httplib
 ///   never parses a form or multipart body into parameters or files;
+/// - routes that answer later without holding a thread (Route::
+///   async_handler, reply.hpp), with a deadline answer;
 /// - start() listens on a thread of its own; stop() joins it.
 ///
 /// Thread-safety: declare routes and hooks, then start(), then stop(), all
-/// from one owning thread. Handlers run on the pool, several at once.
+/// from one owning thread. Handlers run on the pool, several at once; async
+/// handlers on the gate's thread, their answers on any thread.
 
 #include <chrono>
 #include <cstddef>
@@ -50,11 +53,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "http/connection_gate.hpp"
-
-namespace httplib {
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "http/reply.hpp"
 
 namespace raft::http {
 
@@ -73,6 +72,13 @@ struct Route {
   /// When set, decides which paths the route serves instead of `path` (for
   /// paths with parts a pattern cannot check, such as a node id).
   std::function<bool(std::string_view path)> matches;
+  /// When set, serves the route instead of `handler`, without a worker
+  /// (reply.hpp): it runs on the gate's thread, must not block, and answers
+  /// through its Reply from whichever thread finishes the work. Without an
+  /// answer within `deadline`, `on_deadline` fills the answer.
+  AsyncHandler async_handler{};
+  std::chrono::milliseconds deadline{0};
+  Handler on_deadline{};
 };
 
 /// How a server writes its JSON, the error envelope included.
@@ -152,6 +158,9 @@ class Server {
   /// serves it. Before start() only.
   void route(Route route);
   void route(std::string method, std::string path, Handler handler, bool mutates = false);
+  /// A route answered without a worker (Route::async_handler).
+  void route_async(std::string method, std::string path, AsyncHandler handler, bool mutates,
+                   std::chrono::milliseconds deadline, Handler on_deadline);
   /// A GET route answering fixed bytes with Cache-Control: no-cache; an HTML
   /// page also gets kPageSecurityPolicy. `bytes` must outlive the server
   /// (embedded assets do).

@@ -102,9 +102,17 @@ class NodeDriver {
   std::shared_ptr<const NodeStatus> status() const;
   /// Runs one of driver_commands() with its arguments on the loop.
   std::future<CommandReply> command(std::string name, std::vector<std::string> args);
+  /// Receives a key-value answer, once, on the loop's thread (so it must
+  /// not block it): an HTTP server answers from there without waking one
+  /// of its own threads. A request the loop never took (it stopped first)
+  /// is never answered: the caller keeps a deadline.
+  using KvDone = std::function<void(KvReply)>;
   /// put / delete / cas; answered once the entry is committed and applied.
-  std::future<KvReply> kv_write(KvCommand command);
+  void kv_write(KvCommand command, KvDone done);
   /// Linearizable (ReadIndex) unless `stale`.
+  void kv_read(std::string key, bool stale, KvDone done);
+  /// The same, for a caller that waits (tests).
+  std::future<KvReply> kv_write(KvCommand command);
   std::future<KvReply> kv_read(std::string key, bool stale);
   /// Copies of the log's entries from `from`, at most `limit` of them. Each
   /// holds at most `data_bytes_max` of its bytes (always enough for a KV

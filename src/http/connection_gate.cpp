@@ -157,10 +157,12 @@ void ConnectionGate::run() {
     const Clock::time_point now = Clock::now();
     if (now >= next_expiry) {
       expire(now);
+      if (hooks_.tick) hooks_.tick(false);
       next_expiry = now + kTick;
     }
     if (stopping_.load()) {
       begin_stop();
+      if (hooks_.tick) hooks_.tick(true);
       if (busy_ == 0) break;
     }
   }
@@ -387,9 +389,9 @@ void ConnectionGate::dispatch(Conn& c) {
   GateRequest request;
   request.fd = c.fd;
   request.peer = c.peer;
-  request.head = rewrite_head(*c.head, c.body.size());
   request.close_after = !c.head->keep_alive || c.peer_done ||
                         c.served >= options_.requests_per_connection_max || stopping_.load();
+  request.head = std::move(*c.head);
   c.lent = c.body.capacity();
   request.body = std::move(c.body);
   c.body = std::string();
@@ -399,6 +401,11 @@ void ConnectionGate::dispatch(Conn& c) {
   ages_.splice(ages_.end(), ages_, c.age);  // a whole request: young again
   recount(c);
   const bool more_input = !c.in.empty();
+  if (hooks_.take) {
+    const int fd = c.fd;  // c may be gone by the time `done` runs
+    auto done = [this, fd, more_input](bool keep_open) { finished(fd, keep_open, more_input); };
+    if (hooks_.take(request, std::move(done))) return;
+  }
   hooks_.enqueue([this, more_input, request = std::move(request)]() mutable {
     bool keep = false;
     try {

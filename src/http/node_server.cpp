@@ -58,13 +58,19 @@ std::string clock_prefix() {
   return buf;
 }
 
-/// ?name=true|false, false when absent; nullopt after answering 400.
+/// ?name=true|false, false when absent; nullopt when it is neither.
+std::optional<bool> flag_in(const httplib::Request& req, const char* name) {
+  const std::optional<std::string> text = query_param(req, name);
+  return text ? parse_flag(*text) : false;
+}
+
+std::string flag_problem(const char* name) { return std::string(name) + " must be true or false"; }
+
+/// flag_in(), after answering 400 when it is nullopt.
 std::optional<bool> flag_param(const httplib::Request& req, httplib::Response& res,
                                const char* name) {
-  const std::optional<std::string> text = query_param(req, name);
-  if (!text) return false;
-  const std::optional<bool> flag = parse_flag(*text);
-  if (!flag) send_error(res, 400, std::string(name) + " must be true or false");
+  const std::optional<bool> flag = flag_in(req, name);
+  if (!flag) send_error(res, 400, flag_problem(name));
   return flag;
 }
 
@@ -80,6 +86,7 @@ std::optional<T> wait_for(std::future<T>& future, int timeout_ms) {
 
 struct NodeServer::Impl {
   using Method = void (Impl::*)(const httplib::Request&, httplib::Response&);
+  using AsyncMethod = void (Impl::*)(const httplib::Request&, Reply);
 
   Impl(NodeServerOptions o, runtime::NodeDriver& d, KnownNodesSource* k,
        std::shared_ptr<runtime::Metrics> m, std::shared_ptr<runtime::LogRing> r)
@@ -361,68 +368,81 @@ struct NodeServer::Impl {
 
   // ---- key-value store -------------------------------------------------------
 
-  void kv_get(const httplib::Request& req, httplib::Response& res) {
-    const KvKey key = parse_kv_key(req.target);
-    if (!key.ok()) {
-      send_error(res, key.http_status, key.error);
-      return;
-    }
-    const std::optional<bool> stale = flag_param(req, res, "stale");
-    if (!stale) return;
-    std::future<runtime::KvReply> future = driver.kv_read(key.key, *stale);
-    finish_kv(req, res, future, KvRequestKind::Read, key.key);
+  // Answered without a worker (Server::route_async): validated on the gate's
+  // thread, answered from the loop's when the write commits or the read is
+  // confirmed, or by the route's deadline (timeout_answer).
+
+  /// The loop's answer becomes the HTTP answer, on the loop's thread.
+  runtime::NodeDriver::KvDone answer_kv(Reply reply, const httplib::Request& req,
+                                        KvRequestKind kind, std::string key) {
+    return [this, reply, kind, key = std::move(key), target = req.target](runtime::KvReply r) {
+      reply.answer([&](httplib::Response& res) {
+        point_to_discoverys_leader(r);
+        const std::string leader_url = url_of(r.leader_id);
+        const JsonAnswer answer = kv_answer(r, kind, key, leader_url);
+        if (answer.http_status == 307) res.set_header("Location", leader_url + target);
+        send_answer(res, answer);
+      });
+    };
   }
 
-  void kv_put(const httplib::Request& req, httplib::Response& res) {
-    kv_write(req, res, runtime::KvOp::Put);
+  static void refuse(const Reply& reply, int status, const std::string& message) {
+    reply.answer([&](httplib::Response& res) { send_error(res, status, message); });
   }
-  void kv_delete(const httplib::Request& req, httplib::Response& res) {
-    kv_write(req, res, runtime::KvOp::Delete);
+
+  void kv_get(const httplib::Request& req, Reply reply) {
+    const KvKey key = parse_kv_key(req.target);
+    if (!key.ok()) return refuse(reply, key.http_status, key.error);
+    const std::optional<bool> stale = flag_in(req, "stale");
+    if (!stale) return refuse(reply, 400, flag_problem("stale"));
+    driver.kv_read(key.key, *stale, answer_kv(reply, req, KvRequestKind::Read, key.key));
   }
-  void kv_post(const httplib::Request& req, httplib::Response& res) {
+
+  void kv_put(const httplib::Request& req, Reply reply) {
+    kv_write(req, std::move(reply), runtime::KvOp::Put);
+  }
+  void kv_delete(const httplib::Request& req, Reply reply) {
+    kv_write(req, std::move(reply), runtime::KvOp::Delete);
+  }
+  void kv_post(const httplib::Request& req, Reply reply) {
     const std::optional<std::string> cas = query_param(req, "cas");
     const std::optional<bool> flag = cas ? parse_flag(*cas) : std::nullopt;
     if (!flag || !*flag) {
-      send_error(res, 400,
-                 "POST /kv/{key} is compare-and-set: add ?cas=1 and send "
-                 "{\"expected\":\"old\",\"value\":\"new\"}; use PUT to write a value");
-      return;
+      return refuse(reply, 400,
+                    "POST /kv/{key} is compare-and-set: add ?cas=1 and send "
+                    "{\"expected\":\"old\",\"value\":\"new\"}; use PUT to write a value");
     }
-    kv_write(req, res, runtime::KvOp::Cas);
+    kv_write(req, std::move(reply), runtime::KvOp::Cas);
   }
 
-  void kv_write(const httplib::Request& req, httplib::Response& res, runtime::KvOp op) {
+  void kv_write(const httplib::Request& req, Reply reply, runtime::KvOp op) {
     const KvKey key = parse_kv_key(req.target);
-    if (!key.ok()) {
-      send_error(res, key.http_status, key.error);
-      return;
-    }
+    if (!key.ok()) return refuse(reply, key.http_status, key.error);
     runtime::KvCommand command;
     command.op = op;
     command.key = key.key;
     if (op == runtime::KvOp::Put) {
       if (const std::optional<std::string> problem = value_too_large(req.body.size())) {
-        send_error(res, 413, *problem);
-        return;
+        return refuse(reply, 413, *problem);
       }
       command.value = req.body;
     } else if (op == runtime::KvOp::Cas) {
       CasBody cas = parse_cas_body(req.body);
-      if (!cas.ok()) {
-        send_error(res, cas.http_status, cas.error);
-        return;
-      }
+      if (!cas.ok()) return refuse(reply, cas.http_status, cas.error);
       command.expected = std::move(cas.expected);
       command.value = std::move(cas.value);
     }
     std::string problem = read_request_id(req, command);
     if (problem.empty()) problem = runtime::validate_kv_command(command);
-    if (!problem.empty()) {
-      send_error(res, 400, problem);
-      return;
-    }
-    std::future<runtime::KvReply> future = driver.kv_write(std::move(command));
-    finish_kv(req, res, future, KvRequestKind::Write, key.key);
+    if (!problem.empty()) return refuse(reply, 400, problem);
+    driver.kv_write(std::move(command), answer_kv(reply, req, KvRequestKind::Write, key.key));
+  }
+
+  /// The route's deadline answer.
+  Handler timed_out(KvRequestKind kind) const {
+    return [kind](const httplib::Request&, httplib::Response& res) {
+      send_answer(res, timeout_answer(kind));
+    };
   }
 
   /// X-Client-Id and X-Request-Seq (or ?client_id=&seq= in the URL, never
@@ -462,22 +482,6 @@ struct NodeServer::Impl {
     reply.http_status = 307;
   }
 
-  void finish_kv(const httplib::Request& req, httplib::Response& res,
-                 std::future<runtime::KvReply>& future, KvRequestKind kind,
-                 const std::string& key) {
-    const std::optional<runtime::KvReply> reply = wait_for(future, options.request_timeout_ms);
-    if (!reply) {
-      send_answer(res, timeout_answer(kind));
-      return;
-    }
-    runtime::KvReply answered = *reply;
-    point_to_discoverys_leader(answered);
-    const std::string leader_url = url_of(answered.leader_id);
-    const JsonAnswer answer = kv_answer(answered, kind, key, leader_url);
-    if (answer.http_status == 307) res.set_header("Location", leader_url + req.target);
-    send_answer(res, answer);
-  }
-
   void install_routes() {
     server.asset("/", assets::kNodeHtml, "text/html; charset=utf-8");
     server.asset("/node.css", assets::kNodeCss, "text/css; charset=utf-8");
@@ -492,10 +496,19 @@ struct NodeServer::Impl {
     server.route("GET", "/events", handle(&Impl::events));
     server.route("GET", "/entries", handle(&Impl::entries));
     server.route("POST", "/command", handle(&Impl::command), true);
-    server.route("GET", "/kv/*", handle(&Impl::kv_get));
-    server.route("PUT", "/kv/*", handle(&Impl::kv_put), true);
-    server.route("DELETE", "/kv/*", handle(&Impl::kv_delete), true);
-    server.route("POST", "/kv/*", handle(&Impl::kv_post), true);
+    const std::chrono::milliseconds deadline(options.request_timeout_ms);
+    const auto kv = [this, deadline](const char* method, AsyncMethod serve, bool mutates) {
+      server.route_async(
+          method, "/kv/*",
+          [this, serve](const httplib::Request& req, Reply reply) {
+            (this->*serve)(req, std::move(reply));
+          },
+          mutates, deadline, timed_out(mutates ? KvRequestKind::Write : KvRequestKind::Read));
+    };
+    kv("GET", &Impl::kv_get, false);
+    kv("PUT", &Impl::kv_put, true);
+    kv("DELETE", &Impl::kv_delete, true);
+    kv("POST", &Impl::kv_post, true);
     server.on_answered([this](const httplib::Request& req, const httplib::Response& res) {
       if (metrics) metrics->count_http_request(method_label(req.method), res.status);
     });

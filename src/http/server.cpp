@@ -11,12 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/http_auth.hpp"
+#include "http/async_answers.hpp"
 #include "http/connection_stream.hpp"
 #include "http/elastic_thread_pool.hpp"
 #include "http/json_views.hpp"
 #include "http/request_parsing.hpp"
 #include "http/served_hosts.hpp"
 #include "http/server_socket.hpp"
+#include "http/wire_answer.hpp"
 
 namespace raft::http {
 
@@ -54,37 +56,6 @@ class RoutingServer final : public httplib::Server {
   /// socket is gone; the gate owns the socket, so this stands for it.
   void set_listening(int fd) { svr_sock_ = fd < 0 ? INVALID_SOCKET : fd; }
 };
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 421: return "Misdirected Request";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
-  }
-}
-
-/// An answer the gate sends itself, before closing the connection.
-std::string wire_answer(const httplib::Response& res) {
-  std::string out =
-      "HTTP/1.1 " + std::to_string(res.status) + " " + reason_phrase(res.status) + "\r\n";
-  for (const auto& [name, value] : res.headers) out += name + ": " + value + "\r\n";
-  out += "Content-Length: " + std::to_string(res.body.size()) + "\r\nConnection: close\r\n\r\n";
-  return out + res.body;
-}
 
 /// The request httplib would make of `head` (path and header values
 /// percent-decoded as it does), for the checks made before the body.
@@ -139,7 +110,9 @@ struct Server::Impl {
   RoutingServer server;
   std::optional<ServedHosts> served;  ///< set by start()
   std::unique_ptr<ElasticThreadPool> pool;
-  std::unique_ptr<ConnectionGate> gate;  ///< after the pool: stops first
+  std::unique_ptr<AsyncAnswers> async;   ///< when a route has an async handler
+  std::unique_ptr<ConnectionGate> gate;  ///< after the pool and async: stops first
+  AnswerFraming keep_alive{false};       ///< what httplib says of a kept connection
   int port = 0;
   bool started = false;
 
@@ -275,15 +248,15 @@ struct Server::Impl {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
     if (answered) answered(req, res);
-    return wire_answer(res);
+    return wire_answer(res, AnswerFraming{});
   }
 
   /// On a worker: httplib parses the head, routes and answers; the body the
   /// gate read becomes the request's body as it is (httplib never parses a
   /// form or multipart body: no parameters or files from a body).
   bool answer(GateRequest& request) {
-    ConnectionStream stream(request.fd, std::move(request.head), request.peer,
-                            std::chrono::seconds(options.io_timeout_s));
+    ConnectionStream stream(request.fd, rewrite_head(request.head, request.body.size()),
+                            request.peer, std::chrono::seconds(options.io_timeout_s));
     std::string body = std::move(request.body);
     bool closed = false;
     const bool ok = server.answer(stream, request.close_after, closed,
@@ -297,6 +270,78 @@ struct Server::Impl {
     h.refuse = [this](const Refusal& r, const Peer& peer) { return refusal_answer(r, peer); };
     h.serve = [this](GateRequest& request) { return answer(request); };
     h.enqueue = [this](std::function<void()> job) { pool->enqueue(std::move(job)); };
+    if (async) {
+      h.take = [this](GateRequest& request, std::function<void(bool)> done) {
+        return take(request, std::move(done));
+      };
+      h.tick = [this](bool stopping) { async->expire(stopping); };
+    }
+    return h;
+  }
+
+  // ---- routes answered without a worker --------------------------------------
+
+  /// The first route serving the request's method and path, if it answers
+  /// without a worker.
+  const Route* async_route(const RequestHead& head) const {
+    const std::string path =
+        httplib::detail::decode_url(head.target.substr(0, head.target.find_first_of("?#")), false);
+    for (const Route& route : routes) {
+      if (serves_path(route, path) && serves_method(route, head.method)) {
+        return route.async_handler ? &route : nullptr;
+      }
+    }
+    return nullptr;
+  }
+
+  /// Hooks::take: the auth guard, then the handler on this (the gate's)
+  /// thread; the answer comes through the Reply.
+  bool take(GateRequest& request, std::function<void(bool)> done) {
+    const Route* route = async_route(request.head);
+    if (route == nullptr) return false;
+    auto state = std::make_shared<Reply::State>();
+    state->owner = async.get();
+    state->fd = request.fd;
+    state->framing = keep_alive;
+    state->framing.close = request.close_after;
+    state->framing.head_only = request.head.method == "HEAD";
+    state->request = request_of(request.head, request.peer);
+    state->request.body = std::move(request.body);
+    state->on_deadline = route->on_deadline;
+    state->done = std::move(done);
+    const Reply reply(state);
+    httplib::Response refusal;
+    if (route->mutates && refuse_unauthorized(state->request, refusal)) {
+      reply.answer([&refusal](httplib::Response& res) { res = std::move(refusal); });
+      return true;
+    }
+    async->track(state, AsyncAnswers::Clock::now() + route->deadline);
+    try {
+      route->async_handler(state->request, reply);
+    } catch (const std::exception& e) {
+      const std::string why = "internal error: " + one_line(e.what());
+      reply.answer([&](httplib::Response& res) { error(res, 500, why); });
+    } catch (...) {
+      reply.answer([&](httplib::Response& res) { error(res, 500, "internal error"); });
+    }
+    return true;
+  }
+
+  AsyncAnswers::Hooks async_hooks() {
+    AsyncAnswers::Hooks h;
+    h.finish = [this](const httplib::Request& req, httplib::Response& res) {
+      for (const char* name : {"X-Content-Type-Options", "Referrer-Policy"}) {
+        if (!res.has_header(name)) {
+          res.set_header(name, name[0] == 'X' ? "nosniff" : "no-referrer");
+        }
+      }
+      if (answered) answered(req, res);
+    };
+    h.internal_error = [this](httplib::Response& res, const std::string& message) {
+      error(res, 500, message.empty() ? "internal error" : "internal error: " + one_line(message));
+    };
+    h.enqueue = [this](std::function<void()> job) { pool->enqueue(std::move(job)); };
+    h.write_timeout = std::chrono::seconds(options.io_timeout_s);
     return h;
   }
 
@@ -309,9 +354,11 @@ struct Server::Impl {
   void configure() {
     // The Keep-Alive header httplib writes says what the gate does.
     const GateOptions g = gate_options();
-    server.set_keep_alive_timeout(std::max<time_t>(
+    keep_alive.keep_alive_timeout_s = static_cast<int>(std::max<std::int64_t>(
         1, std::chrono::duration_cast<std::chrono::seconds>(g.keep_alive_timeout).count()));
-    server.set_keep_alive_max_count(std::max<std::size_t>(1, g.requests_per_connection_max));
+    keep_alive.keep_alive_max = std::max<std::size_t>(1, g.requests_per_connection_max);
+    server.set_keep_alive_timeout(keep_alive.keep_alive_timeout_s);
+    server.set_keep_alive_max_count(keep_alive.keep_alive_max);
     server.set_default_headers(
         {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
     // One catch-all per method httplib routes; the table does the rest.
@@ -348,6 +395,15 @@ void Server::route(Route route) { impl_->routes.push_back(std::move(route)); }
 
 void Server::route(std::string method, std::string path, Handler handler, bool mutates) {
   route(Route{std::move(method), std::move(path), std::move(handler), mutates, {}});
+}
+
+void Server::route_async(std::string method, std::string path, AsyncHandler handler, bool mutates,
+                         std::chrono::milliseconds deadline, Handler on_deadline) {
+  Route r{std::move(method), std::move(path), {}, mutates, {}};
+  r.async_handler = std::move(handler);
+  r.deadline = deadline;
+  r.on_deadline = std::move(on_deadline);
+  route(std::move(r));
 }
 
 void Server::asset(std::string path, std::string_view bytes, std::string content_type) {
@@ -411,6 +467,9 @@ bool Server::start(std::string* error) {
   const std::size_t most = std::max<std::size_t>(1, s.options.threads_max);
   s.pool = std::make_unique<ElasticThreadPool>(std::min(most, s.options.threads_idle), most,
                                                s.options.thread_idle_exit);
+  const bool any_async = std::any_of(s.routes.begin(), s.routes.end(),
+                                     [](const Route& r) { return bool(r.async_handler); });
+  if (any_async) s.async = std::make_unique<AsyncAnswers>(s.async_hooks());
   s.gate = std::make_unique<ConnectionGate>(s.gate_options(), s.hooks());
   s.server.set_listening(fd);
   if (!s.gate->start(fd, &why)) {

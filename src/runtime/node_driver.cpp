@@ -359,7 +359,7 @@ void NodeDriver::Impl::apply(Entry e) {
 void NodeDriver::Impl::answer_write(std::map<Index, PendingWrite>::iterator it, KvReply reply) {
   RAFT_ASSERT(pending_write_bytes >= it->second.bytes, "pending write bytes under-counted");
   pending_write_bytes -= it->second.bytes;
-  it->second.promise->set_value(std::move(reply));
+  it->second.done(std::move(reply));
   pending_writes.erase(it);
 }
 
@@ -394,7 +394,7 @@ void NodeDriver::Impl::on_read_state(const ReadState& r) {
   auto it = pending_reads.find(r.request_id);
   if (it == pending_reads.end()) return;
   if (!r.ok) {
-    it->second.promise->set_value(
+    it->second.done(
         unavailable("leadership was lost before the read was confirmed", node->leader()));
     pending_reads.erase(it);
     return;
@@ -420,7 +420,7 @@ void NodeDriver::Impl::serve_reads() {
       reply.error = "key not found";
     }
     metrics->kv_reads++;
-    it->second.promise->set_value(std::move(reply));
+    it->second.done(std::move(reply));
     it = pending_reads.erase(it);
   }
 }
@@ -496,10 +496,10 @@ bool NodeDriver::Impl::take_snapshot(std::string* error) {
 }
 
 void NodeDriver::Impl::fail_everything(const std::string& why) {
-  for (auto& [index, w] : pending_writes) w.promise->set_value(unavailable(why));
+  for (auto& [index, w] : pending_writes) w.done(unavailable(why));
   pending_writes.clear();
   pending_write_bytes = 0;
-  for (auto& [id, r] : pending_reads) r.promise->set_value(unavailable(why));
+  for (auto& [id, r] : pending_reads) r.done(unavailable(why));
   pending_reads.clear();
 }
 
@@ -633,55 +633,51 @@ void NodeDriver::Impl::enqueue(std::function<void()> request) {
   waker.notify();
 }
 
-std::future<KvReply> NodeDriver::kv_write(KvCommand command) {
-  auto promise = std::make_shared<std::promise<KvReply>>();
-  std::future<KvReply> future = promise->get_future();
+void NodeDriver::kv_write(KvCommand command, KvDone done) {
   const auto queued_at = Impl::Clock::now();
-  impl_->enqueue([d = impl_.get(), promise, command = std::move(command), queued_at]() mutable {
-    if (std::optional<KvReply> refusal = d->refuse_kv(/*write=*/true)) {
-      promise->set_value(std::move(*refusal));
-      return;
-    }
-    const std::string problem = validate_kv_command(command);
-    if (!problem.empty()) {
-      KvReply r;
-      r.http_status = 400;
-      r.ok = false;
-      r.error = problem;
-      promise->set_value(std::move(r));
-      return;
-    }
-    if (d->pending_writes.size() >= d->options.max_pending_writes) {
-      promise->set_value(unavailable("too many writes in flight; retry shortly"));
-      return;
-    }
-    std::string entry = encode_kv_command(command);
-    const std::size_t bytes = entry.size();
-    if (std::optional<KvReply> refusal = d->refuse_for_memory(command, bytes)) {
-      promise->set_value(std::move(*refusal));
-      return;
-    }
-    Result r = d->node->propose(EntryType::Command, std::move(entry));
-    if (!r.ok()) {
-      promise->set_value(unavailable(r.error, d->node->leader()));
-      return;
-    }
-    const auto proposed_at = Impl::Clock::now();
-    d->metrics->write_queue_seconds.observe(seconds_between(queued_at, proposed_at));
-    d->pending_writes[r.index] =
-        Impl::PendingWrite{r.term, promise, queued_at, proposed_at, {}, bytes};
-    d->pending_write_bytes += bytes;
-  });
-  return future;
+  impl_->enqueue(
+      [d = impl_.get(), done = std::move(done), command = std::move(command), queued_at]() mutable {
+        if (std::optional<KvReply> refusal = d->refuse_kv(/*write=*/true)) {
+          done(std::move(*refusal));
+          return;
+        }
+        const std::string problem = validate_kv_command(command);
+        if (!problem.empty()) {
+          KvReply r;
+          r.http_status = 400;
+          r.ok = false;
+          r.error = problem;
+          done(std::move(r));
+          return;
+        }
+        if (d->pending_writes.size() >= d->options.max_pending_writes) {
+          done(unavailable("too many writes in flight; retry shortly"));
+          return;
+        }
+        std::string entry = encode_kv_command(command);
+        const std::size_t bytes = entry.size();
+        if (std::optional<KvReply> refusal = d->refuse_for_memory(command, bytes)) {
+          done(std::move(*refusal));
+          return;
+        }
+        Result r = d->node->propose(EntryType::Command, std::move(entry));
+        if (!r.ok()) {
+          done(unavailable(r.error, d->node->leader()));
+          return;
+        }
+        const auto proposed_at = Impl::Clock::now();
+        d->metrics->write_queue_seconds.observe(seconds_between(queued_at, proposed_at));
+        d->pending_writes[r.index] =
+            Impl::PendingWrite{r.term, std::move(done), queued_at, proposed_at, {}, bytes};
+        d->pending_write_bytes += bytes;
+      });
 }
 
-std::future<KvReply> NodeDriver::kv_read(std::string key, bool stale) {
-  auto promise = std::make_shared<std::promise<KvReply>>();
-  std::future<KvReply> future = promise->get_future();
-  impl_->enqueue([d = impl_.get(), promise, key = std::move(key), stale]() mutable {
+void NodeDriver::kv_read(std::string key, bool stale, KvDone done) {
+  impl_->enqueue([d = impl_.get(), done = std::move(done), key = std::move(key), stale]() mutable {
     if (stale) {
       if (!d->kv) {
-        promise->set_value(unavailable("the node is crashed"));
+        done(unavailable("the node is crashed"));
         return;
       }
       KvReply reply;
@@ -695,22 +691,43 @@ std::future<KvReply> NodeDriver::kv_read(std::string key, bool stale) {
         reply.error = "key not found";
       }
       d->metrics->kv_reads++;
-      promise->set_value(std::move(reply));
+      done(std::move(reply));
       return;
     }
     if (std::optional<KvReply> refusal = d->refuse_kv(/*write=*/false)) {
-      promise->set_value(std::move(*refusal));
+      done(std::move(*refusal));
       return;
     }
     const std::uint64_t id = ++d->next_read_id;
     Result r = d->node->read_index(id);
     if (!r.ok()) {
-      promise->set_value(unavailable(r.error, d->node->leader()));
+      done(unavailable(r.error, d->node->leader()));
       return;
     }
-    d->pending_reads[id] = Impl::PendingRead{key, 0, false, promise};
+    d->pending_reads[id] = Impl::PendingRead{key, 0, false, std::move(done)};
   });
+}
+
+namespace {
+
+/// The waiting form: a promise kept by the loop's answer (broken if the
+/// loop drops the request unanswered).
+template <typename Start>
+std::future<KvReply> promised(Start start) {
+  auto promise = std::make_shared<std::promise<KvReply>>();
+  std::future<KvReply> future = promise->get_future();
+  start([promise](KvReply reply) { promise->set_value(std::move(reply)); });
   return future;
+}
+
+}  // namespace
+
+std::future<KvReply> NodeDriver::kv_write(KvCommand command) {
+  return promised([&](KvDone done) { kv_write(std::move(command), std::move(done)); });
+}
+
+std::future<KvReply> NodeDriver::kv_read(std::string key, bool stale) {
+  return promised([&](KvDone done) { kv_read(std::move(key), stale, std::move(done)); });
 }
 
 std::optional<KvReply> NodeDriver::Impl::refuse_kv(bool write) const {

@@ -64,7 +64,7 @@ struct NodeDriver::Impl final : ReadyHost {
   using Clock = std::chrono::steady_clock;
   struct PendingWrite {
     Term term = 0;
-    std::shared_ptr<std::promise<KvReply>> promise;
+    KvDone done;
     /// For the stage histograms (Metrics::write_*): when an HTTP thread
     /// queued it, when the loop proposed it, when the leader's copy was synced.
     Clock::time_point queued_at{};
@@ -76,7 +76,7 @@ struct NodeDriver::Impl final : ReadyHost {
     std::string key;
     Index read_index = 0;
     bool confirmed = false;
-    std::shared_ptr<std::promise<KvReply>> promise;
+    KvDone done;
   };
 
   NodeOptions options;
