@@ -65,6 +65,12 @@ inline constexpr std::chrono::microseconds kSpinWindowDefault{2000};
 std::chrono::microseconds choose_spin(const WaitInputs& in, std::chrono::microseconds wait,
                                       std::chrono::microseconds window);
 
+/// A yield that took longer than this gave the CPU to another thread: the
+/// CPU is wanted, and checking on would take it from the work it waits for
+/// (the leader, the HTTP gate, the clients on a 2-core machine). A yield
+/// with nothing else to run returns in about a microsecond.
+inline constexpr std::chrono::microseconds kYieldGaveAway{30};
+
 /// Lets the loop sleep in poll(2) until a timeout, a notify() from another
 /// thread, or a readable doorbell descriptor.
 class LoopWaker {
@@ -81,7 +87,8 @@ class LoopWaker {
   void clear();
   /// Sleeps up to `timeout`, or until notify() or `doorbell_fd` (if >= 0)
   /// is readable; the first `spin` of it by checking them, yielding the CPU
-  /// in between, instead of sleeping in the kernel.
+  /// in between, instead of sleeping in the kernel, until a yield shows the
+  /// CPU is wanted (kYieldGaveAway): then it sleeps.
   void sleep(std::chrono::microseconds timeout, int doorbell_fd,
              std::chrono::microseconds spin = std::chrono::microseconds{0});
 

@@ -61,13 +61,18 @@ void LoopWaker::sleep(microseconds timeout, int doorbell_fd, microseconds spin) 
   pollfd fds[2] = {{event_fd_, POLLIN, 0}, {doorbell_fd, POLLIN, 0}};
   const nfds_t count = doorbell_fd >= 0 ? 2 : 1;
   if (spin.count() > 0) {
-    const auto start = std::chrono::steady_clock::now();
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
     const auto spin_end = start + std::min(spin, timeout);
-    do {
+    auto now = start;
+    while (now < spin_end) {
       if (::poll(fds, count, 0) > 0) return;
-      ::sched_yield();  // a loaded machine runs its other threads meanwhile
-    } while (std::chrono::steady_clock::now() < spin_end);
-    timeout -= std::chrono::duration_cast<microseconds>(std::chrono::steady_clock::now() - start);
+      ::sched_yield();
+      const auto before = now;
+      now = Clock::now();
+      if (now - before > kYieldGaveAway) break;  // the CPU is wanted: sleep
+    }
+    timeout -= std::chrono::duration_cast<microseconds>(now - start);
     if (timeout.count() <= 0) return;
   }
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);

@@ -4,6 +4,10 @@
 // doorbell wakes it) instead of polling.
 #include "runtime/loop_wait.hpp"
 
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -126,6 +130,58 @@ TEST(LoopWaker, ASpinEndsAtANotifyAndOtherwiseSleepsTheRest) {
   const auto t1 = std::chrono::steady_clock::now();
   waker.sleep(milliseconds{20}, -1, milliseconds{5});
   EXPECT_GE(std::chrono::steady_clock::now() - t1, milliseconds{19}) << "spin, then sleep the rest";
+}
+
+/// Times the calling thread has left the CPU, asked or not.
+long thread_switches() {
+  rusage usage{};
+  getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_nvcsw + usage.ru_nivcsw;
+}
+
+/// Pins the calling thread to `cpu` (false if the machine will not).
+bool pin_to(int cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return sched_setaffinity(0, sizeof one, &one) == 0;
+}
+
+/// The first CPU this process may run on.
+int first_allowed_cpu() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  sched_getaffinity(0, sizeof allowed, &allowed);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) return cpu;
+  }
+  return 0;
+}
+
+TEST(LoopWaker, ASpinGivesUpTheCpuToAThreadThatWantsIt) {
+  // A busy thread on the same CPU: spinning on would switch to and fro with
+  // it (each yield hands it the CPU, each slice's end hands it back) for the
+  // whole spin; the spin must notice and sleep instead.
+  const int cpu = first_allowed_cpu();
+  std::atomic<bool> stop{false};
+  std::atomic<bool> pinned{false};
+  std::thread busy([&] {
+    pinned = pin_to(cpu);
+    while (!stop.load(std::memory_order_relaxed)) {
+    }
+  });
+  while (!pinned.load()) std::this_thread::yield();
+  ASSERT_TRUE(pin_to(cpu));
+  LoopWaker waker;
+  const long switches0 = thread_switches();
+  const auto t0 = std::chrono::steady_clock::now();
+  waker.sleep(milliseconds{200}, -1, milliseconds{200});
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  const long switches = thread_switches() - switches0;
+  stop = true;
+  busy.join();
+  EXPECT_GE(waited, milliseconds{190});
+  EXPECT_LE(switches, 5) << "it kept spinning beside a busy thread";
 }
 
 }  // namespace
