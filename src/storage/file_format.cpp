@@ -101,6 +101,17 @@ std::optional<ConfState> get_conf(std::string_view payload, std::size_t at) {
   return conf;
 }
 
+/// Which form `payload` has, for a record whose configuration is optional:
+/// true for a `with_conf` record (get_conf from `fixed_bytes` on), false for
+/// a `plain` one of exactly `fixed_bytes`, nullopt for anything else.
+std::optional<bool> carries_conf(std::string_view payload, RecordType plain, RecordType with_conf,
+                                 std::size_t fixed_bytes) {
+  if (payload.size() < fixed_bytes) return std::nullopt;
+  if (payload[0] == static_cast<char>(with_conf)) return true;
+  if (payload[0] == static_cast<char>(plain) && payload.size() == fixed_bytes) return false;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string encode_segment_header(const SegmentHeader& header) {
@@ -245,18 +256,14 @@ std::string_view record_status_name(RecordStatus status) {
 }
 
 std::optional<HardState> decode_hard_state(std::string_view payload) {
-  if (payload.empty()) return std::nullopt;
-  const bool with_conf = payload[0] == static_cast<char>(RecordType::HardStateWithConf);
-  if (!with_conf && (payload[0] != static_cast<char>(RecordType::HardState) ||
-                     payload.size() != kHardStatePayloadBytes)) {
-    return std::nullopt;
-  }
-  if (payload.size() < kHardStatePayloadBytes) return std::nullopt;
+  const std::optional<bool> with_conf = carries_conf(
+      payload, RecordType::HardState, RecordType::HardStateWithConf, kHardStatePayloadBytes);
+  if (!with_conf) return std::nullopt;
   HardState state;
   state.term = get_u64(payload, 1);
   state.voted_for = static_cast<NodeId>(get_u32(payload, 9));
   state.commit = get_u64(payload, 13);
-  if (with_conf) {
+  if (*with_conf) {
     std::optional<ConfState> conf = get_conf(payload, kHardStatePayloadBytes);
     if (!conf) return std::nullopt;
     state.conf = std::move(*conf);
@@ -280,19 +287,15 @@ std::optional<Entry> decode_entry(std::string_view payload) {
 }
 
 std::optional<SnapshotMarker> decode_snapshot_marker(std::string_view payload) {
-  if (payload.empty()) return std::nullopt;
-  const bool with_conf = payload[0] == static_cast<char>(RecordType::SnapshotMarkerWithConf);
-  if (!with_conf && (payload[0] != static_cast<char>(RecordType::SnapshotMarker) ||
-                     payload.size() != kMarkerPayloadBytes)) {
-    return std::nullopt;
-  }
-  if (payload.size() < kMarkerPayloadBytes) return std::nullopt;
+  const std::optional<bool> with_conf = carries_conf(
+      payload, RecordType::SnapshotMarker, RecordType::SnapshotMarkerWithConf, kMarkerPayloadBytes);
+  if (!with_conf) return std::nullopt;
   SnapshotMarker marker;
   marker.meta.last_index = get_u64(payload, 1);
   marker.meta.last_term = get_u64(payload, 9);
   marker.data_bytes = get_u64(payload, 17);
   marker.data_crc = get_u32(payload, 25);
-  if (with_conf) {
+  if (*with_conf) {
     std::optional<ConfState> conf = get_conf(payload, kMarkerPayloadBytes);
     if (!conf || conf->index > marker.meta.last_index) return std::nullopt;
     marker.meta.conf = std::move(*conf);
