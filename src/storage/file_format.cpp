@@ -112,6 +112,24 @@ std::optional<bool> carries_conf(std::string_view payload, RecordType plain, Rec
   return std::nullopt;
 }
 
+/// What is wrong with what every file header shares: its length, the
+/// 8-byte magic, the version after it and the CRC-32C in its last 4 bytes;
+/// "" when nothing is. The version is checked before the checksum: a later
+/// format may lay the header out differently.
+std::string header_error(std::string_view bytes, std::size_t header_bytes, std::string_view magic,
+                         const char* what) {
+  if (bytes.size() < header_bytes) {
+    return "truncated header (" + std::to_string(bytes.size()) + " of " +
+           std::to_string(header_bytes) + " bytes)";
+  }
+  if (bytes.substr(0, 8) != magic) return std::string("bad magic: not a raft ") + what;
+  const std::uint32_t version = get_u32(bytes, 8);
+  if (!version_known(version)) return version_error(version);
+  const std::size_t crc_at = header_bytes - 4;
+  if (crc32c(bytes.substr(0, crc_at)) != get_u32(bytes, crc_at)) return "header checksum mismatch";
+  return {};
+}
+
 }  // namespace
 
 std::string encode_segment_header(const SegmentHeader& header) {
@@ -126,20 +144,12 @@ std::string encode_segment_header(const SegmentHeader& header) {
 }
 
 SegmentHeaderResult decode_segment_header(std::string_view bytes) {
-  if (bytes.size() < kSegmentHeaderBytes) {
-    return {std::nullopt, "truncated header (" + std::to_string(bytes.size()) + " of " +
-                              std::to_string(kSegmentHeaderBytes) + " bytes)"};
-  }
-  if (bytes.substr(0, 8) != kSegmentMagic)
-    return {std::nullopt, "bad magic: not a raft log segment"};
-  const std::uint32_t version = get_u32(bytes, 8);
-  // Version before checksum: a later format may lay the header out differently.
-  if (!version_known(version)) return {std::nullopt, version_error(version)};
-  if (crc32c(bytes.substr(0, 36)) != get_u32(bytes, 36)) {
-    return {std::nullopt, "header checksum mismatch"};
+  if (std::string error = header_error(bytes, kSegmentHeaderBytes, kSegmentMagic, "log segment");
+      !error.empty()) {
+    return {std::nullopt, std::move(error)};
   }
   SegmentHeader header;
-  header.version = version;
+  header.version = get_u32(bytes, 8);
   header.flags = get_u32(bytes, 12);
   header.seq = get_u64(bytes, 16);
   header.sealed_bytes = get_u64(bytes, 24);
@@ -162,19 +172,13 @@ std::string encode_snapshot_header(const SnapshotHeader& header) {
 }
 
 SnapshotHeaderResult decode_snapshot_header(std::string_view bytes) {
-  if (bytes.size() < kSnapshotHeaderBytes) {
-    return {std::nullopt, "truncated header (" + std::to_string(bytes.size()) + " of " +
-                              std::to_string(kSnapshotHeaderBytes) + " bytes)"};
-  }
-  if (bytes.substr(0, 8) != kSnapshotMagic) return {std::nullopt, "bad magic: not a raft snapshot"};
-  const std::uint32_t version = get_u32(bytes, 8);
-  if (!version_known(version)) return {std::nullopt, version_error(version)};
-  if (crc32c(bytes.substr(0, 44)) != get_u32(bytes, 44)) {
-    return {std::nullopt, "header checksum mismatch"};
+  if (std::string error = header_error(bytes, kSnapshotHeaderBytes, kSnapshotMagic, "snapshot");
+      !error.empty()) {
+    return {std::nullopt, std::move(error)};
   }
   if (get_u32(bytes, 12) != 0) return {std::nullopt, "unknown header flags"};
   SnapshotHeader header;
-  header.version = version;
+  header.version = get_u32(bytes, 8);
   header.meta.last_index = get_u64(bytes, 16);
   header.meta.last_term = get_u64(bytes, 24);
   header.data_bytes = get_u64(bytes, 32);
