@@ -64,6 +64,25 @@ export async function startCluster(binDir, { token, flags, portCount, prefix, qu
   };
 }
 
+/// How every browser test ends: reports `error` (if the walk threw one) with
+/// a screenshot of `page` at `shot`, closes Chromium, stops the cluster and
+/// exits, 1 if the walk failed or launch_cluster did not exit 0 on SIGINT.
+export async function finish(cluster, { error, browser, page, shot }) {
+  let failed = false;
+  if (error) {
+    failed = true;
+    console.error('e2e FAILED:', error.message);
+    if (page) await page.screenshot({ path: shot }).catch(() => {});
+  }
+  if (browser) await browser.close().catch(() => {});
+  const stopError = await cluster.stop();
+  if (stopError) {
+    failed = true;
+    console.error('e2e FAILED: ' + stopError);
+  }
+  process.exit(failed ? 1 : 0);
+}
+
 export function launchChromium() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
