@@ -10,13 +10,9 @@
 // times the heartbeats, the issue's setting).
 //
 // Usage: [FAST=1] node monitor_tab_cpu.mjs BIN_DIR NODES [MEASURE_S] [REDUCED_MOTION=0|1]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { freeRange } from './free_ports.mjs';
+import { launchChromium, startCluster } from './e2e_cluster.mjs';
 
 const [binDir, nodesArg, measureArg, reducedArg] = process.argv.slice(2);
 const nodes = Number(nodesArg || 3);
@@ -60,41 +56,26 @@ function chromiumPid() {
   throw new Error('cannot find the Chromium process');
 }
 
-const ports = await freeRange(nodes + 2);
-const [discoveryPort, monitorPort, basePort] = [ports, ports + 1, ports + 2];
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'raft-tab-cpu-'));
 const fast = process.env.FAST === '1';
 const timing = fast
   ? ['--min_election_timeout', '300', '--max_election_timeout', '600', '--heartbeat_interval', '100']
   : [];
-const launcher = spawn(path.join(binDir, 'launch_cluster'), [
-  '--nodes', String(nodes), '--discovery_port', String(discoveryPort), '--monitor_port', String(monitorPort),
-  '--base_port', String(basePort), ...timing, '--initial_delay_ms', '300', '--data_dir', dataDir,
-  '--fsync', 'never',
-], { stdio: ['ignore', 'pipe', 'ignore'] });
-let out = '';
-launcher.stdout.on('data', (d) => { out += d; });
-const exited = new Promise((resolve) => launcher.on('exit', resolve));
+const cluster = await startCluster(binDir, {
+  token: 'bench-token-0123456789abcdef', portCount: nodes + 2, prefix: 'raft-tab-cpu-', quiet: true,
+  flags: ['--nodes', String(nodes), ...timing, '--initial_delay_ms', '300', '--fsync', 'never'],
+});
 let browser;
 try {
-  const t0 = Date.now();
-  while (!out.includes('is up')) {
-    if (Date.now() - t0 > 120000 || launcher.exitCode !== null) throw new Error('cluster did not come up');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-           '--disable-component-update', '--disable-sync'],
-  });
+  await cluster.up(120_000);
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 },
                                        reducedMotion: reduced ? 'reduce' : 'no-preference' });
-  await page.goto(`http://127.0.0.1:${monitorPort}/`);
+  await page.goto(cluster.monitorUrl);
   await page.waitForFunction((n) => document.querySelectorAll('#ring g.node').length === n, nodes, { timeout: 60000 });
   await new Promise((r) => setTimeout(r, 5000));  // settle: history loaded, stream open
 
   let bytes = 0, messages = 0, history = 0;
-  const stream = http.get(`http://127.0.0.1:${monitorPort}/api/events?history=1`, (res) => {
+  const stream = http.get(`${cluster.monitorUrl}api/events?history=1`, (res) => {
     res.on('data', (chunk) => {
       bytes += chunk.length;
       const text = chunk.toString();
@@ -118,7 +99,6 @@ try {
   }));
 } finally {
   if (browser) await browser.close().catch(() => {});
-  if (launcher.exitCode === null) launcher.kill('SIGINT');
-  await exited;
-  rmSync(dataDir, { recursive: true, force: true });
+  const stopError = await cluster.stop();
+  if (stopError) console.error('monitor_tab_cpu: ' + stopError);
 }

@@ -14,7 +14,8 @@ cp "$src/tests/e2e/package.json" "$src/tests/e2e/package-lock.json" "$work/"
 if [[ ! -d "$work/node_modules/playwright-core" ]]; then
   (cd "$work" && npm ci --no-audit --no-fund --silent)
 fi
-cp "$src/bench/web/monitor_tab_cpu.mjs" "$src/tests/e2e/free_ports.mjs" "$work/"
+cp "$src/bench/web/monitor_tab_cpu.mjs" "$src/tests/e2e/free_ports.mjs" "$src/tests/e2e/e2e_cluster.mjs" \
+   "$work/"
 cd "$work"
 for run in "3 0 0" "15 0 0" "15 1 0" "3 0 1" "15 0 1"; do
   set -- $run

@@ -16,6 +16,7 @@
 #include "raft/types.hpp"
 #include "runtime/node_status.hpp"
 #include "runtime/replies.hpp"
+#include "util/node_id_json.hpp"
 
 namespace raft::http {
 
@@ -29,10 +30,9 @@ struct JsonAnswer {
 /// NodeStatus::published_at_ms, used to age the timers of a snapshot.
 std::uint64_t steady_now_ms();
 
-/// "3" for a rank, null for kNoNode (SPEC: ids are strings in JSON).
-nlohmann::json node_id_json(NodeId id);
-/// Node ids as a JSON array of strings (["0","1"]), as SPEC.md spells them.
-nlohmann::json id_list_json(const std::vector<NodeId>& ids);
+/// Node ids as SPEC.md spells them: "3", null for kNoNode, ["0","1"].
+using util::id_list_json;
+using util::node_id_json;
 
 /// Serialises without ever throwing: invalid UTF-8 that slipped into a string
 /// is replaced by U+FFFD instead of raising nlohmann's type_error 316.

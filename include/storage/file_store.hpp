@@ -268,6 +268,12 @@ class FileStore final : public Storage {
   void create_segment(Segment& seg);
   void write_snapshot_file(std::uint64_t seq, const Snapshot& snapshot,
                            const format::SnapshotMarker& marker);
+  /// Writes `header` then `body` as `path` through `path`.tmp, fdatasync'd
+  /// before the rename: `path` is absent or whole (the temporary is removed
+  /// on failure). The caller fsyncs the directory. Returns the descriptor,
+  /// valid across the rename.
+  UniqueFd write_whole_file(const std::filesystem::path& path, const std::string& header,
+                            const std::string& body);
   void datasync_tail();
   void datasync(int fd, const std::filesystem::path& path);
   void fsync_dir();

@@ -1,6 +1,7 @@
 #include "chaos/history.hpp"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace raft::chaos {
@@ -23,6 +24,24 @@ std::string_view outcome_name(Outcome outcome) {
   }
   return "?";
 }
+
+namespace {
+
+constexpr std::array kOpKinds = {OpKind::Read, OpKind::Write, OpKind::Cas, OpKind::Delete};
+constexpr std::array kOutcomes = {Outcome::Ok, Outcome::Fail, Outcome::Unknown};
+
+/// The one of `values` that `name_of` calls `text`, the inverse of the
+/// names above; throws invalid_argument naming `what` for any other text.
+template <typename Enum, std::size_t N>
+Enum from_name(const std::string& text, const std::array<Enum, N>& values,
+               std::string_view (*name_of)(Enum), const char* what) {
+  for (const Enum value : values) {
+    if (name_of(value) == text) return value;
+  }
+  throw std::invalid_argument(std::string("unknown ") + what + " '" + text + "'");
+}
+
+}  // namespace
 
 nlohmann::json to_json(const Operation& op) {
   nlohmann::json j = {{"id", op.id},
@@ -53,28 +72,8 @@ Operation operation_from_json(const nlohmann::json& j) {
   op.id = j.at("id").get<int>();
   op.client = j.value("client", 0);
   op.key = j.at("key").get<std::string>();
-  const std::string kind = j.at("kind").get<std::string>();
-  if (kind == "read") {
-    op.kind = OpKind::Read;
-  } else if (kind == "write") {
-    op.kind = OpKind::Write;
-  } else if (kind == "cas") {
-    op.kind = OpKind::Cas;
-  } else if (kind == "delete") {
-    op.kind = OpKind::Delete;
-  } else {
-    throw std::invalid_argument("unknown operation kind '" + kind + "'");
-  }
-  const std::string outcome = j.at("outcome").get<std::string>();
-  if (outcome == "ok") {
-    op.outcome = Outcome::Ok;
-  } else if (outcome == "fail") {
-    op.outcome = Outcome::Fail;
-  } else if (outcome == "unknown") {
-    op.outcome = Outcome::Unknown;
-  } else {
-    throw std::invalid_argument("unknown outcome '" + outcome + "'");
-  }
+  op.kind = from_name(j.at("kind").get<std::string>(), kOpKinds, kind_name, "operation kind");
+  op.outcome = from_name(j.at("outcome").get<std::string>(), kOutcomes, outcome_name, "outcome");
   op.value = j.value("value", std::string());
   op.expected = j.value("expected", std::string());
   if (auto r = j.find("read"); r != j.end() && r->is_string())

@@ -43,17 +43,6 @@ std::uint64_t steady_now_ms() {
                                         .count());
 }
 
-json node_id_json(NodeId id) {
-  if (id == kNoNode) return nullptr;
-  return std::to_string(id);
-}
-
-json id_list_json(const std::vector<NodeId>& ids) {
-  json out = json::array();
-  for (const NodeId id : ids) out.push_back(std::to_string(id));
-  return out;
-}
-
 std::string dump_json(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }

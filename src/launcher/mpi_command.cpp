@@ -11,30 +11,27 @@ namespace {
 
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+/// Whether `digits` is 1 to `max_digits` decimal digits spelling at most `max`.
+bool small_decimal(std::string_view digits, std::size_t max_digits, int max) {
+  if (digits.empty() || digits.size() > max_digits) return false;
+  int value = 0;
+  for (char c : digits) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    value = value * 10 + (c - '0');
+  }
+  return value <= max;
+}
+
 /// "a.b.c.d/n" with each part in range.
 bool is_ipv4_cidr(std::string_view text) {
   const std::size_t slash = text.find('/');
   if (slash == std::string_view::npos) return false;
   std::string_view address = text.substr(0, slash);
-  const std::string_view bits = text.substr(slash + 1);
-  if (bits.empty() || bits.size() > 2) return false;
-  int prefix = 0;
-  for (char c : bits) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-    prefix = prefix * 10 + (c - '0');
-  }
-  if (prefix > 32) return false;
+  if (!small_decimal(text.substr(slash + 1), 2, 32)) return false;
   int parts = 0;
   while (true) {
     const std::size_t dot = address.find('.');
-    const std::string_view part = address.substr(0, dot);
-    if (part.empty() || part.size() > 3) return false;
-    int value = 0;
-    for (char c : part) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-      value = value * 10 + (c - '0');
-    }
-    if (value > 255) return false;
+    if (!small_decimal(address.substr(0, dot), 3, 255)) return false;
     ++parts;
     if (dot == std::string_view::npos) break;
     address.remove_prefix(dot + 1);

@@ -7,6 +7,7 @@
 #include "discovery/address.hpp"
 #include "http/request_parsing.hpp"
 #include "http/utf8.hpp"
+#include "util/node_id_json.hpp"
 
 namespace raft::monitor {
 
@@ -35,8 +36,6 @@ std::optional<std::uint64_t> u64_from_json(const json& value) {
 bool valid_address(const json& value) {
   return value.is_string() && !discovery::address_error(value.get_ref<const std::string&>());
 }
-
-json id_or_null(NodeId id) { return id == kNoNode ? json(nullptr) : json(std::to_string(id)); }
 
 bool flag_set(const json& status, const char* field) {
   auto it = status.find(field);
@@ -312,12 +311,12 @@ json cluster_json(const std::vector<NodeTarget>& targets, const std::vector<Node
   const LeaderChoice leader = choose_leader(targets, probes, discovery);
   json out = json::object();
   out["nodes"] = std::move(nodes);
-  out["leader"] = id_or_null(leader.leader);
+  out["leader"] = util::node_id_json(leader.leader);
   out["leader_term"] = leader.term ? json(*leader.term) : json(nullptr);
   out["leader_source"] = leader.source.empty() ? json(nullptr) : json(leader.source);
   out["leader_conflict"] = leader.conflict;
   out["config"] = config_json(targets, probes, leader.leader);
-  out["discovery_leader"] = id_or_null(discovery.leader);
+  out["discovery_leader"] = util::node_id_json(discovery.leader);
   out["discovery_leader_term"] =
       discovery.leader_term ? json(*discovery.leader_term) : json(nullptr);
   json d = json::object();

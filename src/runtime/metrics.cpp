@@ -31,6 +31,16 @@ void counter(std::string& out, const std::string& name, const char* help, double
   line(out, name, {}, value);
 }
 
+/// A counter with one sample per Raft message type, labelled type="...".
+void counter_by_type(std::string& out, const std::string& name, const char* help,
+                     const std::array<std::atomic<std::uint64_t>, Metrics::kTypes>& counts) {
+  header(out, name, "counter", help);
+  for (std::size_t t = kMessageTypeMin; t < Metrics::kTypes; ++t) {
+    line(out, name, "type=\"" + std::string(message_type_name(static_cast<MessageType>(t))) + "\"",
+         static_cast<double>(counts[t].load()));
+  }
+}
+
 }  // namespace
 
 void Histogram::observe(double seconds) {
@@ -93,18 +103,9 @@ std::string Metrics::render_prometheus() const {
   counter(out, "raft_kv_reads_total", "key-value reads answered",
           static_cast<double>(kv_reads.load()));
 
-  header(out, "raft_messages_sent_total", "counter", "Raft messages sent, by type");
-  for (std::size_t t = kMessageTypeMin; t < kTypes; ++t) {
-    line(out, "raft_messages_sent_total",
-         "type=\"" + std::string(message_type_name(static_cast<MessageType>(t))) + "\"",
-         static_cast<double>(messages_sent[t].load()));
-  }
-  header(out, "raft_messages_received_total", "counter", "Raft messages received, by type");
-  for (std::size_t t = kMessageTypeMin; t < kTypes; ++t) {
-    line(out, "raft_messages_received_total",
-         "type=\"" + std::string(message_type_name(static_cast<MessageType>(t))) + "\"",
-         static_cast<double>(messages_received[t].load()));
-  }
+  counter_by_type(out, "raft_messages_sent_total", "Raft messages sent, by type", messages_sent);
+  counter_by_type(out, "raft_messages_received_total", "Raft messages received, by type",
+                  messages_received);
   counter(out, "raft_messages_dropped_total",
           "messages dropped: paused, partitioned, or the peer's send queue full",
           static_cast<double>(messages_dropped.load()));

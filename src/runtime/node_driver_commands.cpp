@@ -9,10 +9,14 @@
 #include <spdlog/spdlog.h>
 
 #include "node_driver_impl.hpp"
+#include "util/node_id_json.hpp"
 
 namespace raft::runtime {
 
 namespace {
+
+using util::id_list_json;
+using util::node_id_json;
 
 CommandReply ok(std::string result, nlohmann::json fields = nlohmann::json::object()) {
   CommandReply r;
@@ -29,14 +33,10 @@ CommandReply refused(std::string error, int status = 400) {
   return r;
 }
 
-nlohmann::json node_json(NodeId id) {
-  return id == kNoNode ? nlohmann::json() : nlohmann::json(std::to_string(id));
-}
-
 CommandReply from_result(const Result& r, std::string success) {
   if (r.ok()) return ok(std::move(success), {{"term", r.term}});
   CommandReply reply = refused(r.error);
-  reply.fields["leader_id"] = node_json(r.leader_hint);
+  reply.fields["leader_id"] = node_id_json(r.leader_hint);
   return reply;
 }
 
@@ -161,8 +161,8 @@ CommandReply state_details(Impl& d, const Args&) {
                             {"cluster_size", s.cluster_size},
                             {"state", role_name(s.role)},
                             {"term", s.term},
-                            {"voted_for", node_json(s.voted_for)},
-                            {"leader_id", node_json(s.leader_id)},
+                            {"voted_for", node_id_json(s.voted_for)},
+                            {"leader_id", node_id_json(s.leader_id)},
                             {"pre_voting", s.pre_voting},
                             {"log_first_index", s.first_index},
                             {"log_last_index", s.log_length},
@@ -175,7 +175,7 @@ CommandReply state_details(Impl& d, const Args&) {
                             {"partitioned", s.partitioned},
                             {"dropping_from", s.dropping_from},
                             {"dropping_to", s.dropping_to},
-                            {"transfer_target", node_json(s.transfer_target)},
+                            {"transfer_target", node_id_json(s.transfer_target)},
                             {"peers", peers_json(s)},
                             {"election_timeout_ms", s.election_timeout_ms},
                             {"election_elapsed_ms", s.election_elapsed_ms},
@@ -362,16 +362,10 @@ CommandReply delay(Impl& d, const Args& args) {
 /// the original demo's.
 // ---- membership: one server at a time, through the log (raft/membership.hpp)
 
-nlohmann::json ids_json(const std::vector<NodeId>& ids) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const NodeId id : ids) out.push_back(std::to_string(id));
-  return out;
-}
-
 nlohmann::json conf_json(const ConfState& conf) {
-  return {{"voters", ids_json(conf.voters)},
-          {"learners", ids_json(conf.learners)},
-          {"promoting", ids_json(conf.promoting)},
+  return {{"voters", id_list_json(conf.voters)},
+          {"learners", id_list_json(conf.learners)},
+          {"promoting", id_list_json(conf.promoting)},
           {"config_index", conf.index}};
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "raft/assert.hpp"
+#include "util/node_id_json.hpp"
 
 namespace raft::runtime {
 
@@ -57,14 +58,10 @@ std::string_view event_message_name(MessageType type) {
 
 namespace {
 
-nlohmann::json id_json(NodeId id) {
-  return id == kNoNode ? nlohmann::json() : nlohmann::json(std::to_string(id));
-}
-
 /// The fields a message event carries, by type.
 void message_fields(const RaftEvent& e, nlohmann::json& out) {
   out["type"] = std::string(event_message_name(e.type));
-  out["peer"] = id_json(e.peer);
+  out["peer"] = util::node_id_json(e.peer);
   out["term"] = e.term;
   switch (e.type) {
     case MessageType::AppendEntries:
@@ -108,8 +105,8 @@ nlohmann::json raft_event_json(const RaftEvent& e) {
     case RaftEventKind::State:
       out["state"] = std::string(role_name(e.role));
       out["term"] = e.term;
-      out["leader"] = id_json(e.leader);
-      out["vote"] = id_json(e.vote);
+      out["leader"] = util::node_id_json(e.leader);
+      out["vote"] = util::node_id_json(e.vote);
       out["paused"] = e.paused;
       out["crashed"] = e.crashed;
       out["pre_vote"] = e.pre_vote;

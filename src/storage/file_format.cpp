@@ -101,6 +101,35 @@ std::optional<ConfState> get_conf(std::string_view payload, std::size_t at) {
   return conf;
 }
 
+/// Which form `payload` has, for a record whose configuration is optional:
+/// true for a `with_conf` record (get_conf from `fixed_bytes` on), false for
+/// a `plain` one of exactly `fixed_bytes`, nullopt for anything else.
+std::optional<bool> carries_conf(std::string_view payload, RecordType plain, RecordType with_conf,
+                                 std::size_t fixed_bytes) {
+  if (payload.size() < fixed_bytes) return std::nullopt;
+  if (payload[0] == static_cast<char>(with_conf)) return true;
+  if (payload[0] == static_cast<char>(plain) && payload.size() == fixed_bytes) return false;
+  return std::nullopt;
+}
+
+/// What is wrong with what every file header shares: its length, the
+/// 8-byte magic, the version after it and the CRC-32C in its last 4 bytes;
+/// "" when nothing is. The version is checked before the checksum: a later
+/// format may lay the header out differently.
+std::string header_error(std::string_view bytes, std::size_t header_bytes, std::string_view magic,
+                         const char* what) {
+  if (bytes.size() < header_bytes) {
+    return "truncated header (" + std::to_string(bytes.size()) + " of " +
+           std::to_string(header_bytes) + " bytes)";
+  }
+  if (bytes.substr(0, 8) != magic) return std::string("bad magic: not a raft ") + what;
+  const std::uint32_t version = get_u32(bytes, 8);
+  if (!version_known(version)) return version_error(version);
+  const std::size_t crc_at = header_bytes - 4;
+  if (crc32c(bytes.substr(0, crc_at)) != get_u32(bytes, crc_at)) return "header checksum mismatch";
+  return {};
+}
+
 }  // namespace
 
 std::string encode_segment_header(const SegmentHeader& header) {
@@ -115,20 +144,12 @@ std::string encode_segment_header(const SegmentHeader& header) {
 }
 
 SegmentHeaderResult decode_segment_header(std::string_view bytes) {
-  if (bytes.size() < kSegmentHeaderBytes) {
-    return {std::nullopt, "truncated header (" + std::to_string(bytes.size()) + " of " +
-                              std::to_string(kSegmentHeaderBytes) + " bytes)"};
-  }
-  if (bytes.substr(0, 8) != kSegmentMagic)
-    return {std::nullopt, "bad magic: not a raft log segment"};
-  const std::uint32_t version = get_u32(bytes, 8);
-  // Version before checksum: a later format may lay the header out differently.
-  if (!version_known(version)) return {std::nullopt, version_error(version)};
-  if (crc32c(bytes.substr(0, 36)) != get_u32(bytes, 36)) {
-    return {std::nullopt, "header checksum mismatch"};
+  if (std::string error = header_error(bytes, kSegmentHeaderBytes, kSegmentMagic, "log segment");
+      !error.empty()) {
+    return {std::nullopt, std::move(error)};
   }
   SegmentHeader header;
-  header.version = version;
+  header.version = get_u32(bytes, 8);
   header.flags = get_u32(bytes, 12);
   header.seq = get_u64(bytes, 16);
   header.sealed_bytes = get_u64(bytes, 24);
@@ -151,19 +172,13 @@ std::string encode_snapshot_header(const SnapshotHeader& header) {
 }
 
 SnapshotHeaderResult decode_snapshot_header(std::string_view bytes) {
-  if (bytes.size() < kSnapshotHeaderBytes) {
-    return {std::nullopt, "truncated header (" + std::to_string(bytes.size()) + " of " +
-                              std::to_string(kSnapshotHeaderBytes) + " bytes)"};
-  }
-  if (bytes.substr(0, 8) != kSnapshotMagic) return {std::nullopt, "bad magic: not a raft snapshot"};
-  const std::uint32_t version = get_u32(bytes, 8);
-  if (!version_known(version)) return {std::nullopt, version_error(version)};
-  if (crc32c(bytes.substr(0, 44)) != get_u32(bytes, 44)) {
-    return {std::nullopt, "header checksum mismatch"};
+  if (std::string error = header_error(bytes, kSnapshotHeaderBytes, kSnapshotMagic, "snapshot");
+      !error.empty()) {
+    return {std::nullopt, std::move(error)};
   }
   if (get_u32(bytes, 12) != 0) return {std::nullopt, "unknown header flags"};
   SnapshotHeader header;
-  header.version = version;
+  header.version = get_u32(bytes, 8);
   header.meta.last_index = get_u64(bytes, 16);
   header.meta.last_term = get_u64(bytes, 24);
   header.data_bytes = get_u64(bytes, 32);
@@ -245,18 +260,14 @@ std::string_view record_status_name(RecordStatus status) {
 }
 
 std::optional<HardState> decode_hard_state(std::string_view payload) {
-  if (payload.empty()) return std::nullopt;
-  const bool with_conf = payload[0] == static_cast<char>(RecordType::HardStateWithConf);
-  if (!with_conf && (payload[0] != static_cast<char>(RecordType::HardState) ||
-                     payload.size() != kHardStatePayloadBytes)) {
-    return std::nullopt;
-  }
-  if (payload.size() < kHardStatePayloadBytes) return std::nullopt;
+  const std::optional<bool> with_conf = carries_conf(
+      payload, RecordType::HardState, RecordType::HardStateWithConf, kHardStatePayloadBytes);
+  if (!with_conf) return std::nullopt;
   HardState state;
   state.term = get_u64(payload, 1);
   state.voted_for = static_cast<NodeId>(get_u32(payload, 9));
   state.commit = get_u64(payload, 13);
-  if (with_conf) {
+  if (*with_conf) {
     std::optional<ConfState> conf = get_conf(payload, kHardStatePayloadBytes);
     if (!conf) return std::nullopt;
     state.conf = std::move(*conf);
@@ -280,19 +291,15 @@ std::optional<Entry> decode_entry(std::string_view payload) {
 }
 
 std::optional<SnapshotMarker> decode_snapshot_marker(std::string_view payload) {
-  if (payload.empty()) return std::nullopt;
-  const bool with_conf = payload[0] == static_cast<char>(RecordType::SnapshotMarkerWithConf);
-  if (!with_conf && (payload[0] != static_cast<char>(RecordType::SnapshotMarker) ||
-                     payload.size() != kMarkerPayloadBytes)) {
-    return std::nullopt;
-  }
-  if (payload.size() < kMarkerPayloadBytes) return std::nullopt;
+  const std::optional<bool> with_conf = carries_conf(
+      payload, RecordType::SnapshotMarker, RecordType::SnapshotMarkerWithConf, kMarkerPayloadBytes);
+  if (!with_conf) return std::nullopt;
   SnapshotMarker marker;
   marker.meta.last_index = get_u64(payload, 1);
   marker.meta.last_term = get_u64(payload, 9);
   marker.data_bytes = get_u64(payload, 17);
   marker.data_crc = get_u32(payload, 25);
-  if (with_conf) {
+  if (*with_conf) {
     std::optional<ConfState> conf = get_conf(payload, kMarkerPayloadBytes);
     if (!conf || conf->index > marker.meta.last_index) return std::nullopt;
     marker.meta.conf = std::move(*conf);

@@ -736,19 +736,13 @@ void FileStore::write_pending(Segment& seg) {
   tail_dirty_ = true;
 }
 
-void FileStore::create_segment(Segment& seg) {
-  const fs::path path = segment_path(seg.seq);
+FileStore::UniqueFd FileStore::write_whole_file(const fs::path& path, const std::string& header,
+                                                const std::string& body) {
   fs::path tmp = path;
   tmp += kTmpSuffix;
-  format::SegmentHeader header;
-  header.flags = seg.checkpoint ? format::kSegmentFlagCheckpoint : 0;
-  header.seq = seg.seq;
-  header.sealed_bytes = format::kSegmentHeaderBytes + seg.pending.size();
-  const std::string header_bytes = format::encode_segment_header(header);
   UniqueFd fd(open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, "cannot create"));
   try {
-    stats_.write_calls +=
-        pwritev_all(fd.get(), {iov_of(header_bytes), iov_of(seg.pending)}, 0, tmp);
+    stats_.write_calls += pwritev_all(fd.get(), {iov_of(header), iov_of(body)}, 0, tmp);
     datasync(fd.get(), tmp);
     if (::rename(tmp.c_str(), path.c_str()) != 0)
       throw_file_error(path, "cannot rename into place", errno);
@@ -756,6 +750,16 @@ void FileStore::create_segment(Segment& seg) {
     ::unlink(tmp.c_str());
     throw;
   }
+  return fd;
+}
+
+void FileStore::create_segment(Segment& seg) {
+  format::SegmentHeader header;
+  header.flags = seg.checkpoint ? format::kSegmentFlagCheckpoint : 0;
+  header.seq = seg.seq;
+  header.sealed_bytes = format::kSegmentHeaderBytes + seg.pending.size();
+  UniqueFd fd =
+      write_whole_file(segment_path(seg.seq), format::encode_segment_header(header), seg.pending);
   fsync_dir();
   stats_.bytes_written += header.sealed_bytes;
   seg.on_disk = true;
@@ -770,25 +774,12 @@ void FileStore::create_segment(Segment& seg) {
 
 void FileStore::write_snapshot_file(std::uint64_t seq, const Snapshot& snapshot,
                                     const format::SnapshotMarker& marker) {
-  const fs::path path = snapshot_path(seq);
-  fs::path tmp = path;
-  tmp += kTmpSuffix;
   format::SnapshotHeader header;
   header.meta = marker.meta;
   header.data_bytes = marker.data_bytes;
   header.data_crc = marker.data_crc;
   const std::string header_bytes = format::encode_snapshot_header(header);
-  UniqueFd fd(open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, "cannot create"));
-  try {
-    stats_.write_calls +=
-        pwritev_all(fd.get(), {iov_of(header_bytes), iov_of(*snapshot.data)}, 0, tmp);
-    datasync(fd.get(), tmp);
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      throw_file_error(path, "cannot rename into place", errno);
-  } catch (const StorageError&) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
+  write_whole_file(snapshot_path(seq), header_bytes, *snapshot.data);
   stats_.bytes_written += header_bytes.size() + snapshot.data->size();
   // Durable before the checkpoint that names it can be.
   fsync_dir();

@@ -1,6 +1,8 @@
 // The report escapes what it shows and keeps the whole history.
 #include "chaos/report.hpp"
 
+#include <stdexcept>
+
 #include <gtest/gtest.h>
 
 namespace raft::chaos {
@@ -41,6 +43,26 @@ TEST(Report, JsonKeepsHistoryAndVerdict) {
   ASSERT_EQ(j["history"].size(), 1u);
   EXPECT_EQ(operation_from_json(j["history"][0]).key, "k");
   EXPECT_EQ(j["op_counts"]["read_ok"], 1);
+}
+
+TEST(Report, EveryKindAndOutcomeReadsBackAndOthersAreRefused) {
+  for (const OpKind kind : {OpKind::Read, OpKind::Write, OpKind::Cas, OpKind::Delete}) {
+    for (const Outcome outcome : {Outcome::Ok, Outcome::Fail, Outcome::Unknown}) {
+      Operation op;
+      op.kind = kind;
+      op.outcome = outcome;
+      const Operation back = operation_from_json(to_json(op));
+      EXPECT_EQ(back.kind, kind) << kind_name(kind);
+      EXPECT_EQ(back.outcome, outcome) << outcome_name(outcome);
+    }
+  }
+  Operation op;
+  nlohmann::json j = to_json(op);
+  j["kind"] = "append";
+  EXPECT_THROW(operation_from_json(j), std::invalid_argument);
+  j = to_json(op);
+  j["outcome"] = "maybe";
+  EXPECT_THROW(operation_from_json(j), std::invalid_argument);
 }
 
 TEST(Report, RestartWindowsComeFromTheNemesis) {

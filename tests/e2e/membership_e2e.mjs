@@ -18,7 +18,7 @@
 // Usage: node membership_e2e.mjs BIN_DIR SCREENSHOT_DIR
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEADLINE_MS, launchChromium, startCluster, step, waitFor } from './e2e_cluster.mjs';
+import { DEADLINE_MS, finish, launchChromium, startCluster, step, waitFor } from './e2e_cluster.mjs';
 
 const TOKEN = 'e2e-token-membership-0123456789';
 const [binDir, shotDir] = process.argv.slice(2);
@@ -108,7 +108,7 @@ async function waitPill(page, re) {
 
 let browser;
 let page;
-let failed = false;
+let error = null;
 try {
   await cluster.up();
   browser = await launchChromium();
@@ -197,15 +197,6 @@ try {
   if (errors.length) throw new Error('page errors: ' + errors.join('; '));
   console.log('e2e: config shown: ' + await configPill(page));
 } catch (e) {
-  failed = true;
-  console.error('e2e FAILED:', e.message);
-  if (page) await page.screenshot({ path: path.join(shotDir, 'membership-failure.png') }).catch(() => {});
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  const stopError = await cluster.stop();
-  if (stopError) {
-    failed = true;
-    console.error('e2e FAILED: ' + stopError);
-  }
+  error = e;
 }
-process.exit(failed ? 1 : 0);
+await finish(cluster, { error, browser, page, shot: path.join(shotDir, 'membership-failure.png') });

@@ -16,7 +16,7 @@
 // Usage: node monitor_e2e.mjs BIN_DIR SCREENSHOT_DIR
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEADLINE_MS, launchChromium, startCluster, step, waitFor } from './e2e_cluster.mjs';
+import { DEADLINE_MS, finish, launchChromium, startCluster, step, waitFor } from './e2e_cluster.mjs';
 
 // launch_cluster always wants a token: give it one the test knows.
 const TOKEN = 'e2e-token-0123456789abcdef';
@@ -74,7 +74,7 @@ async function inView(page, selectors, viewport) {
 
 let browser;
 let page;
-let failed = false;
+let error = null;
 try {
   await cluster.up();
   browser = await launchChromium();
@@ -188,15 +188,6 @@ try {
   step('on a phone the newest log entry is in view');
   if (errors.length) throw new Error('page errors: ' + errors.join('; '));
 } catch (e) {
-  failed = true;
-  console.error('e2e FAILED:', e.message);
-  if (page) await page.screenshot({ path: path.join(shotDir, 'failure.png') }).catch(() => {});
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  const stopError = await cluster.stop();
-  if (stopError) {
-    failed = true;
-    console.error('e2e FAILED: ' + stopError);
-  }
+  error = e;
 }
-process.exit(failed ? 1 : 0);
+await finish(cluster, { error, browser, page, shot: path.join(shotDir, 'failure.png') });

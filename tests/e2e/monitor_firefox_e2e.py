@@ -16,7 +16,6 @@ Usage: monitor_firefox_e2e.py BIN_DIR SCREENSHOT_PATH   (FIREFOX=path to overrid
 import base64
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -26,31 +25,14 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "support"))
+from free_ports import free_range  # noqa: E402  (needs the path above)
+
 DEADLINE_S = 60
 
 
 # launch_cluster always wants a token: give it one the test knows.
 TOKEN = "e2e-token-0123456789abcdef"
-
-
-def port_free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def free_range(count):
-    """Ports below the kernel's ephemeral range (32768-60999): one free when
-    checked there could be taken by an outgoing connection (or mpirun's own
-    listeners) before the cluster binds it."""
-    for _ in range(200):
-        base = random.randint(20000, 32700 - count)
-        if all(port_free(p) for p in range(base, base + count)):
-            return base
-    raise RuntimeError("no free ports")
 
 
 class Marionette:

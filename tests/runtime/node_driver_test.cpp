@@ -150,6 +150,24 @@ TEST(NodeDriver, EachWriteIsTimedStageByStageInTheMetrics) {
       << "one TYPE line per family";
 }
 
+TEST(NodeDriver, MessagesAreCountedByTypeInTheMetrics) {
+  DriverCluster c(3, "by-type");
+  const NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, kNoNode);
+  ASSERT_TRUE(c.put(leader, "a", "1").ok);
+  const std::string text = c.metrics(leader).render_prometheus();
+  for (const char* family : {"raft_messages_sent_total", "raft_messages_received_total"}) {
+    const std::string type_line = std::string("# TYPE ") + family + " counter\n";
+    EXPECT_NE(text.find(type_line), std::string::npos) << "missing: " << type_line;
+    EXPECT_EQ(text.find(type_line), text.rfind(type_line)) << "one TYPE line per family";
+  }
+  EXPECT_NE(text.find("raft_messages_sent_total{type=\"append_entries\"} "), std::string::npos);
+  EXPECT_NE(text.find("raft_messages_received_total{type=\"append_response\"} "),
+            std::string::npos);
+  EXPECT_EQ(text.find("raft_messages_sent_total{type=\"append_entries\"} 0\n"), std::string::npos)
+      << "a leader that replicated a write sent AppendEntries";
+}
+
 TEST(NodeDriver, PausingTheLeaderElectsANewOneAndResumeRejoins) {
   DriverCluster c(3, "pause");
   const NodeId leader = c.wait_leader();

@@ -2,35 +2,19 @@
 launch_cluster (discovery_server, web_monitor, mpirun -n 3 raft_node), found
 by PID in /proc, its memory read from /proc/PID/status, and stopped by PID."""
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "support"))
+from free_ports import free_range  # noqa: E402  (needs the path above)
+
 
 SERVED_NAME = "raft-sec.example"
-
-
-def _port_free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def free_range(count):
-    """Ports below the kernel's ephemeral range, free when checked."""
-    for _ in range(200):
-        base = random.randint(20000, 32700 - count)
-        if all(_port_free(p) for p in range(base, base + count)):
-            return base
-    raise RuntimeError("no free ports")
 
 
 def _children_map():
