@@ -65,11 +65,14 @@ inline constexpr std::chrono::microseconds kSpinWindowDefault{2000};
 std::chrono::microseconds choose_spin(const WaitInputs& in, std::chrono::microseconds wait,
                                       std::chrono::microseconds window);
 
-/// A yield that took longer than this gave the CPU to another thread: the
-/// CPU is wanted, and checking on would take it from the work it waits for
-/// (the leader, the HTTP gate, the clients on a 2-core machine). A yield
-/// with nothing else to run returns in about a microsecond.
-inline constexpr std::chrono::microseconds kYieldGaveAway{30};
+/// A yield that took longer than this gave the CPU to a thread with work
+/// for a whole slice (a compiler, a busy process): the CPU is wanted, and
+/// checking on would switch to and fro with it. A yield with nothing else
+/// to run returns in about a microsecond, and one to another spinning loop
+/// or a short burst of the HTTP gate or a client in tens: those keep the
+/// spin (with 30 us here one client's write took 0.50-0.54 ms at p50
+/// instead of 0.42-0.46, raft_cluster_bench --concurrency 1, quiet VM).
+inline constexpr std::chrono::microseconds kYieldGaveAway{200};
 
 /// Lets the loop sleep in poll(2) until a timeout, a notify() from another
 /// thread, or a readable doorbell descriptor.
