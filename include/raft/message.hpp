@@ -25,10 +25,14 @@ enum class MessageType : std::uint8_t {
   InstallSnapshotResponse =
       8,           ///< term, snapshot, offset (next wanted), success, done, match_index
   TimeoutNow = 9,  ///< term: leadership transfer, start a forced election now
+  /// conf (term: the sender's, informative only): a committed configuration
+  /// that leaves the receiver out, sent to a node that is in none of the
+  /// configurations the sender replicates to (Node::step()).
+  RemovedNotice = 10,
 };
 
 inline constexpr std::uint8_t kMessageTypeMin = 1;
-inline constexpr std::uint8_t kMessageTypeMax = 9;
+inline constexpr std::uint8_t kMessageTypeMax = 10;
 
 /// "vote_request", "append_entries", ... (for logs and metrics labels).
 std::string_view message_type_name(MessageType type);
@@ -74,6 +78,9 @@ struct Message {
   std::uint64_t offset = 0;  ///< byte offset of `chunk`; in the response, next offset wanted
   std::string chunk;
   bool done = false;
+
+  // RemovedNotice
+  ConfState conf;
 
   friend bool operator==(const Message&, const Message&) = default;
 };

@@ -181,6 +181,11 @@ class Node {
   /// The configuration in effect at `index` (the newest Config entry at or
   /// below it; the snapshot's for indexes at or below the snapshot).
   const ConfState& conf_at(Index index) const;
+  /// The newest committed configuration a RemovedNotice brought that leaves
+  /// this node out (index 0: none). While its index is above conf_state()'s
+  /// the node is STANDBY: it was removed while cut off and its log never
+  /// caught up with the removal. Not persisted (a restart asks again).
+  const ConfState& removal_notice() const { return notice_conf_; }
   bool is_voter(NodeId id) const { return conf_has_voter(conf_, id); }
   bool is_learner(NodeId id) const { return conf_has_learner(conf_, id); }
   /// A voter or a learner of the configuration in effect.
@@ -282,6 +287,19 @@ class Node {
   bool can_campaign() const;
   /// STANDBY <-> FOLLOWER as follower_role() says (not for a leader).
   void refresh_role();
+  /// A RemovedNotice told us of a committed configuration without us that
+  /// is newer than every configuration of our log.
+  bool removed_by_notice() const;
+  /// The configuration the committed one replaced (the committed one itself
+  /// if it is the initial one).
+  const ConfState& replaced_conf_state() const;
+  /// A member of the configuration in effect, of the committed one or of the
+  /// one it replaced: whom a leader replicates to.
+  bool replicated_to(NodeId id) const;
+  /// Answers a message from a node outside replicated_to() with the
+  /// committed configuration, if that leaves the sender out.
+  void maybe_send_removed_notice(const Message& m);
+  void handle_removed_notice(const Message& m);
   /// Why a change may not be made now (empty if it may): the rules of
   /// change_membership() that do not depend on the change itself.
   std::string change_blocked() const;
@@ -330,6 +348,8 @@ class Node {
   Index reported_conf_index_ = 0;
   /// The commit index after_input() last looked at.
   Index commit_seen_ = 0;
+  /// See removal_notice().
+  ConfState notice_conf_;
 
   Role role_ = Role::Follower;
   Term term_ = 0;

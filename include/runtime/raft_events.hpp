@@ -61,7 +61,8 @@ std::string_view event_kind_name(RaftEventKind kind);
 /// "paused", "crashed", "storage", "partition", "cut", "queue_full".
 std::string_view drop_reason_name(DropReason reason);
 /// Short message names for pages: "vote", "vote_resp", "prevote",
-/// "prevote_resp", "append", "append_resp", "snap", "snap_resp", "timeout_now".
+/// "prevote_resp", "append", "append_resp", "snap", "snap_resp", "timeout_now",
+/// "removed".
 std::string_view event_message_name(MessageType type);
 
 /// One event. A flat value: each kind uses the fields listed beside it.

@@ -58,6 +58,7 @@ void Node::forget_conf_entries_through(Index index) {
 }
 
 bool Node::can_campaign() const {
+  if (removed_by_notice()) return false;
   if (is_voter(config_.id)) return true;
   // Removed by an entry not yet committed: it may roll back, and our log may
   // be the one the others need (our removal among them), so we may still
@@ -67,6 +68,7 @@ bool Node::can_campaign() const {
 }
 
 Role Node::follower_role() const {
+  if (removed_by_notice()) return Role::Standby;
   return is_member(config_.id) || can_campaign() ? Role::Follower : Role::Standby;
 }
 
@@ -93,6 +95,64 @@ void Node::refresh_conf(NodeId node) {
   conf_ = newest;
   emit({EventKind::ConfigChanged, term_, role_, node, false, describe_conf(conf_)});
   refresh_role();
+}
+
+// ---- a removed node that missed its removal -------------------------------------------
+
+// A node removed while cut off (partitioned, paused), after which a further
+// change committed, is in no configuration a leader replicates to: no
+// append will ever tell it that its removal committed, and its log keeps
+// the old configuration that makes it a member. Whoever it talks to and
+// knows a committed configuration without it says so (RemovedNotice).
+//
+// Safe because a committed configuration is permanent: the notice only
+// makes its receiver STANDBY (no timer, no campaign; it still votes and
+// still follows a leader that replicates to it), and only when the
+// configuration is newer than every one of its log, so a notice that is
+// stale, reordered or duplicated changes nothing. A node added again later
+// leaves STANDBY as a spare does: the leader replicates to it, and the
+// re-adding entry, newer than the notice, becomes its configuration in
+// effect. The notice never touches its receiver's term or vote.
+
+bool Node::removed_by_notice() const { return notice_conf_.index > conf_.index; }
+
+void Node::maybe_send_removed_notice(const Message& m) {
+  // Never answered in turn, so two nodes cannot bounce notices. No other
+  // rate limit is needed: we answer one notice per message of the sender,
+  // and a removed node sends on its own only on its timers (a PreVote or
+  // Vote round per election timeout; heartbeats while it wrongly leads,
+  // which the notice ends); anything else it sends answers us. Once told,
+  // it is STANDBY and sends nothing unasked.
+  if (m.type == MessageType::RemovedNotice || replicated_to(m.from)) return;
+  const ConfState& committed = committed_conf_state();
+  RAFT_ASSERT(!conf_has_member(committed, m.from), "replicated_to() covers the committed conf");
+  if (committed.index == 0) return;  // the initial configuration removed no one
+  Message notice = reply_to(m, MessageType::RemovedNotice);
+  notice.conf = committed;
+  send(std::move(notice));
+}
+
+void Node::handle_removed_notice(const Message& m) {
+  const ConfState& conf = m.conf;
+  if (!validate_conf_state(conf).empty()) return;  // messages are untrusted
+  // Stale: our log already holds a configuration at least as new (which
+  // may have added us back), or an earlier notice did.
+  if (conf.index <= conf_.index || conf.index <= notice_conf_.index) return;
+  // Not a removal: it re-added us, and its leader will replicate to us.
+  if (conf_has_member(conf, config_.id)) return;
+  notice_conf_ = conf;
+  const char* why = "a committed configuration leaves this node out (RemovedNotice)";
+  if (role_ == Role::Leader) {
+    // A leader lacking a committed entry is a stale one (a later term
+    // committed it): it steps down, to STANDBY now.
+    step_down(term_, kNoNode, why);
+  } else {
+    pre_voting_ = false;
+    votes_.clear();
+    set_role(Role::Standby, why);
+  }
+  RAFT_ASSERT(role_ == Role::Standby && follower_role() == Role::Standby,
+              "a removal notice makes its receiver STANDBY");
 }
 
 // ---- the leader's rules for a change --------------------------------------------
@@ -199,19 +259,26 @@ void Node::append_conf_change(const ConfChange& change, const ConfState& next) {
 
 // ---- the leader's bookkeeping ------------------------------------------------------
 
+const ConfState& Node::replaced_conf_state() const {
+  const ConfState& committed = committed_conf_state();
+  return committed.index > 0 ? conf_at(committed.index - 1) : committed;
+}
+
+bool Node::replicated_to(NodeId id) const {
+  // The configuration the committed one replaced counts too: a node it
+  // removed learns that its removal committed only from an append sent
+  // after the commit. Dropped at once, one whose answer came after the
+  // others' never would (it stays a FOLLOWER outside the cluster); so it
+  // keeps hearing from the leader until the next change commits.
+  return conf_has_member(conf_, id) || conf_has_member(committed_conf_state(), id) ||
+         conf_has_member(replaced_conf_state(), id);
+}
+
 void Node::sync_progress() {
   RAFT_ASSERT(role_ == Role::Leader, "only a leader tracks followers");
   const ConfState& committed = committed_conf_state();
-  // The configuration the committed one replaced: a node it removed learns
-  // that its removal committed only from an append sent after the commit.
-  // Dropped at once, one whose answer came after the others' never would
-  // (it stays a FOLLOWER outside the cluster); so it keeps hearing from us
-  // until the next change commits.
-  const ConfState& replaced = committed.index > 0 ? conf_at(committed.index - 1) : committed;
-  const auto wanted = [&](NodeId id) {
-    return id != config_.id && (conf_has_member(conf_, id) || conf_has_member(committed, id) ||
-                                conf_has_member(replaced, id));
-  };
+  const ConfState& replaced = replaced_conf_state();
+  const auto wanted = [&](NodeId id) { return id != config_.id && replicated_to(id); };
   for (auto it = progress_.begin(); it != progress_.end();) {
     it = wanted(it->first) ? std::next(it) : progress_.erase(it);
   }

@@ -47,6 +47,7 @@ MessageSummary summarize(const Message& m) {
       s.flag = m.type == MessageType::InstallSnapshot ? m.done : m.success;
       break;
     case MessageType::TimeoutNow: break;
+    case MessageType::RemovedNotice: s.index_a = m.conf.index; break;
   }
   return s;
 }
@@ -108,6 +109,10 @@ std::string describe(const MessageSummary& s) {
     case MessageType::TimeoutNow:
       std::snprintf(buf, sizeof buf, "%.*s %d->%d term=%llu", type_len, type.data(), s.from, s.to,
                     u(s.term));
+      break;
+    case MessageType::RemovedNotice:
+      std::snprintf(buf, sizeof buf, "%.*s %d->%d term=%llu committed_conf=%llu", type_len,
+                    type.data(), s.from, s.to, u(s.term), u(s.index_a));
       break;
   }
   return buf;
