@@ -68,7 +68,7 @@
 ///   9 TimeoutNow:
 ///       nothing more.
 ///   10 RemovedNotice (version 3 on):
-///       conf conf
+///       varint commit, varint commit_term, conf conf
 ///   where `conf` (a configuration) is: varint index, then three lists
 ///   (voters, learners, promoting), each a varint count
 ///   (<= raft::kConfNodesMax) and that many ids.

@@ -25,9 +25,11 @@ enum class MessageType : std::uint8_t {
   InstallSnapshotResponse =
       8,           ///< term, snapshot, offset (next wanted), success, done, match_index
   TimeoutNow = 9,  ///< term: leadership transfer, start a forced election now
-  /// conf (term: the sender's, informative only): a committed configuration
-  /// that leaves the receiver out, sent to a node that is in none of the
-  /// configurations the sender replicates to (Node::step()).
+  /// commit, commit_term, conf (term: the sender's, informative only): the
+  /// sender's commit index, the term of its entry there and the
+  /// configuration committed there, which leaves the receiver out; sent to
+  /// a node in none of the configurations the sender replicates to
+  /// (reconfig.cpp).
   RemovedNotice = 10,
 };
 
@@ -57,7 +59,7 @@ struct Message {
   Index prev_log_index = 0;
   Term prev_log_term = 0;
   std::vector<Entry> entries;
-  Index commit = 0;
+  Index commit = 0;  ///< also RemovedNotice's
   /// ReadIndex context: the highest read sequence the leader wants confirmed;
   /// echoed in the AppendResponse.
   std::uint64_t read_ctx = 0;
@@ -79,7 +81,8 @@ struct Message {
   std::string chunk;
   bool done = false;
 
-  // RemovedNotice
+  // RemovedNotice (and `commit`)
+  Term commit_term = 0;
   ConfState conf;
 
   friend bool operator==(const Message&, const Message&) = default;

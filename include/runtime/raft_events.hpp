@@ -81,7 +81,7 @@ struct RaftEvent {
   /// append: prev_log_index; append_resp: match index (ok) or the rejected
   /// index; vote requests: last_log_index; snap/snap_resp: snapshot index.
   Index index = 0;
-  Index commit = 0;           ///< append: the leader's commit index
+  Index commit = 0;           ///< append: the leader's commit index; removed: the sender's
   std::uint32_t count = 0;    ///< append: entries carried
   std::uint32_t hold_ms = 0;  ///< Send: how long the `delay` holds it
 

@@ -338,7 +338,11 @@ void read_body(Reader& r, Message& out) {
       out.granted = r.boolean("granted");
       break;
     case MessageType::TimeoutNow: break;
-    case MessageType::RemovedNotice: read_conf(r, out.conf); break;
+    case MessageType::RemovedNotice:
+      out.commit = r.varint("commit");
+      out.commit_term = r.varint("commit_term");
+      read_conf(r, out.conf);
+      break;
   }
 }
 

@@ -115,7 +115,11 @@ void emit(const Message& m, Out& o) {
       o.boolean(m.granted);
       break;
     case MessageType::TimeoutNow: break;
-    case MessageType::RemovedNotice: emit_conf(m.conf, o); break;
+    case MessageType::RemovedNotice:
+      o.varint(m.commit);
+      o.varint(m.commit_term);
+      emit_conf(m.conf, o);
+      break;
   }
 }
 

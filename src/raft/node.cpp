@@ -80,6 +80,7 @@ void Node::tick(TimeMs now_ms) {
       if (now_ms_ >= check_quorum_due_ms_) {
         check_quorum();
         if (role_ != Role::Leader) break;
+        send_removed_notices();
       }
       if (now_ms_ >= heartbeat_due_ms_) {
         heartbeat_due_ms_ = now_ms_ + config_.heartbeat_interval_ms;
@@ -351,7 +352,7 @@ void Node::check_invariants() const {
       role_ == Role::Leader || (role_ == Role::Standby) == (follower_role() == Role::Standby),
       "STANDBY exactly when neither a member nor one whose removal may roll back");
   RAFT_ASSERT(role_ != Role::Candidate || can_campaign(), "only voters campaign");
-  RAFT_ASSERT(!conf_has_member(notice_conf_, config_.id),
+  RAFT_ASSERT(!conf_has_member(notice_conf_, config_.id) && notice_conf_.index <= notice_commit_,
               "a removal notice is kept only if it leaves us out");
   RAFT_ASSERT(conf_entries_.empty() || (conf_entries_.begin()->first > log_.snapshot().last_index &&
                                         conf_entries_.rbegin()->first <= log_.last_index()),

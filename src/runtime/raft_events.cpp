@@ -77,8 +77,11 @@ void message_fields(const RaftEvent& e, nlohmann::json& out) {
     case MessageType::PreVoteRequest:
     case MessageType::AppendResponse:
     case MessageType::InstallSnapshot:
-    case MessageType::InstallSnapshotResponse:
-    case MessageType::RemovedNotice: out["index"] = e.index; break;
+    case MessageType::InstallSnapshotResponse: out["index"] = e.index; break;
+    case MessageType::RemovedNotice:
+      out["index"] = e.index;
+      out["commit"] = e.commit;
+      break;
     case MessageType::VoteResponse:
     case MessageType::PreVoteResponse:
     case MessageType::TimeoutNow: break;

@@ -129,7 +129,11 @@ Message full_message(MessageType type) {
       m.granted = true;
       break;
     case MessageType::TimeoutNow: break;
-    case MessageType::RemovedNotice: m.conf = ConfState{{0, 1, 2}, {4}, {4}, 4990}; break;
+    case MessageType::RemovedNotice:
+      m.commit = 5000;
+      m.commit_term = 76;
+      m.conf = ConfState{{0, 1, 2}, {4}, {4}, 4990};
+      break;
   }
   return m;
 }
@@ -279,11 +283,14 @@ TEST(CodecWireFormat, RemovedNoticeBytesCarryTheConfiguration) {
   m.from = 0;
   m.to = 3;
   m.term = 2;
+  m.commit = 12;
+  m.commit_term = 2;
   m.conf = ConfState{{0, 1, 2}, {4}, {}, 9};
   EXPECT_EQ(encode(m), std::string("\x52\x46\x03\x0A"
                                    "\x00\x03\x02"
+                                   "\x0C\x02"
                                    "\x09\x03\x00\x01\x02\x01\x04\x00",
-                                   15));
+                                   17));
 }
 
 // Version 2 is version 3 without RemovedNotice: a rank of the previous

@@ -114,6 +114,8 @@ inline Message random_message(Rng& rng, const RandomMessageOptions& options = {}
       break;
     case MessageType::TimeoutNow: break;
     case MessageType::RemovedNotice:
+      m.commit = random_width_u64(rng);
+      m.commit_term = random_width_u64(rng);
       m.conf.index = random_width_u64(rng);
       for (auto* ids : {&m.conf.voters, &m.conf.learners, &m.conf.promoting}) {
         ids->resize(rng.uniform(0, 4));
@@ -139,8 +141,8 @@ inline std::string describe(const Message& m) {
       << m.snapshot.conf.index << ":" << m.snapshot.conf.voters.size() << "v"
       << m.snapshot.conf.learners.size() << "l" << m.snapshot.conf.promoting.size() << "p"
       << " offset=" << m.offset << " done=" << m.done << " chunk_bytes=" << m.chunk.size()
-      << " conf@" << m.conf.index << ":" << m.conf.voters.size() << "v" << m.conf.learners.size()
-      << "l" << m.conf.promoting.size() << "p"
+      << " commit_term=" << m.commit_term << " conf@" << m.conf.index << ":" << m.conf.voters.size()
+      << "v" << m.conf.learners.size() << "l" << m.conf.promoting.size() << "p"
       << " entries=[";
   for (const Entry& e : m.entries) {
     out << " " << e.index << "/" << e.term << "/" << static_cast<int>(e.type) << "/"

@@ -357,6 +357,29 @@ TEST(Membership, ARemovedNodeCutOffUntilALaterChangeCommittedGoesStandbyWhenBack
   EXPECT_EQ(c.leader(), leader) << "and it disturbed nobody";
 }
 
+TEST(Membership, ARemovedLearnerThatNeverSpeaksIsToldByTheLeader) {
+  // A learner never campaigns, so it sends nothing a member could answer:
+  // the leader tells every rank it replicates to in no configuration.
+  LocalCluster c(5, small_config(0, 5), 3);
+  const NodeId leader = settled_leader(c);
+  ASSERT_NE(leader, kNoNode);
+  add_learner(c, leader, 3);
+  ASSERT_TRUE(c.advance_until([&] { return c.node(3).is_learner(3); }, 2000));
+  c.down[3] = true;
+  for (ConfChange next :
+       {ConfChange{ConfChangeType::Remove, 3}, ConfChange{ConfChangeType::AddLearner, 4}}) {
+    const Result r = c.node(leader).change_membership(next);
+    ASSERT_TRUE(r.ok()) << r.error;
+    ASSERT_TRUE(c.advance_until([&] { return c.node(leader).commit_index() >= r.index; }, 2000));
+  }
+  c.down[3] = false;
+  EXPECT_EQ(c.node(3).role(), Role::Follower);
+  ASSERT_TRUE(c.advance_until([&] { return c.node(3).role() == Role::Standby; }, 1000))
+      << "within a few minimum election timeouts";
+  EXPECT_EQ(c.node(4).role(), Role::Follower) << "the learner added meanwhile stays";
+  EXPECT_EQ(c.leader(), leader);
+}
+
 TEST(Membership, AMemberAnswersARemovedNodeWithTheCommittedConfiguration) {
   // Node 2 was removed at index 2, then 3 added at index 3, both committed:
   // we replicate to 2 in no configuration. Its stale vote request is still
@@ -385,37 +408,65 @@ TEST(Membership, AMemberAnswersARemovedNodeWithTheCommittedConfiguration) {
   }
 }
 
-/// Node 1 of voters {0,1,2} whose log holds a learner 3 added at index 3.
-Node follower_with_conf_at_three() {
+/// Node 1 of voters {0,1,2} whose log holds a learner 3 added at index 3,
+/// committed up to `commit`.
+Node follower_with_conf_at_three(Index commit = 3) {
   Node n = lone_follower(1);
   const Entry added = conf_entry(1, 3, {ConfChangeType::AddLearner, 3}, n.conf_state());
   n.step(test::append(0, 1, 1, 0, 0,
-                      {{1, 1, EntryType::Noop, ""}, {1, 2, EntryType::Command, "x"}, added}, 3));
+                      {{1, 1, EntryType::Noop, ""}, {1, 2, EntryType::Command, "x"}, added},
+                      commit));
   (void)test::take_messages(n);
   return n;
 }
 
-Message removal_notice(NodeId from, NodeId to, Term term, std::vector<NodeId> voters, Index index) {
+/// A notice of `commit` (an entry of `commit_term`) whose committed
+/// configuration (at `index`, by default `commit`) has `voters`.
+Message removal_notice(NodeId from, NodeId to, Term term, std::vector<NodeId> voters, Index commit,
+                       Index index = 0, Term commit_term = 1) {
   Message m = test::make(MessageType::RemovedNotice, from, to, term);
+  m.commit = commit;
+  m.commit_term = commit_term;
   m.conf.voters = std::move(voters);
-  m.conf.index = index;
+  m.conf.index = index == 0 ? commit : index;
   return m;
 }
 
 TEST(Membership, AStaleRemovalNoticeIsIgnored) {
   Node n = follower_with_conf_at_three();
   ASSERT_EQ(n.conf_state().index, 3u);
-  // Older than the configuration of our log (which may have added us back).
+  // From below the configuration of our log (which may have added us back).
   n.step(removal_notice(0, 1, 1, {0, 2}, 2));
-  n.step(removal_notice(0, 1, 1, {0, 2}, 3));
+  n.step(removal_notice(0, 1, 1, {0, 2}, 2, 1));
   EXPECT_EQ(n.role(), Role::Follower);
   EXPECT_EQ(n.removal_notice().index, 0u);
   // A newer one counts; one older than it, arriving late, changes nothing.
   n.step(removal_notice(2, 1, 1, {0, 2}, 9));
   EXPECT_EQ(n.role(), Role::Standby);
   n.step(removal_notice(0, 1, 1, {0}, 7));
+  EXPECT_EQ(n.removal_notice_commit(), 9u);
   EXPECT_EQ(n.removal_notice().index, 9u);
   EXPECT_EQ(n.removal_notice().voters, (std::vector<NodeId>{0, 2}));
+}
+
+TEST(Membership, ARemovalNoticeOverridesAConfigurationTheCommittedLogCannotHold) {
+  // Found by the simulator: a removed learner held a deposed leader's
+  // configuration, uncommitted, newer than the committed one.
+  // Ours, at index 3, is not the one committed at or below index 5 (that
+  // is at index 2): a leader will cut ours off.
+  Node below = follower_with_conf_at_three(/*commit=*/2);
+  ASSERT_EQ(below.conf_state().index, 3u);
+  below.step(removal_notice(0, 1, 1, {0, 2}, /*commit=*/5, /*index=*/2));
+  EXPECT_EQ(below.role(), Role::Standby);
+  // Ours lies beyond the commit index 2: it may be committed later (it may
+  // have added us back)...
+  Node beyond = follower_with_conf_at_three(/*commit=*/2);
+  beyond.step(removal_notice(0, 1, 1, {0, 2}, /*commit=*/2, /*index=*/2, /*commit_term=*/1));
+  EXPECT_EQ(beyond.role(), Role::Follower);
+  // ...unless the entry at index 2 is of a term above ours (1): terms never
+  // go down along a log, so no committed entry after it is of term 1.
+  beyond.step(removal_notice(0, 1, 1, {0, 2}, /*commit=*/2, /*index=*/2, /*commit_term=*/2));
+  EXPECT_EQ(beyond.role(), Role::Standby);
 }
 
 TEST(Membership, ARemovalNoticeNeverTouchesTermOrVote) {
