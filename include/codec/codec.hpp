@@ -2,8 +2,10 @@
 /// Versioned binary encoding of raft::Message, the payload of every MPI
 /// point-to-point message between Raft nodes.
 ///
-/// WIRE FORMAT, version 2 (version 1 lacked the configuration of type 7)
+/// WIRE FORMAT, version 3
 /// ======================
+/// (Version 2 lacked type 10, RemovedNotice; version 1 also lacked the
+/// configuration of type 7.)
 /// One MPI message carries exactly one encoded raft::Message; the MPI tag is
 /// the MessageType value (1 vote request, 2 vote response, 3 append entries,
 /// 4 append response, 5.. further types; see raft::MessageType).
@@ -15,7 +17,8 @@
 ///           Only the shortest encoding is accepted (no trailing zero groups)
 ///           and the 10th byte may only be 0x01, so every value has exactly
 ///           one encoding and decode(encode(m)) == m and
-///           encode(decode(b)) == b hold both ways. Small values (ids, terms,
+///           encode(decode(b)) == b hold both ways (for version-3 bytes b;
+///           see Compatibility). Small values (ids, terms,
 ///           indexes, lengths) take 1-3 bytes, hence varints, not fixed width.
 ///   id      a NodeId: varint of its 32-bit two's complement pattern
 ///           (kNoNode = -1 encodes as 0xFFFFFFFF); values above 2^32-1 are
@@ -23,8 +26,8 @@
 ///   bytes   varint length N, then N raw bytes.
 ///
 /// Header, 4 bytes, all types:
-///   u8 magic0 = 0x52 ('R'), u8 magic1 = 0x46 ('F'), u8 version = 2,
-///   u8 type   = MessageType (1..9); must equal the MPI tag.
+///   u8 magic0 = 0x52 ('R'), u8 magic1 = 0x46 ('F'), u8 version = 3,
+///   u8 type   = MessageType (1..10); must equal the MPI tag.
 /// Common body, all types (in this order):
 ///   id from, id to, varint term
 /// `from` and `to` are sent although MPI knows them (source rank, own rank):
@@ -51,9 +54,7 @@
 ///       free to fill any of them.)
 ///   7 InstallSnapshot:
 ///       varint snapshot.last_index, varint snapshot.last_term,
-///       the snapshot's configuration (snapshot.conf):
-///         varint index, then three lists (voters, learners, promoting),
-///         each a varint count (<= raft::kConfNodesMax) and that many ids,
+///       conf snapshot.conf,
 ///       varint offset, bool done, bytes chunk
 ///       (offset + chunk length must not exceed 2^64-1.)
 ///   8 InstallSnapshotResponse:
@@ -66,6 +67,11 @@
 ///       travels too: one byte.)
 ///   9 TimeoutNow:
 ///       nothing more.
+///   10 RemovedNotice (version 3 on):
+///       varint commit, varint commit_term, conf conf
+///   where `conf` (a configuration) is: varint index, then three lists
+///   (voters, learners, promoting), each a varint count
+///   (<= raft::kConfNodesMax) and that many ids.
 /// The message ends exactly after the last field: trailing bytes are rejected.
 ///
 /// Limits (checked by the encoder and the decoder alike):
@@ -80,8 +86,12 @@
 /// Raft's rules (e.g. entry terms not above the message term): those stay
 /// with the core, which must treat every decoded message as untrusted.
 ///
-/// Compatibility: a change to any of the above bumps kFormatVersion; a decoder
-/// rejects every version it does not know (the cluster runs one binary).
+/// Compatibility: a change to any of the above bumps kFormatVersion. A
+/// decoder accepts versions kFormatVersionOldest..kFormatVersion and rejects
+/// the rest. Version 2 is version 3 without type 10: its messages decode as
+/// they always did (so a rank of the previous binary is still understood),
+/// and re-encode as version 3, the version byte being the only difference.
+/// The encoder writes kFormatVersion only.
 
 #include <cstddef>
 #include <cstdint>
@@ -100,7 +110,14 @@ namespace raft::codec {
 
 inline constexpr std::uint8_t kMagic0 = 0x52;  // 'R'
 inline constexpr std::uint8_t kMagic1 = 0x46;  // 'F'
-inline constexpr std::uint8_t kFormatVersion = 2;
+inline constexpr std::uint8_t kFormatVersion = 3;
+/// The oldest format version still decoded.
+inline constexpr std::uint8_t kFormatVersionOldest = 2;
+/// The highest message type a format version knows (0 for an unknown one).
+constexpr std::uint8_t message_type_max(std::uint8_t version) {
+  if (version == 2) return static_cast<std::uint8_t>(raft::MessageType::TimeoutNow);
+  return version == kFormatVersion ? raft::kMessageTypeMax : 0;
+}
 inline constexpr std::size_t kHeaderBytes = 4;
 
 inline constexpr std::size_t kMessageBytesMax = std::size_t{64} << 20;
@@ -118,7 +135,7 @@ enum class ErrorReason : std::uint8_t {
   Truncated,         ///< input ends before a field (or a length runs past the end)
   BadMagic,          ///< first two bytes are not 'R' 'F'
   BadVersion,        ///< format version this decoder does not know
-  BadMessageType,    ///< message type outside 1..9
+  BadMessageType,    ///< message type outside 1..10 (1..9 in version 2)
   TagMismatch,       ///< MPI tag differs from the encoded message type
   SenderMismatch,    ///< encoded `from` differs from the MPI source rank
   ReceiverMismatch,  ///< encoded `to` differs from the receiving rank

@@ -25,10 +25,16 @@ enum class MessageType : std::uint8_t {
   InstallSnapshotResponse =
       8,           ///< term, snapshot, offset (next wanted), success, done, match_index
   TimeoutNow = 9,  ///< term: leadership transfer, start a forced election now
+  /// commit, commit_term, conf (term: the sender's, informative only): the
+  /// sender's commit index, the term of its entry there and the
+  /// configuration committed there, which leaves the receiver out; sent to
+  /// a node in none of the configurations the sender replicates to
+  /// (reconfig.cpp).
+  RemovedNotice = 10,
 };
 
 inline constexpr std::uint8_t kMessageTypeMin = 1;
-inline constexpr std::uint8_t kMessageTypeMax = 9;
+inline constexpr std::uint8_t kMessageTypeMax = 10;
 
 /// "vote_request", "append_entries", ... (for logs and metrics labels).
 std::string_view message_type_name(MessageType type);
@@ -53,7 +59,7 @@ struct Message {
   Index prev_log_index = 0;
   Term prev_log_term = 0;
   std::vector<Entry> entries;
-  Index commit = 0;
+  Index commit = 0;  ///< also RemovedNotice's
   /// ReadIndex context: the highest read sequence the leader wants confirmed;
   /// echoed in the AppendResponse.
   std::uint64_t read_ctx = 0;
@@ -74,6 +80,10 @@ struct Message {
   std::uint64_t offset = 0;  ///< byte offset of `chunk`; in the response, next offset wanted
   std::string chunk;
   bool done = false;
+
+  // RemovedNotice (and `commit`)
+  Term commit_term = 0;
+  ConfState conf;
 
   friend bool operator==(const Message&, const Message&) = default;
 };

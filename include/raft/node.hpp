@@ -181,6 +181,14 @@ class Node {
   /// The configuration in effect at `index` (the newest Config entry at or
   /// below it; the snapshot's for indexes at or below the snapshot).
   const ConfState& conf_at(Index index) const;
+  /// The newest RemovedNotice taken: a commit index (0: none), the term of
+  /// the entry there and the configuration committed there, which leaves
+  /// this node out. While it supersedes every configuration of our log the
+  /// node is STANDBY: it was removed while cut off and its log never caught
+  /// up with the removal (reconfig.cpp). Not persisted (a restart asks
+  /// again).
+  const ConfState& removal_notice() const { return notice_conf_; }
+  Index removal_notice_commit() const { return notice_commit_; }
   bool is_voter(NodeId id) const { return conf_has_voter(conf_, id); }
   bool is_learner(NodeId id) const { return conf_has_learner(conf_, id); }
   /// A voter or a learner of the configuration in effect.
@@ -282,6 +290,25 @@ class Node {
   bool can_campaign() const;
   /// STANDBY <-> FOLLOWER as follower_role() says (not for a leader).
   void refresh_role();
+  /// A RemovedNotice told us of a committed configuration without us that
+  /// supersedes every configuration of our log.
+  bool removed_by_notice() const;
+  /// A committed log whose entry at `commit` has `commit_term` cannot hold
+  /// our newest configuration unless it is the one committed there.
+  bool conf_superseded(Index commit, Term commit_term) const;
+  /// The configuration the committed one replaced (the committed one itself
+  /// if it is the initial one).
+  const ConfState& replaced_conf_state() const;
+  /// A member of the configuration in effect, of the committed one or of the
+  /// one it replaced: whom a leader replicates to.
+  bool replicated_to(NodeId id) const;
+  /// Answers a message from a node outside replicated_to() with the
+  /// committed configuration, if that leaves the sender out.
+  void maybe_send_removed_notice(const Message& m);
+  /// The leader, once per CheckQuorum period: a notice to every rank of the
+  /// cluster it replicates to in no configuration.
+  void send_removed_notices();
+  void handle_removed_notice(const Message& m);
   /// Why a change may not be made now (empty if it may): the rules of
   /// change_membership() that do not depend on the change itself.
   std::string change_blocked() const;
@@ -330,6 +357,10 @@ class Node {
   Index reported_conf_index_ = 0;
   /// The commit index after_input() last looked at.
   Index commit_seen_ = 0;
+  /// See removal_notice().
+  ConfState notice_conf_;
+  Index notice_commit_ = 0;
+  Term notice_commit_term_ = 0;
 
   Role role_ = Role::Follower;
   Term term_ = 0;

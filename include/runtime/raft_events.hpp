@@ -61,7 +61,8 @@ std::string_view event_kind_name(RaftEventKind kind);
 /// "paused", "crashed", "storage", "partition", "cut", "queue_full".
 std::string_view drop_reason_name(DropReason reason);
 /// Short message names for pages: "vote", "vote_resp", "prevote",
-/// "prevote_resp", "append", "append_resp", "snap", "snap_resp", "timeout_now".
+/// "prevote_resp", "append", "append_resp", "snap", "snap_resp", "timeout_now",
+/// "removed".
 std::string_view event_message_name(MessageType type);
 
 /// One event. A flat value: each kind uses the fields listed beside it.
@@ -80,7 +81,7 @@ struct RaftEvent {
   /// append: prev_log_index; append_resp: match index (ok) or the rejected
   /// index; vote requests: last_log_index; snap/snap_resp: snapshot index.
   Index index = 0;
-  Index commit = 0;           ///< append: the leader's commit index
+  Index commit = 0;           ///< append: the leader's commit index; removed: the sender's
   std::uint32_t count = 0;    ///< append: entries carried
   std::uint32_t hold_ms = 0;  ///< Send: how long the `delay` holds it
 

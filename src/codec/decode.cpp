@@ -216,17 +216,20 @@ std::uint8_t read_header(Reader& r, int tag) {
   }
   const std::uint8_t version = r.byte("version");
   if (r.failed()) return 0;
-  if (version != kFormatVersion) {
+  if (version < kFormatVersionOldest || version > kFormatVersion) {
     r.fail_at(r.position() - 1, ErrorReason::BadVersion,
               "format version " + std::to_string(version) + " is unknown (this node speaks " +
-                  std::to_string(kFormatVersion) + ")");
+                  std::to_string(kFormatVersionOldest) + " to " + std::to_string(kFormatVersion) +
+                  ")");
     return 0;
   }
   const std::uint8_t type = r.byte("message type");
   if (r.failed()) return 0;
-  if (type < kMessageTypeMin || type > kMessageTypeMax) {
+  const std::uint8_t type_max = message_type_max(version);
+  if (type < kMessageTypeMin || type > type_max) {
     r.fail_at(r.position() - 1, ErrorReason::BadMessageType,
-              "message type " + std::to_string(type) + " is not 1..9");
+              "message type " + std::to_string(type) + " is not 1.." + std::to_string(type_max) +
+                  " (format version " + std::to_string(version) + ")");
     return 0;
   }
   if (tag != static_cast<int>(type)) {
@@ -275,14 +278,18 @@ void read_conf_list(Reader& r, std::vector<NodeId>& ids, const char* field) {
   for (NodeId& id : ids) id = r.node_id("configuration node id");
 }
 
-void read_install_snapshot(Reader& r, Message& out) {
-  out.snapshot.last_index = r.varint("snapshot last_index");
-  out.snapshot.last_term = r.varint("snapshot last_term");
-  ConfState& conf = out.snapshot.conf;
+/// A configuration: its index, then its three lists.
+void read_conf(Reader& r, ConfState& conf) {
   conf.index = r.varint("configuration index");
   read_conf_list(r, conf.voters, "voter count");
   read_conf_list(r, conf.learners, "learner count");
   read_conf_list(r, conf.promoting, "promoting count");
+}
+
+void read_install_snapshot(Reader& r, Message& out) {
+  out.snapshot.last_index = r.varint("snapshot last_index");
+  out.snapshot.last_term = r.varint("snapshot last_term");
+  read_conf(r, out.snapshot.conf);
   out.offset = r.varint("offset");
   out.done = r.boolean("done");
   const std::uint8_t* chunk_at = r.position();
@@ -331,6 +338,11 @@ void read_body(Reader& r, Message& out) {
       out.granted = r.boolean("granted");
       break;
     case MessageType::TimeoutNow: break;
+    case MessageType::RemovedNotice:
+      out.commit = r.varint("commit");
+      out.commit_term = r.varint("commit_term");
+      read_conf(r, out.conf);
+      break;
   }
 }
 

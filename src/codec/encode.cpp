@@ -45,6 +45,17 @@ struct Writer {
   }
 };
 
+/// A configuration: its index, then voters, learners and promoting, each a
+/// count and that many ids.
+template <class Out>
+void emit_conf(const ConfState& conf, Out& o) {
+  o.varint(conf.index);
+  for (const auto* ids : {&conf.voters, &conf.learners, &conf.promoting}) {
+    o.varint(ids->size());
+    for (NodeId id : *ids) o.varint(node_id_bits(id));
+  }
+}
+
 /// The one place that says which fields each type sends, in which order (the
 /// decoder mirrors it). Precondition: validate(m) found nothing.
 template <class Out>
@@ -89,12 +100,7 @@ void emit(const Message& m, Out& o) {
     case MessageType::InstallSnapshot:
       o.varint(m.snapshot.last_index);
       o.varint(m.snapshot.last_term);
-      o.varint(m.snapshot.conf.index);
-      for (const auto* ids :
-           {&m.snapshot.conf.voters, &m.snapshot.conf.learners, &m.snapshot.conf.promoting}) {
-        o.varint(ids->size());
-        for (NodeId id : *ids) o.varint(node_id_bits(id));
-      }
+      emit_conf(m.snapshot.conf, o);
       o.varint(m.offset);
       o.boolean(m.done);
       o.blob(m.chunk);
@@ -109,6 +115,11 @@ void emit(const Message& m, Out& o) {
       o.boolean(m.granted);
       break;
     case MessageType::TimeoutNow: break;
+    case MessageType::RemovedNotice:
+      o.varint(m.commit);
+      o.varint(m.commit_term);
+      emit_conf(m.conf, o);
+      break;
   }
 }
 
@@ -117,8 +128,9 @@ void emit(const Message& m, Out& o) {
 std::optional<CodecError> validate(const Message& m) {
   const auto type = static_cast<std::uint8_t>(m.type);
   if (type < kMessageTypeMin || type > kMessageTypeMax) {
-    return make_error(ErrorReason::BadMessageType,
-                      "message type " + std::to_string(type) + " is not 1..9");
+    return make_error(
+        ErrorReason::BadMessageType,
+        "message type " + std::to_string(type) + " is not 1.." + std::to_string(kMessageTypeMax));
   }
   if (m.type == MessageType::AppendEntries) {
     if (m.entries.size() > kEntryCountMax) {
@@ -147,8 +159,8 @@ std::optional<CodecError> validate(const Message& m) {
       }
     }
   }
-  if (m.type == MessageType::InstallSnapshot) {
-    const ConfState& conf = m.snapshot.conf;
+  if (m.type == MessageType::InstallSnapshot || m.type == MessageType::RemovedNotice) {
+    const ConfState& conf = m.type == MessageType::InstallSnapshot ? m.snapshot.conf : m.conf;
     for (const auto* ids : {&conf.voters, &conf.learners, &conf.promoting}) {
       if (ids->size() > kConfNodesMax) {
         return make_error(ErrorReason::CountTooLarge,
@@ -156,6 +168,8 @@ std::optional<CodecError> validate(const Message& m) {
                               " nodes is above the limit of " + std::to_string(kConfNodesMax));
       }
     }
+  }
+  if (m.type == MessageType::InstallSnapshot) {
     if (m.chunk.size() > kChunkBytesMax) {
       return make_error(ErrorReason::LengthTooLarge,
                         "snapshot chunk of " + std::to_string(m.chunk.size()) +

@@ -28,9 +28,9 @@ constexpr std::size_t kRestoreLines = 50'000;
 
 constexpr std::array<std::string_view, 7> kKinds = {"send",     "drop",    "state",  "commit",
                                                     "snapshot", "command", "sampled"};
-constexpr std::array<std::string_view, 10> kMessages = {
-    "vote",        "vote_resp", "prevote",   "prevote_resp", "append",
-    "append_resp", "snap",      "snap_resp", "timeout_now",  "hb"};
+constexpr std::array<std::string_view, 11> kMessages = {
+    "vote", "vote_resp", "prevote",     "prevote_resp", "append", "append_resp",
+    "snap", "snap_resp", "timeout_now", "removed",      "hb"};
 constexpr std::array<std::string_view, 5> kStates = {"INITIAL", "FOLLOWER", "CANDIDATE", "LEADER",
                                                      "STANDBY"};
 

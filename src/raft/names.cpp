@@ -36,6 +36,7 @@ std::string_view message_type_name(MessageType type) {
     case MessageType::InstallSnapshot: return "install_snapshot";
     case MessageType::InstallSnapshotResponse: return "install_snapshot_response";
     case MessageType::TimeoutNow: return "timeout_now";
+    case MessageType::RemovedNotice: return "removed_notice";
   }
   return "unknown";
 }

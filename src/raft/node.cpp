@@ -80,6 +80,7 @@ void Node::tick(TimeMs now_ms) {
       if (now_ms_ >= check_quorum_due_ms_) {
         check_quorum();
         if (role_ != Role::Leader) break;
+        send_removed_notices();
       }
       if (now_ms_ >= heartbeat_due_ms_) {
         heartbeat_due_ms_ = now_ms_ + config_.heartbeat_interval_ms;
@@ -109,7 +110,17 @@ TimeMs Node::next_deadline_ms() const {
 
 void Node::step(Message m) {
   if (m.to != config_.id || m.from == config_.id || m.from < 0) return;
-  if (m.type < MessageType::VoteRequest || m.type > MessageType::TimeoutNow) return;
+  if (m.type < MessageType::VoteRequest || m.type > MessageType::RemovedNotice) return;
+  if (m.type == MessageType::RemovedNotice) {
+    // A committed configuration is a fact whatever the sender's term: the
+    // notice is taken at any term and never changes ours.
+    handle_removed_notice(m);
+    after_input();
+    return;
+  }
+  // Before anything may ignore it: a removed node that missed its removal
+  // hears of it whatever becomes of its message (reconfig.cpp).
+  maybe_send_removed_notice(m);
 
   const bool is_vote_request =
       m.type == MessageType::VoteRequest || m.type == MessageType::PreVoteRequest;
@@ -170,6 +181,7 @@ void Node::step(Message m) {
         campaign(/*force=*/true, "leadership transferred to us");
       }
       break;
+    case MessageType::RemovedNotice: break;  // handled above, at any term
   }
   after_input();
 }
@@ -340,6 +352,8 @@ void Node::check_invariants() const {
       role_ == Role::Leader || (role_ == Role::Standby) == (follower_role() == Role::Standby),
       "STANDBY exactly when neither a member nor one whose removal may roll back");
   RAFT_ASSERT(role_ != Role::Candidate || can_campaign(), "only voters campaign");
+  RAFT_ASSERT(!conf_has_member(notice_conf_, config_.id) && notice_conf_.index <= notice_commit_,
+              "a removal notice is kept only if it leaves us out");
   RAFT_ASSERT(conf_entries_.empty() || (conf_entries_.begin()->first > log_.snapshot().last_index &&
                                         conf_entries_.rbegin()->first <= log_.last_index()),
               "configurations are tracked for entries of the log");

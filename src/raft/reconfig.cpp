@@ -58,6 +58,7 @@ void Node::forget_conf_entries_through(Index index) {
 }
 
 bool Node::can_campaign() const {
+  if (removed_by_notice()) return false;
   if (is_voter(config_.id)) return true;
   // Removed by an entry not yet committed: it may roll back, and our log may
   // be the one the others need (our removal among them), so we may still
@@ -67,6 +68,7 @@ bool Node::can_campaign() const {
 }
 
 Role Node::follower_role() const {
+  if (removed_by_notice()) return Role::Standby;
   return is_member(config_.id) || can_campaign() ? Role::Follower : Role::Standby;
 }
 
@@ -88,11 +90,126 @@ void Node::refresh_role() {
 void Node::refresh_conf(NodeId node) {
   const ConfState& newest =
       conf_entries_.empty() ? log_.snapshot().conf : conf_entries_.rbegin()->second;
-  if (newest == conf_) return;
+  if (newest == conf_) {
+    // The same configuration by another entry (of another term): a removal
+    // notice may judge that one otherwise.
+    refresh_role();
+    return;
+  }
   RAFT_ASSERT(role_ != Role::Leader, "a leader's configuration changes only by its own entries");
   conf_ = newest;
   emit({EventKind::ConfigChanged, term_, role_, node, false, describe_conf(conf_)});
   refresh_role();
+}
+
+// ---- a removed node that missed its removal -------------------------------------------
+
+// A node removed while cut off (partitioned, paused), after which a further
+// change committed, is in no configuration a leader replicates to: no
+// append will ever tell it that its removal committed, and its log keeps
+// the old configuration that makes it a member. Whoever it talks to and
+// knows a committed configuration without it says so (RemovedNotice: its
+// commit index C and the configuration committed at C, the newest at or
+// below C); a leader also tells every such rank now and then, for the
+// removed nodes that never send anything.
+//
+// The receiver goes STANDBY when the notice's configuration leaves it out
+// and supersedes every configuration of its log, that is when its newest
+// one (index i, term t) lies at or below C, or has a term below T, the
+// term of the entry at C. Safe because the committed log up to C is
+// permanent and its newest configuration is the notice's: a configuration
+// of ours at or below C is that one, an older one, or one a leader will
+// cut off; and terms never go down along a log, so beyond C the committed
+// log holds no entry of a term below T (the configurations of a deposed
+// leader's suffix, found by the simulator). Once our log is repaired we
+// are no member as of C. Otherwise (i above C, t at least T) ours may have
+// added us back: the notice is stale and ignored, as is one from a commit
+// index below that of a notice already taken. STANDBY only stops the
+// election timer (the node still votes and follows a leader that
+// replicates to it), and a node added again leaves it as a spare does: the
+// re-adding entry reaches its log above C, in a term of at least T. The
+// notice never touches its receiver's term or vote.
+
+bool Node::conf_superseded(Index commit, Term commit_term) const {
+  if (conf_.index <= commit) return true;
+  // Unknown only if compacted: then it is committed, never superseded.
+  const std::optional<Term> term = log_.term_at(conf_.index);
+  return term && *term < commit_term;
+}
+
+bool Node::removed_by_notice() const {
+  return notice_commit_ != 0 && conf_superseded(notice_commit_, notice_commit_term_);
+}
+
+void Node::maybe_send_removed_notice(const Message& m) {
+  // Never answered in turn, so two nodes cannot bounce notices. No other
+  // rate limit is needed: we answer one notice per message of the sender,
+  // and a removed node sends on its own only on its timers (a PreVote or
+  // Vote round per election timeout; heartbeats while it wrongly leads,
+  // which the notice ends); anything else it sends answers us. Once told,
+  // it is STANDBY and sends nothing unasked.
+  if (m.type == MessageType::RemovedNotice || replicated_to(m.from)) return;
+  const ConfState& committed = committed_conf_state();
+  RAFT_ASSERT(!conf_has_member(committed, m.from), "replicated_to() covers the committed conf");
+  if (committed.index == 0) return;  // the initial configuration removed no one
+  Message notice = reply_to(m, MessageType::RemovedNotice);
+  notice.commit = commit_;
+  notice.commit_term = log_.term_at(commit_).value_or(0);
+  notice.conf = committed;
+  send(std::move(notice));
+}
+
+void Node::send_removed_notices() {
+  // Some removed nodes never send anything to be answered: a learner never
+  // campaigns, and a voter's PreVotes go to the voters of its old
+  // configuration, who may all have been removed before it (STANDBY, and
+  // unaware of its removal). So the leader tells every rank it replicates
+  // to in no configuration, once per CheckQuorum period (a minimum
+  // election timeout): one small message per such rank, none while the
+  // initial configuration is the committed one. Spares get it too and,
+  // STANDBY already, stay so until a leader adds them.
+  const ConfState& committed = committed_conf_state();
+  if (committed.index == 0) return;
+  const std::size_t ranks = config_.node_count_or_voters();
+  for (std::size_t rank = 0; rank < ranks; ++rank) {
+    const auto id = static_cast<NodeId>(rank);
+    if (id == config_.id || replicated_to(id)) continue;
+    Message notice;
+    notice.type = MessageType::RemovedNotice;
+    notice.to = id;
+    notice.term = term_;
+    notice.commit = commit_;
+    notice.commit_term = log_.term_at(commit_).value_or(0);
+    notice.conf = committed;
+    send(std::move(notice));
+  }
+}
+
+void Node::handle_removed_notice(const Message& m) {
+  const ConfState& conf = m.conf;
+  // Messages are untrusted: the configuration must be one committed at or
+  // below the commit index it comes with.
+  if (!validate_conf_state(conf).empty() || conf.index > m.commit || m.commit == 0) return;
+  // Stale: our log may hold a configuration after it (which may have added
+  // us back), or an earlier notice came from further on.
+  if (!conf_superseded(m.commit, m.commit_term) || m.commit <= notice_commit_) return;
+  // Not a removal: it re-added us, and its leader will replicate to us.
+  if (conf_has_member(conf, config_.id)) return;
+  notice_conf_ = conf;
+  notice_commit_ = m.commit;
+  notice_commit_term_ = m.commit_term;
+  const char* why = "a committed configuration leaves this node out (RemovedNotice)";
+  if (role_ == Role::Leader) {
+    // A leader lacking a committed entry is a stale one (a later term
+    // committed it): it steps down, to STANDBY now.
+    step_down(term_, kNoNode, why);
+  } else {
+    pre_voting_ = false;
+    votes_.clear();
+    set_role(Role::Standby, why);
+  }
+  RAFT_ASSERT(role_ == Role::Standby && follower_role() == Role::Standby,
+              "a removal notice makes its receiver STANDBY");
 }
 
 // ---- the leader's rules for a change --------------------------------------------
@@ -199,19 +316,26 @@ void Node::append_conf_change(const ConfChange& change, const ConfState& next) {
 
 // ---- the leader's bookkeeping ------------------------------------------------------
 
+const ConfState& Node::replaced_conf_state() const {
+  const ConfState& committed = committed_conf_state();
+  return committed.index > 0 ? conf_at(committed.index - 1) : committed;
+}
+
+bool Node::replicated_to(NodeId id) const {
+  // The configuration the committed one replaced counts too: a node it
+  // removed learns that its removal committed only from an append sent
+  // after the commit. Dropped at once, one whose answer came after the
+  // others' never would (it stays a FOLLOWER outside the cluster); so it
+  // keeps hearing from the leader until the next change commits.
+  return conf_has_member(conf_, id) || conf_has_member(committed_conf_state(), id) ||
+         conf_has_member(replaced_conf_state(), id);
+}
+
 void Node::sync_progress() {
   RAFT_ASSERT(role_ == Role::Leader, "only a leader tracks followers");
   const ConfState& committed = committed_conf_state();
-  // The configuration the committed one replaced: a node it removed learns
-  // that its removal committed only from an append sent after the commit.
-  // Dropped at once, one whose answer came after the others' never would
-  // (it stays a FOLLOWER outside the cluster); so it keeps hearing from us
-  // until the next change commits.
-  const ConfState& replaced = committed.index > 0 ? conf_at(committed.index - 1) : committed;
-  const auto wanted = [&](NodeId id) {
-    return id != config_.id && (conf_has_member(conf_, id) || conf_has_member(committed, id) ||
-                                conf_has_member(replaced, id));
-  };
+  const ConfState& replaced = replaced_conf_state();
+  const auto wanted = [&](NodeId id) { return id != config_.id && replicated_to(id); };
   for (auto it = progress_.begin(); it != progress_.end();) {
     it = wanted(it->first) ? std::next(it) : progress_.erase(it);
   }

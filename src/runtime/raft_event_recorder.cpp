@@ -74,6 +74,10 @@ RaftEvent RaftEventRecorder::message_event(RaftEventKind kind, const Message& m,
       e.index = m.snapshot.last_index;
       break;
     case MessageType::TimeoutNow: break;
+    case MessageType::RemovedNotice:
+      e.index = m.conf.index;
+      e.commit = m.commit;
+      break;
   }
   return e;
 }

@@ -52,6 +52,7 @@ std::string_view event_message_name(MessageType type) {
     case MessageType::InstallSnapshot: return "snap";
     case MessageType::InstallSnapshotResponse: return "snap_resp";
     case MessageType::TimeoutNow: return "timeout_now";
+    case MessageType::RemovedNotice: return "removed";
   }
   return "unknown";
 }
@@ -74,6 +75,10 @@ void message_fields(const RaftEvent& e, nlohmann::json& out) {
     case MessageType::AppendResponse:
     case MessageType::InstallSnapshot:
     case MessageType::InstallSnapshotResponse: out["index"] = e.index; break;
+    case MessageType::RemovedNotice:
+      out["index"] = e.index;
+      out["commit"] = e.commit;
+      break;
     case MessageType::VoteResponse:
     case MessageType::PreVoteResponse:
     case MessageType::TimeoutNow: break;

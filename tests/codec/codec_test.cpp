@@ -129,6 +129,11 @@ Message full_message(MessageType type) {
       m.granted = true;
       break;
     case MessageType::TimeoutNow: break;
+    case MessageType::RemovedNotice:
+      m.commit = 5000;
+      m.commit_term = 76;
+      m.conf = ConfState{{0, 1, 2}, {4}, {4}, 4990};
+      break;
   }
   return m;
 }
@@ -222,7 +227,7 @@ TEST(CodecRoundTrip, FieldsATypeDoesNotUseAreNotSent) {
   EXPECT_TRUE(result.message() == full_message(MessageType::VoteResponse));
 }
 
-// Pins version 2 of the wire format byte for byte: if this fails, the format
+// Pins version 3 of the wire format byte for byte: if this fails, the format
 // changed and kFormatVersion must change with it.
 TEST(CodecWireFormat, VoteRequestBytes) {
   Message m;
@@ -233,7 +238,7 @@ TEST(CodecWireFormat, VoteRequestBytes) {
   m.last_log_index = 7;
   m.last_log_term = 3;
   m.force = true;
-  EXPECT_EQ(encode(m), std::string("\x52\x46\x02\x01\x01\x02\xAC\x02\x07\x03\x01", 11));
+  EXPECT_EQ(encode(m), std::string("\x52\x46\x03\x01\x01\x02\xAC\x02\x07\x03\x01", 11));
 }
 
 TEST(CodecWireFormat, InstallSnapshotBytesCarryTheConfiguration) {
@@ -246,7 +251,7 @@ TEST(CodecWireFormat, InstallSnapshotBytesCarryTheConfiguration) {
   m.offset = 0;
   m.done = true;
   m.chunk = "s";
-  EXPECT_EQ(encode(m), std::string("\x52\x46\x02\x07"
+  EXPECT_EQ(encode(m), std::string("\x52\x46\x03\x07"
                                    "\x00\x03\x02"
                                    "\x09\x02"
                                    "\x07\x03\x00\x01\x02\x01\x03\x01\x03"
@@ -265,11 +270,48 @@ TEST(CodecWireFormat, AppendEntriesBytes) {
   m.commit = 3;
   m.read_ctx = 0;
   m.entries = {Entry{2, 5, EntryType::Command, "hi"}};
-  EXPECT_EQ(encode(m), std::string("\x52\x46\x02\x03"
+  EXPECT_EQ(encode(m), std::string("\x52\x46\x03\x03"
                                    "\x00\xFF\xFF\xFF\xFF\x0F\x02"
                                    "\x04\x01\x03\x00\x01"
                                    "\x02\x05\x01\x02hi",
                                    22));
+}
+
+TEST(CodecWireFormat, RemovedNoticeBytesCarryTheConfiguration) {
+  Message m;
+  m.type = MessageType::RemovedNotice;
+  m.from = 0;
+  m.to = 3;
+  m.term = 2;
+  m.commit = 12;
+  m.commit_term = 2;
+  m.conf = ConfState{{0, 1, 2}, {4}, {}, 9};
+  EXPECT_EQ(encode(m), std::string("\x52\x46\x03\x0A"
+                                   "\x00\x03\x02"
+                                   "\x0C\x02"
+                                   "\x09\x03\x00\x01\x02\x01\x04\x00",
+                                   17));
+}
+
+// Version 2 is version 3 without RemovedNotice: a rank of the previous
+// binary is still understood, every type it can send decoding as before.
+TEST(CodecWireFormat, Version2MessagesStillDecode) {
+  for (int type = kMessageTypeMin; type <= message_type_max(2); ++type) {
+    SCOPED_TRACE(type);
+    const Message m = full_message(static_cast<MessageType>(type));
+    std::string bytes = encode(m);
+    ASSERT_EQ(bytes[2], '\x03');
+    bytes[2] = '\x02';
+    const DecodeResult result = decode_as_sent(bytes, m);
+    ASSERT_TRUE(result.ok()) << result.error().text;
+    EXPECT_TRUE(result.message() == m) << describe(result.message());
+    std::string reencoded = encode(result.message());
+    reencoded[2] = '\x02';
+    EXPECT_EQ(reencoded, bytes) << "only the version byte differs";
+  }
+  std::string notice = encode(full_message(MessageType::RemovedNotice));
+  notice[2] = '\x02';
+  expect_rejected(decode(notice.data(), notice.size(), 3, 4, 10), ErrorReason::BadMessageType);
 }
 
 TEST(CodecWireFormat, HeartbeatIsSmall) {
@@ -318,7 +360,7 @@ TEST(CodecHostile, BadMagic) {
 }
 
 TEST(CodecHostile, UnknownVersion) {
-  for (std::uint8_t version : {0, 1, 3, 255}) {
+  for (std::uint8_t version : {0, 1, 4, 255}) {
     std::string bytes = encode(full_message(MessageType::VoteRequest));
     bytes[2] = static_cast<char>(version);
     expect_rejected(decode(bytes.data(), bytes.size(), 3, 4, 1), ErrorReason::BadVersion);
@@ -326,7 +368,7 @@ TEST(CodecHostile, UnknownVersion) {
 }
 
 TEST(CodecHostile, UnknownMessageType) {
-  for (std::uint8_t type : {0, 10, 200, 255}) {
+  for (std::uint8_t type : {0, 11, 200, 255}) {
     expect_rejected(decode_bytes(Bytes().header(static_cast<MessageType>(type)), type),
                     ErrorReason::BadMessageType);
   }
@@ -544,7 +586,7 @@ TEST(CodecEncode, RefusesWhatTheDecoderWouldRefuse) {
   Message m = full_message(MessageType::VoteRequest);
   m.type = static_cast<MessageType>(0);
   expect_refused(m, ErrorReason::BadMessageType);
-  m.type = static_cast<MessageType>(10);
+  m.type = static_cast<MessageType>(11);
   expect_refused(m, ErrorReason::BadMessageType);
 
   m = full_message(MessageType::AppendEntries);
@@ -583,6 +625,9 @@ TEST(CodecEncode, RefusesWhatTheDecoderWouldRefuse) {
   m = full_message(MessageType::InstallSnapshot);
   m.offset = kU64Max - m.chunk.size() + 1;
   expect_refused(m, ErrorReason::OffsetOverflow);
+  m = full_message(MessageType::RemovedNotice);
+  m.conf.voters.assign(kConfNodesMax + 1, 0);
+  expect_refused(m, ErrorReason::CountTooLarge);
 }
 
 TEST(CodecNames, ReasonNamesAreDistinctSnakeCase) {

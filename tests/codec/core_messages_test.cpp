@@ -1,8 +1,8 @@
 // Every message the real core sends survives the codec. The round-trip
 // property test draws messages from the codec's own idea of which fields each
 // type uses; this test checks that idea against the core: a LocalCluster runs
-// elections, replication, ReadIndex, a snapshot install and a leadership
-// transfer, and each message on its way is encoded, decoded and compared with
+// elections, replication, ReadIndex, a snapshot install, a leadership
+// transfer and removals, and each message on its way is encoded, decoded and compared with
 // the original. A field the core starts to use but the codec drops fails here.
 
 #include <map>
@@ -84,6 +84,21 @@ TEST(CodecCoreMessages, EveryMessageOfARealClusterRoundTrips) {
   ASSERT_TRUE(c.advance_until([&] { return c.leader() == target; }, 5000));
   ASSERT_TRUE(c.node(leader).trigger_election().ok());
   c.advance(2000);
+
+  // A node removed while down, after which a further change commits, hears
+  // of its removal from a member when it is back (RemovedNotice).
+  const NodeId last_leader = c.leader();
+  ASSERT_NE(last_leader, kNoNode);
+  const NodeId gone = (last_leader + 1) % 3;
+  c.down[gone] = true;
+  for (NodeId removed : {gone, static_cast<NodeId>((last_leader + 2) % 3)}) {
+    const Result r = c.node(last_leader).change_membership({ConfChangeType::Remove, removed});
+    ASSERT_TRUE(r.ok()) << r.error;
+    ASSERT_TRUE(
+        c.advance_until([&] { return c.node(last_leader).commit_index() >= r.index; }, 2000));
+  }
+  c.down[gone] = false;
+  ASSERT_TRUE(c.advance_until([&] { return c.node(gone).role() == Role::Standby; }, 5000));
 
   for (const std::string& failure : failures) ADD_FAILURE() << failure;
   for (int type = kMessageTypeMin; type <= kMessageTypeMax; ++type) {

@@ -14,7 +14,9 @@
 // Input layout: byte 0 = MPI source rank, byte 1 = own rank, byte 2 = MPI tag,
 // then the payload (codec_fuzz_corpus writes valid messages in this layout).
 // Besides memory errors (ASan), the target aborts if an accepted payload does
-// not re-encode to exactly the same bytes, or disagrees with its envelope.
+// not re-encode to exactly the same bytes (but for the version byte of a
+// version-2 payload, which re-encodes as the current version), or disagrees
+// with its envelope.
 
 #include <algorithm>
 #include <cstddef>
@@ -41,6 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (m.from != from || m.to != to || raft::codec::mpi_tag(m.type) != tag) std::abort();
   std::string bytes;
   if (raft::codec::encode_into(m, bytes)) std::abort();
+  const auto oldest = static_cast<char>(raft::codec::kFormatVersionOldest);
+  if (static_cast<char>(data[3 + 2]) == oldest) bytes[2] = oldest;
   if (bytes.size() != payload.size() ||
       !std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(payload.data()))) {
     std::abort();

@@ -113,6 +113,17 @@ inline Message random_message(Rng& rng, const RandomMessageOptions& options = {}
       m.granted = rng.chance(1, 2);
       break;
     case MessageType::TimeoutNow: break;
+    case MessageType::RemovedNotice:
+      m.commit = random_width_u64(rng);
+      m.commit_term = random_width_u64(rng);
+      m.conf.index = random_width_u64(rng);
+      for (auto* ids : {&m.conf.voters, &m.conf.learners, &m.conf.promoting}) {
+        ids->resize(rng.uniform(0, 4));
+        for (NodeId& id : *ids) {
+          id = static_cast<NodeId>(static_cast<std::uint32_t>(random_width_u64(rng)));
+        }
+      }
+      break;
   }
   return m;
 }
@@ -130,6 +141,8 @@ inline std::string describe(const Message& m) {
       << m.snapshot.conf.index << ":" << m.snapshot.conf.voters.size() << "v"
       << m.snapshot.conf.learners.size() << "l" << m.snapshot.conf.promoting.size() << "p"
       << " offset=" << m.offset << " done=" << m.done << " chunk_bytes=" << m.chunk.size()
+      << " commit_term=" << m.commit_term << " conf@" << m.conf.index << ":" << m.conf.voters.size()
+      << "v" << m.conf.learners.size() << "l" << m.conf.promoting.size() << "p"
       << " entries=[";
   for (const Entry& e : m.entries) {
     out << " " << e.index << "/" << e.term << "/" << static_cast<int>(e.type) << "/"

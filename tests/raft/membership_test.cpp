@@ -318,6 +318,222 @@ TEST(Membership, ACandidateOutsideOurConfigurationIsAnsweredWhenItMayBeRight) {
   EXPECT_TRUE(out[0].granted);
 }
 
+/// Voters 0..3 and spare 4: `removed` (a follower) is removed while it is
+/// down, then spare 4 is added as a learner, both committed, so the leader
+/// no longer replicates to `removed`. Returns the leader.
+NodeId remove_while_down_then_change_again(LocalCluster& c, NodeId& removed) {
+  const NodeId leader = settled_leader(c);
+  if (leader == kNoNode) return kNoNode;
+  removed = (leader + 1) % 4;
+  c.down[removed] = true;
+  for (ConfChange next :
+       {ConfChange{ConfChangeType::Remove, removed}, ConfChange{ConfChangeType::AddLearner, 4}}) {
+    const Result r = c.node(leader).change_membership(next);
+    EXPECT_TRUE(r.ok()) << r.error;
+    if (!r.ok() ||
+        !c.advance_until([&] { return c.node(leader).commit_index() >= r.index; }, 2000)) {
+      return kNoNode;
+    }
+  }
+  return leader;
+}
+
+TEST(Membership, ARemovedNodeCutOffUntilALaterChangeCommittedGoesStandbyWhenBack) {
+  LocalCluster c(5, small_config(0, 5), 4);
+  NodeId removed = kNoNode;
+  const NodeId leader = remove_while_down_then_change_again(c, removed);
+  ASSERT_NE(leader, kNoNode);
+  ASSERT_FALSE(c.node(leader).progress().contains(removed)) << "no append will tell it";
+  c.down[removed] = false;
+  EXPECT_EQ(c.node(removed).role(), Role::Follower) << "its log still makes it a voter";
+  ASSERT_TRUE(c.advance_until([&] { return c.node(removed).role() == Role::Standby; }, 3000))
+      << "node " << removed << " is " << role_name(c.node(removed).role());
+  EXPECT_EQ(c.node(removed).removal_notice(), c.node(leader).committed_conf_state());
+  EXPECT_TRUE(c.node(removed).is_voter(removed)) << "its log is as it was";
+  const Term term = c.node(removed).term();
+  c.advance(3000);
+  EXPECT_EQ(c.node(removed).role(), Role::Standby) << "for good";
+  EXPECT_EQ(c.node(removed).term(), term) << "STANDBY: it campaigns no more";
+  EXPECT_EQ(c.leader(), leader) << "and it disturbed nobody";
+}
+
+TEST(Membership, ARemovedLearnerThatNeverSpeaksIsToldByTheLeader) {
+  // A learner never campaigns, so it sends nothing a member could answer:
+  // the leader tells every rank it replicates to in no configuration.
+  LocalCluster c(5, small_config(0, 5), 3);
+  const NodeId leader = settled_leader(c);
+  ASSERT_NE(leader, kNoNode);
+  add_learner(c, leader, 3);
+  ASSERT_TRUE(c.advance_until([&] { return c.node(3).is_learner(3); }, 2000));
+  c.down[3] = true;
+  for (ConfChange next :
+       {ConfChange{ConfChangeType::Remove, 3}, ConfChange{ConfChangeType::AddLearner, 4}}) {
+    const Result r = c.node(leader).change_membership(next);
+    ASSERT_TRUE(r.ok()) << r.error;
+    ASSERT_TRUE(c.advance_until([&] { return c.node(leader).commit_index() >= r.index; }, 2000));
+  }
+  c.down[3] = false;
+  EXPECT_EQ(c.node(3).role(), Role::Follower);
+  ASSERT_TRUE(c.advance_until([&] { return c.node(3).role() == Role::Standby; }, 1000))
+      << "within a few minimum election timeouts";
+  EXPECT_EQ(c.node(4).role(), Role::Follower) << "the learner added meanwhile stays";
+  EXPECT_EQ(c.leader(), leader);
+}
+
+TEST(Membership, AMemberAnswersARemovedNodeWithTheCommittedConfiguration) {
+  // Node 2 was removed at index 2, then 3 added at index 3, both committed:
+  // we replicate to 2 in no configuration. Its stale vote request is still
+  // ignored (it cannot raise our term), but answered with a notice.
+  Config cfg = small_config(0, 3);
+  cfg.node_count = 4;
+  ConfState initial;
+  initial.voters = {0, 1, 2};
+  const Entry removal = conf_entry(1, 2, {ConfChangeType::Remove, 2}, initial);
+  ConfState after_removal = decode_conf_entry(removal.data, 2)->conf;
+  RecoveredState stored;
+  stored.entries = {{1, 1, EntryType::Noop, ""},
+                    removal,
+                    conf_entry(1, 3, {ConfChangeType::AddLearner, 3}, after_removal)};
+  stored.hard_state = {1, kNoNode, 3};
+  Node n(cfg, stored, 0);
+  for (bool pre : {true, false}) {
+    n.step(test::vote_request(2, 0, 9, 1, 1, pre));
+    EXPECT_EQ(n.term(), 1u);
+    const std::vector<Message> out = test::take_messages(n);
+    ASSERT_EQ(out.size(), 1u) << "no vote answer, only the notice";
+    EXPECT_EQ(out[0].type, MessageType::RemovedNotice);
+    EXPECT_EQ(out[0].to, 2);
+    EXPECT_EQ(out[0].conf, n.committed_conf_state());
+    EXPECT_EQ(out[0].conf.index, 3u);
+  }
+}
+
+/// Node 1 of voters {0,1,2} whose log holds a learner 3 added at index 3,
+/// committed up to `commit`.
+Node follower_with_conf_at_three(Index commit = 3) {
+  Node n = lone_follower(1);
+  const Entry added = conf_entry(1, 3, {ConfChangeType::AddLearner, 3}, n.conf_state());
+  n.step(test::append(0, 1, 1, 0, 0,
+                      {{1, 1, EntryType::Noop, ""}, {1, 2, EntryType::Command, "x"}, added},
+                      commit));
+  (void)test::take_messages(n);
+  return n;
+}
+
+/// A notice of `commit` (an entry of `commit_term`) whose committed
+/// configuration (at `index`, by default `commit`) has `voters`.
+Message removal_notice(NodeId from, NodeId to, Term term, std::vector<NodeId> voters, Index commit,
+                       Index index = 0, Term commit_term = 1) {
+  Message m = test::make(MessageType::RemovedNotice, from, to, term);
+  m.commit = commit;
+  m.commit_term = commit_term;
+  m.conf.voters = std::move(voters);
+  m.conf.index = index == 0 ? commit : index;
+  return m;
+}
+
+TEST(Membership, AStaleRemovalNoticeIsIgnored) {
+  Node n = follower_with_conf_at_three();
+  ASSERT_EQ(n.conf_state().index, 3u);
+  // From below the configuration of our log (which may have added us back).
+  n.step(removal_notice(0, 1, 1, {0, 2}, 2));
+  n.step(removal_notice(0, 1, 1, {0, 2}, 2, 1));
+  EXPECT_EQ(n.role(), Role::Follower);
+  EXPECT_EQ(n.removal_notice().index, 0u);
+  // A newer one counts; one older than it, arriving late, changes nothing.
+  n.step(removal_notice(2, 1, 1, {0, 2}, 9));
+  EXPECT_EQ(n.role(), Role::Standby);
+  n.step(removal_notice(0, 1, 1, {0}, 7));
+  EXPECT_EQ(n.removal_notice_commit(), 9u);
+  EXPECT_EQ(n.removal_notice().index, 9u);
+  EXPECT_EQ(n.removal_notice().voters, (std::vector<NodeId>{0, 2}));
+}
+
+TEST(Membership, ARemovalNoticeOverridesAConfigurationTheCommittedLogCannotHold) {
+  // Found by the simulator: a removed learner held a deposed leader's
+  // configuration, uncommitted, newer than the committed one.
+  // Ours, at index 3, is not the one committed at or below index 5 (that
+  // is at index 2): a leader will cut ours off.
+  Node below = follower_with_conf_at_three(/*commit=*/2);
+  ASSERT_EQ(below.conf_state().index, 3u);
+  below.step(removal_notice(0, 1, 1, {0, 2}, /*commit=*/5, /*index=*/2));
+  EXPECT_EQ(below.role(), Role::Standby);
+  // Ours lies beyond the commit index 2: it may be committed later (it may
+  // have added us back)...
+  Node beyond = follower_with_conf_at_three(/*commit=*/2);
+  beyond.step(removal_notice(0, 1, 1, {0, 2}, /*commit=*/2, /*index=*/2, /*commit_term=*/1));
+  EXPECT_EQ(beyond.role(), Role::Follower);
+  // ...unless the entry at index 2 is of a term above ours (1): terms never
+  // go down along a log, so no committed entry after it is of term 1.
+  beyond.step(removal_notice(0, 1, 1, {0, 2}, /*commit=*/2, /*index=*/2, /*commit_term=*/2));
+  EXPECT_EQ(beyond.role(), Role::Standby);
+}
+
+TEST(Membership, ARemovalNoticeNeverTouchesTermOrVote) {
+  Node n = follower_with_conf_at_three();
+  n.step(test::vote_request(2, 1, 4, 3, 1, /*pre=*/false, /*force=*/true));
+  ASSERT_EQ(n.term(), 4u);
+  ASSERT_EQ(n.voted_for(), 2);
+  for (Term term : {Term{9}, Term{1}}) {  // higher and lower than ours: taken either way
+    Node copy = n;
+    copy.step(removal_notice(0, 1, term, {0, 2}, 8));
+    EXPECT_EQ(copy.role(), Role::Standby);
+    EXPECT_EQ(copy.term(), 4u);
+    EXPECT_EQ(copy.voted_for(), 2);
+  }
+}
+
+TEST(Membership, ARemovalNoticeNeverMakesAMemberStandby) {
+  // A notice naming us (a later configuration that added us back) is no removal.
+  Node n = follower_with_conf_at_three();
+  n.step(removal_notice(0, 1, 1, {0, 1}, 8));
+  EXPECT_EQ(n.role(), Role::Follower);
+  EXPECT_EQ(n.removal_notice().index, 0u);
+  // And members never send one another a notice: through elections,
+  // changes, learners and removals, none goes to a member.
+  LocalCluster c(5, small_config(0, 5), 3);
+  c.record = true;
+  const NodeId leader = settled_leader(c);
+  ASSERT_NE(leader, kNoNode);
+  for (ConfChange next :
+       {ConfChange{ConfChangeType::AddNode, 3}, ConfChange{ConfChangeType::AddLearner, 4},
+        ConfChange{ConfChangeType::Remove, 4}}) {
+    ASSERT_TRUE(
+        c.advance_until([&] { return change(c, leader, next.type, next.node).ok(); }, 3000));
+  }
+  for (NodeId id = 0; id < 3; ++id) c.node(id).force_timeout();
+  c.advance(3000);
+  for (NodeId id = 0; id < 4; ++id) EXPECT_NE(c.node(id).role(), Role::Standby) << id;
+  for (const Message& m : c.sent) {
+    EXPECT_NE(m.type, MessageType::RemovedNotice) << m.from << " -> " << m.to;
+  }
+}
+
+TEST(Membership, ARemovedNodeAddedAgainLeavesStandby) {
+  LocalCluster c(5, small_config(0, 5), 4);
+  NodeId removed = kNoNode;
+  const NodeId leader = remove_while_down_then_change_again(c, removed);
+  ASSERT_NE(leader, kNoNode);
+  c.down[removed] = false;
+  ASSERT_TRUE(c.advance_until([&] { return c.node(removed).role() == Role::Standby; }, 3000));
+  const Result r = change(c, leader, ConfChangeType::AddNode, removed);
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(c.advance_until(
+      [&] {
+        return c.node(removed).conf_state().index > r.index && c.node(removed).is_voter(removed);
+      },
+      5000))
+      << "node " << removed << " is " << role_name(c.node(removed).role());
+  EXPECT_EQ(c.node(removed).role(), Role::Follower);
+  EXPECT_EQ(c.node(removed).conf_state(), c.node(leader).conf_state());
+  // A late copy of the old notice changes nothing now.
+  Message late = test::make(MessageType::RemovedNotice, leader, removed, 1);
+  late.conf = c.node(removed).removal_notice();
+  c.node(removed).step(late);
+  EXPECT_EQ(c.node(removed).role(), Role::Follower);
+  EXPECT_EQ(c.node(removed).force_timeout().status, Status::Ok) << "a voter campaigns again";
+}
+
 TEST(Membership, ALearnerIsNeverCountedInTheCommitQuorum) {
   LocalCluster c(4, small_config(0, 4), 3);
   const NodeId leader = settled_leader(c);

@@ -63,6 +63,9 @@ class Driver {
   std::vector<NodeId> eligible(const Node& view, ConfChangeType type) const;
   /// The members of the stable leader's configuration: whom liveness waits for.
   std::vector<NodeId> live_members() const;
+  /// Every node a committed configuration removed reaches STANDBY within
+  /// `bound_ms` (after liveness held).
+  void check_removed_nodes_standby(TimeMs bound_ms);
   /// A new leader: asked for a change at once, and maybe raced against the
   /// leader it replaces (MembershipPlan::race_percent).
   void on_new_leader(NodeId leader);
@@ -217,6 +220,37 @@ std::vector<NodeId> Driver::live_members() const {
   const NodeId leader = cluster_.stable_leader();
   if (leader == kNoNode) return {};
   return cluster_.members_of(leader);
+}
+
+void Driver::check_removed_nodes_standby(TimeMs bound_ms) {
+  // Removed: a member of a committed configuration once, of the leader's
+  // committed one no longer. A removed node learns it from the leader's
+  // appends, or, when it was cut off until a later change committed, from
+  // a RemovedNotice; either way it must stop being a FOLLOWER (or a
+  // CANDIDATE) outside the cluster. Every node is connected after the heal.
+  const NodeId leader = cluster_.stable_leader();
+  if (leader == kNoNode) return;
+  const ConfState& committed = cluster_.node(leader).committed_conf_state();
+  std::vector<NodeId> removed;
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    const NodeId id = static_cast<NodeId>(i);
+    if (cluster_.was_committed_member(id) && !conf_has_member(committed, id) &&
+        !cluster_.node(leader).is_member(id)) {
+      removed.push_back(id);
+    }
+  }
+  const auto all_standby = [this, &removed] {
+    for (NodeId id : removed) {
+      if (!cluster_.is_crashed(id) && cluster_.node(id).role() != Role::Standby) return false;
+    }
+    return true;
+  };
+  if (!cluster_.run_until(all_standby, bound_ms) && !cluster_.halted()) {
+    cluster_.checker().report(
+        "Liveness", "a node removed by the committed configuration " + describe_conf(committed) +
+                        " is not STANDBY " + std::to_string(bound_ms) +
+                        " ms after everything applied: " + cluster_.describe_nodes());
+  }
 }
 
 void Driver::inject_fault() {
@@ -521,6 +555,8 @@ void Driver::heal_and_check_liveness() {
     return;
   }
   cluster_.check_all_logs();
+  check_removed_nodes_standby(bound_ms);
+  if (cluster_.halted()) return;
   // Same applied index, same state: the end-to-end form of State Machine Safety.
   for (std::size_t i = 1; i < cluster_.size(); ++i) {
     const KvModel& a = cluster_.kv(0);

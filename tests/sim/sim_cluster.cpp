@@ -50,6 +50,7 @@ SimCluster::SimCluster(ClusterOptions options)
     }
     s->node.emplace(config_for(static_cast<NodeId>(i), 0), 0);
     s->conf = s->node->conf_state();
+    committed_members_.push_back(s->node->is_member(static_cast<NodeId>(i)));
     // Different phases, so nodes do not all tick in the same instant.
     s->next_tick_ms = phase.uniform(0, options_.tick_interval_ms - 1);
     nodes_.push_back(std::move(s));
@@ -340,6 +341,10 @@ void SimCluster::on_event(NodeId id, const Event& e) {
 void SimCluster::on_membership_event(NodeId id, const Event& e) {
   Slot& s = slot(id);
   if (e.kind == EventKind::ConfigCommitted) {
+    for (const auto* ids :
+         {&s.node->committed_conf_state().voters, &s.node->committed_conf_state().learners}) {
+      for (NodeId member : *ids) committed_members_.at(static_cast<std::size_t>(member)) = true;
+    }
     ++stats_.confs_committed;
     note(name(id) + " configuration committed: " + e.detail);
     return;

@@ -171,6 +171,11 @@ class SimCluster {
   NodeId stable_leader() const;
   /// The members (voters and learners) of `id`'s configuration in effect.
   std::vector<NodeId> members_of(NodeId id) const;
+  /// `id` was a member of a committed configuration (the initial one, or one
+  /// a node reported committed), at some point of the run.
+  bool was_committed_member(NodeId id) const {
+    return committed_members_.at(static_cast<std::size_t>(id));
+  }
 
   // ---- faults ------------------------------------------------------------------
   SimNetwork& network() { return network_; }
@@ -281,6 +286,8 @@ class SimCluster {
   std::function<void(NodeId)> new_leader_hook_;
   /// Nodes that became leader during the input being processed.
   std::vector<NodeId> new_leaders_;
+  /// By node: see was_committed_member().
+  std::vector<bool> committed_members_;
   /// Torn tails left by crashes on disk: a stream of its own, so memory-backed
   /// schedules draw exactly what they drew before disks existed.
   Rng disk_rng_;

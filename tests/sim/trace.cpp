@@ -47,6 +47,11 @@ MessageSummary summarize(const Message& m) {
       s.flag = m.type == MessageType::InstallSnapshot ? m.done : m.success;
       break;
     case MessageType::TimeoutNow: break;
+    case MessageType::RemovedNotice:
+      s.index_a = m.conf.index;
+      s.commit = m.commit;
+      s.term_a = m.commit_term;
+      break;
   }
   return s;
 }
@@ -108,6 +113,10 @@ std::string describe(const MessageSummary& s) {
     case MessageType::TimeoutNow:
       std::snprintf(buf, sizeof buf, "%.*s %d->%d term=%llu", type_len, type.data(), s.from, s.to,
                     u(s.term));
+      break;
+    case MessageType::RemovedNotice:
+      std::snprintf(buf, sizeof buf, "%.*s %d->%d term=%llu commit=(%llu,%llu) conf@%llu", type_len,
+                    type.data(), s.from, s.to, u(s.term), u(s.commit), u(s.term_a), u(s.index_a));
       break;
   }
   return buf;

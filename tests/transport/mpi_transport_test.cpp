@@ -156,6 +156,11 @@ Message make_message(MessageType type, NodeId from, NodeId to, std::uint64_t see
       m.granted = seed % 3 == 0;
       break;
     case MessageType::TimeoutNow: break;
+    case MessageType::RemovedNotice:
+      m.commit = seed * 19;
+      m.commit_term = seed + 4;
+      m.conf = raft::ConfState{{0, 1, static_cast<NodeId>(seed % 1000 + 2)}, {}, {}, seed * 17};
+      break;
   }
   return m;
 }

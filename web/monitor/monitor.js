@@ -638,6 +638,7 @@
       case 'append_resp': return r.ok ? (r.hb ? 'hb' : 'ack') : 'rejected';
       case 'snap': case 'snap_resp': return 'snap';
       case 'timeout_now': return 'timeout_now';
+      case 'removed': return 'refused';
       default: return 'hb';
     }
   }
