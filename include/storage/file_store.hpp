@@ -52,6 +52,12 @@
 /// - Writes are encoded into memory at call time; sync() writes them (one
 ///   pwrite for the open segment, one writev per new file) and makes them
 ///   durable: one fdatasync of the segment for a whole batch (group commit).
+/// - With fsync on, the open segment is extended ahead of its records in
+///   steps of kPreallocateBytes (fallocate(2), which reads back as zeros),
+///   so that most fdatasyncs flush only data, not a new file size (on ext4
+///   in this VM a 200-byte append's fdatasync took 199-219 us at p50 with
+///   three writers, against 159-177 us inside allocated space). Before a
+///   newer segment is created, the open one is cut back to its records.
 /// - A new segment (roll-over at `segment_bytes_max`, or a checkpoint) is
 ///   written completely as segment-<seq>.log.tmp, fdatasync'd, renamed, and
 ///   the directory fsync'd, after the previous segment was fdatasync'd. Its
@@ -61,9 +67,11 @@
 ///   older segments and snapshots are deleted and the directory fsync'd.
 ///
 /// WHAT A CRASH CAN LEAVE BEHIND, AND WHAT load() DOES WITH IT
-/// - A torn or partial record (or zeros) at the end of the newest segment,
-///   past its sealed bytes: unsynced data. It is cut off (the file is truncated
-///   at the first sync() after load) and reported in warnings().
+/// - A torn or partial record at the end of the newest segment, past its
+///   sealed bytes: unsynced data. It is cut off (the file is truncated at
+///   the first sync() after load) and reported in warnings(). Zeros alone
+///   there are space allocated ahead: cut off the same way, without a
+///   warning.
 /// - *.tmp files: an interrupted new file; removed with a warning.
 /// - Segments older than the newest checkpoint, snapshots other than the
 ///   newest checkpoint's (an interrupted clean-up, or a snapshot whose
@@ -115,6 +123,9 @@ enum class FsyncMode : std::uint8_t {
 /// "always" / "never" (the `--fsync` flag); nullopt for anything else.
 std::optional<FsyncMode> parse_fsync_mode(std::string_view text);
 std::string_view fsync_mode_name(FsyncMode mode);
+
+/// How far ahead of its records the open segment is allocated (fsync on).
+inline constexpr std::uint64_t kPreallocateBytes = 1u << 20;
 
 struct FileStoreOptions {
   FsyncMode fsync = FsyncMode::Always;
@@ -265,6 +276,10 @@ class FileStore final : public Storage {
   void ensure_directory();
   void open_tail(Segment& seg);
   void write_pending(Segment& seg);
+  /// Extends the open segment's file (zeros) so that `bytes` fit in it.
+  void allocate_tail(std::uint64_t bytes);
+  /// Cuts the open segment's file back to its records (before a newer one).
+  void trim_tail();
   void create_segment(Segment& seg);
   void write_snapshot_file(std::uint64_t seq, const Snapshot& snapshot,
                            const format::SnapshotMarker& marker);
@@ -302,6 +317,8 @@ class FileStore final : public Storage {
   UniqueFd tail_fd_;
   std::uint64_t tail_fd_seq_ = 0;
   bool tail_dirty_ = false;  ///< written since its last fdatasync
+  /// The open segment's file size: its records, then allocated zeros.
+  std::uint64_t tail_file_bytes_ = 0;
   UniqueFd dir_fd_;
 };
 

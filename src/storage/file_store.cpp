@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -199,8 +200,17 @@ FileStore::FileStore(fs::path dir, FileStoreOptions options)
 }
 
 // Unsynced writes are dropped, exactly as a crash would drop them: a clean
-// shutdown calls sync() first.
-FileStore::~FileStore() = default;
+// shutdown calls sync() first. The space allocated ahead is given back (a
+// crash leaves it, and load() takes it for what it is).
+FileStore::~FileStore() {
+  if (!tail_fd_ || !failure_.empty()) return;
+  try {
+    trim_tail();
+    datasync_tail();
+  } catch (const StorageError&) {
+    // The records are durable already; the zeros stay for load() to cut.
+  }
+}
 
 fs::path FileStore::segment_path(std::uint64_t seq) const {
   return dir_ / seq_name(kSegmentPrefix, seq, kSegmentSuffix);
@@ -378,6 +388,9 @@ void FileStore::cut_torn_tail(const fs::path& path, const std::string& data, std
   const std::string at = " at offset " + std::to_string(offset);
   if (!last) throw_corrupt(path, reason + at + " in a segment that is not the newest");
   if (offset < sealed_bytes) throw_corrupt(path, reason + at + " in its sealed part");
+  const bool zeros = std::all_of(data.begin() + static_cast<std::ptrdiff_t>(offset), data.end(),
+                                 [](char c) { return c == 0; });
+  if (zeros) return;  // space allocated ahead of the records (allocate_tail)
   if (auto valid = find_valid_record_after(data, offset)) {
     throw_corrupt(path, reason + at + " followed by a valid record at offset " +
                             std::to_string(*valid) + ": damage, not a torn write");
@@ -669,6 +682,7 @@ void FileStore::sync_unchecked() {
     }
     // The previous segment must be complete on disk before a newer one can
     // appear: recovery only forgives a torn tail in the newest segment.
+    trim_tail();
     datasync_tail();
     if (seg.checkpoint) write_snapshot_file(seg.seq, *seg.snapshot, *seg.marker);
     create_segment(seg);
@@ -707,6 +721,7 @@ void FileStore::open_tail(Segment& seg) {
   const fs::path path = segment_path(seg.seq);
   tail_fd_.reset(open_or_throw(path, O_WRONLY, "cannot open for writing"));
   tail_fd_seq_ = seg.seq;
+  tail_file_bytes_ = seg.disk_bytes;
   if (cut_seq_ == seg.seq) {
     // Drop the torn tail load() found before anything lands after it.
     if (::ftruncate(tail_fd_.get(), static_cast<off_t>(seg.disk_bytes)) != 0) {
@@ -717,15 +732,40 @@ void FileStore::open_tail(Segment& seg) {
   }
 }
 
+void FileStore::allocate_tail(std::uint64_t bytes) {
+  if (options_.fsync != FsyncMode::Always || bytes <= tail_file_bytes_) return;
+  const std::uint64_t to = (bytes / kPreallocateBytes + 1) * kPreallocateBytes;
+  // Best effort: a file system without fallocate, or one nearly full,
+  // still takes the append itself (and a full one fails it there).
+  if (::fallocate(tail_fd_.get(), 0, static_cast<off_t>(tail_file_bytes_),
+                  static_cast<off_t>(to - tail_file_bytes_)) == 0) {
+    tail_file_bytes_ = to;
+  }
+}
+
+void FileStore::trim_tail() {
+  if (!tail_fd_) return;
+  for (const Segment& seg : segments_) {
+    if (seg.seq != tail_fd_seq_ || !seg.on_disk || seg.disk_bytes >= tail_file_bytes_) continue;
+    if (::ftruncate(tail_fd_.get(), static_cast<off_t>(seg.disk_bytes)) != 0) {
+      throw_file_error(segment_path(seg.seq), "cannot cut off the space allocated ahead", errno);
+    }
+    tail_file_bytes_ = seg.disk_bytes;
+    tail_dirty_ = true;
+  }
+}
+
 void FileStore::write_pending(Segment& seg) {
   open_tail(seg);
   if (seg.pending.empty()) return;
   const fs::path path = segment_path(seg.seq);
+  allocate_tail(seg.disk_bytes + seg.pending.size());
   try {
     stats_.write_calls += pwritev_all(tail_fd_.get(), {iov_of(seg.pending)}, seg.disk_bytes, path);
   } catch (const StorageError&) {
     // Leave no partial record behind: a full disk can still shrink a file.
     if (::ftruncate(tail_fd_.get(), static_cast<off_t>(seg.disk_bytes)) == 0) {
+      tail_file_bytes_ = seg.disk_bytes;
       ::fdatasync(tail_fd_.get());
     }
     throw;
@@ -769,6 +809,7 @@ void FileStore::create_segment(Segment& seg) {
   highest_seq_on_disk_ = std::max(highest_seq_on_disk_, seg.seq);
   tail_fd_ = std::move(fd);  // the descriptor survives the rename
   tail_fd_seq_ = seg.seq;
+  tail_file_bytes_ = seg.disk_bytes;
   tail_dirty_ = false;
 }
 

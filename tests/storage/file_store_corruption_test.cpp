@@ -1,6 +1,7 @@
 // Refuse-to-start cases: anything but a torn tail makes load() throw
 // StorageError with one line naming the damaged (or missing) file. A node
 // must never start empty, or with a silently shortened log, over existing data.
+#include <fstream>
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -253,12 +254,28 @@ TEST(FileStoreCorruption, NodePathIsAFile) {
   expect_refusal(tmp / "node-0", "node-0", "not a directory");
 }
 
-TEST(FileStoreCorruption, ZerosAtTheTailAreATornWriteNotDamage) {
+TEST(FileStoreCorruption, ZerosAtTheTailAreSpaceAllocatedAheadNotDamage) {
   TempDir tmp;
   write_plain_log(tmp.path());
   const std::string last = files_with_prefix(tmp.path(), "segment-").back();
   const auto size = fs::file_size(tmp / last);
-  fs::resize_file(tmp / last, size + 4096);  // a crash can leave zero-filled blocks
+  fs::resize_file(tmp / last, size + 4096);  // what allocate_tail leaves at a crash
+  FileStore store(tmp.path(), small_segments());
+  EXPECT_EQ(store.load().entries, make_entries(1, 24, 1, 40));
+  EXPECT_TRUE(store.warnings().empty()) << store.warnings()[0];
+}
+
+TEST(FileStoreCorruption, ATornRecordBeforeZerosIsStillATornWrite) {
+  TempDir tmp;
+  write_plain_log(tmp.path());
+  const std::string last = files_with_prefix(tmp.path(), "segment-").back();
+  const auto size = fs::file_size(tmp / last);
+  fs::resize_file(tmp / last, size + 4096);
+  {
+    std::fstream f(tmp / last, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size));
+    f.write("\x20\0\0\0junk", 8);  // half a record header
+  }
   FileStore store(tmp.path(), small_segments());
   EXPECT_EQ(store.load().entries, make_entries(1, 24, 1, 40));
   ASSERT_EQ(store.warnings().size(), 1u);
