@@ -9,6 +9,7 @@
 // ratios are reported. Writes JSON and two SVG charts.
 // Usage: raft_cluster_bench [--nodes 3] [--seconds 5] [--fsync always,never]
 //          [--concurrency 1,8,64,256] [--idle_seconds 10] [--etcd auto|off]
+//          [--client one_write|httplib]
 //          [--json out.json] [--svg_prefix bench/results/kv]
 //          [--replot saved.json (with --svg_prefix)]
 #include <cstdio>
@@ -37,6 +38,8 @@ struct Options {
   std::vector<std::string> modes = {"always"};
   std::vector<int> levels = {1, 8, 64};
   std::string etcd = "auto";  ///< "auto": compare when etcd is installed; "off"
+  /// The load generator's HTTP client (kv_load.hpp), the same for both stores.
+  LoadOptions load;
 };
 
 bool own_flag(Options& o, const std::string& flag, const std::string& value) {
@@ -55,6 +58,9 @@ bool own_flag(Options& o, const std::string& flag, const std::string& value) {
     o.levels = int_list(value, 1);
   } else if (flag == "--etcd") {
     o.etcd = one_of(value, {"auto", "off"});
+  } else if (flag == "--client") {
+    o.load.client = one_of(value, {"one_write", "httplib"}) == "one_write" ? LoadClient::OneWrite
+                                                                           : LoadClient::Httplib;
   } else {
     return false;
   }
@@ -70,9 +76,10 @@ void print_row(const char* store, const LoadResult& r, const std::string& extra)
 }
 
 /// One level on our cluster, with the leader's fsyncs over it.
-Json measure_ours(const raft::launcher::Cluster& c, int leader, int concurrency, double seconds) {
+Json measure_ours(const raft::launcher::Cluster& c, int leader, int concurrency, double seconds,
+                  const LoadOptions& load) {
   const std::string m0 = c.get(leader, "/metrics").raw;
-  const LoadResult r = kv_write_load(c.port(leader), concurrency, seconds);
+  const LoadResult r = kv_write_load(c.port(leader), concurrency, seconds, raft_kv_put, load);
   const std::string m1 = c.get(leader, "/metrics").raw;
   const double syncs =
       metric_sum(m1, "raft_fsync_seconds_count") - metric_sum(m0, "raft_fsync_seconds_count");
@@ -91,11 +98,12 @@ Json measure_ours(const raft::launcher::Cluster& c, int leader, int concurrency,
 }
 
 /// One level on etcd (to its leader), with ours/etcd ratios against `ours`.
-Json measure_etcd(const EtcdCluster& e, int concurrency, double seconds, const Json& ours) {
+Json measure_etcd(const EtcdCluster& e, int concurrency, double seconds, const LoadOptions& load,
+                  const Json& ours) {
   const int leader = e.leader();
   const int member = leader >= 0 ? leader : 0;  // any member forwards; the leader is fairer
   const LoadResult r =
-      kv_write_load(e.client_port(member), concurrency, seconds, etcd_kv_put(e.api_prefix()));
+      kv_write_load(e.client_port(member), concurrency, seconds, etcd_kv_put(e.api_prefix()), load);
   const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   const Json vs = {{"writes_per_s", ratio(ours["writes_per_s"].get<double>(), r.writes_per_s)},
                    {"p50", ratio(ours["p50_ms"].get<double>(), r.p50_ms)},
@@ -176,9 +184,10 @@ Json run_mode(const Options& o, const std::string& fsync, Json& out) {
   std::printf("%-8s %-5s %10s %10s %10s %10s %8s\n", "clients", "store", "writes/s", "p50 ms",
               "p99 ms", "max ms", "errors");
   for (int concurrency : o.levels) {
-    const Json ours = measure_ours(c, leader, concurrency, o.seconds);
+    const Json ours = measure_ours(c, leader, concurrency, o.seconds, o.load);
     mode["kv_put"].push_back(ours);
-    if (etcd) mode["etcd"]["kv_put"].push_back(measure_etcd(*etcd, concurrency, o.seconds, ours));
+    if (etcd)
+      mode["etcd"]["kv_put"].push_back(measure_etcd(*etcd, concurrency, o.seconds, o.load, ours));
   }
   return mode;
 }
@@ -236,6 +245,7 @@ int main(int argc, char** argv) {
   Json out = {{"bench", "raft_cluster_bench"},
               {"nodes", o.nodes},
               {"seconds_per_level", o.seconds},
+              {"client", o.load.client == LoadClient::OneWrite ? "one_write" : "httplib"},
               {"timeouts",
                {{"min_election_timeout_ms", 2000},
                 {"max_election_timeout_ms", 4000},

@@ -8,6 +8,7 @@
 
 #include <httplib.h>
 
+#include "http_connection.hpp"
 #include "stats.hpp"
 
 namespace raft::bench {
@@ -24,14 +25,14 @@ struct SharedLoad {
   std::map<std::string, ErrorKind> kinds;
   std::atomic<std::size_t> errors{0};
 
-  void record_error(const httplib::Result& r, Clock::time_point at) {
+  void record_error(const HttpAnswer& r, Clock::time_point at) {
     ++errors;
     std::string kind;
-    if (!r) {
-      kind = "no answer: " + httplib::to_string(r.error());
+    if (r.status == 0) {
+      kind = "no answer: " + r.error;
     } else {
-      const auto body = nlohmann::json::parse(r->body, nullptr, false);
-      kind = "HTTP " + std::to_string(r->status);
+      const auto body = nlohmann::json::parse(r.body, nullptr, false);
+      kind = "HTTP " + std::to_string(r.status);
       if (body.is_object() && body.contains("error")) kind += ": " + body["error"].dump();
     }
     std::lock_guard lock(errors_mutex);
@@ -40,27 +41,57 @@ struct SharedLoad {
   }
 };
 
-httplib::Result send(httplib::Client& c, const WriteRequest& w) {
-  if (w.method == "POST") return c.Post(w.path, w.headers, w.body, w.content_type);
-  return c.Put(w.path, w.headers, w.body, w.content_type);
-}
+/// Sends one write and waits for its answer, through `client`'s kind of
+/// connection.
+class Sender {
+ public:
+  Sender(int port, LoadClient client, int read_timeout_s)
+      : one_write_("127.0.0.1", port, std::chrono::seconds(read_timeout_s)),
+        httplib_("127.0.0.1", port),
+        client_(client) {
+    httplib_.set_keep_alive(true);
+    httplib_.set_tcp_nodelay(true);
+    httplib_.set_connection_timeout(read_timeout_s, 0);
+    httplib_.set_read_timeout(read_timeout_s, 0);
+    httplib_.set_write_timeout(read_timeout_s, 0);
+  }
+
+  HttpAnswer send(const WriteRequest& w) {
+    if (client_ == LoadClient::OneWrite) {
+      std::vector<std::pair<std::string, std::string>> headers(w.headers.begin(), w.headers.end());
+      headers.emplace_back("Content-Type", w.content_type);
+      return one_write_.request(w.method, w.path, headers, w.body);
+    }
+    const httplib::Result r = w.method == "POST"
+                                  ? httplib_.Post(w.path, w.headers, w.body, w.content_type)
+                                  : httplib_.Put(w.path, w.headers, w.body, w.content_type);
+    HttpAnswer a;
+    if (!r) {
+      a.error = httplib::to_string(r.error());
+      return a;
+    }
+    a.status = r->status;
+    a.body = r->body;
+    return a;
+  }
+
+ private:
+  HttpConnection one_write_;
+  httplib::Client httplib_;
+  LoadClient client_;
+};
 
 /// One client: writes back to back until the end; its latencies in ms.
-std::vector<double> run_client(int port, int client, const WriteSpeller& spell, int read_timeout_s,
-                               SharedLoad& shared) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_keep_alive(true);
-  c.set_tcp_nodelay(true);
-  c.set_connection_timeout(read_timeout_s, 0);
-  c.set_read_timeout(read_timeout_s, 0);
-  c.set_write_timeout(read_timeout_s, 0);
+std::vector<double> run_client(int port, int client, const WriteSpeller& spell,
+                               const LoadOptions& options, SharedLoad& shared) {
+  Sender sender(port, options.client, options.read_timeout_s);
   std::vector<double> latencies_ms;
   for (int i = 0; Clock::now() < shared.end; ++i) {
     const WriteRequest w = spell(client, i);
     const auto t0 = Clock::now();
-    const httplib::Result r = send(c, w);
+    const HttpAnswer r = sender.send(w);
     const auto t1 = Clock::now();
-    if (r && r->status == 200) {
+    if (r.status == 200) {
       latencies_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     } else {
       shared.record_error(r, t1);
@@ -84,7 +115,7 @@ nlohmann::json LoadResult::to_json() const {
 }
 
 LoadResult kv_write_load(int port, int concurrency, double seconds, const WriteSpeller& spell,
-                         int read_timeout_s) {
+                         const LoadOptions& options) {
   SharedLoad shared;
   shared.start = Clock::now();
   shared.end = shared.start +
@@ -93,7 +124,7 @@ LoadResult kv_write_load(int port, int concurrency, double seconds, const WriteS
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t) {
     threads.emplace_back([&, t] {
-      latencies[static_cast<std::size_t>(t)] = run_client(port, t, spell, read_timeout_s, shared);
+      latencies[static_cast<std::size_t>(t)] = run_client(port, t, spell, options, shared);
     });
   }
   for (auto& th : threads) th.join();
