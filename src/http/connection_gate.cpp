@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -28,6 +29,10 @@ constexpr std::size_t kAcceptsPerEvent = 128;
 /// What a refused client may still send before the socket is closed on it.
 constexpr std::size_t kLingerBytesMax = 8 * 1024 * 1024;
 constexpr std::chrono::milliseconds kTick{50};
+/// With no connection and nothing being served there is nothing to expire:
+/// the loop sleeps until a client or stop() wakes it. Ticking every 50 ms
+/// instead woke each idle server 20 times a second.
+constexpr std::chrono::milliseconds kIdleWait{60'000};
 /// A connection's events: each one disarms it until the loop (or the
 /// worker giving it back) arms it again, so a connection being served
 /// never wakes the loop.
@@ -137,11 +142,14 @@ void ConnectionGate::stop() {
 }
 
 void ConnectionGate::run() {
+  ::pthread_setname_np(::pthread_self(), "http-gate");  // for top -H and perf
   std::array<epoll_event, 64> events{};
   Clock::time_point next_expiry = Clock::now();
   while (true) {
+    const bool nothing_to_expire = conns_.empty() && busy_ == 0 && accepting_;
+    const auto wait = nothing_to_expire ? kIdleWait : kTick;
     const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
-                               static_cast<int>(kTick.count()));
+                               static_cast<int>(wait.count()));
     for (int i = 0; i < n; ++i) {
       const int fd = events[static_cast<std::size_t>(i)].data.fd;
       if (fd == listen_fd_) {

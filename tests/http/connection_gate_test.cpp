@@ -3,6 +3,8 @@
 // and cannot keep a fresh one out; bodies arrive decoded and as bytes;
 // refusals come before the body; Host and Origin are checked.
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -316,6 +318,35 @@ TEST_F(GateTest, StopEndsOpenEventStreams) {
   server.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
   EXPECT_TRUE(c.closed_within(2s));
+}
+
+/// The times the thread called `name` of this process has gone to sleep.
+long sleeps_of_thread(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string got;
+    std::getline(comm, got);
+    if (got != name) continue;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) return std::stol(line.substr(24));
+    }
+  }
+  return -1;
+}
+
+TEST_F(GateTest, AnIdleServerSleepsUntilAClientComes) {
+  start();
+  // Wait for the gate's first rounds, then watch it with nothing to do.
+  ASSERT_TRUE(eventually([] { return sleeps_of_thread("http-gate") >= 0; }));
+  std::this_thread::sleep_for(100ms);
+  const long before = sleeps_of_thread("http-gate");
+  std::this_thread::sleep_for(1s);
+  EXPECT_LE(sleeps_of_thread("http-gate") - before, 2) << "it woke on a timer while idle";
+  // And it still serves at once.
+  RawClient c(port_);
+  ASSERT_TRUE(c.send(head("GET /thing HTTP/1.1")));
+  EXPECT_EQ(status_of(c.answer()), 200);
 }
 
 }  // namespace
