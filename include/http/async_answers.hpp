@@ -56,8 +56,8 @@ class AsyncAnswers {
 
   /// Lists `state` until it is answered, at most until `deadline`.
   void track(const std::shared_ptr<Reply::State>& state, Clock::time_point deadline);
-  /// Claims and sends: false if the request was answered already.
-  bool answer(Reply::State& state, const Reply::Fill& fill);
+  /// Fills and sends the answer of a request Reply::answer() claimed.
+  void answer_claimed(Reply::State& state, const Reply::Fill& fill);
   /// Answers every request past its deadline; all of them when `everything`
   /// (the server is stopping). On the gate's thread.
   void expire(bool everything);

@@ -11,7 +11,14 @@
 
 namespace raft::http {
 
-bool Reply::answer(const Fill& fill) const { return state_->owner->answer(*state_, fill); }
+// Claimed here, before the owner is touched: once the server has stopped
+// every request is claimed, so a late answer (a node's loop finishing a
+// write after its HTTP server is gone) never reaches the destroyed owner.
+bool Reply::answer(const Fill& fill) const {
+  if (state_->claimed.exchange(true)) return false;
+  state_->owner->answer_claimed(*state_, fill);
+  return true;
+}
 
 bool Reply::answered() const { return state_->claimed.load(); }
 
@@ -29,8 +36,7 @@ void AsyncAnswers::unlist(Reply::State& state) {
   state.listed = false;
 }
 
-bool AsyncAnswers::answer(Reply::State& state, const Reply::Fill& fill) {
-  if (state.claimed.exchange(true)) return false;
+void AsyncAnswers::answer_claimed(Reply::State& state, const Reply::Fill& fill) {
   unlist(state);
   httplib::Response res;
   res.status = 200;  // as httplib does for a handler that sets none
@@ -45,7 +51,6 @@ bool AsyncAnswers::answer(Reply::State& state, const Reply::Fill& fill) {
   }
   hooks_.finish(state.request, res);
   send(state, res);
-  return true;
 }
 
 void AsyncAnswers::send(Reply::State& state, httplib::Response& res) {
@@ -95,7 +100,8 @@ void AsyncAnswers::expire(bool everything) {
     }
   }
   for (const std::shared_ptr<Reply::State>& state : due) {
-    answer(*state, [&state](httplib::Response& res) { state->on_deadline(state->request, res); });
+    Reply(state).answer(
+        [&state](httplib::Response& res) { state->on_deadline(state->request, res); });
   }
 }
 

@@ -468,7 +468,9 @@ struct NodeServer::Impl {
   /// lost the lead since (nobody replicates to a node outside the
   /// configuration): both point clients at the one discovery knows.
   void point_to_discoverys_leader(runtime::KvReply& reply) const {
-    if (known == nullptr) return;
+    // Most answers are successes, answered on the loop's thread: they need
+    // neither the status lock nor discovery's.
+    if (known == nullptr || reply.ok) return;
     const auto status = driver.status();
     if (!status) return;
     const bool standby = status->role == Role::Standby && !reply.ok &&
